@@ -1,0 +1,52 @@
+// Package leadqual is an embeddable library for sales-lead qualification.
+// This package holds no code: it is the overview. The work is done by the
+// packages below it.
+//
+// # Interest is the counterfeit of need
+//
+// A prospect reading a white paper is interested; a prospect asking for a
+// price needs something. leadqual turns a lead (who they are, what they
+// did, what they consented to) into a decision:
+//
+//   - Need goes to sales at once, with a response deadline: the odds of
+//     reaching a lead fall about a hundredfold between five and thirty
+//     minutes.
+//   - Interest goes to marketing, into a permission-based nurture track that
+//     moves from the general (the problem) to the specific (our product),
+//     and stops the moment need appears or consent is withdrawn.
+//   - A lost or "not now" lead is recycled on a schedule that depends on why
+//     it was lost, and woken early by a new interest in something we also
+//     sell. Only a true non-fit or a do-not-contact request is final.
+//   - Nothing is neglected: every lead has a potential value, and an audit
+//     finds the need leads nobody answered, the prospects nobody touched and
+//     the interest nobody nurtures.
+//
+// # Packages
+//
+//	lead      the vocabulary: Lead, Activity, Kind, Intent, Stage, Money, Consent, Reason
+//	qualify   a policy of expression rules, compiled once, evaluated per lead
+//	nurture   the next permission-based touch, and the neglect audit
+//	recycle   reasons, horizons, and a scheduler over a host-supplied Store
+//
+// Rules are expressions (github.com/expr-lang/expr) that a CRM stores as
+// data; money is decimal (github.com/shopspring/decimal); time always comes
+// from the caller, so every decision is reproducible; storage always
+// belongs to the host.
+//
+// # A first lead
+//
+//	l := lead.Lead{
+//		ID:      "L-1001",
+//		Contact: lead.Contact{Email: "ada@example.co.uk", Role: lead.RoleDecisionMaker},
+//		Value:   lead.MustParseMoney("50000.00", "GBP"),
+//		Activities: []lead.Activity{
+//			{Kind: lead.KindPricingRequest, At: now.Add(-10 * time.Minute)},
+//		},
+//	}
+//	if err := l.Validate(now); err != nil {
+//		// every problem, each with its field path
+//	}
+//	err := l.MoveTo(lead.StageSalesAccepted, now, "asked for pricing")
+//
+// The examples directory holds complete programs a host can copy.
+package leadqual

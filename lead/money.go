@@ -1,0 +1,288 @@
+package lead
+
+import (
+	"bytes"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/leadqual/leadqual/internal/enum"
+	"github.com/shopspring/decimal"
+)
+
+// Currency is an ISO 4217 alphabetic currency code such as "GBP".
+type Currency string
+
+// iso4217 lists the active ISO 4217 codes (funds and precious metals
+// included; XTS and XXX, the codes for testing and "no currency", are not).
+const iso4217 = "AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL " +
+	"BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK DOP " +
+	"DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR " +
+	"IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD " +
+	"MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB " +
+	"PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP " +
+	"STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED " +
+	"VES VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XUA YER ZAR " +
+	"ZMW ZWG"
+
+// Valid reports whether c is an active ISO 4217 code.
+func (c Currency) Valid() bool {
+	if len(c) != 3 || strings.ToUpper(string(c)) != string(c) {
+		return false
+	}
+	// The table is sorted and evenly spaced: one code every four bytes.
+	lo, hi := 0, (len(iso4217)+1)/4
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		switch code := iso4217[4*m : 4*m+3]; {
+		case code == string(c):
+			return true
+		case code < string(c):
+			lo = m + 1
+		default:
+			hi = m
+		}
+	}
+	return false
+}
+
+// Scan implements sql.Scanner.
+func (c *Currency) Scan(src any) error {
+	s, err := enum.ScanString("currency", src)
+	*c = Currency(s)
+	return err
+}
+
+// Value implements driver.Valuer.
+func (c Currency) Value() (driver.Value, error) { return string(c), nil }
+
+// Money is an exact decimal amount in a currency.
+//
+// The zero value is an unknown amount: no currency and no amount, as when a
+// prospect has not said what their budget is. [Money.Known] tells it from a
+// stated amount, which always has a currency (0 GBP is known). Amounts in
+// different currencies are never compared or added: [Money.Cmp] and
+// [Money.Add] return ErrCurrencyMismatch instead of guessing a rate.
+//
+// The JSON form keeps the amount as a string so that no precision is lost
+// and the scale is kept: {"amount":"50000.00","currency":"GBP"}.
+type Money struct {
+	Amount   decimal.Decimal
+	Currency Currency
+}
+
+// Errors returned by Money's arithmetic.
+var (
+	// ErrCurrencyMismatch: the two amounts are in different currencies.
+	ErrCurrencyMismatch = errors.New("currency mismatch")
+	// ErrUnknownAmount: one of the amounts is the zero Money.
+	ErrUnknownAmount = errors.New("amount unknown")
+)
+
+// NewMoney returns amount in currency c. It panics only if c is not a valid
+// code; use [ParseMoney] for input.
+func NewMoney(amount decimal.Decimal, c Currency) Money {
+	if !c.Valid() {
+		panic(fmt.Sprintf("lead.NewMoney: %q is not an ISO 4217 code", string(c)))
+	}
+	return Money{Amount: amount, Currency: c}
+}
+
+// ParseMoney returns the amount written in decimal notation ("50000.00")
+// in currency c, keeping the scale as written.
+func ParseMoney(amount string, c Currency) (Money, error) {
+	if !c.Valid() {
+		return Money{}, fmt.Errorf("money: %q is not an ISO 4217 code", string(c))
+	}
+	d, err := parseAmount(amount)
+	if err != nil {
+		return Money{}, err
+	}
+	return Money{Amount: d, Currency: c}, nil
+}
+
+// MustParseMoney is ParseMoney for constants in programs and tests; it
+// panics on bad input.
+func MustParseMoney(amount string, c Currency) Money {
+	m, err := ParseMoney(amount, c)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// maxAmountDigits bounds the digits of an amount so that a hostile input
+// cannot make decimal arithmetic slow.
+const maxAmountDigits = 40
+
+func parseAmount(s string) (decimal.Decimal, error) {
+	if len(s) > maxAmountDigits+2 {
+		return decimal.Decimal{}, fmt.Errorf("money: amount has more than %d digits", maxAmountDigits)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c == '.' || (c == '-' || c == '+') && i == 0) {
+			return decimal.Decimal{}, fmt.Errorf("money: amount %q is not a decimal number", s)
+		}
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return decimal.Decimal{}, fmt.Errorf("money: amount %q is not a decimal number", s)
+	}
+	return d, nil
+}
+
+// Known reports whether m is a stated amount rather than the zero Money.
+func (m Money) Known() bool { return m.Currency != "" }
+
+// IsZero reports whether m is the zero Money, the unknown amount. It is what
+// the JSON option omitzero consults; 0 GBP is not zero in this sense.
+func (m Money) IsZero() bool { return m.Currency == "" && m.Amount.IsZero() }
+
+// IsNegative reports whether the amount is below zero.
+func (m Money) IsNegative() bool { return m.Amount.IsNegative() }
+
+func (m Money) check(o Money) error {
+	if !m.Known() || !o.Known() {
+		return fmt.Errorf("%w: cannot compare %s with %s", ErrUnknownAmount, m, o)
+	}
+	if m.Currency != o.Currency {
+		return fmt.Errorf("%w: %s and %s", ErrCurrencyMismatch, m, o)
+	}
+	return nil
+}
+
+// Cmp compares m and o exactly, whatever their scale (25000.00 GBP equals
+// 25000 GBP): -1 if m < o, 0 if equal, +1 if m > o. Different currencies, or
+// an unknown amount, are an error.
+func (m Money) Cmp(o Money) (int, error) {
+	if err := m.check(o); err != nil {
+		return 0, err
+	}
+	return m.Amount.Cmp(o.Amount), nil
+}
+
+// Equal reports whether m and o are the same amount in the same currency.
+// Unlike Cmp it never fails: different currencies are simply not equal,
+// and two unknown amounts are equal.
+func (m Money) Equal(o Money) bool {
+	return m.Currency == o.Currency && m.Amount.Equal(o.Amount)
+}
+
+// Add returns m + o, in their common currency.
+func (m Money) Add(o Money) (Money, error) {
+	if err := m.check(o); err != nil {
+		return Money{}, err
+	}
+	return Money{Amount: m.Amount.Add(o.Amount), Currency: m.Currency}, nil
+}
+
+// Sub returns m - o, in their common currency.
+func (m Money) Sub(o Money) (Money, error) {
+	if err := m.check(o); err != nil {
+		return Money{}, err
+	}
+	return Money{Amount: m.Amount.Sub(o.Amount), Currency: m.Currency}, nil
+}
+
+// amountString writes the amount with the scale it was given.
+func (m Money) amountString() string {
+	if e := m.Amount.Exponent(); e < 0 {
+		return m.Amount.StringFixed(-e)
+	}
+	return m.Amount.String()
+}
+
+// String returns "50000.00 GBP", or "unknown" for the zero Money.
+func (m Money) String() string {
+	if m.IsZero() {
+		return "unknown"
+	}
+	return m.amountString() + " " + string(m.Currency)
+}
+
+type moneyJSON struct {
+	Amount   string   `json:"amount"`
+	Currency Currency `json:"currency"`
+}
+
+// MarshalJSON writes {"amount":"50000.00","currency":"GBP"}; the zero Money
+// is null.
+func (m Money) MarshalJSON() ([]byte, error) {
+	if m.IsZero() {
+		return []byte("null"), nil
+	}
+	return json.Marshal(moneyJSON{Amount: m.amountString(), Currency: m.Currency})
+}
+
+// UnmarshalJSON reads the form MarshalJSON writes. The amount must be a
+// string or a JSON number; the currency is checked by [Lead.Validate], so
+// that every problem of a lead is reported at once.
+func (m *Money) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		*m = Money{}
+		return nil
+	}
+	var raw struct {
+		Amount   json.RawMessage `json:"amount"`
+		Currency Currency        `json:"currency"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return fmt.Errorf("money: %w", err)
+	}
+	var text string
+	switch {
+	case len(raw.Amount) == 0 || bytes.Equal(raw.Amount, []byte("null")):
+		return errors.New("money: amount is missing")
+	case raw.Amount[0] == '"':
+		if err := json.Unmarshal(raw.Amount, &text); err != nil {
+			return fmt.Errorf("money: amount: %w", err)
+		}
+	default:
+		text = string(raw.Amount)
+	}
+	d, err := parseAmount(text)
+	if err != nil {
+		return err
+	}
+	if raw.Currency == "" {
+		return errors.New("money: currency is missing")
+	}
+	*m = Money{Amount: d, Currency: raw.Currency}
+	return nil
+}
+
+// Value implements driver.Valuer: "50000.00 GBP", or NULL for the zero Money.
+func (m Money) Value() (driver.Value, error) {
+	if m.IsZero() {
+		return nil, nil
+	}
+	return m.String(), nil
+}
+
+// Scan implements sql.Scanner for the form Value writes; NULL is the zero
+// Money.
+func (m *Money) Scan(src any) error {
+	if src == nil {
+		*m = Money{}
+		return nil
+	}
+	s, err := enum.ScanString("money", src)
+	if err != nil {
+		return err
+	}
+	amount, cur, ok := strings.Cut(s, " ")
+	if !ok {
+		return fmt.Errorf("money: %q is not of the form \"50000.00 GBP\"", s)
+	}
+	v, err := ParseMoney(amount, Currency(cur))
+	if err != nil {
+		return err
+	}
+	*m = v
+	return nil
+}

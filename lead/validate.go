@@ -1,0 +1,285 @@
+package lead
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"net/mail"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ClockSkew is how far in the future of `now` a time may lie before
+// Validate calls it an error: clocks of the systems that feed a CRM differ.
+const ClockSkew = 5 * time.Minute
+
+// MaxEmployees is the largest head count Validate accepts; anything larger
+// is a typing error, not a company.
+const MaxEmployees = 10_000_000
+
+// ErrInvalid is the identity of every validation failure; the error itself
+// is a *ValidationError listing each problem.
+var ErrInvalid = errors.New("invalid lead")
+
+// FieldError is one problem with one field of a lead.
+type FieldError struct {
+	// Path names the field as it appears in JSON, with indexes and keys:
+	// "activities[3].at", "consent.email.at", "budget.currency".
+	Path string
+	// Problem says what is wrong with it.
+	Problem string
+}
+
+func (e FieldError) Error() string { return e.Path + ": " + e.Problem }
+
+// ValidationError lists every problem Validate found in a lead.
+type ValidationError struct {
+	ID       string
+	Problems []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "invalid lead %q: ", e.ID)
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(p.Error())
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+type checker struct {
+	now      time.Time
+	problems []FieldError
+}
+
+func (c *checker) add(path, format string, args ...any) {
+	c.problems = append(c.problems, FieldError{Path: path, Problem: fmt.Sprintf(format, args...)})
+}
+
+func (c *checker) text(path, s string) {
+	if !utf8.ValidString(s) {
+		c.add(path, "not valid UTF-8")
+	}
+}
+
+// time checks a time that must be set and not in the future.
+func (c *checker) past(path string, t time.Time, required bool) {
+	switch {
+	case t.IsZero():
+		if required {
+			c.add(path, "missing")
+		}
+	case t.After(c.now.Add(ClockSkew)):
+		c.add(path, "in the future (%s, now is %s)", t.Format(time.RFC3339), c.now.Format(time.RFC3339))
+	}
+}
+
+func (c *checker) money(path string, m Money) {
+	if m.IsZero() {
+		return
+	}
+	switch {
+	case m.Currency == "":
+		c.add(path+".currency", "missing")
+	case !m.Currency.Valid():
+		c.add(path+".currency", "%q is not an ISO 4217 code", string(m.Currency))
+	}
+	if m.IsNegative() {
+		c.add(path+".amount", "negative (%s)", m.amountString())
+	}
+}
+
+// Validate reports every problem of the lead at once, as a
+// *ValidationError (errors.Is(err, ErrInvalid)), or nil. `now` is the
+// caller's clock: times later than now plus ClockSkew are refused.
+//
+// It checks: an empty ID; a malformed email or phone number; an unknown
+// role, stage or consent state; an unknown time zone; a negative or absurd
+// head count; a country that is not an ISO 3166-1 alpha-2 code; negative
+// money, a missing or unknown currency; interests, activities, consents,
+// history and creation times in the future or missing; consent without the
+// time it was given; an illegal move in the history; custom fields that are
+// not JSON values; and text that is not UTF-8.
+func (l *Lead) Validate(now time.Time) error {
+	c := checker{now: now}
+	if strings.TrimSpace(l.ID) == "" {
+		c.add("id", "empty")
+	}
+	c.text("id", l.ID)
+	c.contact(&l.Contact)
+	c.company(&l.Company)
+	c.text("source", l.Source)
+	c.text("owner", l.Owner)
+	if !l.Stage.Valid() {
+		c.add("stage", "unknown stage %d", uint8(l.Stage))
+	}
+	c.money("budget", l.Budget)
+	c.money("value", l.Value)
+	c.text("lost_reason", string(l.LostReason))
+	for i, in := range l.Interests {
+		p := fmt.Sprintf("interests[%d]", i)
+		if strings.TrimSpace(in.Topic) == "" {
+			c.add(p+".topic", "empty")
+		}
+		c.text(p+".topic", in.Topic)
+		c.past(p+".first_seen", in.FirstSeen, false)
+		c.past(p+".last_seen", in.LastSeen, false)
+		if !in.FirstSeen.IsZero() && !in.LastSeen.IsZero() && in.LastSeen.Before(in.FirstSeen) {
+			c.add(p+".last_seen", "before first_seen")
+		}
+	}
+	for i, a := range l.Activities {
+		p := fmt.Sprintf("activities[%d]", i)
+		if a.Kind == "" {
+			c.add(p+".kind", "empty")
+		}
+		c.text(p+".kind", string(a.Kind))
+		c.past(p+".at", a.At, true)
+		c.text(p+".asset", a.Asset)
+		c.text(p+".product", a.Product)
+		c.text(p+".channel", string(a.Channel))
+		for _, k := range slices.Sorted(maps.Keys(a.Attrs)) {
+			c.text(p+".attrs."+k, k+a.Attrs[k])
+		}
+	}
+	for _, ch := range slices.Sorted(maps.Keys(l.Consent)) {
+		cs, p := l.Consent[ch], "consent."+string(ch)
+		if ch == "" {
+			c.add("consent", "empty channel name")
+		}
+		if !cs.State.Valid() {
+			c.add(p+".state", "unknown consent state %d", uint8(cs.State))
+		}
+		if cs.State != ConsentUnknown {
+			c.past(p+".at", cs.At, true)
+		}
+		c.text(p+".how", cs.How)
+	}
+	for i, t := range l.History {
+		p := fmt.Sprintf("history[%d]", i)
+		if !CanMove(t.From, t.To) {
+			c.add(p, "illegal move %s -> %s", t.From, t.To)
+		}
+		c.past(p+".at", t.At, true)
+	}
+	c.past("created_at", l.CreatedAt, false)
+	c.past("updated_at", l.UpdatedAt, false)
+	if !l.CreatedAt.IsZero() && !l.UpdatedAt.IsZero() && l.UpdatedAt.Before(l.CreatedAt) {
+		c.add("updated_at", "before created_at")
+	}
+	for _, k := range slices.Sorted(maps.Keys(l.Fields)) {
+		if k == "" {
+			c.add("fields", "empty field name")
+		}
+		c.field("fields."+k, l.Fields[k], 0)
+	}
+	if len(c.problems) == 0 {
+		return nil
+	}
+	return &ValidationError{ID: l.ID, Problems: c.problems}
+}
+
+func (c *checker) contact(ct *Contact) {
+	c.text("contact.name", ct.Name)
+	c.text("contact.title", ct.Title)
+	if ct.Email != "" {
+		if a, err := mail.ParseAddress(ct.Email); err != nil || a.Address != ct.Email || a.Name != "" {
+			c.add("contact.email", "%q is not an email address", ct.Email)
+		}
+	}
+	if ct.Phone != "" && !validPhone(ct.Phone) {
+		c.add("contact.phone", "%q is not a phone number (7 to 15 digits, with an optional leading +)", ct.Phone)
+	}
+	if !ct.Role.Valid() {
+		c.add("contact.role", "unknown role %d", uint8(ct.Role))
+	}
+	if ct.TimeZone != "" {
+		if _, err := time.LoadLocation(ct.TimeZone); err != nil {
+			c.add("contact.time_zone", "unknown time zone %q", ct.TimeZone)
+		}
+	}
+}
+
+func (c *checker) company(co *Company) {
+	c.text("company.name", co.Name)
+	c.text("company.domain", co.Domain)
+	c.text("company.industry", co.Industry)
+	switch {
+	case co.Employees < 0:
+		c.add("company.employees", "negative (%d)", co.Employees)
+	case co.Employees > MaxEmployees:
+		c.add("company.employees", "%d is more than %d", co.Employees, MaxEmployees)
+	}
+	if co.Country != "" && !validCountry(co.Country) {
+		c.add("company.country", "%q is not an ISO 3166-1 alpha-2 code", co.Country)
+	}
+	if co.Domain != "" && (strings.ContainsAny(co.Domain, " /@:") || !strings.Contains(co.Domain, ".")) {
+		c.add("company.domain", "%q is not a domain name", co.Domain)
+	}
+}
+
+// maxFieldDepth bounds the nesting of custom fields.
+const maxFieldDepth = 16
+
+func (c *checker) field(path string, v any, depth int) {
+	if depth > maxFieldDepth {
+		c.add(path, "nested deeper than %d levels", maxFieldDepth)
+		return
+	}
+	switch x := v.(type) {
+	case nil, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, json.Number:
+	case float32:
+		c.number(path, float64(x))
+	case float64:
+		c.number(path, x)
+	case string:
+		c.text(path, x)
+	case []any:
+		for i, e := range x {
+			c.field(path+"["+strconv.Itoa(i)+"]", e, depth+1)
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			c.field(path+"."+k, x[k], depth+1)
+		}
+	default:
+		c.add(path, "%T is not a JSON value", v)
+	}
+}
+
+func (c *checker) number(path string, f float64) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		c.add(path, "%v is not a number JSON can hold", f)
+	}
+}
+
+func validPhone(s string) bool {
+	digits := 0
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '+' && i == 0:
+		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '.':
+		default:
+			return false
+		}
+	}
+	return digits >= 7 && digits <= 15
+}
+
+func validCountry(s string) bool {
+	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
+}
+
