@@ -188,12 +188,8 @@ func KindsOf(i Intent) []Kind {
 // String returns the kind as text.
 func (k Kind) String() string { return string(k) }
 
-// Scan implements sql.Scanner.
-func (k *Kind) Scan(src any) error {
-	s, err := enum.ScanString("kind", src)
-	*k = Kind(s)
-	return err
-}
+// Scan implements sql.Scanner. On error k is left unchanged.
+func (k *Kind) Scan(src any) error { return scanInto(k, scanString[Kind]("kind"), src) }
 
 // Value implements driver.Valuer.
 func (k Kind) Value() (driver.Value, error) { return string(k), nil }
@@ -205,6 +201,14 @@ func parseInto[T any](dst *T, parse func(string) (T, error), b []byte) error {
 	}
 	*dst = v
 	return nil
+}
+
+// scanString returns the Scan function of an open string type named typ.
+func scanString[T ~string](typ string) func(any) (T, error) {
+	return func(src any) (T, error) {
+		s, err := enum.ScanString(typ, src)
+		return T(s), err
+	}
 }
 
 func scanInto[T any](dst *T, scan func(any) (T, error), src any) error {

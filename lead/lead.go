@@ -2,6 +2,7 @@ package lead
 
 import (
 	"database/sql/driver"
+	"errors"
 	"time"
 
 	"github.com/leadqual/leadqual/internal/enum"
@@ -64,10 +65,15 @@ type Contact struct {
 }
 
 // Location returns the contact's time zone, UTC when it is unknown, or an
-// error when the name is not one the time package can load.
+// error when the name is not one the time package can load. "Local", which
+// the time package takes for the machine's own zone, is refused: the
+// contact's time zone must not depend on the machine that reads it.
 func (c Contact) Location() (*time.Location, error) {
-	if c.TimeZone == "" {
+	switch c.TimeZone {
+	case "":
 		return time.UTC, nil
+	case "Local":
+		return nil, errors.New("unknown time zone Local")
 	}
 	return time.LoadLocation(c.TimeZone)
 }
@@ -152,12 +158,8 @@ const (
 	ChannelSMS   Channel = "sms"
 )
 
-// Scan implements sql.Scanner.
-func (c *Channel) Scan(src any) error {
-	s, err := enum.ScanString("channel", src)
-	*c = Channel(s)
-	return err
-}
+// Scan implements sql.Scanner. On error c is left unchanged.
+func (c *Channel) Scan(src any) error { return scanInto(c, scanString[Channel]("channel"), src) }
 
 // Value implements driver.Valuer.
 func (c Channel) Value() (driver.Value, error) { return string(c), nil }
@@ -236,12 +238,8 @@ func (r Reason) Final() bool { return r == ReasonNotAFit || r == ReasonDoNotCont
 // horizon, not never.
 func (r Reason) OutOfScope() bool { return r == ReasonPreferredSupplier || r == ReasonOffshored }
 
-// Scan implements sql.Scanner.
-func (r *Reason) Scan(src any) error {
-	s, err := enum.ScanString("reason", src)
-	*r = Reason(s)
-	return err
-}
+// Scan implements sql.Scanner. On error r is left unchanged.
+func (r *Reason) Scan(src any) error { return scanInto(r, scanString[Reason]("reason"), src) }
 
 // Value implements driver.Valuer.
 func (r Reason) Value() (driver.Value, error) { return string(r), nil }

@@ -27,19 +27,29 @@ const iso4217 = "AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD
 	"VES VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XUA YER ZAR " +
 	"ZMW ZWG"
 
-// Valid reports whether c is an active ISO 4217 code.
-func (c Currency) Valid() bool {
-	if len(c) != 3 || strings.ToUpper(string(c)) != string(c) {
+// Valid reports whether c is an active ISO 4217 code. Codes are upper case:
+// "gbp" is not valid.
+func (c Currency) Valid() bool { return inCodeTable(iso4217, 3, string(c)) }
+
+// inCodeTable reports whether code is one of the codes of table, a sorted
+// list of upper-case codes of n letters separated by single spaces, so that
+// the i-th code starts at byte i*(n+1).
+func inCodeTable(table string, n int, code string) bool {
+	if len(code) != n {
 		return false
 	}
-	// The table is sorted and evenly spaced: one code every four bytes.
-	lo, hi := 0, (len(iso4217)+1)/4
+	for i := 0; i < n; i++ {
+		if code[i] < 'A' || code[i] > 'Z' {
+			return false
+		}
+	}
+	lo, hi := 0, (len(table)+1)/(n+1)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		switch code := iso4217[4*m : 4*m+3]; {
-		case code == string(c):
+		switch c := table[m*(n+1) : m*(n+1)+n]; {
+		case c == code:
 			return true
-		case code < string(c):
+		case c < code:
 			lo = m + 1
 		default:
 			hi = m
@@ -48,12 +58,8 @@ func (c Currency) Valid() bool {
 	return false
 }
 
-// Scan implements sql.Scanner.
-func (c *Currency) Scan(src any) error {
-	s, err := enum.ScanString("currency", src)
-	*c = Currency(s)
-	return err
-}
+// Scan implements sql.Scanner. On error c is left unchanged.
+func (c *Currency) Scan(src any) error { return scanInto(c, scanString[Currency]("currency"), src) }
 
 // Value implements driver.Valuer.
 func (c Currency) Value() (driver.Value, error) { return string(c), nil }
@@ -195,10 +201,15 @@ func (m Money) amountString() string {
 	return m.Amount.String()
 }
 
-// String returns "50000.00 GBP", or "unknown" for the zero Money.
+// String returns "50000.00 GBP", or "unknown" for the zero Money. An
+// amount without a currency, which only a program can make, is written as
+// "50000.00 (no currency)".
 func (m Money) String() string {
-	if m.IsZero() {
+	switch {
+	case m.IsZero():
 		return "unknown"
+	case m.Currency == "":
+		return m.amountString() + " (no currency)"
 	}
 	return m.amountString() + " " + string(m.Currency)
 }
@@ -217,9 +228,12 @@ func (m Money) MarshalJSON() ([]byte, error) {
 	return json.Marshal(moneyJSON{Amount: m.amountString(), Currency: m.Currency})
 }
 
-// UnmarshalJSON reads the form MarshalJSON writes. The amount must be a
-// string or a JSON number; the currency is checked by [Lead.Validate], so
-// that every problem of a lead is reported at once.
+// UnmarshalJSON reads the form MarshalJSON writes, and null as the zero
+// Money. The amount must be a string or a JSON number in plain decimal
+// notation (50000.00, not 5e4) of at most 40 digits; unknown fields and a
+// missing amount or currency are errors. Whether the currency is an ISO 4217
+// code is checked by [Lead.Validate], so that every problem of a lead is
+// reported at once.
 func (m *Money) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(b, []byte("null")) {
 		*m = Money{}
@@ -257,15 +271,20 @@ func (m *Money) UnmarshalJSON(b []byte) error {
 }
 
 // Value implements driver.Valuer: "50000.00 GBP", or NULL for the zero Money.
+// A Money whose currency is not an ISO 4217 code is an error, so that
+// nothing is stored that Scan could not read back.
 func (m Money) Value() (driver.Value, error) {
 	if m.IsZero() {
 		return nil, nil
+	}
+	if !m.Currency.Valid() {
+		return nil, fmt.Errorf("money: %q is not an ISO 4217 code", string(m.Currency))
 	}
 	return m.String(), nil
 }
 
 // Scan implements sql.Scanner for the form Value writes; NULL is the zero
-// Money.
+// Money. On error m is left unchanged.
 func (m *Money) Scan(src any) error {
 	if src == nil {
 		*m = Money{}

@@ -124,6 +124,10 @@ type Transition struct {
 // error itself is a *TransitionError.
 var ErrIllegalTransition = errors.New("illegal stage transition")
 
+// ErrNoTime is returned by [Lead.MoveTo] when it is given the zero time: a
+// move is recorded with the time it was made.
+var ErrNoTime = errors.New("the time of the move is missing")
+
 // TransitionError is a refused move: the table has no from -> to.
 type TransitionError struct {
 	From, To Stage
@@ -144,11 +148,16 @@ func (e *TransitionError) Error() string {
 func (e *TransitionError) Is(target error) bool { return target == ErrIllegalTransition }
 
 // MoveTo moves the lead to stage `to` at time `at`, records the move in
-// History and sets UpdatedAt. A move the table does not allow is refused
-// with a *TransitionError and leaves the lead unchanged.
+// History and sets UpdatedAt to `at` unless it is already later. A move the
+// table does not allow is refused with a *TransitionError, and a move at the
+// zero time (which Validate would refuse) with ErrNoTime; either leaves the
+// lead unchanged.
 func (l *Lead) MoveTo(to Stage, at time.Time, reason string) error {
 	if !CanMove(l.Stage, to) {
 		return &TransitionError{From: l.Stage, To: to}
+	}
+	if at.IsZero() {
+		return fmt.Errorf("stage transition %s -> %s: %w", l.Stage, to, ErrNoTime)
 	}
 	l.History = append(l.History, Transition{From: l.Stage, To: to, At: at, Reason: reason})
 	l.Stage = to

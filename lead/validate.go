@@ -81,7 +81,7 @@ func (c *checker) past(path string, t time.Time, required bool) {
 			c.add(path, "missing")
 		}
 	case t.After(c.now.Add(ClockSkew)):
-		c.add(path, "in the future (%s, now is %s)", t.Format(time.RFC3339), c.now.Format(time.RFC3339))
+		c.add(path, "in the future (%s, now is %s)", t.Format(time.RFC3339Nano), c.now.Format(time.RFC3339Nano))
 	}
 }
 
@@ -104,13 +104,21 @@ func (c *checker) money(path string, m Money) {
 // *ValidationError (errors.Is(err, ErrInvalid)), or nil. `now` is the
 // caller's clock: times later than now plus ClockSkew are refused.
 //
-// It checks: an empty ID; a malformed email or phone number; an unknown
-// role, stage or consent state; an unknown time zone; a negative or absurd
-// head count; a country that is not an ISO 3166-1 alpha-2 code; negative
-// money, a missing or unknown currency; interests, activities, consents,
-// history and creation times in the future or missing; consent without the
-// time it was given; an illegal move in the history; custom fields that are
-// not JSON values; and text that is not UTF-8.
+// It checks: an empty ID; a malformed email (a bare address: "Ann
+// <ann@example.com>" is refused) or phone number; an unknown role, stage or
+// consent state; an unknown time zone; a negative or absurd head count; a
+// country that is not an ISO 3166-1 alpha-2 code; a domain that is not a
+// domain name; negative money, a missing or unknown currency; interests,
+// activities, consents, history and creation times in the future; a
+// missing activity, history or consent time (consent without the time it
+// was given); an interest last seen before it was first seen; an update
+// before the creation; an illegal move in the history; custom fields that
+// are not JSON values (channels, functions, NaN, infinities, nesting deeper
+// than 16 levels); and text that is not UTF-8.
+//
+// The problems are listed in the order of the fields in the JSON form, map
+// entries (consent, fields, attrs) by key, so that the same lead always
+// gets the same error.
 func (l *Lead) Validate(now time.Time) error {
 	c := checker{now: now}
 	if strings.TrimSpace(l.ID) == "" {
@@ -120,10 +128,10 @@ func (l *Lead) Validate(now time.Time) error {
 	c.contact(&l.Contact)
 	c.company(&l.Company)
 	c.text("source", l.Source)
-	c.text("owner", l.Owner)
 	if !l.Stage.Valid() {
 		c.add("stage", "unknown stage %d", uint8(l.Stage))
 	}
+	c.text("owner", l.Owner)
 	c.money("budget", l.Budget)
 	c.money("value", l.Value)
 	c.text("lost_reason", string(l.LostReason))
@@ -150,20 +158,23 @@ func (l *Lead) Validate(now time.Time) error {
 		c.text(p+".product", a.Product)
 		c.text(p+".channel", string(a.Channel))
 		for _, k := range slices.Sorted(maps.Keys(a.Attrs)) {
-			c.text(p+".attrs."+k, k+a.Attrs[k])
+			if c.key(p+".attrs", k) {
+				c.text(p+".attrs."+k, a.Attrs[k])
+			}
 		}
 	}
 	for _, ch := range slices.Sorted(maps.Keys(l.Consent)) {
-		cs, p := l.Consent[ch], "consent."+string(ch)
 		if ch == "" {
 			c.add("consent", "empty channel name")
 		}
+		if !c.key("consent", string(ch)) {
+			continue
+		}
+		cs, p := l.Consent[ch], "consent."+string(ch)
 		if !cs.State.Valid() {
 			c.add(p+".state", "unknown consent state %d", uint8(cs.State))
 		}
-		if cs.State != ConsentUnknown {
-			c.past(p+".at", cs.At, true)
-		}
+		c.past(p+".at", cs.At, cs.State != ConsentUnknown)
 		c.text(p+".how", cs.How)
 	}
 	for i, t := range l.History {
@@ -172,6 +183,7 @@ func (l *Lead) Validate(now time.Time) error {
 			c.add(p, "illegal move %s -> %s", t.From, t.To)
 		}
 		c.past(p+".at", t.At, true)
+		c.text(p+".reason", t.Reason)
 	}
 	c.past("created_at", l.CreatedAt, false)
 	c.past("updated_at", l.UpdatedAt, false)
@@ -182,7 +194,9 @@ func (l *Lead) Validate(now time.Time) error {
 		if k == "" {
 			c.add("fields", "empty field name")
 		}
-		c.field("fields."+k, l.Fields[k], 0)
+		if c.key("fields", k) {
+			c.field("fields."+k, l.Fields[k], 0)
+		}
 	}
 	if len(c.problems) == 0 {
 		return nil
@@ -190,9 +204,18 @@ func (l *Lead) Validate(now time.Time) error {
 	return &ValidationError{ID: l.ID, Problems: c.problems}
 }
 
+// key checks the key k of the map at path, and reports whether it is fit
+// to be part of a path.
+func (c *checker) key(path, k string) bool {
+	if !utf8.ValidString(k) {
+		c.add(path, "key %q is not valid UTF-8", k)
+		return false
+	}
+	return true
+}
+
 func (c *checker) contact(ct *Contact) {
 	c.text("contact.name", ct.Name)
-	c.text("contact.title", ct.Title)
 	if ct.Email != "" {
 		if a, err := mail.ParseAddress(ct.Email); err != nil || a.Address != ct.Email || a.Name != "" {
 			c.add("contact.email", "%q is not an email address", ct.Email)
@@ -201,19 +224,21 @@ func (c *checker) contact(ct *Contact) {
 	if ct.Phone != "" && !validPhone(ct.Phone) {
 		c.add("contact.phone", "%q is not a phone number (7 to 15 digits, with an optional leading +)", ct.Phone)
 	}
+	c.text("contact.title", ct.Title)
 	if !ct.Role.Valid() {
 		c.add("contact.role", "unknown role %d", uint8(ct.Role))
 	}
-	if ct.TimeZone != "" {
-		if _, err := time.LoadLocation(ct.TimeZone); err != nil {
-			c.add("contact.time_zone", "unknown time zone %q", ct.TimeZone)
-		}
+	if _, err := ct.Location(); err != nil {
+		c.add("contact.time_zone", "unknown time zone %q", ct.TimeZone)
 	}
 }
 
 func (c *checker) company(co *Company) {
 	c.text("company.name", co.Name)
 	c.text("company.domain", co.Domain)
+	if co.Domain != "" && (strings.ContainsAny(co.Domain, " /@:") || !strings.Contains(co.Domain, ".")) {
+		c.add("company.domain", "%q is not a domain name", co.Domain)
+	}
 	c.text("company.industry", co.Industry)
 	switch {
 	case co.Employees < 0:
@@ -221,11 +246,8 @@ func (c *checker) company(co *Company) {
 	case co.Employees > MaxEmployees:
 		c.add("company.employees", "%d is more than %d", co.Employees, MaxEmployees)
 	}
-	if co.Country != "" && !validCountry(co.Country) {
+	if co.Country != "" && !inCodeTable(iso3166, 2, co.Country) {
 		c.add("company.country", "%q is not an ISO 3166-1 alpha-2 code", co.Country)
-	}
-	if co.Domain != "" && (strings.ContainsAny(co.Domain, " /@:") || !strings.Contains(co.Domain, ".")) {
-		c.add("company.domain", "%q is not a domain name", co.Domain)
 	}
 }
 
@@ -238,7 +260,11 @@ func (c *checker) field(path string, v any, depth int) {
 		return
 	}
 	switch x := v.(type) {
-	case nil, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, json.Number:
+	case nil, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+	case json.Number:
+		if _, err := json.Marshal(x); err != nil || x == "" {
+			c.add(path, "%q is not a JSON number", string(x))
+		}
 	case float32:
 		c.number(path, float64(x))
 	case float64:
@@ -251,7 +277,9 @@ func (c *checker) field(path string, v any, depth int) {
 		}
 	case map[string]any:
 		for _, k := range slices.Sorted(maps.Keys(x)) {
-			c.field(path+"."+k, x[k], depth+1)
+			if c.key(path, k) {
+				c.field(path+"."+k, x[k], depth+1)
+			}
 		}
 	default:
 		c.add(path, "%T is not a JSON value", v)
@@ -279,6 +307,15 @@ func validPhone(s string) bool {
 	return digits >= 7 && digits <= 15
 }
 
-func validCountry(s string) bool {
-	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
-}
+// iso3166 lists the officially assigned ISO 3166-1 alpha-2 codes, sorted,
+// one every three bytes. "UK" and "EU" are not among them: Britain is "GB".
+const iso3166 = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL " +
+	"BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV " +
+	"CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD " +
+	"GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM " +
+	"IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK " +
+	"LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW " +
+	"MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR " +
+	"PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS " +
+	"ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY " +
+	"UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW"
