@@ -1,0 +1,708 @@
+package qualify
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/checker"
+	"github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/optimizer"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+	"github.com/leadqual/leadqual/lead"
+)
+
+// Policy is a compiled policy: immutable, and safe for concurrent use by
+// any number of goroutines. Compile it once, when the policy is loaded or
+// changed, and share it; evaluate leads with [Evaluate].
+type Policy struct {
+	spec     Spec // a private deep copy, for Spec()
+	name     string
+	version  string
+	settings Settings
+	limits   Limits
+	clock    func() time.Time
+
+	rules []compiledRule
+	agg   aggPlan
+	final []lead.Reason
+
+	// What the expressions that run in the VM read, filled into the
+	// environment map per evaluation; the fast path reads the lead and the
+	// slots directly.
+	vars     []variable
+	envSlots []*slot
+
+	needActivities, needInterests, needNow bool
+
+	pool sync.Pool // of *state
+}
+
+type compiledRule struct {
+	name, reason string
+	intent       lead.Intent
+	dimension    Dimension
+	disqualify   lead.Reason
+	// when is either a fast-path closure or a VM program.
+	fastWhen func(*state) bool
+	when     *vm.Program
+	// points is a fast-path closure, a VM program, or neither when the
+	// points are the constant pointsConst.
+	fastPoints  func(*state) float64
+	points      *vm.Program
+	pointsConst float64
+}
+
+// Name returns the policy's name.
+func (p *Policy) Name() string { return p.name }
+
+// Version returns the policy's content hash ("sha256:..."): two policies
+// with the same rules and settings have the same version, and a stored
+// decision names the version that made it.
+func (p *Policy) Version() string { return p.version }
+
+// Settings returns the policy's settings with every default filled in.
+func (p *Policy) Settings() Settings {
+	s := p.settings
+	s.Intents = cloneMap(s.Intents)
+	s.Final = slices.Clone(s.Final)
+	return s
+}
+
+// Spec returns a copy of the spec the policy was compiled from.
+func (p *Policy) Spec() Spec { return cloneSpec(p.spec) }
+
+// Rules returns the names of the policy's rules, in order.
+func (p *Policy) Rules() []string {
+	out := make([]string, len(p.rules))
+	for i, r := range p.rules {
+		out[i] = r.name
+	}
+	return out
+}
+
+func cloneMap[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil {
+		return nil
+	}
+	out := make(map[K]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func cloneSpec(s Spec) Spec {
+	s.Rules = slices.Clone(s.Rules)
+	s.Settings.Intents = cloneMap(s.Settings.Intents)
+	s.Settings.Final = slices.Clone(s.Settings.Final)
+	return s
+}
+
+// CompileJSON parses a policy's JSON form and compiles it: ParseSpec then
+// Compile, with the document bounded by Limits.MaxPolicyBytes.
+func CompileJSON(data []byte, opts ...Option) (*Policy, error) {
+	o := buildOptions(opts)
+	if len(data) > o.limits.MaxPolicyBytes {
+		lim := &LimitError{Limit: "MaxPolicyBytes", Max: o.limits.MaxPolicyBytes, Got: len(data), Where: "policy JSON"}
+		return nil, &CompileError{Problems: []Problem{{Field: "json", Message: lim.Error(), Err: lim}}}
+	}
+	spec, err := ParseSpec(data)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(spec, opts...)
+}
+
+func buildOptions(opts []Option) options {
+	var o options
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	o.limits = o.limits.withDefaults()
+	if o.clock == nil {
+		o.clock = time.Now
+	}
+	return o
+}
+
+// Compile checks a policy and compiles it into an immutable *Policy.
+//
+// Every problem is reported at once, in a *CompileError
+// (errors.Is(err, ErrInvalidPolicy)): an empty policy, a rule without a
+// name or with a duplicate one, a rule with no effect or several, an
+// expression that does not parse or type-check (with its line and column),
+// a `when` that is not boolean, points that are not numeric, and any
+// exceeded limit (errors.Is(err, ErrLimit)).
+func Compile(spec Spec, opts ...Option) (*Policy, error) {
+	o := buildOptions(opts)
+	if err := o.limits.validate(); err != nil {
+		return nil, err
+	}
+	c := &compilation{
+		limits: o.limits,
+		policy: spec.Name,
+		slots:  map[string]*slot{},
+		vmUsed: map[string]bool{},
+		vmOnly: o.vmOnly,
+	}
+	spec = cloneSpec(spec) // the caller may change theirs
+	settings := c.checkSettings(spec.Settings)
+	c.intents = intentTable(settings.Intents)
+	c.checkShape(spec)
+
+	// Pass 1: parse and rewrite every expression, so that the environment
+	// (which includes the helpers' slots) is known before type-checking.
+	var trees []parsed
+	for i, r := range spec.Rules {
+		name := ruleLabel(r, i)
+		if t := c.parse(name, "when", r.When); t != nil {
+			t.rule = i
+			trees = append(trees, *t)
+		}
+		if r.Points != "" {
+			if t := c.parse(name, "points", string(r.Points)); t != nil {
+				t.rule = i
+				trees = append(trees, *t)
+			}
+		}
+	}
+	agg := c.plan(settings)
+
+	// Pass 2: type-check and compile against the environment, to the fast
+	// path where the expression allows it, else to the VM.
+	cfg := c.config()
+	rules := make([]compiledRule, len(spec.Rules))
+	for i, r := range spec.Rules {
+		rules[i] = compiledRule{name: r.Name, reason: r.Reason, intent: r.Intent, dimension: r.Dimension, disqualify: r.Disqualify}
+	}
+	for _, t := range trees {
+		name := ruleLabel(spec.Rules[t.rule], t.rule)
+		out, ok := c.compile(cfg, name, t)
+		if !ok {
+			continue
+		}
+		r := &rules[t.rule]
+		switch t.field {
+		case "when":
+			r.when, r.fastWhen = out.prog, out.fast.b
+		case "points":
+			r.points, r.pointsConst = out.prog, out.constant
+			if out.fast.kind != fastNone {
+				r.fastPoints = out.fast.asFloat()
+			}
+		}
+	}
+	if len(c.problems) > 0 {
+		return nil, &CompileError{Policy: spec.Name, Problems: c.problems}
+	}
+
+	p := &Policy{
+		spec:     spec,
+		name:     spec.Name,
+		version:  spec.version(),
+		settings: settings,
+		limits:   o.limits,
+		clock:    o.clock,
+		rules:    rules,
+		final:    append([]lead.Reason{lead.ReasonNotAFit, lead.ReasonDoNotContact}, settings.Final...),
+	}
+	for _, v := range c.allVariables() {
+		if c.vmUsed[v.name] {
+			p.vars = append(p.vars, v)
+		}
+	}
+	for _, sl := range c.order {
+		if c.vmUsed[sl.key] {
+			p.envSlots = append(p.envSlots, sl)
+		}
+	}
+	p.needActivities = c.vmUsed[varActivities]
+	p.needInterests = c.vmUsed[varInterests]
+	p.needNow = c.vmUsed[varNow]
+	p.agg = agg
+	p.pool.New = func() any { return p.newState() }
+	return p, nil
+}
+
+func ruleLabel(r Rule, i int) string {
+	if r.Name != "" {
+		return r.Name
+	}
+	return fmt.Sprintf("rules[%d]", i)
+}
+
+// compilation holds the state of one Compile call.
+type compilation struct {
+	limits   Limits
+	policy   string
+	intents  func(lead.Kind) lead.Intent
+	problems []Problem
+
+	slots    map[string]*slot // by key
+	order    []*slot          // in the order they were requested
+	vmUsed   map[string]bool  // environment names the VM programs read
+	channels []lead.Channel   // consent.<channel> variables read
+
+	parseConfig *conf.Config
+	vmOnly      bool
+}
+
+func (c *compilation) problem(rule, field string, format string, args ...any) {
+	c.problems = append(c.problems, Problem{Rule: rule, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func (c *compilation) checkSettings(s Settings) Settings {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"need_fresh", s.NeedFresh}, {"interest_fresh", s.InterestFresh}, {"response_deadline", s.ResponseDeadline}} {
+		switch {
+		case d.v < 0:
+			c.problem("", "settings."+d.name, "negative duration %s", d.v)
+		case d.v%time.Second != 0:
+			c.problem("", "settings."+d.name, "%s is not a whole number of seconds", d.v)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"mql_fit", s.MQLFit}, {"mql_engagement", s.MQLEngagement}} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			c.problem("", "settings."+f.name, "%v is not a number", f.v)
+		}
+	}
+	for k, v := range s.Intents {
+		if k == "" {
+			c.problem("", "settings.intents", "empty activity kind")
+		}
+		if !v.Valid() {
+			c.problem("", "settings.intents."+string(k), "unknown intent %d", uint8(v))
+		}
+	}
+	for i, r := range s.Final {
+		if r == "" {
+			c.problem("", fmt.Sprintf("settings.final[%d]", i), "empty reason code")
+		}
+	}
+	if s.OnError > OnErrorSkip {
+		c.problem("", "settings.on_error", "unknown value %d", uint8(s.OnError))
+	}
+	return s.withDefaults()
+}
+
+func (c *compilation) checkShape(spec Spec) {
+	if strings.TrimSpace(spec.Name) == "" {
+		c.problem("", "name", "the policy has no name")
+	}
+	if len(spec.Rules) == 0 {
+		c.problem("", "rules", "the policy has no rules")
+	}
+	if len(spec.Rules) > c.limits.MaxRules {
+		lim := &LimitError{Limit: "MaxRules", Max: c.limits.MaxRules, Got: len(spec.Rules), Where: "rules"}
+		c.problems = append(c.problems, Problem{Field: "rules", Message: lim.Error(), Err: lim})
+	}
+	seen := map[string]int{}
+	for i, r := range spec.Rules {
+		name := ruleLabel(r, i)
+		switch {
+		case strings.TrimSpace(r.Name) == "":
+			c.problem(name, "name", "empty")
+		case len(r.Name) > 200 || !utf8.ValidString(r.Name) || strings.ContainsAny(r.Name, "\n\r\t"):
+			c.problem(name, "name", "must be at most 200 bytes of UTF-8 on one line")
+		default:
+			if j, dup := seen[r.Name]; dup {
+				c.problem(name, "name", "duplicate: rules[%d] and rules[%d] are both named %q", j, i, r.Name)
+			} else {
+				seen[r.Name] = i
+			}
+		}
+		if strings.TrimSpace(r.When) == "" {
+			c.problem(name, "when", "empty")
+		}
+		if strings.TrimSpace(r.Reason) == "" {
+			c.problem(name, "reason", "empty: every rule explains itself")
+		}
+		effects := 0
+		if r.Intent != lead.IntentNone {
+			effects++
+			if r.Intent != lead.IntentNeed && r.Intent != lead.IntentInterest {
+				c.problem(name, "intent", "must be need or interest, not %s", r.Intent)
+			}
+		}
+		if r.Points != "" {
+			effects++
+			if r.Dimension != DimensionFit && r.Dimension != DimensionEngagement {
+				c.problem(name, "dimension", "points need a dimension: fit or engagement")
+			}
+		} else if r.Dimension != DimensionNone {
+			c.problem(name, "dimension", "a dimension without points")
+		}
+		if r.Disqualify != "" {
+			effects++
+			if !utf8.ValidString(string(r.Disqualify)) || strings.TrimSpace(string(r.Disqualify)) == "" {
+				c.problem(name, "disqualify", "invalid reason code %q", r.Disqualify)
+			}
+		}
+		switch effects {
+		case 0:
+			c.problem(name, "effect", "no effect: set one of intent, points (with a dimension) or disqualify")
+		case 1:
+		default:
+			c.problem(name, "effect", "several effects: set exactly one of intent, points or disqualify")
+		}
+	}
+}
+
+// exprProblem turns an expr error into a Problem with a 1-based position.
+func exprProblem(rule, field string, err error) Problem {
+	p := Problem{Rule: rule, Field: field, Message: err.Error(), Err: err}
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		p.Message = fe.Message
+		p.Snippet = fe.Snippet
+		if fe.Line > 0 {
+			p.Line, p.Column = fe.Line, fe.Column+1
+		}
+	}
+	return p
+}
+
+// problemAt records a problem at a node of an expression.
+func (c *compilation) problemAt(rule, field, src string, loc file.Location, err error, format string, args ...any) {
+	fe := &file.Error{Location: loc, Message: fmt.Sprintf(format, args...)}
+	fe = fe.Bind(file.NewSource(src))
+	p := exprProblem(rule, field, fe)
+	p.Err = err
+	c.problems = append(c.problems, p)
+}
+
+// parsed is an expression after pass 1.
+type parsed struct {
+	rule   int
+	field  string
+	tree   *parser.Tree
+	idents map[string]bool
+}
+
+// parse checks the text of an expression against the limits, parses it
+// and rewrites it (see rewriter). It returns nil after recording problems.
+func (c *compilation) parse(rule, field, src string) *parsed {
+	if strings.TrimSpace(src) == "" {
+		return nil
+	}
+	if len(src) > c.limits.MaxExprBytes {
+		lim := &LimitError{Limit: "MaxExprBytes", Max: c.limits.MaxExprBytes, Got: len(src), Where: "rule " + rule + " " + field}
+		c.problems = append(c.problems, Problem{Rule: rule, Field: field, Message: lim.Error(), Err: lim})
+		return nil
+	}
+	if !utf8.ValidString(src) {
+		c.problem(rule, field, "not valid UTF-8")
+		return nil
+	}
+	if depth, at := bracketDepth(src, c.limits.MaxDepth); depth > c.limits.MaxDepth {
+		lim := &LimitError{Limit: "MaxDepth", Max: c.limits.MaxDepth, Got: depth, Where: "rule " + rule + " " + field}
+		c.problemAt(rule, field, src, file.Location{From: utf8.RuneCountInString(src[:at]), To: utf8.RuneCountInString(src[:at]) + 1}, lim, "%s", lim.Error())
+		return nil
+	}
+	if c.parseConfig == nil {
+		c.parseConfig = newParseConfig(c.limits.MaxNodes)
+	}
+	tree, err := parser.ParseWithConfig(src, c.parseConfig)
+	if err != nil {
+		c.problems = append(c.problems, exprProblem(rule, field, err))
+		return nil
+	}
+	w := rewriter{c: c, rule: rule, field: field, src: src, idents: map[string]bool{}}
+	w.walk(&tree.Node, 1, 0)
+	if w.failed {
+		return nil
+	}
+	return &parsed{field: field, tree: tree, idents: w.idents}
+}
+
+// bracketDepth returns the deepest nesting of (), [] and {} outside string
+// literals, stopping as soon as it exceeds max, and the byte offset where
+// it did. Parentheses create no syntax-tree nodes, so this check on the
+// text is what keeps a rule of a million "(" from exhausting the stack.
+func bracketDepth(src string, max int) (depth, at int) {
+	d := 0
+	var quote byte
+	for i := 0; i < len(src); i++ {
+		ch := src[i]
+		if quote != 0 {
+			switch {
+			case ch == '\\' && quote != '`':
+				i++
+			case ch == quote:
+				quote = 0
+			}
+			continue
+		}
+		switch ch {
+		case '"', '\'', '`':
+			quote = ch
+		case '(', '[', '{':
+			d++
+			if d > depth {
+				depth, at = d, i
+				if depth > max {
+					return depth, at
+				}
+			}
+		case ')', ']', '}':
+			d--
+		}
+	}
+	return depth, at
+}
+
+// newParseConfig is the parser's view of the language: expr's builtins
+// minus the ones rules may not use, and our helpers as functions.
+func newParseConfig(maxNodes int) *conf.Config {
+	cfg := conf.CreateNew()
+	cfg.MaxNodes = uint(maxNodes)
+	for name := range cfg.Builtins {
+		if !allowedBuiltins[name] {
+			delete(cfg.Builtins, name)
+			cfg.Disabled[name] = true
+		}
+	}
+	for name := range helpers {
+		cfg.Functions[name] = nil // the parser only needs the name
+	}
+	return cfg
+}
+
+// allowedBuiltins are expr's builtins that rules may use: the ones whose
+// cost is linear in their input. Left out: count (ours is the helper), reduce
+// and repeat (they build values of unbounded size), replace and flatten
+// (nested, they grow their input exponentially or quadratically), now,
+// date, duration and timezone (time comes from the caller), and the byte
+// encodings.
+var allowedBuiltins = map[string]bool{
+	"all": true, "none": true, "any": true, "one": true, "filter": true, "map": true,
+	"find": true, "findIndex": true, "findLast": true, "findLastIndex": true,
+	"sum": true, "groupBy": true, "sortBy": true, "len": true, "type": true,
+	"abs": true, "ceil": true, "floor": true, "round": true, "int": true, "float": true, "string": true,
+	"trim": true, "trimPrefix": true, "trimSuffix": true, "upper": true, "lower": true,
+	"split": true, "splitAfter": true, "join": true, "indexOf": true, "lastIndexOf": true,
+	"hasPrefix": true, "hasSuffix": true, "max": true, "min": true, "mean": true, "median": true,
+	"toJSON": true, "fromJSON": true, "first": true, "last": true, "get": true, "take": true,
+	"keys": true, "values": true, "toPairs": true, "fromPairs": true, "reverse": true,
+	"uniq": true, "concat": true, "sort": true,
+}
+
+// iterating are the builtins that run a predicate over a collection.
+var iterating = map[string]bool{
+	"all": true, "none": true, "any": true, "one": true, "filter": true, "map": true,
+	"find": true, "findIndex": true, "findLast": true, "findLastIndex": true,
+	"sum": true, "groupBy": true, "sortBy": true, "count": true, "reduce": true,
+}
+
+// unavailable explains why a builtin rules cannot call is missing.
+var unavailable = map[string]string{
+	"reduce":     "it builds values of unbounded size",
+	"repeat":     "it builds strings of unbounded size",
+	"replace":    "nested, it grows strings exponentially",
+	"flatten":    "over a collection of collections it is quadratic",
+	"now":        "time comes from the caller: use the variable now",
+	"date":       "time comes from the caller: compare with now, or use days(n)",
+	"duration":   `use days(n), hours(n), minutes(n) or a window such as "30d"`,
+	"timezone":   "times are compared as instants",
+	"toBase64":   "it is not needed to judge a lead",
+	"fromBase64": "it is not needed to judge a lead",
+}
+
+// config builds the checker's configuration: the environment's types,
+// including the slots the rules asked for, the runtime helpers and the
+// money operators.
+func (c *compilation) config() *conf.Config {
+	env := map[string]any{}
+	for _, v := range c.allVariables() {
+		env[v.name] = v.typ
+	}
+	env[varActivities] = []Activity(nil)
+	env[varInterests] = []Interest(nil)
+	env[varNow] = time.Time{}
+	for _, s := range c.order {
+		env[s.key] = s.typ()
+	}
+	cfg := conf.CreateNew()
+	for name := range cfg.Builtins {
+		if !allowedBuiltins[name] {
+			delete(cfg.Builtins, name)
+			cfg.Disabled[name] = true
+		}
+	}
+	opts := []expr.Option{expr.Env(env), expr.MaxNodes(uint(c.limits.MaxNodes))}
+	opts = append(opts, runtimeFunctions()...)
+	for _, opt := range opts {
+		opt(cfg)
+	}
+	cfg.Check()
+	return cfg
+}
+
+// allVariables is the documented environment plus the consent channels the
+// rules read.
+func (c *compilation) allVariables() []variable {
+	out := slices.Clone(variables)
+	for _, ch := range c.channels {
+		out = append(out, consentVar(ch))
+	}
+	return out
+}
+
+var (
+	boolKind   = reflect.Bool
+	numberKind = map[reflect.Kind]bool{
+		reflect.Int: true, reflect.Int8: true, reflect.Int16: true, reflect.Int32: true, reflect.Int64: true,
+		reflect.Uint: true, reflect.Uint8: true, reflect.Uint16: true, reflect.Uint32: true, reflect.Uint64: true,
+		reflect.Float32: true, reflect.Float64: true,
+	}
+)
+
+// compiled is one expression after pass 2: a fast-path closure, a VM
+// program, or (for points) a constant.
+type compiled struct {
+	fast     fastExpr
+	prog     *vm.Program
+	constant float64
+}
+
+// compile type-checks and compiles one rewritten expression.
+func (c *compilation) compile(cfg *conf.Config, rule string, t parsed) (compiled, bool) {
+	tree, field := t.tree, t.field
+	if _, err := new(checker.Checker).PatchAndCheck(tree, cfg); err != nil {
+		c.problems = append(c.problems, exprProblem(rule, field, err))
+		return compiled{}, false
+	}
+	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
+		c.problems = append(c.problems, exprProblem(rule, field, err))
+		return compiled{}, false
+	}
+	typ := tree.Node.Type()
+	unknown := typ == nil || typ.Kind() == reflect.Interface
+	switch field {
+	case "when":
+		if !unknown && typ.Kind() != boolKind {
+			c.problemAt(rule, field, tree.Source.String(), tree.Node.Location(), nil,
+				"must be a boolean (true or false), but is %s", typeName(typ))
+			return compiled{}, false
+		}
+	case "points":
+		if !unknown && !numberKind[typ.Kind()] {
+			c.problemAt(rule, field, tree.Source.String(), tree.Node.Location(), nil,
+				"must be a number, but is %s", typeName(typ))
+			return compiled{}, false
+		}
+		if v, ok := constantNumber(tree.Node); ok {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				c.problem(rule, field, "%v is not a finite number", v)
+				return compiled{}, false
+			}
+			return compiled{constant: v}, true
+		}
+	}
+	if f, ok := c.fast(tree.Node); ok && !c.vmOnly && (field == "when" && f.kind == fastBool ||
+		field == "points" && (f.kind == fastInt || f.kind == fastFloat)) {
+		return compiled{fast: f}, true
+	}
+	prog, err := compiler.Compile(tree, cfg)
+	if err != nil {
+		c.problems = append(c.problems, exprProblem(rule, field, err))
+		return compiled{}, false
+	}
+	for name := range t.idents {
+		c.vmUsed[name] = true
+	}
+	return compiled{prog: prog}, true
+}
+
+func typeName(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeOf(time.Duration(0)):
+		return "a duration"
+	case t == reflect.TypeOf(time.Time{}):
+		return "a time"
+	case t == reflect.TypeOf((*lead.Money)(nil)):
+		return "money"
+	case t.Kind() == reflect.String:
+		return "a string"
+	case numberKind[t.Kind()]:
+		return "a number"
+	case t.Kind() == reflect.Bool:
+		return "a boolean"
+	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
+		return "an array"
+	case t.Kind() == reflect.Map:
+		return "a map"
+	}
+	return t.String()
+}
+
+// constantNumber reports the value of a constant numeric node.
+func constantNumber(n ast.Node) (float64, bool) {
+	switch n := n.(type) {
+	case *ast.IntegerNode:
+		return float64(n.Value), true
+	case *ast.FloatNode:
+		return n.Value, true
+	case *ast.ConstantNode:
+		return toFloat(n.Value)
+	case *ast.UnaryNode:
+		if v, ok := constantNumber(n.Node); ok {
+			switch n.Operator {
+			case "-":
+				return -v, true
+			case "+":
+				return v, true
+			}
+		}
+	}
+	return 0, false
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int8:
+		return float64(x), true
+	case int16:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case uint:
+		return float64(x), true
+	case uint8:
+		return float64(x), true
+	case uint16:
+		return float64(x), true
+	case uint32:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case float32:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}

@@ -1,0 +1,160 @@
+package qualify
+
+import (
+	"database/sql/driver"
+	"time"
+
+	"github.com/leadqual/leadqual/internal/enum"
+	"github.com/leadqual/leadqual/lead"
+)
+
+// Verdict is what a policy concluded about a lead.
+type Verdict uint8
+
+// The verdicts, in order of precedence: out of scope beats need, need beats
+// interest, interest beats none.
+const (
+	VerdictNone       Verdict = iota // no evidence of need or interest
+	VerdictInterest                  // consuming education: nurture it
+	VerdictNeed                      // asking to be helped: sales, now
+	VerdictOutOfScope                // a disqualify rule matched
+)
+
+var verdictTable = enum.Table[Verdict]{Type: "verdict", Names: []string{"none", "interest", "need", "out_of_scope"}}
+
+// String returns "none", "interest", "need" or "out_of_scope".
+func (v Verdict) String() string { return verdictTable.Name(v) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (v Verdict) MarshalText() ([]byte, error) { return verdictTable.Marshal(v) }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (v *Verdict) UnmarshalText(b []byte) error {
+	x, err := verdictTable.Parse(string(b))
+	if err == nil {
+		*v = x
+	}
+	return err
+}
+
+// Scan implements sql.Scanner.
+func (v *Verdict) Scan(src any) error {
+	x, err := verdictTable.Scan(src)
+	if err == nil {
+		*v = x
+	}
+	return err
+}
+
+// Value implements driver.Valuer.
+func (v Verdict) Value() (driver.Value, error) { return verdictTable.Value(v) }
+
+// Route is who acts on a lead next.
+type Route uint8
+
+// The routes.
+const (
+	RouteNurture Route = iota // marketing: a permission-based nurture track
+	RouteSales                // sales: respond by the deadline
+	RouteRecycle              // the recycle scheduler: call again later
+	RouteDrop                 // final: a true non-fit or a do-not-contact request
+)
+
+var routeTable = enum.Table[Route]{Type: "route", Names: []string{"nurture", "sales", "recycle", "drop"}}
+
+// String returns "nurture", "sales", "recycle" or "drop".
+func (r Route) String() string { return routeTable.Name(r) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (r Route) MarshalText() ([]byte, error) { return routeTable.Marshal(r) }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (r *Route) UnmarshalText(b []byte) error {
+	x, err := routeTable.Parse(string(b))
+	if err == nil {
+		*r = x
+	}
+	return err
+}
+
+// Scan implements sql.Scanner.
+func (r *Route) Scan(src any) error {
+	x, err := routeTable.Scan(src)
+	if err == nil {
+		*r = x
+	}
+	return err
+}
+
+// Value implements driver.Valuer.
+func (r Route) Value() (driver.Value, error) { return routeTable.Value(r) }
+
+// Decision is the outcome of evaluating a lead against a policy. It is
+// plain data: store it beside the lead, and audit it later by its Policy
+// and Version.
+type Decision struct {
+	// Lead is the ID of the lead.
+	Lead    string  `json:"lead"`
+	Verdict Verdict `json:"verdict"`
+	Route   Route   `json:"route"`
+	// Fit and Engagement are the sums of the points of the matched rules
+	// of each dimension, in rule order.
+	Fit        float64 `json:"fit"`
+	Engagement float64 `json:"engagement"`
+	// Qualified reports that the lead crossed both marketing-qualified
+	// thresholds (Settings.MQLFit and MQLEngagement) without need.
+	Qualified bool `json:"qualified"`
+	// Reason is the disqualification code of the first disqualify rule that
+	// matched, when the verdict is out of scope.
+	Reason lead.Reason `json:"reason,omitempty"`
+	// Deadline is when sales must have responded, when the verdict is need:
+	// the newest fresh need activity plus Settings.ResponseDeadline (or now
+	// plus it, when the need comes from other evidence). Zero otherwise.
+	Deadline time.Time `json:"deadline,omitzero"`
+	// Stage is the lead's stage when it was evaluated; NextStage the stage
+	// the decision suggests. NextStage is always Stage itself or a legal
+	// move from it (see lead.CanMove).
+	Stage     lead.Stage `json:"stage"`
+	NextStage lead.Stage `json:"next_stage"`
+	// Matched lists the rules that matched, in policy order.
+	Matched []Match `json:"matched"`
+	// Failures lists the rules that failed at run time, when the policy's
+	// OnError is OnErrorSkip.
+	Failures []Failure `json:"failures,omitempty"`
+	// Policy and Version identify the policy that decided.
+	Policy  string `json:"policy"`
+	Version string `json:"version"`
+	// At is the `now` of the evaluation.
+	At time.Time `json:"at"`
+}
+
+// Match is one rule that matched, with its effect.
+type Match struct {
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+	// Intent is set for an intent rule.
+	Intent lead.Intent `json:"intent,omitzero"`
+	// Dimension and Points are set for a points rule.
+	Dimension Dimension `json:"dimension,omitzero"`
+	Points    float64   `json:"points,omitempty"`
+	// Disqualify is set for a disqualify rule.
+	Disqualify lead.Reason `json:"disqualify,omitempty"`
+}
+
+// Failure is a rule that failed at run time and was counted as not
+// matched (Settings.OnError = OnErrorSkip).
+type Failure struct {
+	Rule  string `json:"rule"`
+	Field string `json:"field"`
+	Error string `json:"error"`
+}
+
+// Reasons returns the reasons of the matched rules, in order: the
+// explanation a person reads.
+func (d *Decision) Reasons() []string {
+	out := make([]string, len(d.Matched))
+	for i, m := range d.Matched {
+		out[i] = m.Reason
+	}
+	return out
+}

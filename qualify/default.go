@@ -1,0 +1,36 @@
+package qualify
+
+import (
+	_ "embed"
+	"slices"
+)
+
+//go:embed default_policy.json
+var defaultPolicyJSON []byte
+
+// DefaultJSON returns the default policy's JSON form: the doctrine as rules,
+// for a host to copy and adapt. The slice is a copy.
+func DefaultJSON() []byte { return slices.Clone(defaultPolicyJSON) }
+
+// DefaultSpec returns the default policy, which encodes the doctrine:
+//
+//   - explicit requests (pricing, product information, a quote, a demo, a
+//     contact request, a phone conversation, a booked meeting, a trial) are
+//     need;
+//   - education (white papers, e-books, research reports, webinars, the
+//     newsletter) is interest;
+//   - a decision maker raises fit, and no decision maker reachable lowers it;
+//     company size and a stated budget raise it;
+//   - engagement counts content, webinars, clicks and visits, and
+//     unsubscribes, bounces and spam complaints count against it;
+//   - a preferred supplier or offshoring is out of scope (recycled), a true
+//     non-fit or a do-not-contact request is final.
+//
+// Each call returns a new Spec; change it freely.
+func DefaultSpec() Spec {
+	s, err := ParseSpec(defaultPolicyJSON)
+	if err != nil {
+		panic("qualify: the embedded default policy does not parse: " + err.Error())
+	}
+	return s
+}

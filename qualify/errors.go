@@ -1,0 +1,154 @@
+package qualify
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors; every error from this package that a caller may want to
+// tell apart matches one of them with errors.Is.
+var (
+	// ErrInvalidPolicy: Compile refused the policy. The error is a
+	// *CompileError listing every problem.
+	ErrInvalidPolicy = errors.New("invalid policy")
+	// ErrLimit: a documented limit was exceeded, at Compile (a rule too
+	// long, too deep) or at Evaluate (a lead with too many activities).
+	// The error is, or wraps, a *LimitError.
+	ErrLimit = errors.New("limit exceeded")
+	// ErrRule: a rule failed at run time. The error is a *RuleError.
+	ErrRule = errors.New("rule failed")
+	// ErrNilPolicy and ErrNilLead: Evaluate was called without one.
+	ErrNilPolicy = errors.New("qualify: nil policy")
+	ErrNilLead   = errors.New("qualify: nil lead")
+)
+
+// Problem is one thing wrong with a policy.
+type Problem struct {
+	// Rule is the name of the rule, or "" for the policy as a whole. A
+	// rule without a name is named by its position, "rules[3]".
+	Rule string
+	// Field is the rule's field ("when", "points", "name", ...), a settings
+	// key ("settings.need_fresh"), or "json" for a decoding error.
+	Field string
+	// Line and Column locate the problem, 1-based: within the expression
+	// for "when" and "points", within the JSON document for "json". Zero
+	// when there is no position.
+	Line, Column int
+	// Message says what is wrong.
+	Message string
+	// Snippet is the offending line with a caret under the column, when
+	// there is one.
+	Snippet string
+	// Err is the underlying error (a *LimitError, an expr error), if any.
+	Err error
+}
+
+func (p Problem) Error() string {
+	var b strings.Builder
+	if p.Rule != "" {
+		fmt.Fprintf(&b, "rule %q: ", p.Rule)
+	}
+	if p.Field != "" {
+		b.WriteString(p.Field)
+		if p.Line > 0 {
+			fmt.Fprintf(&b, " %d:%d", p.Line, p.Column)
+		}
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Message)
+	b.WriteString(p.Snippet)
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (p Problem) Unwrap() error { return p.Err }
+
+// CompileError is a refused policy: every problem found, in rule order.
+type CompileError struct {
+	Policy   string
+	Problems []Problem
+}
+
+func (e *CompileError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "policy %q: ", e.Policy)
+	if len(e.Problems) > 1 {
+		fmt.Fprintf(&b, "%d problems:\n", len(e.Problems))
+		for _, p := range e.Problems {
+			b.WriteString("  ")
+			b.WriteString(strings.ReplaceAll(p.Error(), "\n", "\n  "))
+			b.WriteString("\n")
+		}
+		return strings.TrimSuffix(b.String(), "\n")
+	}
+	for _, p := range e.Problems {
+		b.WriteString(p.Error())
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrInvalidPolicy) true, and ErrLimit when a
+// limit was one of the problems.
+func (e *CompileError) Is(target error) bool {
+	if target == ErrInvalidPolicy {
+		return true
+	}
+	for _, p := range e.Problems {
+		if p.Err != nil && errors.Is(p.Err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// Unwrap returns each problem, so that errors.As finds a *LimitError
+// behind a refused rule.
+func (e *CompileError) Unwrap() []error {
+	out := make([]error, len(e.Problems))
+	for i, p := range e.Problems {
+		out[i] = p
+	}
+	return out
+}
+
+// LimitError says which documented limit was exceeded, by how much.
+type LimitError struct {
+	// Limit is the name of the Limits field, e.g. "MaxActivities".
+	Limit string
+	// Max is the limit; Got is what was found.
+	Max, Got int
+	// Where names the offending part: a rule, a field path.
+	Where string
+}
+
+func (e *LimitError) Error() string {
+	if e.Where != "" {
+		return fmt.Sprintf("%s: limit %s exceeded: %d > %d", e.Where, e.Limit, e.Got, e.Max)
+	}
+	return fmt.Sprintf("limit %s exceeded: %d > %d", e.Limit, e.Got, e.Max)
+}
+
+// Is makes errors.Is(err, ErrLimit) true.
+func (e *LimitError) Is(target error) bool { return target == ErrLimit }
+
+// RuleError is a rule that failed at run time on a lead.
+type RuleError struct {
+	Policy string
+	Rule   string
+	// Field is "when" or "points".
+	Field string
+	// Lead is the ID of the lead being evaluated.
+	Lead string
+	Err  error
+}
+
+func (e *RuleError) Error() string {
+	return fmt.Sprintf("policy %q rule %q (%s) on lead %q: %v", e.Policy, e.Rule, e.Field, e.Lead, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *RuleError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrRule) true.
+func (e *RuleError) Is(target error) bool { return target == ErrRule }

@@ -1,0 +1,376 @@
+package qualify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+	"unicode/utf8"
+
+	"github.com/expr-lang/expr/vm"
+	"github.com/leadqual/leadqual/lead"
+)
+
+// state is the scratch space of one evaluation. A Policy keeps a pool of
+// them, so that an evaluation allocates little beyond its Decision.
+type state struct {
+	l   *lead.Lead // the lead being evaluated, for the fast path
+	vm  vm.VM
+	env map[string]any
+
+	// The typed slots (see aggPlan) and the per-kind newest activity.
+	ints    []int
+	bools   []bool
+	durs    []time.Duration
+	cuts    []int64 // per count slot: now minus its window, in nanoseconds
+	lastIdx []int32 // per indexed kind: the newest activity, or -1
+	lastN   []int64 // its time in nanoseconds
+
+	matched   []int32   // rules that matched
+	points    []float64 // the points each of them added
+	acts      []Activity
+	interests []Interest
+}
+
+func (p *Policy) newState() *state {
+	a := &p.agg
+	st := &state{
+		env:     make(map[string]any, len(p.vars)+len(p.envSlots)+3),
+		ints:    make([]int, a.nInts),
+		bools:   make([]bool, a.nBools),
+		durs:    make([]time.Duration, a.nDurs),
+		cuts:    make([]int64, len(a.counts)),
+		lastIdx: make([]int32, len(a.kinds)),
+		lastN:   make([]int64, len(a.kinds)),
+	}
+	st.vm.MemoryBudget = uint(p.limits.MemoryBudget)
+	return st
+}
+
+// Evaluate judges a lead against the policy at the policy's clock (see
+// WithClock; time.Now by default). It is EvaluateAt(ctx, p, l, now).
+func Evaluate(ctx context.Context, p *Policy, l *lead.Lead) (Decision, error) {
+	if p == nil {
+		return Decision{}, ErrNilPolicy
+	}
+	return EvaluateAt(ctx, p, l, p.clock())
+}
+
+// EvaluateAt judges a lead against the policy as of `now`: activities after
+// `now` are ignored, freshness windows end at `now`, and the same policy,
+// lead and `now` always give the same Decision.
+//
+// The rules run in order; ctx is checked between rules. A rule that fails
+// at run time makes EvaluateAt return a *RuleError (errors.Is(err,
+// ErrRule)), unless the policy says OnErrorSkip. A lead beyond the policy's
+// Limits is refused with a *LimitError (errors.Is(err, ErrLimit)) before
+// any rule runs. EvaluateAt never panics and never modifies the lead.
+func EvaluateAt(ctx context.Context, p *Policy, l *lead.Lead, now time.Time) (d Decision, err error) {
+	if p == nil {
+		return Decision{}, ErrNilPolicy
+	}
+	if l == nil {
+		return Decision{}, ErrNilLead
+	}
+	if err := p.checkLimits(l); err != nil {
+		return Decision{}, err
+	}
+	st := p.pool.Get().(*state)
+	defer func() {
+		if r := recover(); r != nil {
+			// A bug, not bad input: report it without taking the host down,
+			// and do not reuse state left half-way.
+			d, err = Decision{}, fmt.Errorf("qualify: internal error evaluating lead %q: %v", l.ID, r)
+			return
+		}
+		p.release(st)
+	}()
+	return p.evaluate(ctx, st, l, now)
+}
+
+func (p *Policy) release(st *state) {
+	// Drop references to the lead so the pool does not keep it alive.
+	st.l = nil
+	for _, v := range p.vars {
+		st.env[v.name] = nil
+	}
+	if p.needActivities {
+		clear(st.acts)
+		st.env[varActivities] = nil
+	}
+	if p.needInterests {
+		clear(st.interests)
+		st.env[varInterests] = nil
+	}
+	p.pool.Put(st)
+}
+
+func (p *Policy) checkLimits(l *lead.Lead) error {
+	lim := &p.limits
+	if n := len(l.Activities); n > lim.MaxActivities {
+		return &LimitError{Limit: "MaxActivities", Max: lim.MaxActivities, Got: n, Where: "lead " + clip(l.ID) + " activities"}
+	}
+	if n := len(l.Interests); n > lim.MaxInterests {
+		return &LimitError{Limit: "MaxInterests", Max: lim.MaxInterests, Got: n, Where: "lead " + clip(l.ID) + " interests"}
+	}
+	max := lim.MaxTextBytes
+	for _, f := range [...]struct {
+		name, v string
+	}{
+		{"id", l.ID}, {"source", l.Source}, {"owner", l.Owner}, {"lost_reason", string(l.LostReason)},
+		{"contact.name", l.Contact.Name}, {"contact.email", l.Contact.Email}, {"contact.phone", l.Contact.Phone},
+		{"contact.title", l.Contact.Title}, {"contact.time_zone", l.Contact.TimeZone},
+		{"company.name", l.Company.Name}, {"company.domain", l.Company.Domain},
+		{"company.industry", l.Company.Industry}, {"company.country", l.Company.Country},
+	} {
+		if len(f.v) > max {
+			return &LimitError{Limit: "MaxTextBytes", Max: max, Got: len(f.v), Where: "lead " + clip(l.ID) + " " + f.name}
+		}
+	}
+	for i := range l.Activities {
+		a := &l.Activities[i]
+		if n := max3(len(a.Kind), len(a.Asset), len(a.Product)); n > max {
+			return &LimitError{Limit: "MaxTextBytes", Max: max, Got: n, Where: fmt.Sprintf("lead %s activities[%d]", clip(l.ID), i)}
+		}
+	}
+	for i := range l.Interests {
+		if n := len(l.Interests[i].Topic); n > max {
+			return &LimitError{Limit: "MaxTextBytes", Max: max, Got: n, Where: fmt.Sprintf("lead %s interests[%d].topic", clip(l.ID), i)}
+		}
+	}
+	return nil
+}
+
+func max3(a, b, c int) int { return max(a, b, c) }
+
+// clip shortens an ID for an error message, so that a hostile ID does not
+// make every error enormous.
+func clip(s string) string {
+	const n = 64
+	if len(s) <= n {
+		return fmt.Sprintf("%q", s)
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return fmt.Sprintf("%q...", s[:i])
+}
+
+func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time.Time) (Decision, error) {
+	st.l = l
+	lastNeed := p.aggregate(st, l, now)
+	p.fillEnv(st, l, now)
+
+	d := Decision{Lead: l.ID, Stage: l.Stage, Policy: p.name, Version: p.version, At: now}
+	var need, interest bool
+	var disqualified lead.Reason
+	st.matched, st.points = st.matched[:0], st.points[:0]
+	done := ctx.Done()
+	for i := range p.rules {
+		if done != nil {
+			select {
+			case <-done:
+				return Decision{}, fmt.Errorf("qualify: evaluating lead %s: %w", clip(l.ID), context.Cause(ctx))
+			default:
+			}
+		}
+		r := &p.rules[i]
+		var match bool
+		if r.fastWhen != nil {
+			match = r.fastWhen(st)
+		} else {
+			out, err := st.vm.Run(r.when, st.env)
+			if err == nil {
+				var ok bool
+				if match, ok = out.(bool); !ok {
+					err = fmt.Errorf("%w: got %T", errNotBool, out)
+				}
+			}
+			if err != nil {
+				if ferr := p.fail(&d, r, "when", l, err); ferr != nil {
+					return Decision{}, ferr
+				}
+				continue
+			}
+		}
+		if !match {
+			continue
+		}
+		var pts float64
+		switch {
+		case r.intent == lead.IntentNeed:
+			need = true
+		case r.intent == lead.IntentInterest:
+			interest = true
+		case r.disqualify != "":
+			if disqualified == "" {
+				disqualified = r.disqualify
+			}
+		default:
+			switch {
+			case r.fastPoints != nil:
+				pts = r.fastPoints(st)
+			case r.points != nil:
+				v, err := st.vm.Run(r.points, st.env)
+				if err == nil {
+					pts, err = number(v)
+				}
+				if err != nil {
+					if ferr := p.fail(&d, r, "points", l, err); ferr != nil {
+						return Decision{}, ferr
+					}
+					continue
+				}
+			default:
+				pts = r.pointsConst
+			}
+			if r.dimension == DimensionFit {
+				d.Fit += pts
+			} else {
+				d.Engagement += pts
+			}
+		}
+		st.matched = append(st.matched, int32(i))
+		st.points = append(st.points, pts)
+	}
+
+	d.Matched = make([]Match, len(st.matched))
+	for j, i := range st.matched {
+		r := &p.rules[i]
+		d.Matched[j] = Match{Rule: r.name, Reason: r.reason, Intent: r.intent, Dimension: r.dimension,
+			Points: st.points[j], Disqualify: r.disqualify}
+	}
+	var needAt time.Time
+	if lastNeed >= 0 {
+		needAt = l.Activities[lastNeed].At
+	}
+	p.decide(&d, l, now, need, interest, disqualified, needAt)
+	return d, nil
+}
+
+// fillEnv puts into the environment map what the VM programs read.
+func (p *Policy) fillEnv(st *state, l *lead.Lead, now time.Time) {
+	env := st.env
+	for i := range p.vars {
+		v := &p.vars[i]
+		env[v.name] = v.boxed(l)
+	}
+	for _, s := range p.envSlots {
+		env[s.key] = s.value(st)
+	}
+	if p.needNow {
+		env[varNow] = now
+	}
+	if p.needActivities {
+		st.acts = st.acts[:0]
+		intents := intentTable(p.settings.Intents)
+		for i := range l.Activities {
+			a := &l.Activities[i]
+			if a.At.After(now) {
+				continue
+			}
+			st.acts = append(st.acts, Activity{
+				Kind: string(a.Kind), At: a.At, Asset: a.Asset, Product: a.Product,
+				Channel: string(a.Channel), Intent: intents(a.Kind).String(), Attrs: a.Attrs,
+			})
+		}
+		env[varActivities] = st.acts
+	}
+	if p.needInterests {
+		st.interests = st.interests[:0]
+		for _, in := range l.Interests {
+			st.interests = append(st.interests, Interest{Topic: in.Topic, FirstSeen: in.FirstSeen, LastSeen: in.LastSeen})
+		}
+		env[varInterests] = st.interests
+	}
+}
+
+// fail handles a rule that failed at run time: an error for OnErrorFail,
+// a recorded Failure for OnErrorSkip.
+func (p *Policy) fail(d *Decision, r *compiledRule, field string, l *lead.Lead, err error) error {
+	if p.settings.OnError == OnErrorSkip {
+		d.Failures = append(d.Failures, Failure{Rule: r.name, Field: field, Error: err.Error()})
+		return nil
+	}
+	return &RuleError{Policy: p.name, Rule: r.name, Field: field, Lead: l.ID, Err: err}
+}
+
+var errNotFinite = errors.New("points are not a finite number")
+
+func number(v any) (float64, error) {
+	f, ok := toFloat(v)
+	if !ok {
+		return 0, fmt.Errorf("points returned %T, want a number", v)
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("%w: %v", errNotFinite, f)
+	}
+	return f, nil
+}
+
+// decide applies the documented precedence:
+//
+//  1. a matched disqualify rule: out of scope; route drop for a final
+//     reason (not a fit, do not contact, Settings.Final), else recycle;
+//  2. a lead already disqualified stays dropped;
+//  3. need: sales, with the response deadline;
+//  4. fit and engagement at or above both thresholds: marketing-qualified,
+//     routed to sales;
+//  5. a lead in sales' hands (sales accepted or qualified, opportunity, won)
+//     stays with sales;
+//  6. interest: nurture;
+//  7. no evidence: recycle for a lost or recycled lead, nurture otherwise.
+func (p *Policy) decide(d *Decision, l *lead.Lead, now time.Time, need, interest bool, disq lead.Reason, needAt time.Time) {
+	next := l.Stage
+	switch {
+	case need:
+		d.Verdict = VerdictNeed
+	case interest:
+		d.Verdict = VerdictInterest
+	}
+	d.Qualified = !need && d.Fit >= p.settings.MQLFit && d.Engagement >= p.settings.MQLEngagement
+	switch {
+	case disq != "":
+		d.Verdict, d.Reason = VerdictOutOfScope, disq
+		if p.isFinal(disq) {
+			d.Route, next = RouteDrop, lead.StageDisqualified
+		} else {
+			d.Route, next = RouteRecycle, lead.StageRecycled
+		}
+		d.Qualified = false
+	case l.Stage == lead.StageDisqualified:
+		d.Route = RouteDrop
+	case need:
+		d.Route, next = RouteSales, lead.StageSalesAccepted
+		base := needAt
+		if base.IsZero() {
+			base = now
+		}
+		d.Deadline = base.Add(p.settings.ResponseDeadline)
+	case d.Qualified:
+		d.Route, next = RouteSales, lead.StageMarketingQualified
+	case l.Stage >= lead.StageSalesAccepted && l.Stage <= lead.StageWon:
+		d.Route = RouteSales
+	case interest:
+		d.Route, next = RouteNurture, lead.StageNurturing
+	case l.Stage == lead.StageLost || l.Stage == lead.StageRecycled:
+		d.Route, next = RouteRecycle, lead.StageRecycled
+	default:
+		d.Route, next = RouteNurture, lead.StageNurturing
+	}
+	d.NextStage = l.Stage
+	if lead.CanMove(l.Stage, next) {
+		d.NextStage = next
+	}
+}
+
+func (p *Policy) isFinal(r lead.Reason) bool {
+	for _, f := range p.final {
+		if f == r {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,97 @@
+package qualify
+
+import (
+	"cmp"
+	"fmt"
+	"time"
+)
+
+// Limits bound what a policy may ask of the host and what a lead may
+// bring. They are what makes it safe to let CRM administrators write rules
+// and strangers fill in web forms: every rule's cost is bounded before it
+// runs. Every zero field means its default; a negative field is an error.
+type Limits struct {
+	// MaxPolicyBytes bounds the JSON read by CompileJSON. Default 1 MiB.
+	MaxPolicyBytes int
+	// MaxRules bounds the rules of a policy. Default 1000.
+	MaxRules int
+	// MaxExprBytes bounds each expression's text, checked before it is
+	// parsed. Default 4096.
+	MaxExprBytes int
+	// MaxDepth bounds the nesting of brackets (checked on the text, before
+	// parsing) and of the syntax tree. Default 32.
+	MaxDepth int
+	// MaxNodes bounds the syntax tree of each expression. Default 512.
+	MaxNodes int
+	// MaxActivities and MaxInterests bound the collections of a lead that
+	// Evaluate accepts. Defaults 10000 and 1000.
+	MaxActivities, MaxInterests int
+	// MaxTextBytes bounds each text field of a lead that Evaluate reads:
+	// the ID, the contact's and company's fields, and the kind, asset and
+	// product of each activity. Default 64 KiB.
+	MaxTextBytes int
+	// MemoryBudget bounds the elements of arrays and maps that one rule may
+	// build while it runs (expr's memory budget). Default 100000.
+	MemoryBudget int
+}
+
+// The defaults of Limits.
+const (
+	DefaultMaxPolicyBytes = 1 << 20
+	DefaultMaxRules       = 1000
+	DefaultMaxExprBytes   = 4096
+	DefaultMaxDepth       = 32
+	DefaultMaxNodes       = 512
+	DefaultMaxActivities  = 10_000
+	DefaultMaxInterests   = 1000
+	DefaultMaxTextBytes   = 64 << 10
+	DefaultMemoryBudget   = 100_000
+)
+
+func (l Limits) withDefaults() Limits {
+	l.MaxPolicyBytes = cmp.Or(l.MaxPolicyBytes, DefaultMaxPolicyBytes)
+	l.MaxRules = cmp.Or(l.MaxRules, DefaultMaxRules)
+	l.MaxExprBytes = cmp.Or(l.MaxExprBytes, DefaultMaxExprBytes)
+	l.MaxDepth = cmp.Or(l.MaxDepth, DefaultMaxDepth)
+	l.MaxNodes = cmp.Or(l.MaxNodes, DefaultMaxNodes)
+	l.MaxActivities = cmp.Or(l.MaxActivities, DefaultMaxActivities)
+	l.MaxInterests = cmp.Or(l.MaxInterests, DefaultMaxInterests)
+	l.MaxTextBytes = cmp.Or(l.MaxTextBytes, DefaultMaxTextBytes)
+	l.MemoryBudget = cmp.Or(l.MemoryBudget, DefaultMemoryBudget)
+	return l
+}
+
+func (l Limits) validate() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"MaxPolicyBytes", l.MaxPolicyBytes}, {"MaxRules", l.MaxRules}, {"MaxExprBytes", l.MaxExprBytes},
+		{"MaxDepth", l.MaxDepth}, {"MaxNodes", l.MaxNodes}, {"MaxActivities", l.MaxActivities},
+		{"MaxInterests", l.MaxInterests}, {"MaxTextBytes", l.MaxTextBytes}, {"MemoryBudget", l.MemoryBudget},
+	} {
+		if f.v < 0 {
+			return fmt.Errorf("qualify: Limits.%s is negative (%d)", f.name, f.v)
+		}
+	}
+	return nil
+}
+
+// Option configures Compile. Most callers need none.
+type Option func(*options)
+
+type options struct {
+	limits Limits
+	clock  func() time.Time
+	vmOnly bool // tests: compile every expression for the VM
+}
+
+// vmOnly turns the fast path off, so that tests can hold it against the VM.
+func vmOnly() Option { return func(o *options) { o.vmOnly = true } }
+
+// WithLimits replaces the default limits; zero fields keep their defaults.
+func WithLimits(l Limits) Option { return func(o *options) { o.limits = l } }
+
+// WithClock sets the clock Evaluate reads `now` from. The default, and a
+// nil clock, is time.Now. EvaluateAt takes `now` directly.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.clock = now } }

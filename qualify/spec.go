@@ -1,0 +1,427 @@
+package qualify
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"database/sql/driver"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leadqual/leadqual/internal/enum"
+	"github.com/leadqual/leadqual/lead"
+)
+
+// Spec is a policy as data: the form a CRM keeps in its database, lets an
+// administrator edit, and hands to [Compile]. Its JSON form is the
+// interchange format; see [ParseSpec] and the default policy in
+// default_policy.json.
+type Spec struct {
+	// Name identifies the policy in decisions and errors.
+	Name string `json:"name"`
+	// Description is free text for the people who maintain the policy.
+	Description string   `json:"description,omitempty"`
+	Settings    Settings `json:"settings,omitzero"`
+	// Rules are evaluated in order; their order is the order of
+	// Decision.Matched.
+	Rules []Rule `json:"rules"`
+}
+
+// Settings are the policy-wide knobs. Every zero field means its default.
+type Settings struct {
+	// NeedFresh is how long a need signal (a pricing request, a demo
+	// request, ...) stays fresh: fresh() and signals("need") look this far
+	// back. Default 30 days.
+	NeedFresh time.Duration
+	// InterestFresh is how long an interest signal stays fresh. Default 90 days.
+	InterestFresh time.Duration
+	// ResponseDeadline is how soon sales must answer a need lead, counted
+	// from the newest fresh need activity (or from now when the need comes
+	// from other evidence). Default 5 minutes: speed to lead.
+	ResponseDeadline time.Duration
+	// MQLFit and MQLEngagement are the scores a lead without need must
+	// reach, both, to become marketing-qualified. Defaults 30 and 40.
+	MQLFit, MQLEngagement float64
+	// Intents overrides the default intent of activity kinds (see
+	// lead.Kind.Intent), and gives the host's own kinds an intent.
+	Intents map[lead.Kind]lead.Intent
+	// Final lists disqualification codes, beyond lead.ReasonNotAFit and
+	// lead.ReasonDoNotContact, that close a lead for good (route drop).
+	// Every other code recycles.
+	Final []lead.Reason
+	// OnError says what a rule that fails at run time does. Default
+	// OnErrorFail.
+	OnError OnError
+}
+
+// The defaults of Settings.
+const (
+	DefaultNeedFresh        = 30 * 24 * time.Hour
+	DefaultInterestFresh    = 90 * 24 * time.Hour
+	DefaultResponseDeadline = 5 * time.Minute
+	DefaultMQLFit           = 30
+	DefaultMQLEngagement    = 40
+)
+
+// withDefaults returns s with every zero field set to its default.
+func (s Settings) withDefaults() Settings {
+	if s.NeedFresh == 0 {
+		s.NeedFresh = DefaultNeedFresh
+	}
+	if s.InterestFresh == 0 {
+		s.InterestFresh = DefaultInterestFresh
+	}
+	if s.ResponseDeadline == 0 {
+		s.ResponseDeadline = DefaultResponseDeadline
+	}
+	if s.MQLFit == 0 {
+		s.MQLFit = DefaultMQLFit
+	}
+	if s.MQLEngagement == 0 {
+		s.MQLEngagement = DefaultMQLEngagement
+	}
+	return s
+}
+
+// OnError is what a rule that fails at run time (a nil custom field, a
+// currency mismatch, a division by zero) does to the evaluation.
+type OnError uint8
+
+// The choices.
+const (
+	// OnErrorFail makes Evaluate return a *RuleError naming the rule.
+	OnErrorFail OnError = iota
+	// OnErrorSkip counts the rule as not matched and lists the failure in
+	// Decision.Failures.
+	OnErrorSkip
+)
+
+var onErrorTable = enum.Table[OnError]{Type: "on_error", Names: []string{"fail", "skip"}}
+
+// String returns "fail" or "skip".
+func (o OnError) String() string { return onErrorTable.Name(o) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (o OnError) MarshalText() ([]byte, error) { return onErrorTable.Marshal(o) }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (o *OnError) UnmarshalText(b []byte) error {
+	v, err := onErrorTable.Parse(string(b))
+	if err == nil {
+		*o = v
+	}
+	return err
+}
+
+type settingsJSON struct {
+	NeedFresh        string                    `json:"need_fresh,omitempty"`
+	InterestFresh    string                    `json:"interest_fresh,omitempty"`
+	ResponseDeadline string                    `json:"response_deadline,omitempty"`
+	MQLFit           float64                   `json:"mql_fit,omitempty"`
+	MQLEngagement    float64                   `json:"mql_engagement,omitempty"`
+	Intents          map[lead.Kind]lead.Intent `json:"intents,omitempty"`
+	Final            []lead.Reason             `json:"final,omitempty"`
+	OnError          OnError                   `json:"on_error,omitzero"`
+}
+
+// IsZero reports whether every setting is its zero value (so that JSON
+// omits the settings object).
+func (s Settings) IsZero() bool {
+	return s.NeedFresh == 0 && s.InterestFresh == 0 && s.ResponseDeadline == 0 &&
+		s.MQLFit == 0 && s.MQLEngagement == 0 && len(s.Intents) == 0 && len(s.Final) == 0 &&
+		s.OnError == OnErrorFail
+}
+
+// MarshalJSON writes durations in the rule language's form ("30d", "5m").
+func (s Settings) MarshalJSON() ([]byte, error) {
+	return json.Marshal(settingsJSON{
+		NeedFresh:        FormatWindow(s.NeedFresh),
+		InterestFresh:    FormatWindow(s.InterestFresh),
+		ResponseDeadline: FormatWindow(s.ResponseDeadline),
+		MQLFit:           s.MQLFit,
+		MQLEngagement:    s.MQLEngagement,
+		Intents:          s.Intents,
+		Final:            s.Final,
+		OnError:          s.OnError,
+	})
+}
+
+// UnmarshalJSON reads the form MarshalJSON writes; unknown keys are errors.
+func (s *Settings) UnmarshalJSON(b []byte) error {
+	var j settingsJSON
+	if err := strictUnmarshal(b, &j); err != nil {
+		return err
+	}
+	var out Settings
+	for _, d := range []struct {
+		name string
+		text string
+		dst  *time.Duration
+	}{
+		{"need_fresh", j.NeedFresh, &out.NeedFresh},
+		{"interest_fresh", j.InterestFresh, &out.InterestFresh},
+		{"response_deadline", j.ResponseDeadline, &out.ResponseDeadline},
+	} {
+		if d.text == "" {
+			continue
+		}
+		v, err := ParseWindow(d.text)
+		if err != nil {
+			return fmt.Errorf("%s: %w", d.name, err)
+		}
+		*d.dst = v
+	}
+	out.MQLFit, out.MQLEngagement = j.MQLFit, j.MQLEngagement
+	out.Intents, out.Final, out.OnError = j.Intents, j.Final, j.OnError
+	*s = out
+	return nil
+}
+
+// Rule is one rule of a policy: when its `When` expression is true for a
+// lead, its effect applies and its Reason is listed in the decision.
+//
+// A rule has exactly one effect:
+//   - Intent: the rule is evidence of need or of interest;
+//   - Points on a Dimension: fit (who they are) or engagement (what they
+//     did); Points is a number or an expression ("20",
+//     `5 * count("email_click", "30d")`);
+//   - Disqualify: the lead is out of scope, with a reason code.
+type Rule struct {
+	// Name identifies the rule; unique within a policy.
+	Name string `json:"name"`
+	// When is a boolean expression over the rule environment (see the
+	// package documentation).
+	When string `json:"when"`
+	// Reason is the human-readable explanation shown when the rule matches.
+	Reason string `json:"reason"`
+
+	Intent     lead.Intent `json:"intent,omitzero"`
+	Points     Points      `json:"points,omitempty"`
+	Dimension  Dimension   `json:"dimension,omitzero"`
+	Disqualify lead.Reason `json:"disqualify,omitempty"`
+}
+
+// Points is a points expression: a number such as "20" or "-5", or an
+// expression that evaluates to a number. In JSON it is a number or a
+// string.
+type Points string
+
+// MarshalJSON writes a plain number as a JSON number and anything else as a
+// string.
+func (p Points) MarshalJSON() ([]byte, error) {
+	if _, err := strconv.ParseFloat(string(p), 64); err == nil && json.Valid([]byte(p)) {
+		return []byte(p), nil
+	}
+	return json.Marshal(string(p))
+}
+
+// UnmarshalJSON accepts a JSON number or a string.
+func (p *Points) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*p = Points(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return errors.New("points must be a number or an expression string")
+	}
+	*p = Points(n)
+	return nil
+}
+
+// Dimension is what points measure.
+type Dimension uint8
+
+// The dimensions. DimensionNone is the zero value and is only valid for a
+// rule without points.
+const (
+	DimensionNone       Dimension = iota
+	DimensionFit                  // who they are: role, company size, industry, budget
+	DimensionEngagement           // what they did
+)
+
+var dimensionTable = enum.Table[Dimension]{Type: "dimension", Names: []string{"none", "fit", "engagement"}}
+
+// String returns "fit", "engagement" or "none".
+func (d Dimension) String() string { return dimensionTable.Name(d) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Dimension) MarshalText() ([]byte, error) { return dimensionTable.Marshal(d) }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Dimension) UnmarshalText(b []byte) error {
+	v, err := dimensionTable.Parse(string(b))
+	if err == nil {
+		*d = v
+	}
+	return err
+}
+
+// Scan implements sql.Scanner.
+func (d *Dimension) Scan(src any) error {
+	v, err := dimensionTable.Scan(src)
+	if err == nil {
+		*d = v
+	}
+	return err
+}
+
+// Value implements driver.Valuer.
+func (d Dimension) Value() (driver.Value, error) { return dimensionTable.Value(d) }
+
+// ParseSpec decodes a policy from its JSON form. Unknown keys are errors,
+// so that a misspelt "dimention" does not silently drop points; a syntax
+// error names its line and column. ParseSpec checks only the shape; the
+// rules themselves are checked by Compile.
+func ParseSpec(data []byte) (Spec, error) {
+	var s Spec
+	if err := strictUnmarshal(data, &s); err != nil {
+		return Spec{}, &CompileError{Policy: specName(data), Problems: []Problem{jsonProblem(data, err)}}
+	}
+	return s, nil
+}
+
+// specName digs the name out of a policy that may not decode, for errors.
+func specName(data []byte) string {
+	var n struct {
+		Name string `json:"name"`
+	}
+	_ = json.Unmarshal(data, &n)
+	return n.Name
+}
+
+func strictUnmarshal(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("unexpected data after the policy")
+	}
+	return nil
+}
+
+// jsonProblem turns a decoding error into a Problem with the line and
+// column of the offending byte.
+func jsonProblem(data []byte, err error) Problem {
+	p := Problem{Field: "json", Message: err.Error()}
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+		if te.Field != "" {
+			p.Message = fmt.Sprintf("%s: cannot use %s as %s", te.Field, te.Value, te.Type)
+		}
+	}
+	if off >= 0 {
+		p.Line, p.Column = lineCol(data, int(off))
+	}
+	return p
+}
+
+// lineCol returns the 1-based line and column of the byte before offset
+// off: encoding/json reports offsets after the offending byte.
+func lineCol(data []byte, off int) (line, col int) {
+	off = max(min(off, len(data)), 1)
+	line = 1 + bytes.Count(data[:off-1], []byte("\n"))
+	col = off - 1 - bytes.LastIndexByte(data[:off-1], '\n')
+	return line, col
+}
+
+// version returns the content hash of a spec: the same rules and settings
+// give the same version, whatever the JSON's whitespace or key order.
+func (s Spec) version() string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		// Marshal fails only on invalid enum values, which Compile has
+		// already refused; fall back to Go's own formatting.
+		b = fmt.Appendf(nil, "%#v", s)
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:8])
+}
+
+// ParseWindow parses a duration written the way rules write windows: a
+// sequence of numbers with units w (weeks), d (days), h, m and s, such as
+// "30d", "2w", "1d12h" or "90m". A window is positive and at most 100 years.
+func ParseWindow(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, errors.New("empty duration")
+	}
+	const maxWindow = 100 * 365 * 24 * time.Hour
+	var total time.Duration
+	rest := s
+	for rest != "" {
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		if i == 0 || i == len(rest) || i > 6 {
+			return 0, fmt.Errorf("duration %q: want numbers with units, e.g. \"30d\", \"12h\", \"1d12h\"", s)
+		}
+		n, _ := strconv.Atoi(rest[:i])
+		var unit time.Duration
+		switch rest[i] {
+		case 'w':
+			unit = 7 * 24 * time.Hour
+		case 'd':
+			unit = 24 * time.Hour
+		case 'h':
+			unit = time.Hour
+		case 'm':
+			unit = time.Minute
+		case 's':
+			unit = time.Second
+		default:
+			return 0, fmt.Errorf("duration %q: unknown unit %q (use w, d, h, m or s)", s, rest[i])
+		}
+		total += time.Duration(n) * unit
+		if total > maxWindow {
+			return 0, fmt.Errorf("duration %q: longer than 100 years", s)
+		}
+		rest = rest[i+1:]
+	}
+	if total <= 0 {
+		return 0, fmt.Errorf("duration %q: must be positive", s)
+	}
+	return total, nil
+}
+
+// FormatWindow writes d in the form ParseWindow reads, with the largest
+// units that divide it exactly ("30d", "1d12h", "90s"); zero is "".
+func FormatWindow(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, u := range []struct {
+		unit time.Duration
+		name byte
+	}{{24 * time.Hour, 'd'}, {time.Hour, 'h'}, {time.Minute, 'm'}, {time.Second, 's'}} {
+		if n := d / u.unit; n > 0 {
+			b.WriteString(strconv.FormatInt(int64(n), 10))
+			b.WriteByte(u.name)
+			d -= n * u.unit
+		}
+	}
+	if d > 0 {
+		// Sub-second remainders are not part of the window syntax; keep
+		// them visible rather than silently dropping them.
+		b.WriteString(d.String())
+	}
+	return b.String()
+}
