@@ -1,0 +1,833 @@
+package nurture
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"iter"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/leadqual/leadqual/lead"
+	"github.com/shopspring/decimal"
+)
+
+// AuditConfig configures an [Auditor]. The zero AuditConfig is the
+// documented defaults; every field states its own.
+type AuditConfig struct {
+	// ResponseWindow is how soon sales must touch a need lead: the
+	// response deadline is the need's time plus this window. Default 5
+	// minutes, as for the Planner.
+	ResponseWindow time.Duration
+	// Lookback is how far back a need answered late is still reported, so
+	// that the way leads are answered can be reviewed; older ones are
+	// history. An unanswered need is reported however old. Default 30 days.
+	Lookback time.Duration
+	// StageLimits overrides, per stage, how long a lead may go without a
+	// touch before it counts as ignored; a negative limit turns the check
+	// off for that stage. Stages not listed keep their default (see
+	// DefaultStageLimits).
+	StageLimits map[lead.Stage]time.Duration
+	// Targets are the pipeline coverage targets: how many leads, and how
+	// much potential value per currency, each stage should hold. No
+	// targets by default: the coverage table is reported without findings.
+	Targets []Target
+	// MaxFindings is how many findings of each kind, and in each currency,
+	// the report keeps: the highest ranked. Default 100. The report counts
+	// every finding, kept or not.
+	MaxFindings int
+	// Intents and Touches override activity kinds as in Config.
+	Intents map[lead.Kind]lead.Intent
+	Touches map[lead.Kind]lead.Touch
+	// Enroller, when set, names the track each unnurtured interest lead
+	// should join, and the channel it needs consent on.
+	Enroller *Enroller
+}
+
+// Defaults of AuditConfig.
+const (
+	DefaultLookback    = 30 * 24 * time.Hour
+	DefaultMaxFindings = 100
+)
+
+// DefaultStageLimits returns the default time each stage allows without a
+// touch (a new map on every call):
+//
+//	new                   1 day: judge a new lead within a day
+//	nurturing            30 days: a nurture track that stalls loses the prospect
+//	marketing_qualified   2 days: sales should accept or return it
+//	sales_accepted        2 days
+//	sales_qualified       7 days
+//	opportunity          14 days
+//	won                  90 days: keep in touch with existing accounts
+//	lost                 14 days: a lost lead is recycled or nurtured, never left
+//
+// Recycled and disqualified leads are not checked: the recycle scheduler
+// owns the first, and the second are closed.
+//
+// For sales-owned stages (sales accepted, sales qualified, opportunity,
+// won) only sales touches count; for the others any touch does. A stage
+// move counts as a touch too: the clock runs from the later of the last
+// touch and the moment the lead entered its stage.
+func DefaultStageLimits() map[lead.Stage]time.Duration {
+	const d = 24 * time.Hour
+	return map[lead.Stage]time.Duration{
+		lead.StageNew:                1 * d,
+		lead.StageNurturing:          30 * d,
+		lead.StageMarketingQualified: 2 * d,
+		lead.StageSalesAccepted:      2 * d,
+		lead.StageSalesQualified:     7 * d,
+		lead.StageOpportunity:        14 * d,
+		lead.StageWon:                90 * d,
+		lead.StageLost:               14 * d,
+	}
+}
+
+// Target is a pipeline coverage target for one stage.
+type Target struct {
+	Stage lead.Stage `json:"stage"`
+	// Leads is the fewest leads the stage should hold; 0 sets no target.
+	Leads int `json:"leads,omitempty"`
+	// Values are the least total potential value the stage should hold,
+	// at most one per currency: currencies are never added together.
+	Values []lead.Money `json:"values,omitempty"`
+}
+
+// Item is one lead of the audit's stream, with what the host knows of it
+// beyond the lead itself.
+type Item struct {
+	Lead *lead.Lead
+	// Track is the name of the nurture track the lead is on; empty when
+	// it is on none.
+	Track string
+	// Need is need the host found by other means (a qualify decision);
+	// the audit treats it as a need activity with its own deadline.
+	Need Need
+}
+
+// FindingKind says what kind of neglect a finding is.
+type FindingKind uint8
+
+// The finding kinds, in the order a report lists them.
+const (
+	// FindingResponseBreach: a need lead with no sales touch within the
+	// response deadline: unanswered (call now), or answered late within
+	// the lookback (review how leads are answered).
+	FindingResponseBreach FindingKind = iota
+	// FindingIgnored: a lead with no touch for longer than its stage
+	// allows.
+	FindingIgnored
+	// FindingUnnurtured: an interest lead on no nurture track.
+	FindingUnnurtured
+	// FindingCoverage: a stage holding fewer leads, or less potential
+	// value in a currency, than its target.
+	FindingCoverage
+	numKinds
+)
+
+var kindNames = [...]string{"response_breach", "ignored", "unnurtured", "coverage"}
+
+// String returns the kind's name, e.g. "response_breach".
+func (k FindingKind) String() string {
+	if k < numKinds {
+		return kindNames[k]
+	}
+	return "finding(" + strconv.Itoa(int(k)) + ")"
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (k FindingKind) MarshalText() ([]byte, error) {
+	if k >= numKinds {
+		return nil, fmt.Errorf("invalid finding kind %d", uint8(k))
+	}
+	return []byte(kindNames[k]), nil
+}
+
+// Finding is one thing a sales manager should act on. Action says what to
+// do; the other fields are its evidence.
+type Finding struct {
+	Kind FindingKind `json:"kind"`
+	// Lead is the lead's ID; empty for coverage.
+	Lead string `json:"lead,omitempty"`
+	// Owner is the lead's owner, who should act.
+	Owner string     `json:"owner,omitempty"`
+	Stage lead.Stage `json:"stage"`
+	// Value is the lead's potential value; for coverage, the stage's total
+	// in the currency concerned.
+	Value lead.Money `json:"value,omitzero"`
+	// Since is when the clock started: the need, the last touch, the
+	// first sign of interest.
+	Since time.Time `json:"since,omitzero"`
+	// Due is when the time allowed ran out: the response deadline, the
+	// stage's limit.
+	Due time.Time `json:"due,omitzero"`
+	// Overdue is how late: now (or the late answer) minus Due; for
+	// unnurtured interest, the time since Since.
+	Overdue time.Duration `json:"overdue_ns,omitempty"`
+	// Answered is, for a need answered late, the first sales touch after
+	// it; zero while the need is unanswered.
+	Answered time.Time `json:"answered,omitzero"`
+	// Need is the kind of the need activity of a response breach; empty
+	// when the need came from Item.Need.
+	Need lead.Kind `json:"need,omitempty"`
+	// Track is the track an unnurtured lead should join, when the audit
+	// has an Enroller.
+	Track string `json:"track,omitempty"`
+	// Channel is the channel an unnurtured lead needs consent on.
+	Channel lead.Channel `json:"channel,omitempty"`
+	// Leads and TargetLeads are a coverage finding's count and target.
+	Leads       int `json:"leads,omitempty"`
+	TargetLeads int `json:"target_leads,omitempty"`
+	// TargetValue is a coverage finding's value target.
+	TargetValue lead.Money `json:"target_value,omitzero"`
+	// Action says what to do, in a sentence.
+	Action string `json:"action"`
+
+	// needConsent is set on an unnurtured lead that must opt in first.
+	needConsent bool
+	// limit is an ignored lead's stage limit.
+	limit time.Duration
+}
+
+// Total counts the findings of one kind: how many the audit found, and how
+// many the report kept (at most MaxFindings per currency).
+type Total struct {
+	Kind  FindingKind `json:"kind"`
+	Found int         `json:"found"`
+	Kept  int         `json:"kept"`
+}
+
+// Coverage is one stage of the pipeline: its leads and their total
+// potential value per currency, against its target.
+type Coverage struct {
+	Stage lead.Stage `json:"stage"`
+	Leads int        `json:"leads"`
+	// Unvalued counts the leads with no usable potential value (none
+	// stated, an unknown currency, a negative amount): every lead should
+	// have one.
+	Unvalued int `json:"unvalued,omitempty"`
+	// Values are the total potential value per currency, ordered by
+	// currency code.
+	Values []lead.Money `json:"values,omitempty"`
+	// Target is the stage's target; the zero Target when it has none.
+	Target Target `json:"target,omitzero"`
+	// Short reports whether the stage falls short of its target.
+	Short bool `json:"short,omitempty"`
+}
+
+// Report is the result of an audit.
+type Report struct {
+	// At is the audit's now.
+	At time.Time `json:"at"`
+	// Leads counts the leads audited.
+	Leads int `json:"leads"`
+	// Skipped counts the items the audit could not judge: no lead, or a
+	// lead with an unknown stage.
+	Skipped int `json:"skipped,omitempty"`
+	// Undated counts the leads whose idle time cannot be judged: no
+	// touch, no stage move, no creation time.
+	Undated int `json:"undated,omitempty"`
+	// Findings are ordered by kind (response breaches, ignored,
+	// unnurtured, coverage); within a kind by currency code (findings
+	// without a known value last: amounts in different currencies are
+	// never ranked against each other), then by potential value, highest
+	// first, then by overdue time, longest first, then by lead ID.
+	// Coverage findings follow the funnel's order.
+	Findings []Finding `json:"findings"`
+	// Totals count the findings of each kind, in kind order.
+	Totals []Total `json:"totals"`
+	// Coverage has a row for every stage that holds a lead or has a
+	// target, in funnel order.
+	Coverage []Coverage `json:"coverage"`
+}
+
+// Auditor audits a stream of leads for neglect. Build it with
+// [NewAuditor]; it is immutable and safe for concurrent use, and each Run
+// is independent.
+type Auditor struct {
+	cfg     AuditConfig
+	kinds   kinds
+	limits  []time.Duration // by stage; 0: not checked
+	targets []Target        // by stage; zero Target: none
+}
+
+// NewAuditor validates cfg, fills its defaults and returns an Auditor. A
+// refused field is a *ConfigError naming it.
+func NewAuditor(cfg AuditConfig) (*Auditor, error) {
+	cfg.ResponseWindow = cmp.Or(cfg.ResponseWindow, DefaultResponseWindow)
+	cfg.Lookback = cmp.Or(cfg.Lookback, DefaultLookback)
+	cfg.MaxFindings = cmp.Or(cfg.MaxFindings, DefaultMaxFindings)
+	switch {
+	case cfg.ResponseWindow < 0:
+		return nil, configErr("ResponseWindow", fmt.Sprintf("is negative (%s)", cfg.ResponseWindow))
+	case cfg.Lookback < 0:
+		return nil, configErr("Lookback", fmt.Sprintf("is negative (%s)", cfg.Lookback))
+	case cfg.MaxFindings < 0 || cfg.MaxFindings > 100_000:
+		return nil, configErr("MaxFindings", fmt.Sprintf("%d is not between 1 and 100000", cfg.MaxFindings))
+	}
+	k, err := newKinds(cfg.Intents, cfg.Touches)
+	if err != nil {
+		return nil, err
+	}
+	n := len(lead.Stages())
+	a := &Auditor{kinds: k, limits: make([]time.Duration, n), targets: make([]Target, n)}
+	for s, d := range DefaultStageLimits() {
+		a.limits[s] = d
+	}
+	for _, s := range slices.Sorted(maps.Keys(cfg.StageLimits)) {
+		d := cfg.StageLimits[s]
+		field := "StageLimits[" + s.String() + "]"
+		switch {
+		case !s.Valid():
+			return nil, configErr(field, "is not a stage")
+		case d < 0:
+			a.limits[s] = 0
+		case d > 0:
+			a.limits[s] = d
+		}
+	}
+	for i, t := range cfg.Targets {
+		field := fmt.Sprintf("Targets[%d]", i)
+		if !t.Stage.Valid() {
+			return nil, configErr(field+".Stage", fmt.Sprintf("%d is not a stage", uint8(t.Stage)))
+		}
+		if a.targets[t.Stage].Stage == t.Stage && (a.targets[t.Stage].Leads != 0 || a.targets[t.Stage].Values != nil) {
+			return nil, configErr(field+".Stage", fmt.Sprintf("a second target for %s", t.Stage))
+		}
+		if t.Leads < 0 {
+			return nil, configErr(field+".Leads", fmt.Sprintf("is negative (%d)", t.Leads))
+		}
+		seen := map[lead.Currency]bool{}
+		for j, v := range t.Values {
+			vf := fmt.Sprintf("%s.Values[%d]", field, j)
+			switch {
+			case !v.Known() || !v.Currency.Valid():
+				return nil, configErr(vf, fmt.Sprintf("%s has no valid currency", v))
+			case v.IsNegative():
+				return nil, configErr(vf, fmt.Sprintf("is negative (%s)", v))
+			case seen[v.Currency]:
+				return nil, configErr(vf, fmt.Sprintf("a second target in %s", v.Currency))
+			}
+			seen[v.Currency] = true
+		}
+		if t.Leads == 0 && len(t.Values) == 0 {
+			return nil, configErr(field, "sets neither Leads nor Values")
+		}
+		t.Values = slices.Clone(t.Values)
+		slices.SortFunc(t.Values, func(x, y lead.Money) int { return cmp.Compare(x.Currency, y.Currency) })
+		a.targets[t.Stage] = t
+	}
+	cfg.StageLimits, cfg.Targets, cfg.Intents, cfg.Touches = nil, nil, nil, nil // kept above; the host's may change
+	a.cfg = cfg
+	return a, nil
+}
+
+// Run audits the leads as of now and returns the report.
+//
+// It streams: it keeps no lead, only the MaxFindings highest-ranked
+// findings of each kind and currency and one total per stage and currency,
+// so memory stays flat however many leads pass (a million leads need no
+// more than a hundred). The stream may reuse one Lead value from item to
+// item. Leads are not deduplicated: give each once.
+//
+// What counts, for each lead that is not disqualified:
+//
+//   - response breach: the earliest need (an activity of need intent, or
+//     Item.Need) after the last sales touch, once its deadline has passed;
+//     or, when there is none, the latest need that was answered, if its
+//     first sales touch came after the deadline and the need is within the
+//     lookback. An activity that is both need and a sales touch (a call
+//     that connected, a meeting booked) answers itself.
+//   - ignored: a lead whose time since its last touch, or since it entered
+//     its stage if later, exceeds its stage's limit (see
+//     DefaultStageLimits).
+//   - unnurtured: a lead on no track (Item.Track empty) in stage new,
+//     nurturing or marketing qualified, that shows interest (an activity
+//     of interest intent, or any Interests) or is in nurturing, and has
+//     no unanswered need. A lead whose consent is withdrawn is not
+//     reported: permission is respected, not neglect.
+//   - coverage: every lead counts in its stage, disqualified ones too.
+//
+// Run checks ctx every 1024 items; when it is done, Run returns its error,
+// wrapped, and no report.
+func (a *Auditor) Run(ctx context.Context, items iter.Seq[Item], now time.Time) (*Report, error) {
+	st := newAuditState(a, now)
+	n := 0
+	var stopped error
+	for it := range items {
+		if n&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				stopped = err
+				break
+			}
+		}
+		n++
+		st.item(&it)
+	}
+	if stopped != nil {
+		return nil, fmt.Errorf("nurture: audit stopped after %d items: %w", n, stopped)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("nurture: audit stopped after %d items: %w", n, err)
+	}
+	return st.report(), nil
+}
+
+// auditState is what an audit run keeps: bounded whatever the stream.
+type auditState struct {
+	a       *Auditor
+	now     time.Time
+	rep     Report
+	found   [numKinds]int
+	top     map[bucket]*topK
+	stages  []stageSum
+	undated int
+}
+
+type bucket struct {
+	kind     FindingKind
+	currency lead.Currency // "" for no known value
+}
+
+type stageSum struct {
+	leads, unvalued int
+	sums            map[lead.Currency]*accumulator
+}
+
+func newAuditState(a *Auditor, now time.Time) *auditState {
+	return &auditState{a: a, now: now, top: map[bucket]*topK{}, stages: make([]stageSum, len(a.limits))}
+}
+
+// leadFacts is what one pass over a lead's activities finds.
+type leadFacts struct {
+	lastTouch, lastSales, prevSales time.Time
+	firstInterest                   time.Time
+	interest, anyNeed               bool
+}
+
+func (st *auditState) item(it *Item) {
+	l := it.Lead
+	if l == nil || !l.Stage.Valid() {
+		st.rep.Skipped++
+		return
+	}
+	st.rep.Leads++
+	st.cover(l)
+	if disqualified(l) {
+		return
+	}
+	k := st.a.kinds
+	var f leadFacts
+	for i := range l.Activities {
+		act := &l.Activities[i]
+		c := k[act.Kind]
+		if act.At.IsZero() {
+			continue
+		}
+		if c.touch != lead.TouchNone && act.At.After(f.lastTouch) {
+			f.lastTouch = act.At
+		}
+		if c.touch == lead.TouchSales {
+			switch {
+			case act.At.After(f.lastSales):
+				f.prevSales, f.lastSales = f.lastSales, act.At
+			case act.At.Before(f.lastSales) && act.At.After(f.prevSales):
+				f.prevSales = act.At
+			}
+		}
+		switch c.intent {
+		case lead.IntentInterest:
+			f.interest = true
+			if f.firstInterest.IsZero() || act.At.Before(f.firstInterest) {
+				f.firstInterest = act.At
+			}
+		case lead.IntentNeed:
+			f.anyNeed = true
+		}
+	}
+	for _, in := range l.Interests {
+		f.interest = true
+		if t := cmp.Or(in.FirstSeen, in.LastSeen); !t.IsZero() && (f.firstInterest.IsZero() || t.Before(f.firstInterest)) {
+			f.firstInterest = t
+		}
+	}
+	pending := st.breach(it, &f)
+	st.ignored(l, &f)
+	if !pending {
+		st.unnurtured(it, &f)
+	}
+}
+
+// breach looks for a response breach and reports whether the lead has an
+// unanswered need (overdue or not).
+func (st *auditState) breach(it *Item, f *leadFacts) bool {
+	l, window := it.Lead, st.a.cfg.ResponseWindow
+	var (
+		pendAt, pendDue   time.Time
+		pendKind          lead.Kind
+		answAt            time.Time
+		answKind          lead.Kind
+		pending, answered bool
+	)
+	if f.anyNeed {
+		k := st.a.kinds
+		for i := range l.Activities {
+			act := &l.Activities[i]
+			if act.At.IsZero() || k[act.Kind].intent != lead.IntentNeed {
+				continue
+			}
+			switch {
+			case act.At.After(f.lastSales):
+				if !pending || act.At.Before(pendAt) {
+					pendAt, pendDue, pendKind, pending = act.At, act.At.Add(window), act.Kind, true
+				}
+			case act.At.After(f.prevSales):
+				if !answered || act.At.Before(answAt) {
+					answAt, answKind, answered = act.At, act.Kind, true
+				}
+			}
+		}
+	}
+	if n := it.Need; !n.At.IsZero() && n.At.After(f.lastSales) {
+		if d := n.deadline(window); !pending || d.Before(pendDue) {
+			pendAt, pendDue, pendKind, pending = n.At, d, "", true
+		}
+	}
+	switch {
+	case pending && st.now.After(pendDue):
+		st.add(Finding{Kind: FindingResponseBreach, Lead: l.ID, Owner: l.Owner, Stage: l.Stage, Value: l.Value,
+			Since: pendAt, Due: pendDue, Overdue: st.now.Sub(pendDue), Need: pendKind})
+	case answered && !answAt.Before(st.now.Add(-st.a.cfg.Lookback)):
+		if due := answAt.Add(window); f.lastSales.After(due) {
+			st.add(Finding{Kind: FindingResponseBreach, Lead: l.ID, Owner: l.Owner, Stage: l.Stage, Value: l.Value,
+				Since: answAt, Due: due, Overdue: f.lastSales.Sub(due), Answered: f.lastSales, Need: answKind})
+		}
+	}
+	return pending
+}
+
+// salesOwned reports whether only sales touches count in stage s.
+func salesOwned(s lead.Stage) bool { return withSales(s) }
+
+func (st *auditState) ignored(l *lead.Lead, f *leadFacts) {
+	limit := st.a.limits[l.Stage]
+	if limit <= 0 {
+		return
+	}
+	ref := f.lastTouch
+	if salesOwned(l.Stage) {
+		ref = f.lastSales
+	}
+	entered := time.Time{}
+	for _, h := range l.History {
+		if h.To == l.Stage && h.At.After(entered) {
+			entered = h.At
+		}
+	}
+	if entered.IsZero() {
+		entered = l.CreatedAt
+	}
+	if entered.After(ref) {
+		ref = entered
+	}
+	if ref.IsZero() {
+		st.undated++
+		return
+	}
+	due := ref.Add(limit)
+	if st.now.After(due) {
+		st.add(Finding{Kind: FindingIgnored, Lead: l.ID, Owner: l.Owner, Stage: l.Stage, Value: l.Value,
+			Since: ref, Due: due, Overdue: st.now.Sub(due), limit: limit})
+	}
+}
+
+func (st *auditState) unnurtured(it *Item, f *leadFacts) {
+	l := it.Lead
+	switch l.Stage {
+	case lead.StageNew, lead.StageMarketingQualified:
+		if !f.interest {
+			return
+		}
+	case lead.StageNurturing:
+	default:
+		return
+	}
+	if it.Track != "" {
+		return
+	}
+	fd := Finding{Kind: FindingUnnurtured, Lead: l.ID, Owner: l.Owner, Stage: l.Stage, Value: l.Value}
+	if e := st.a.cfg.Enroller; e != nil {
+		en := e.Enrol(l, st.now)
+		ch := en.Track.steps[0].Channel
+		switch perm, _, _ := st.a.kinds.permit(l, ch); perm {
+		case withdrawn:
+			return
+		case noConsent:
+			fd.needConsent = true
+		}
+		fd.Track, fd.Channel = en.Track.name, ch
+	} else {
+		some, all := false, true
+		for ch := range l.Consent {
+			switch perm, _, _ := st.a.kinds.permit(l, ch); perm {
+			case permitted:
+				some = true
+			case noConsent:
+				all = false
+			}
+		}
+		if !some {
+			if all && len(l.Consent) > 0 {
+				return // every channel withdrawn
+			}
+			fd.needConsent = true
+		}
+	}
+	fd.Since = f.firstInterest
+	if fd.Since.IsZero() || !f.interest {
+		fd.Since = l.CreatedAt
+		for _, h := range l.History {
+			if h.To == l.Stage && h.At.After(fd.Since) {
+				fd.Since = h.At
+			}
+		}
+	}
+	if !fd.Since.IsZero() && st.now.After(fd.Since) {
+		fd.Overdue = st.now.Sub(fd.Since)
+	}
+	st.add(fd)
+}
+
+// cover counts the lead in its stage's coverage.
+func (st *auditState) cover(l *lead.Lead) {
+	s := &st.stages[l.Stage]
+	s.leads++
+	v := l.Value
+	if !v.Known() || !v.Currency.Valid() || v.IsNegative() {
+		s.unvalued++
+		return
+	}
+	if s.sums == nil {
+		s.sums = map[lead.Currency]*accumulator{}
+	}
+	acc := s.sums[v.Currency]
+	if acc == nil {
+		acc = &accumulator{}
+		s.sums[v.Currency] = acc
+	}
+	acc.add(v.Amount)
+}
+
+// rankCurrency is the currency a finding is ranked in: "" when its value
+// is not a known, valid amount.
+func rankCurrency(m lead.Money) lead.Currency {
+	if m.Known() && m.Currency.Valid() {
+		return m.Currency
+	}
+	return ""
+}
+
+func (st *auditState) add(f Finding) {
+	st.found[f.Kind]++
+	b := bucket{f.Kind, rankCurrency(f.Value)}
+	t := st.top[b]
+	if t == nil {
+		t = &topK{max: st.a.cfg.MaxFindings}
+		st.top[b] = t
+	}
+	t.offer(f)
+}
+
+func (st *auditState) report() *Report {
+	r := &st.rep
+	r.At = st.now
+	r.Undated = st.undated
+	for _, b := range slices.SortedFunc(maps.Keys(st.top), cmpBucket) {
+		r.Findings = append(r.Findings, st.top[b].sorted()...)
+	}
+	var kept [numKinds]int
+	for _, f := range r.Findings {
+		kept[f.Kind]++
+	}
+	// Coverage, and its findings in funnel order.
+	for _, s := range lead.Stages() {
+		ss, tg := &st.stages[s], st.a.targets[s]
+		hasTarget := tg.Leads != 0 || len(tg.Values) > 0
+		if ss.leads == 0 && !hasTarget {
+			continue
+		}
+		row := Coverage{Stage: s, Leads: ss.leads, Unvalued: ss.unvalued}
+		for _, c := range slices.Sorted(maps.Keys(ss.sums)) {
+			row.Values = append(row.Values, lead.Money{Amount: ss.sums[c].total(), Currency: c})
+		}
+		if hasTarget {
+			row.Target = tg
+			if ss.leads < tg.Leads {
+				row.Short = true
+				r.Findings = append(r.Findings, Finding{Kind: FindingCoverage, Stage: s, Leads: ss.leads, TargetLeads: tg.Leads})
+			}
+			for _, want := range tg.Values {
+				have := lead.Money{Amount: decimal.Zero, Currency: want.Currency}
+				if acc := ss.sums[want.Currency]; acc != nil {
+					have.Amount = acc.total()
+				}
+				if have.Amount.LessThan(want.Amount) {
+					row.Short = true
+					r.Findings = append(r.Findings, Finding{Kind: FindingCoverage, Stage: s, Value: have, TargetValue: want, Leads: ss.leads, TargetLeads: tg.Leads})
+				}
+			}
+		}
+		r.Coverage = append(r.Coverage, row)
+	}
+	for _, f := range r.Findings {
+		if f.Kind == FindingCoverage {
+			st.found[FindingCoverage]++
+			kept[FindingCoverage]++
+		}
+	}
+	for i := range r.Findings {
+		r.Findings[i].Action = action(&r.Findings[i], st.now)
+	}
+	for k := range numKinds {
+		r.Totals = append(r.Totals, Total{Kind: k, Found: st.found[k], Kept: kept[k]})
+	}
+	if r.Findings == nil {
+		r.Findings = []Finding{}
+	}
+	return r
+}
+
+func cmpBucket(x, y bucket) int {
+	if c := cmp.Compare(x.kind, y.kind); c != 0 {
+		return c
+	}
+	switch {
+	case x.currency == y.currency:
+		return 0
+	case x.currency == "":
+		return 1
+	case y.currency == "":
+		return -1
+	}
+	return cmp.Compare(x.currency, y.currency)
+}
+
+// ranks reports whether f ranks before g in the same bucket (same kind
+// and currency): higher value, then longer overdue, then lower lead ID.
+func ranks(f, g *Finding) bool {
+	if c := cmpAmount(f.Value, g.Value); c != 0 {
+		return c > 0
+	}
+	if f.Overdue != g.Overdue {
+		return f.Overdue > g.Overdue
+	}
+	return f.Lead < g.Lead
+}
+
+// cmpAmount compares amounts in the same bucket: both known in one
+// currency, or both unranked (equal).
+func cmpAmount(x, y lead.Money) int {
+	if rankCurrency(x) == "" || rankCurrency(y) == "" {
+		return 0
+	}
+	return x.Amount.Cmp(y.Amount)
+}
+
+// topK keeps the max highest-ranked findings offered: a heap with the
+// lowest-ranked kept finding at its root, so that each offer costs at most
+// O(log max).
+type topK struct {
+	max int
+	h   []Finding
+}
+
+func (t *topK) offer(f Finding) {
+	if len(t.h) < t.max {
+		t.h = append(t.h, f)
+		t.up(len(t.h) - 1)
+		return
+	}
+	if !ranks(&f, &t.h[0]) {
+		return
+	}
+	t.h[0] = f
+	t.down(0)
+}
+
+// worse is the heap order: the root is the lowest ranked.
+func (t *topK) worse(i, j int) bool { return ranks(&t.h[j], &t.h[i]) }
+
+func (t *topK) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !t.worse(i, p) {
+			return
+		}
+		t.h[i], t.h[p] = t.h[p], t.h[i]
+		i = p
+	}
+}
+
+func (t *topK) down(i int) {
+	n := len(t.h)
+	for {
+		w, l, r := i, 2*i+1, 2*i+2
+		if l < n && t.worse(l, w) {
+			w = l
+		}
+		if r < n && t.worse(r, w) {
+			w = r
+		}
+		if w == i {
+			return
+		}
+		t.h[i], t.h[w] = t.h[w], t.h[i]
+		i = w
+	}
+}
+
+func (t *topK) sorted() []Finding {
+	out := slices.Clone(t.h)
+	slices.SortFunc(out, func(x, y Finding) int {
+		switch {
+		case ranks(&x, &y):
+			return -1
+		case ranks(&y, &x):
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// accumulator adds decimal amounts without allocating while they fit an
+// int64 at one scale, and exactly in any case.
+type accumulator struct {
+	started bool
+	exp     int32
+	coef    int64
+	spill   decimal.Decimal
+}
+
+func (s *accumulator) add(d decimal.Decimal) {
+	if d.NumDigits() <= 18 {
+		e := d.Exponent()
+		if !s.started {
+			s.started, s.exp = true, e
+		}
+		if e == s.exp {
+			c := d.CoefficientInt64()
+			if sum := s.coef + c; (c >= 0 && sum >= s.coef) || (c < 0 && sum < s.coef) {
+				s.coef = sum
+				return
+			}
+		}
+	}
+	s.spill = s.spill.Add(d)
+}
+
+func (s *accumulator) total() decimal.Decimal {
+	return decimal.New(s.coef, s.exp).Add(s.spill)
+}

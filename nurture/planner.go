@@ -1,0 +1,522 @@
+package nurture
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leadqual/leadqual/lead"
+)
+
+// Config configures a [Planner]. The zero Config is the documented
+// defaults; every field states its own.
+type Config struct {
+	// ResponseWindow is how soon sales must answer need: a hand-off's
+	// response deadline is the need's time plus this window. Default 5
+	// minutes: the odds of reaching a lead fall about a hundredfold
+	// between 5 and 30 minutes.
+	ResponseWindow time.Duration
+
+	// MaxTouches caps the lead's marketing touches: at most MaxTouches in
+	// any CapPeriod, counting the planned one. Default 3; negative means no
+	// cap.
+	MaxTouches int
+	// CapPeriod is the period of the cap. Default 7 days.
+	CapPeriod time.Duration
+
+	// QuietHours are kept in the lead's time zone. The zero value is the
+	// default, 21:00 to 08:00.
+	QuietHours QuietHours
+
+	// TimeZone is the IANA name of the zone used for a lead whose contact
+	// has none. Default "UTC".
+	TimeZone string
+
+	// Intents overrides the default intent of activity kinds, as a qualify
+	// policy may: a host kind "roi_calculator" can be made need, or
+	// "pricing_request" interest. Nil means the lead package's defaults.
+	Intents map[lead.Kind]lead.Intent
+	// Touches overrides which kinds count as a touch, and by whom: a host
+	// kind "telemarketing_call" can count as a marketing touch. Nil means
+	// the lead package's defaults.
+	Touches map[lead.Kind]lead.Touch
+}
+
+// Defaults of Config.
+const (
+	DefaultResponseWindow = 5 * time.Minute
+	DefaultMaxTouches     = 3
+	DefaultCapPeriod      = 7 * 24 * time.Hour
+	DefaultTimeZone       = "UTC"
+)
+
+// withDefaults fills the zero fields with their defaults: the one place
+// defaults are set.
+func (c Config) withDefaults() Config {
+	c.ResponseWindow = cmp.Or(c.ResponseWindow, DefaultResponseWindow)
+	c.MaxTouches = cmp.Or(c.MaxTouches, DefaultMaxTouches)
+	c.CapPeriod = cmp.Or(c.CapPeriod, DefaultCapPeriod)
+	c.TimeZone = cmp.Or(c.TimeZone, DefaultTimeZone)
+	return c
+}
+
+// validate checks a Config whose defaults are filled, naming the field.
+func (c Config) validate() error {
+	if c.ResponseWindow < 0 {
+		return configErr("ResponseWindow", fmt.Sprintf("is negative (%s)", c.ResponseWindow))
+	}
+	if c.ResponseWindow > 30*24*time.Hour {
+		return configErr("ResponseWindow", fmt.Sprintf("%s is longer than 30 days: need is answered in minutes", c.ResponseWindow))
+	}
+	if c.CapPeriod < 0 || c.CapPeriod > MaxWait {
+		return configErr("CapPeriod", fmt.Sprintf("%s is not between 0 and %s", c.CapPeriod, FormatWait(MaxWait)))
+	}
+	if c.MaxTouches > 1000 {
+		return configErr("MaxTouches", fmt.Sprintf("%d is more than 1000", c.MaxTouches))
+	}
+	return nil
+}
+
+// Planner plans the next permission-based touch of a lead on its track. It
+// holds the validated configuration and a cache of time zones; it is safe
+// for concurrent use, and one Planner serves every lead and track.
+type Planner struct {
+	cfg   Config
+	kinds kinds
+	quiet quiet
+	zones zones
+}
+
+// NewPlanner validates cfg, fills its defaults and returns a Planner. A
+// refused field is reported as a *ConfigError naming it.
+func NewPlanner(cfg Config) (*Planner, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	q, err := cfg.QuietHours.compile("QuietHours")
+	if err != nil {
+		return nil, err
+	}
+	k, err := newKinds(cfg.Intents, cfg.Touches)
+	if err != nil {
+		return nil, err
+	}
+	def, err := loadZone(cfg.TimeZone)
+	if err != nil {
+		return nil, &ConfigError{Field: "TimeZone", Problem: fmt.Sprintf("%q is not a time zone", clip(cfg.TimeZone, 60)), Err: err}
+	}
+	cfg.Intents, cfg.Touches = nil, nil // kept in k; the host's maps may change
+	return &Planner{cfg: cfg, kinds: k, quiet: q, zones: zones{def: def}}, nil
+}
+
+// Config returns the planner's configuration with its defaults filled in
+// (the kind overrides are not repeated).
+func (p *Planner) Config() Config { return p.cfg }
+
+// Progress is where a lead stands on its track: the data a host stores
+// with each enrolled lead, next to the track's name.
+//
+// Record each touch you make with [Progress.Advance], and also as an
+// activity on the lead (lead.KindNurtureEmail, or a kind you count as a
+// marketing touch in Config.Touches): the frequency cap counts the lead's
+// marketing touches, whatever track they came from.
+type Progress struct {
+	// Next is the index (from 0) of the next step; the track's length
+	// when every step has been made.
+	Next int `json:"next"`
+	// Enrolled is when the lead joined the track. The first step's wait
+	// runs from it, and need shown since it stops the track.
+	Enrolled time.Time `json:"enrolled"`
+	// Last is when the last touch of the track was made; zero before the
+	// first. The next step's wait runs from it.
+	Last time.Time `json:"last,omitzero"`
+}
+
+// Advance returns the progress after the next step was made at time at.
+func (p Progress) Advance(at time.Time) Progress {
+	p.Next++
+	p.Last = at
+	return p
+}
+
+// Skip returns the progress after the next step was skipped (for lack of
+// consent on its channel, say): the step after it waits from the last touch
+// made.
+func (p Progress) Skip() Progress {
+	p.Next++
+	return p
+}
+
+// Input is what the planner judges: a lead, its track and its progress on
+// it, and need the host found by other means.
+type Input struct {
+	Lead     *lead.Lead
+	Track    *Track
+	Progress Progress
+	// Need, when set, is need the host found itself, typically from a
+	// qualify policy's decision: the planner then hands the lead off as it
+	// does for need it finds in the activities.
+	Need Need
+}
+
+// Outcome is the planner's verdict: a touch, or the reason there is none.
+// The zero value, OutcomeNone, is no plan at all (the zero Plan).
+type Outcome uint8
+
+// The outcomes. Every outcome but OutcomeTouch is a distinct reason why no
+// touch is planned, listed in the order the planner checks them.
+const (
+	OutcomeNone Outcome = iota // no plan: the zero Plan, never returned by Next
+	// OutcomeTouch: make the step at Plan.At on Plan.Channel.
+	OutcomeTouch
+	// OutcomeDisqualified: the lead is closed for good (stage
+	// disqualified, or a final lost reason: not a fit, do not contact).
+	// Nurture stops; nothing is ever planned again.
+	OutcomeDisqualified
+	// OutcomeHandOff: need was found (an activity of need intent since the
+	// enrolment, or Input.Need). Nurture stops and the lead goes to sales
+	// now: Plan.Deadline is the response deadline.
+	OutcomeHandOff
+	// OutcomeWithSales: the lead's stage belongs to sales (sales accepted,
+	// sales qualified, opportunity) or it is a customer (won). Nurture
+	// does not touch it; enrol it again if sales hands it back.
+	OutcomeWithSales
+	// OutcomeCompleted: every step of the track has been made. Enrol the
+	// lead on another track, or hand it to sales if the track's last,
+	// most specific step was its purpose.
+	OutcomeCompleted
+	// OutcomeNoConsent: the prospect never opted in on the step's
+	// channel. Ask for permission, or skip the step (Progress.Skip).
+	OutcomeNoConsent
+	// OutcomeConsentWithdrawn: the prospect opted out on the step's
+	// channel, or an unsubscribe, a bounce or a spam complaint stopped it
+	// (Plan.Cause). Skip the step or end the track; never touch that
+	// channel again until the prospect opts in anew.
+	OutcomeConsentWithdrawn
+)
+
+var outcomeNames = [...]string{"none", "touch", "disqualified", "hand_off", "with_sales", "completed", "no_consent", "consent_withdrawn"}
+
+// String returns the outcome's name, e.g. "hand_off".
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return "outcome(" + strconv.Itoa(int(o)) + ")"
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (o Outcome) MarshalText() ([]byte, error) {
+	if int(o) >= len(outcomeNames) {
+		return nil, fmt.Errorf("invalid outcome %d", uint8(o))
+	}
+	return []byte(outcomeNames[o]), nil
+}
+
+// Moves say why a touch was planned later than its step fell due.
+type Moves uint8
+
+// The moves.
+const (
+	MovedNow   Moves = 1 << iota // the step was overdue: planned now
+	MovedCap                     // the frequency cap was reached: planned when a touch leaves the period
+	MovedQuiet                   // the time fell in quiet hours or days: planned at their end
+)
+
+// String lists the moves, e.g. "cap+quiet"; "" for none.
+func (m Moves) String() string {
+	var parts []string
+	for i, n := range []string{"now", "cap", "quiet"} {
+		if m&(1<<i) != 0 {
+			parts = append(parts, n)
+		}
+	}
+	return strings.Join(parts, "+")
+}
+
+// Plan is the planner's answer for one lead at one moment.
+type Plan struct {
+	Outcome Outcome
+	// Lead is the lead's ID.
+	Lead string
+	// Track is the track's name.
+	Track string
+	// Index is the step concerned (from 0): the one to make for a touch,
+	// the blocked one for OutcomeNoConsent and OutcomeConsentWithdrawn.
+	// For other outcomes it is the progress's next step.
+	Index int
+	// Step is the step at Index; the zero Step when there is none.
+	Step Step
+	// Channel is the step's channel.
+	Channel lead.Channel
+	// At is when to make the touch, in the lead's time zone: never before
+	// now, never in quiet hours, never over the cap. Zero unless
+	// OutcomeTouch.
+	At time.Time
+	// Due is when the step fell due: the last touch (or the enrolment)
+	// plus the step's wait. At is later when Moved says why.
+	Due time.Time
+	// Moved says why At is later than Due.
+	Moved Moves
+	// Deadline is the response deadline of a hand-off: sales must touch
+	// the lead by then. Zero unless OutcomeHandOff.
+	Deadline time.Time
+	// Cause is the activity behind a hand-off (the need) or a withdrawal
+	// (the unsubscribe, bounce or complaint); the zero Activity when the
+	// outcome has no such cause (Input.Need, an opt-out in the consent
+	// record).
+	Cause lead.Activity
+	// Need is Input.Need, when that caused the hand-off.
+	Need Need
+	// Consent is the consent record of the step's channel, for the
+	// consent outcomes and touches.
+	Consent lead.Consent
+}
+
+// Touch reports whether the plan is a touch.
+func (p Plan) Touch() bool { return p.Outcome == OutcomeTouch }
+
+// String explains the plan in one line, for logs and people.
+func (p Plan) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: ", p.Lead)
+	stepText := func() {
+		fmt.Fprintf(&b, "step %d of %q (%s, %q on %s)", p.Index+1, p.Track, p.Step.Specificity, p.Step.Asset, p.Channel)
+	}
+	switch p.Outcome {
+	case OutcomeTouch:
+		b.WriteString("touch: ")
+		stepText()
+		fmt.Fprintf(&b, " at %s", p.At.Format("Mon 2006-01-02 15:04 MST"))
+		if p.Moved != 0 {
+			fmt.Fprintf(&b, " (due %s, moved: %s)", p.Due.In(p.At.Location()).Format("Mon 2006-01-02 15:04 MST"), p.Moved)
+		}
+	case OutcomeHandOff:
+		b.WriteString("hand off to sales now: ")
+		switch {
+		case p.Cause.Kind != "":
+			fmt.Fprintf(&b, "%s at %s", p.Cause.Kind.Describe(), p.Cause.At.Format(time.RFC3339))
+		case p.Need.Why != "":
+			fmt.Fprintf(&b, "need found at %s (%s)", p.Need.At.Format(time.RFC3339), p.Need.Why)
+		default:
+			fmt.Fprintf(&b, "need found at %s", p.Need.At.Format(time.RFC3339))
+		}
+		fmt.Fprintf(&b, "; respond by %s", p.Deadline.Format(time.RFC3339))
+	case OutcomeDisqualified:
+		b.WriteString("no touch: disqualified")
+	case OutcomeWithSales:
+		b.WriteString("no touch: with sales")
+	case OutcomeCompleted:
+		fmt.Fprintf(&b, "no touch: track %q completed", p.Track)
+	case OutcomeNoConsent:
+		b.WriteString("no touch: no consent for ")
+		stepText()
+	case OutcomeConsentWithdrawn:
+		b.WriteString("no touch: consent withdrawn for ")
+		stepText()
+		if p.Cause.Kind != "" {
+			fmt.Fprintf(&b, ": %s at %s", p.Cause.Kind.Describe(), p.Cause.At.Format(time.RFC3339))
+		} else {
+			b.WriteString(": opted out")
+		}
+	default:
+		b.WriteString("no plan")
+	}
+	return b.String()
+}
+
+// Next plans the lead's next touch on its track as of now, or says why there
+// is none. It checks, in order:
+//
+//  1. disqualified (stage disqualified, or a final lost reason): OutcomeDisqualified;
+//  2. need: an activity of need intent at or after the enrolment (with
+//     Config.Intents applied), or Input.Need: OutcomeHandOff, with the
+//     response deadline of the earliest need;
+//  3. a stage that belongs to sales, or won: OutcomeWithSales;
+//  4. every step made: OutcomeCompleted;
+//  5. the step's channel: no opt-in is OutcomeNoConsent; an opt-out, or an
+//     unsubscribe, bounce or spam complaint since the opt-in, is
+//     OutcomeConsentWithdrawn;
+//  6. otherwise OutcomeTouch, at the step's due time (the last touch, or
+//     the enrolment, plus its wait), or now if that has passed, then moved
+//     later as needed so that the touch keeps the frequency cap and falls
+//     outside quiet hours in the lead's time zone.
+//
+// Input the planner cannot judge is an *InputError (errors.Is(err,
+// ErrInvalidInput)): no lead, no track, progress that is negative, past
+// the end of the track or has no enrolment time, or a time zone that does
+// not load. The lead is read, never changed; Next does not validate the
+// rest of it (see lead.Lead.Validate).
+func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
+	l, tr := in.Lead, in.Track
+	if l == nil {
+		return Plan{}, &InputError{Field: "lead", Problem: "is nil"}
+	}
+	if tr == nil || tr.Len() == 0 {
+		return Plan{}, &InputError{Lead: l.ID, Field: "track", Problem: "is nil or has no steps (build it with NewTrack)"}
+	}
+	pr := in.Progress
+	switch {
+	case pr.Next < 0:
+		return Plan{}, &InputError{Lead: l.ID, Field: "progress.next", Problem: fmt.Sprintf("is negative (%d)", pr.Next)}
+	case pr.Next > tr.Len():
+		return Plan{}, &InputError{Lead: l.ID, Field: "progress.next",
+			Problem: fmt.Sprintf("step %d is past the end of track %q (%d steps): was the track shortened?", pr.Next+1, tr.name, tr.Len())}
+	case pr.Enrolled.IsZero():
+		return Plan{}, &InputError{Lead: l.ID, Field: "progress.enrolled", Problem: "is missing"}
+	}
+	plan := Plan{Lead: l.ID, Track: tr.name, Index: pr.Next}
+	if st, ok := tr.Step(pr.Next); ok {
+		plan.Step, plan.Channel = st, st.Channel
+	}
+
+	if disqualified(l) {
+		plan.Outcome = OutcomeDisqualified
+		return plan, nil
+	}
+	if p.handOff(&plan, &in) {
+		return plan, nil
+	}
+	if withSales(l.Stage) {
+		plan.Outcome = OutcomeWithSales
+		return plan, nil
+	}
+	if pr.Next == tr.Len() {
+		plan.Outcome = OutcomeCompleted
+		return plan, nil
+	}
+
+	perm, consent, cause := p.kinds.permit(l, plan.Channel)
+	plan.Consent = consent
+	switch perm {
+	case noConsent:
+		plan.Outcome = OutcomeNoConsent
+		return plan, nil
+	case withdrawn:
+		plan.Outcome = OutcomeConsentWithdrawn
+		if cause != nil {
+			plan.Cause = *cause
+		}
+		return plan, nil
+	}
+
+	loc, err := p.zones.load(l.Contact.TimeZone)
+	if err != nil {
+		return Plan{}, &InputError{Lead: l.ID, Field: "contact.time_zone", Problem: fmt.Sprintf("%q is not a time zone", clip(l.Contact.TimeZone, 60)), Err: err}
+	}
+	anchor := pr.Enrolled
+	if !pr.Last.IsZero() {
+		anchor = pr.Last
+	}
+	plan.Due = anchor.Add(plan.Step.Wait)
+	at := plan.Due
+	if at.Before(now) {
+		at, plan.Moved = now, MovedNow
+	}
+	at, moves, err := p.settle(l, pr.Last, at, loc)
+	if err != nil {
+		return Plan{}, &InputError{Lead: l.ID, Field: "activities", Problem: "no time keeps the frequency cap and quiet hours", Err: err}
+	}
+	plan.Moved |= moves
+	plan.Outcome, plan.At = OutcomeTouch, at.In(loc)
+	return plan, nil
+}
+
+// handOff reports whether need stops the track, filling the plan if so.
+// The earliest need since the enrolment decides the deadline; Input.Need
+// counts whenever it was found.
+func (p *Planner) handOff(plan *Plan, in *Input) bool {
+	var first *lead.Activity
+	enrolled := in.Progress.Enrolled
+	for i := range in.Lead.Activities {
+		a := &in.Lead.Activities[i]
+		if a.At.Before(enrolled) || p.kinds[a.Kind].intent != lead.IntentNeed {
+			continue
+		}
+		if first == nil || a.At.Before(first.At) {
+			first = a
+		}
+	}
+	explicit := !in.Need.At.IsZero()
+	if first == nil && !explicit {
+		return false
+	}
+	plan.Outcome = OutcomeHandOff
+	if first != nil {
+		plan.Cause, plan.Deadline = *first, first.At.Add(p.cfg.ResponseWindow)
+	}
+	if explicit {
+		if d := in.Need.deadline(p.cfg.ResponseWindow); first == nil || d.Before(plan.Deadline) {
+			plan.Cause, plan.Deadline, plan.Need = lead.Activity{}, d, in.Need
+		}
+	}
+	return true
+}
+
+// settle moves at later until it keeps both the frequency cap and quiet
+// hours: each only ever moves it later, so they settle in a few rounds.
+func (p *Planner) settle(l *lead.Lead, last, at time.Time, loc *time.Location) (time.Time, Moves, error) {
+	var moves Moves
+	for range 64 {
+		t, capped := p.capped(l, last, at)
+		if capped {
+			moves |= MovedCap
+		}
+		t, quieted, err := p.quiet.next(t, loc)
+		if err != nil {
+			return at, moves, err
+		}
+		if quieted {
+			moves |= MovedQuiet
+		}
+		if t.Equal(at) {
+			return at, moves, nil
+		}
+		at = t
+	}
+	return at, moves, errUnsettled
+}
+
+// capped returns the first time from t at which a touch keeps the cap:
+// fewer than MaxTouches marketing touches in the period (t-CapPeriod, t].
+// The touches are the lead's activities of marketing kinds, and the
+// progress's last touch when no such activity records it.
+func (p *Planner) capped(l *lead.Lead, last, t time.Time) (time.Time, bool) {
+	max := p.cfg.MaxTouches
+	if max < 0 {
+		return t, false
+	}
+	moved := false
+	for range 64 {
+		from := t.Add(-p.cfg.CapPeriod)
+		var buf [16]time.Time
+		in := buf[:0]
+		lastRecorded := last.IsZero()
+		for i := range l.Activities {
+			a := &l.Activities[i]
+			if p.kinds[a.Kind].touch != lead.TouchMarketing || a.At.IsZero() {
+				continue
+			}
+			if a.At.Equal(last) {
+				lastRecorded = true
+			}
+			if a.At.After(from) && !a.At.After(t) {
+				in = append(in, a.At)
+			}
+		}
+		if !lastRecorded && last.After(from) && !last.After(t) {
+			in = append(in, last)
+		}
+		if len(in) < max {
+			return t, moved
+		}
+		// Wait until enough of the oldest touches leave the period.
+		slices.SortFunc(in, time.Time.Compare)
+		t, moved = in[len(in)-max].Add(p.cfg.CapPeriod), true
+	}
+	return t, moved
+}

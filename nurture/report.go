@@ -1,0 +1,161 @@
+package nurture
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/leadqual/leadqual/lead"
+)
+
+// action says what to do about a finding, in a sentence.
+func action(f *Finding, now time.Time) string {
+	var b strings.Builder
+	switch f.Kind {
+	case FindingResponseBreach:
+		what := "showed need"
+		if f.Need != "" {
+			what = f.Need.Describe()
+		}
+		if f.Answered.IsZero() {
+			fmt.Fprintf(&b, "respond now: %s %s ago and no one from sales has answered; the deadline passed %s ago",
+				what, human(now.Sub(f.Since)), human(f.Overdue))
+		} else {
+			fmt.Fprintf(&b, "review how leads are answered: %s and sales answered %s later, %s past the deadline",
+				what, human(f.Answered.Sub(f.Since)), human(f.Overdue))
+		}
+	case FindingIgnored:
+		who := "anyone"
+		if salesOwned(f.Stage) {
+			who = "sales"
+		}
+		fmt.Fprintf(&b, "touch the lead: no touch by %s for %s in %s, which allows %s",
+			who, human(now.Sub(f.Since)), f.Stage, human(f.limit))
+	case FindingUnnurtured:
+		track := "a nurture track"
+		if f.Track != "" {
+			track = fmt.Sprintf("track %q", f.Track)
+		}
+		switch {
+		case f.needConsent && f.Channel != "":
+			fmt.Fprintf(&b, "ask for consent on %s, then enrol on %s", f.Channel, track)
+		case f.needConsent:
+			fmt.Fprintf(&b, "ask for consent to nurture, then enrol on %s", track)
+		default:
+			fmt.Fprintf(&b, "enrol on %s", track)
+		}
+		if f.Overdue > 0 {
+			fmt.Fprintf(&b, ": interested %s ago and on no track", human(f.Overdue))
+		}
+	case FindingCoverage:
+		if f.TargetValue.Known() {
+			fmt.Fprintf(&b, "refill %s: it holds %s of the %s targeted", f.Stage, f.Value, f.TargetValue)
+		} else {
+			fmt.Fprintf(&b, "refill %s: it holds %d leads of the %d targeted", f.Stage, f.Leads, f.TargetLeads)
+		}
+	}
+	if f.Owner != "" && f.Kind != FindingCoverage {
+		fmt.Fprintf(&b, " (owner %s)", f.Owner)
+	}
+	return b.String()
+}
+
+// human writes a duration for people: "3d4h", "2h5m", "45m", "30s".
+func human(d time.Duration) string {
+	if d < 0 {
+		return "-" + human(-d)
+	}
+	if d < time.Minute {
+		return d.Round(time.Second).String()
+	}
+	d = d.Round(time.Minute)
+	days, h, m := d/(24*time.Hour), d%(24*time.Hour)/time.Hour, d%time.Hour/time.Minute
+	switch {
+	case days > 0 && h > 0:
+		return fmt.Sprintf("%dd%dh", days, h)
+	case days > 0:
+		return fmt.Sprintf("%dd", days)
+	case h > 0 && m > 0:
+		return fmt.Sprintf("%dh%dm", h, m)
+	case h > 0:
+		return fmt.Sprintf("%dh", h)
+	}
+	return fmt.Sprintf("%dm", m)
+}
+
+var kindTitles = [...]string{"Response deadline breaches", "Ignored prospects", "Unnurtured interest", "Pipeline coverage shortfalls"}
+
+// WriteText writes the report for people: the findings by kind, each with
+// its action, then the coverage table.
+func (r *Report) WriteText(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	found := 0
+	for _, t := range r.Totals {
+		found += t.Found
+	}
+	fmt.Fprintf(bw, "Neglect audit at %s: %d leads, %d findings\n", r.At.Format("2006-01-02 15:04 MST"), r.Leads, found)
+	if r.Skipped > 0 || r.Undated > 0 {
+		fmt.Fprintf(bw, "(%d items skipped, %d leads undated)\n", r.Skipped, r.Undated)
+	}
+	i := 0
+	for _, t := range r.Totals {
+		if t.Found == 0 {
+			continue
+		}
+		fmt.Fprintf(bw, "\n%s: %d", kindTitles[t.Kind], t.Found)
+		if t.Kept < t.Found {
+			fmt.Fprintf(bw, " (the top %d shown)", t.Kept)
+		}
+		bw.WriteString("\n")
+		for ; i < len(r.Findings) && r.Findings[i].Kind == t.Kind; i++ {
+			f := &r.Findings[i]
+			if f.Kind == FindingCoverage {
+				fmt.Fprintf(bw, "  - %s\n", f.Action)
+				continue
+			}
+			fmt.Fprintf(bw, "  - %s (%s, %s): %s\n", f.Lead, f.Stage, moneyText(f.Value), f.Action)
+		}
+	}
+	if len(r.Coverage) > 0 {
+		bw.WriteString("\nPipeline:\n")
+		for _, c := range r.Coverage {
+			fmt.Fprintf(bw, "  %-20s %6d leads", c.Stage, c.Leads)
+			for _, v := range c.Values {
+				fmt.Fprintf(bw, "  %s", v)
+			}
+			if c.Unvalued > 0 {
+				fmt.Fprintf(bw, "  (%d unvalued)", c.Unvalued)
+			}
+			if c.Target.Leads > 0 || len(c.Target.Values) > 0 {
+				bw.WriteString("  target")
+				if c.Target.Leads > 0 {
+					fmt.Fprintf(bw, " %d leads", c.Target.Leads)
+				}
+				for _, v := range c.Target.Values {
+					fmt.Fprintf(bw, " %s", v)
+				}
+				if c.Short {
+					bw.WriteString("  SHORT")
+				}
+			}
+			bw.WriteString("\n")
+		}
+	}
+	return bw.Flush()
+}
+
+// String returns the report as WriteText writes it.
+func (r *Report) String() string {
+	var b strings.Builder
+	_ = r.WriteText(&b)
+	return b.String()
+}
+
+func moneyText(m lead.Money) string {
+	if m.IsZero() {
+		return "no value"
+	}
+	return m.String()
+}
