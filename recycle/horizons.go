@@ -1,0 +1,314 @@
+package recycle
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/leadqual/leadqual/lead"
+)
+
+// Anchor names a date of the lead that a horizon is anchored to: when the
+// lead has it, and it lies ahead, the lead is due then instead of after the
+// horizon's wait.
+type Anchor string
+
+// The anchors.
+const (
+	// AnchorNone is the zero value: no anchor of its own. In an override it
+	// keeps the default's anchor; write AnchorOff to remove it.
+	AnchorNone Anchor = ""
+	// AnchorOff removes a default anchor in an override.
+	AnchorOff Anchor = "none"
+	// AnchorExpectedPurchase is lead.Lead.ExpectedPurchase: when a "not
+	// now" prospect expects to buy.
+	AnchorExpectedPurchase Anchor = "expected_purchase"
+	// AnchorRenewal is lead.Lead.Renewal: when the contract with the
+	// preferred supplier, or the partner abroad, comes up for renewal.
+	AnchorRenewal Anchor = "renewal"
+)
+
+// Horizon is what becomes of a lead recycled for one reason: how long it
+// sleeps, and the task for whoever calls it when it comes round.
+//
+// In [Horizons.Reasons], a field left zero takes the value of the
+// reason's default horizon (see [DefaultHorizons]), or for a reason of the
+// host's own, of [Horizons.Fallback]: override only what differs.
+type Horizon struct {
+	// After is how long the lead sleeps the first time it is recycled for
+	// the reason. The n-th recycle of the same lead waits After × Backoff^n,
+	// never more than Longest. Required (> 0, at most Longest).
+	After time.Duration
+	// Task is the follow-up for whoever calls the lead when it is due.
+	// Required.
+	Task string
+	// Anchor, when set, is a date of the lead that replaces the wait when
+	// the lead has it and it lies ahead. Default none.
+	Anchor Anchor
+	// Ahead brings an anchored due time forward: call this long before the
+	// date, to be in time for the decision. Default 0: on the date.
+	Ahead time.Duration
+	// Attempts is how many unanswered attempts make one recycle. The
+	// attempts before the last are retried quickly, after Retry, Retry ×
+	// Backoff, ... (never more than After); the last unanswered attempt
+	// sends the lead to sleep for After (with backoff), and the count
+	// starts again. 0 or 1: no quick retries. Default 0, except for
+	// lead.ReasonUnresponsive.
+	Attempts int
+	// Retry is the wait after the first unanswered attempt. Required when
+	// Attempts > 1; at most After.
+	Retry time.Duration
+}
+
+// Horizons configures the [Planner]: a horizon per reason, backoff, the cap
+// on repeated recycles, jitter and working hours. The zero value is the
+// doctrine's defaults. Each field documents its default; defaults are
+// filled in one place and the result is validated by [NewPlanner].
+type Horizons struct {
+	// Reasons gives a horizon to each reason. The doctrine's reasons have
+	// defaults (DefaultHorizons) that an entry here overrides field by
+	// field; a reason of the host's own is added by giving it an entry.
+	// Final reasons (not a fit, do not contact) cannot have one.
+	Reasons map[lead.Reason]Horizon
+	// Fallback is the horizon of a reason with no entry and no default,
+	// and fills the zero fields of a host reason's entry. Default: After
+	// 90 days, Task "Call back: ask what has changed since the lead was set
+	// aside".
+	Fallback Horizon
+	// Backoff is the growth of the wait with each recycle of the same lead
+	// (and of quick retries with each attempt): 1 keeps it flat. Default
+	// 2; at least 1, at most 10.
+	Backoff float64
+	// Cap is the number of recycles after which a lead goes to the Longest
+	// horizon instead of backing off further. Default 5.
+	Cap int
+	// Longest is the longest a lead ever sleeps: the horizon at the cap,
+	// the bound of backoff, and the latest an anchor date is honoured (a
+	// renewal further away is called at Longest). Default 730 days; at
+	// most 20 years.
+	Longest time.Duration
+	// Jitter spreads due times so that leads recycled together do not all
+	// come due together: each is moved later by a fraction of Jitter
+	// derived from its lead ID (the same lead gets the same time), and by
+	// no more than a tenth of its wait. Default 48 hours; negative
+	// disables; at most 30 days.
+	Jitter time.Duration
+	// Hours, when set, keeps due times within working hours in the lead's
+	// time zone. Default nil: any time of any day.
+	Hours *WorkingHours
+}
+
+// WorkingHours keeps due times to working days and hours, in each lead's
+// own time zone (lead.Contact.TimeZone). A due time outside them moves to
+// a working moment of the next working day, spread over the day by the
+// lead ID.
+type WorkingHours struct {
+	// Start and End bound the working day, as clock times since midnight
+	// (9 * time.Hour is 09:00). Both zero: 09:00 to 17:00. Otherwise
+	// 0 <= Start < End <= 24h; a day across midnight is not supported.
+	Start, End time.Duration
+	// Days are the working days. Default Monday to Friday.
+	Days []time.Weekday
+	// Holidays are dates ("2026-12-25") that are not worked, in each lead's
+	// own time zone. At most 1000.
+	Holidays []string
+	// Zone is the IANA time zone of leads whose contact has none. Default
+	// "UTC".
+	Zone string
+}
+
+// Limits of a configuration.
+const (
+	maxReasons  = 1000
+	maxHolidays = 1000
+	maxAttempts = 100
+	maxLongest  = 20 * 365 * Day
+	maxJitter   = 30 * Day
+)
+
+// DefaultHorizons returns the doctrine's horizons, a new map on every call:
+//
+//	reason              after     anchor             task
+//	not_now             90 days   expected_purchase  the qualified recycle: ask whether the time has come
+//	no_budget           180 days                     ask about the next budget cycle
+//	no_decision_maker   14 days                      reach the sales, finance or managing director
+//	unresponsive        60 days                      3 attempts, retried after 2 then 4 days, then sleep
+//	preferred_supplier  365 days  renewal            out of scope: check in before the contract renews
+//	offshored           365 days  renewal            out of scope: ask how the partner abroad delivers
+//
+// Out of scope is a long horizon, never "never". not_a_fit and
+// do_not_contact are final and have none.
+func DefaultHorizons() map[lead.Reason]Horizon {
+	return map[lead.Reason]Horizon{
+		lead.ReasonNotNow: {
+			After: 90 * Day, Anchor: AnchorExpectedPurchase,
+			Task: "Call back: they were in the market but not ready; ask whether the time has come",
+		},
+		lead.ReasonNoBudget: {
+			After: 180 * Day,
+			Task:  "Call back: ask whether the next budget cycle has room for it",
+		},
+		lead.ReasonNoDecisionMaker: {
+			After: 14 * Day,
+			Task:  "Reach the sales, finance or managing director",
+		},
+		lead.ReasonUnresponsive: {
+			After: 60 * Day, Attempts: 3, Retry: 2 * Day,
+			Task: "Try again: another channel, another time of day, or another contact",
+		},
+		lead.ReasonPreferredSupplier: {
+			After: 365 * Day, Anchor: AnchorRenewal,
+			Task: "Check in: is the preferred supplier still delivering? Ask about the contract renewal",
+		},
+		lead.ReasonOffshored: {
+			After: 365 * Day, Anchor: AnchorRenewal,
+			Task: "Check in: is the partner abroad delivering? Offer to bring the work back",
+		},
+	}
+}
+
+var defaultFallback = Horizon{
+	After: 90 * Day,
+	Task:  "Call back: ask what has changed since the lead was set aside",
+}
+
+// or fills the zero fields of h from d.
+func (h Horizon) or(d Horizon) Horizon {
+	return Horizon{
+		After:    cmp.Or(h.After, d.After),
+		Task:     cmp.Or(h.Task, d.Task),
+		Anchor:   cmp.Or(h.Anchor, d.Anchor),
+		Ahead:    cmp.Or(h.Ahead, d.Ahead),
+		Attempts: cmp.Or(h.Attempts, d.Attempts),
+		Retry:    cmp.Or(h.Retry, d.Retry),
+	}
+}
+
+// withDefaults returns a copy of h with every default filled in: the one
+// place defaults live.
+func (h Horizons) withDefaults() Horizons {
+	out := Horizons{
+		Reasons:  DefaultHorizons(),
+		Fallback: h.Fallback.or(defaultFallback),
+		Backoff:  cmp.Or(h.Backoff, 2),
+		Cap:      cmp.Or(h.Cap, 5),
+		Longest:  cmp.Or(h.Longest, 730*Day),
+		Jitter:   cmp.Or(h.Jitter, 48*time.Hour),
+	}
+	for r, x := range h.Reasons {
+		if d, ok := out.Reasons[r]; ok {
+			out.Reasons[r] = x.or(d)
+		} else {
+			out.Reasons[r] = x.or(Horizon{After: out.Fallback.After, Task: out.Fallback.Task})
+		}
+	}
+	if h.Hours != nil {
+		w := *h.Hours
+		if w.Start == 0 && w.End == 0 {
+			w.Start, w.End = 9*time.Hour, 17*time.Hour
+		}
+		if w.Days == nil {
+			w.Days = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}
+		} else {
+			w.Days = slices.Clone(w.Days)
+		}
+		w.Holidays = slices.Clone(w.Holidays)
+		w.Zone = cmp.Or(w.Zone, "UTC")
+		out.Hours = &w
+	}
+	return out
+}
+
+// validate checks a configuration with its defaults filled in, naming each
+// offending field.
+func (h *Horizons) validate() error {
+	var p problems
+	if len(h.Reasons) > maxReasons {
+		p.add("Horizons.Reasons", "%d reasons, more than %d", len(h.Reasons), maxReasons)
+	}
+	if h.Longest < time.Second || h.Longest > maxLongest {
+		p.add("Horizons.Longest", "%s is outside 1s to 20 years", h.Longest)
+	}
+	for _, r := range slices.Sorted(maps.Keys(h.Reasons)) {
+		f := fmt.Sprintf("Horizons.Reasons[%s]", r)
+		if r.Final() {
+			p.add(f, "%s is final: a final reason has no horizon", r)
+			continue
+		}
+		checkReason(&p, f, r)
+		h.Reasons[r].validate(&p, f, h.Longest)
+	}
+	h.Fallback.validate(&p, "Horizons.Fallback", h.Longest)
+	if math.IsNaN(h.Backoff) || h.Backoff < 1 || h.Backoff > 10 {
+		p.add("Horizons.Backoff", "%v is outside 1 to 10", h.Backoff)
+	}
+	if h.Cap < 1 || h.Cap > MaxCount {
+		p.add("Horizons.Cap", "%d is outside 1 to %d", h.Cap, MaxCount)
+	}
+	if h.Jitter > maxJitter {
+		p.add("Horizons.Jitter", "%s is more than 30 days", h.Jitter)
+	}
+	if h.Hours != nil {
+		h.Hours.validate(&p, "Horizons.Hours")
+	}
+	return p.err()
+}
+
+func (x Horizon) validate(p *problems, f string, longest time.Duration) {
+	if x.After < time.Second || x.After > longest {
+		p.add(f+".After", "%s is outside 1s to Longest (%s)", x.After, longest)
+	}
+	checkTask(p, f+".Task", x.Task)
+	switch x.Anchor {
+	case AnchorNone, AnchorOff, AnchorExpectedPurchase, AnchorRenewal:
+	default:
+		p.add(f+".Anchor", "unknown anchor %q (accepted: %s, %s, %s)", string(x.Anchor), AnchorOff, AnchorExpectedPurchase, AnchorRenewal)
+	}
+	if x.Ahead < 0 || x.Ahead > longest {
+		p.add(f+".Ahead", "%s is outside 0 to Longest (%s)", x.Ahead, longest)
+	}
+	if x.Attempts < 0 || x.Attempts > maxAttempts {
+		p.add(f+".Attempts", "%d is outside 0 to %d", x.Attempts, maxAttempts)
+	}
+	if x.Attempts > 1 && (x.Retry < time.Second || x.Retry > x.After) {
+		p.add(f+".Retry", "%s is outside 1s to After (%s), and %d attempts need it", x.Retry, x.After, x.Attempts)
+	}
+	if x.Retry < 0 {
+		p.add(f+".Retry", "negative (%s)", x.Retry)
+	}
+}
+
+func (w *WorkingHours) validate(p *problems, f string) {
+	if w.Start < 0 || w.End > 24*time.Hour || w.Start >= w.End {
+		p.add(f+".Start", "working day %s to %s: want 0 <= Start < End <= 24h", w.Start, w.End)
+	}
+	if len(w.Days) == 0 {
+		p.add(f+".Days", "no working day")
+	}
+	seen := 0
+	for i, d := range w.Days {
+		switch {
+		case d < time.Sunday || d > time.Saturday:
+			p.add(fmt.Sprintf("%s.Days[%d]", f, i), "%d is not a weekday", int(d))
+		case seen&(1<<d) != 0:
+			p.add(fmt.Sprintf("%s.Days[%d]", f, i), "%s listed twice", d)
+		default:
+			seen |= 1 << d
+		}
+	}
+	if len(w.Holidays) > maxHolidays {
+		p.add(f+".Holidays", "%d holidays, more than %d", len(w.Holidays), maxHolidays)
+	} else {
+		for i, s := range w.Holidays {
+			if _, err := time.Parse(time.DateOnly, s); err != nil {
+				p.add(fmt.Sprintf("%s.Holidays[%d]", f, i), "%q is not a date like 2026-12-25", s)
+			}
+		}
+	}
+	if _, err := time.LoadLocation(w.Zone); err != nil || w.Zone == "Local" {
+		p.add(f+".Zone", "unknown time zone %q", w.Zone)
+	}
+}

@@ -1,0 +1,525 @@
+package recycle
+
+import (
+	"cmp"
+	"context"
+	"hash/maphash"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/leadqual/leadqual/lead"
+)
+
+// MemStore is the in-memory [Store], the embedded default. It keeps the
+// schedule in the process: nothing survives a restart unless the host saves
+// [MemStore.Entries] and writes them back with Put.
+//
+// Put, Delete, Extend and Claim cost O(log n) for n entries (a claim of k
+// entries O(k log n)); Get costs O(1). Each entry costs about 80 bytes
+// beyond its lead ID (see the package documentation for measured figures):
+// entries live in one slice, found through an open-addressing hash index,
+// and ordered by two heaps of 4-byte positions, one of entries waiting to
+// be due and one of running leases. Reasons and tasks are stored once per
+// distinct (reason, task) pair. Memory freed by deleted entries is reused
+// by new ones, not returned.
+//
+// The zero value is an empty store ready to use. A MemStore is safe for
+// concurrent use; it must not be copied after first use. Recycles and
+// Attempt are kept up to [MaxCount]; Claims saturates at MaxCount.
+type MemStore struct {
+	mu     sync.Mutex
+	slots  []slot  // the entries; free ones have state stateFree
+	free   []int32 // indexes of free slots
+	index  index   // lead ID -> slot
+	due    []int32 // min-heap of waiting entries by (due, -rank, id)
+	leased []int32 // min-heap of entries with a running lease, by (lease, id)
+	what   interner
+	seq    uint64 // last version handed out
+	n      int
+}
+
+// slot is one entry, 72 bytes. Times are Unix nanoseconds.
+type slot struct {
+	id       string
+	due      int64
+	rank     int64
+	since    int64
+	version  uint64
+	lease    int64  // lease end while claimed, else 0
+	what     uint32 // interned (reason, task)
+	pos      int32  // position in the heap the entry is in
+	recycles uint16
+	attempt  uint16
+	claims   uint16
+	state    uint8
+}
+
+// The states of a slot. A claimed entry whose lease has ended, seen by a
+// Claim, goes back into the due heap as stateExpired: it keeps its lease
+// and Version, so that its claim can still be acknowledged or extended
+// until someone claims it again.
+const (
+	stateFree      uint8 = iota
+	stateScheduled       // in the due heap, not claimed
+	stateLeased          // claimed, in the leased heap
+	stateExpired         // claimed, lease ended, in the due heap
+)
+
+// NewMemStore returns an empty MemStore.
+func NewMemStore() *MemStore { return &MemStore{} }
+
+var _ Store = (*MemStore)(nil)
+
+// Len returns the number of entries.
+func (m *MemStore) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.n
+}
+
+// Entries returns every entry in claim order (Due, then Rank highest
+// first, then LeadID): a snapshot a host can save and restore with Put.
+func (m *MemStore) Entries() []Entry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Entry, 0, m.n)
+	for i := range m.slots {
+		if m.slots[i].state != stateFree {
+			out = append(out, m.entry(int32(i)))
+		}
+	}
+	slices.SortFunc(out, func(a, b Entry) int {
+		return cmp.Or(a.Due.Compare(b.Due), cmp.Compare(b.Rank, a.Rank), strings.Compare(a.LeadID, b.LeadID))
+	})
+	return out
+}
+
+// Get implements [Store.Get].
+func (m *MemStore) Get(ctx context.Context, leadID string) (Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return Entry{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i, ok := m.index.find(m.slots, leadID)
+	if !ok {
+		return Entry{}, ErrNotFound
+	}
+	return m.entry(i), nil
+}
+
+// Put implements [Store.Put]. An entry that [Entry.Validate] refuses is an
+// error wrapping ErrInvalid.
+func (m *MemStore) Put(ctx context.Context, e Entry, expect uint64) (Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return Entry{}, err
+	}
+	if err := e.Validate(); err != nil {
+		return Entry{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i, ok := m.index.find(m.slots, e.LeadID)
+	switch {
+	case !ok && expect != 0:
+		return Entry{}, ErrNotFound
+	case ok && expect == 0:
+		return Entry{}, ErrStale
+	case ok && m.slots[i].version != expect:
+		return Entry{}, ErrStale
+	}
+	if ok {
+		m.detach(i)
+		m.what.release(m.slots[i].what)
+	} else {
+		if m.n >= math.MaxInt32-1 {
+			return Entry{}, &FieldError{Field: "entry.lead_id", Problem: "the store is full"}
+		}
+		i = m.alloc(strings.Clone(e.LeadID))
+	}
+	s := &m.slots[i]
+	s.due = e.Due.UnixNano()
+	s.rank = e.Rank
+	s.since = e.Since.UnixNano()
+	s.what = m.what.add(what{e.Reason, e.Task})
+	s.recycles = uint16(e.Recycles)
+	s.attempt = uint16(e.Attempt)
+	s.claims = 0
+	s.lease = 0
+	s.version = m.next()
+	s.state = stateScheduled
+	m.push(&m.due, m.dueLess, i)
+	return m.entry(i), nil
+}
+
+// Delete implements [Store.Delete].
+func (m *MemStore) Delete(ctx context.Context, leadID string, expect uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i, ok := m.index.find(m.slots, leadID)
+	switch {
+	case !ok:
+		return ErrNotFound
+	case expect != 0 && m.slots[i].version != expect:
+		return ErrStale
+	}
+	m.detach(i)
+	m.what.release(m.slots[i].what)
+	m.index.remove(m.slots, leadID)
+	m.slots[i] = slot{}
+	m.free = append(m.free, i)
+	m.n--
+	return nil
+}
+
+// Claim implements [Store.Claim]. A limit below 1 or a lease that does not
+// end after now is an error wrapping ErrInvalid.
+func (m *MemStore) Claim(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var p problems
+	checkTime(&p, "now", now, true)
+	checkTime(&p, "lease_until", leaseUntil, true)
+	if limit < 1 {
+		p.add("limit", "%d is not positive", limit)
+	}
+	if !leaseUntil.After(now) {
+		p.add("lease_until", "%s does not end after now (%s)", leaseUntil.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano))
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	t, until := now.UnixNano(), leaseUntil.UnixNano()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// Leases that have ended go back among the waiting entries, at their
+	// due time.
+	for len(m.leased) > 0 && m.slots[m.leased[0]].lease <= t {
+		i := m.pop(&m.leased, m.leaseLess)
+		m.slots[i].state = stateExpired
+		m.push(&m.due, m.dueLess, i)
+	}
+	var out []Entry
+	for len(out) < limit && len(m.due) > 0 && m.slots[m.due[0]].due <= t {
+		if out == nil {
+			out = make([]Entry, 0, min(limit, len(m.due)))
+		}
+		i := m.pop(&m.due, m.dueLess)
+		s := &m.slots[i]
+		s.version = m.next()
+		s.lease = until
+		if s.claims < math.MaxUint16 {
+			s.claims++
+		}
+		s.state = stateLeased
+		m.push(&m.leased, m.leaseLess, i)
+		out = append(out, m.entry(i))
+	}
+	return out, nil
+}
+
+// Extend implements [Store.Extend].
+func (m *MemStore) Extend(ctx context.Context, leadID string, version uint64, leaseUntil time.Time) (Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return Entry{}, err
+	}
+	var p problems
+	checkTime(&p, "lease_until", leaseUntil, true)
+	if err := p.err(); err != nil {
+		return Entry{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i, ok := m.index.find(m.slots, leadID)
+	if !ok {
+		return Entry{}, ErrNotFound
+	}
+	s := &m.slots[i]
+	if s.version != version || (s.state != stateLeased && s.state != stateExpired) {
+		return Entry{}, ErrStale
+	}
+	m.detach(i)
+	s.lease = leaseUntil.UnixNano()
+	s.state = stateLeased
+	m.push(&m.leased, m.leaseLess, i)
+	return m.entry(i), nil
+}
+
+func (m *MemStore) next() uint64 {
+	m.seq++
+	return m.seq
+}
+
+// alloc takes a free slot (or a new one) for id and indexes it.
+func (m *MemStore) alloc(id string) int32 {
+	var i int32
+	if n := len(m.free); n > 0 {
+		i = m.free[n-1]
+		m.free = m.free[:n-1]
+	} else {
+		m.slots = append(m.slots, slot{})
+		i = int32(len(m.slots) - 1)
+	}
+	m.slots[i].id = id
+	m.index.insert(m.slots, id, i)
+	m.n++
+	return i
+}
+
+// detach takes slot i out of whichever heap holds it.
+func (m *MemStore) detach(i int32) {
+	switch m.slots[i].state {
+	case stateScheduled, stateExpired:
+		m.remove(&m.due, m.dueLess, int(m.slots[i].pos))
+	case stateLeased:
+		m.remove(&m.leased, m.leaseLess, int(m.slots[i].pos))
+	}
+}
+
+func (m *MemStore) entry(i int32) Entry {
+	s := &m.slots[i]
+	w := m.what.get(s.what)
+	e := Entry{
+		LeadID:   s.id,
+		Due:      time.Unix(0, s.due).UTC(),
+		Reason:   w.reason,
+		Task:     w.task,
+		Rank:     s.rank,
+		Recycles: int(s.recycles),
+		Attempt:  int(s.attempt),
+		Since:    time.Unix(0, s.since).UTC(),
+		Version:  s.version,
+		Claims:   int(s.claims),
+	}
+	if s.state == stateLeased || s.state == stateExpired {
+		e.LeaseUntil = time.Unix(0, s.lease).UTC()
+	}
+	return e
+}
+
+func (m *MemStore) dueLess(a, b int32) bool {
+	x, y := &m.slots[a], &m.slots[b]
+	if x.due != y.due {
+		return x.due < y.due
+	}
+	if x.rank != y.rank {
+		return x.rank > y.rank
+	}
+	return x.id < y.id
+}
+
+func (m *MemStore) leaseLess(a, b int32) bool {
+	x, y := &m.slots[a], &m.slots[b]
+	if x.lease != y.lease {
+		return x.lease < y.lease
+	}
+	return x.id < y.id
+}
+
+// The heaps hold slot indexes; each slot records its position in pos.
+
+func (m *MemStore) push(h *[]int32, less func(a, b int32) bool, i int32) {
+	*h = append(*h, i)
+	m.slots[i].pos = int32(len(*h) - 1)
+	m.up(*h, less, len(*h)-1)
+}
+
+func (m *MemStore) pop(h *[]int32, less func(a, b int32) bool) int32 {
+	return m.remove(h, less, 0)
+}
+
+// remove takes the element at position j out of the heap and returns it.
+func (m *MemStore) remove(h *[]int32, less func(a, b int32) bool, j int) int32 {
+	a := *h
+	last := len(a) - 1
+	i := a[j]
+	if j != last {
+		a[j] = a[last]
+		m.slots[a[j]].pos = int32(j)
+	}
+	*h = a[:last]
+	if j != last {
+		if !m.down(*h, less, j) {
+			m.up(*h, less, j)
+		}
+	}
+	return i
+}
+
+func (m *MemStore) up(a []int32, less func(a, b int32) bool, j int) {
+	for j > 0 {
+		p := (j - 1) / 2
+		if !less(a[j], a[p]) {
+			break
+		}
+		a[j], a[p] = a[p], a[j]
+		m.slots[a[j]].pos = int32(j)
+		m.slots[a[p]].pos = int32(p)
+		j = p
+	}
+}
+
+// down reports whether the element moved.
+func (m *MemStore) down(a []int32, less func(a, b int32) bool, j0 int) bool {
+	j, n := j0, len(a)
+	for {
+		c := 2*j + 1
+		if c >= n || c < 0 {
+			break
+		}
+		if r := c + 1; r < n && less(a[r], a[c]) {
+			c = r
+		}
+		if !less(a[c], a[j]) {
+			break
+		}
+		a[j], a[c] = a[c], a[j]
+		m.slots[a[j]].pos = int32(j)
+		m.slots[a[c]].pos = int32(c)
+		j = c
+	}
+	return j > j0
+}
+
+// index maps lead IDs to slots: open addressing with linear probing over a
+// power-of-two table of slot indexes plus one (0 is an empty cell), at
+// most three quarters full, with backward-shift deletion (no tombstones).
+type index struct {
+	seed  maphash.Seed
+	cells []int32
+	n     int
+}
+
+func (x *index) home(id string) int {
+	return int(maphash.String(x.seed, id) & uint64(len(x.cells)-1))
+}
+
+func (x *index) find(slots []slot, id string) (int32, bool) {
+	if x.n == 0 {
+		return 0, false
+	}
+	mask := len(x.cells) - 1
+	for j := x.home(id); ; j = (j + 1) & mask {
+		c := x.cells[j]
+		if c == 0 {
+			return 0, false
+		}
+		if slots[c-1].id == id {
+			return c - 1, true
+		}
+	}
+}
+
+// insert adds id -> i; id must not be present.
+func (x *index) insert(slots []slot, id string, i int32) {
+	if (x.n+1)*4 > len(x.cells)*3 {
+		x.grow(slots)
+	}
+	mask := len(x.cells) - 1
+	j := x.home(id)
+	for x.cells[j] != 0 {
+		j = (j + 1) & mask
+	}
+	x.cells[j] = i + 1
+	x.n++
+}
+
+func (x *index) grow(slots []slot) {
+	if len(x.cells) == 0 {
+		x.seed = maphash.MakeSeed()
+	}
+	old := x.cells
+	x.cells = make([]int32, max(16, 2*len(old)))
+	mask := len(x.cells) - 1
+	for _, c := range old {
+		if c == 0 {
+			continue
+		}
+		j := x.home(slots[c-1].id)
+		for x.cells[j] != 0 {
+			j = (j + 1) & mask
+		}
+		x.cells[j] = c
+	}
+}
+
+// remove deletes id, which must be present, shifting back the cells of
+// its probe run so that no lookup stops short.
+func (x *index) remove(slots []slot, id string) {
+	mask := len(x.cells) - 1
+	i := x.home(id)
+	for slots[x.cells[i]-1].id != id {
+		i = (i + 1) & mask
+	}
+	for j := i; ; {
+		j = (j + 1) & mask
+		c := x.cells[j]
+		if c == 0 {
+			break
+		}
+		k := x.home(slots[c-1].id)
+		// The cell at j may move to i unless its home lies cyclically in (i, j].
+		if i <= j && i < k && k <= j || i > j && (i < k || k <= j) {
+			continue
+		}
+		x.cells[i] = c
+		i = j
+	}
+	x.cells[i] = 0
+	x.n--
+}
+
+// what is the (reason, task) pair of an entry.
+type what struct {
+	reason lead.Reason
+	task   string
+}
+
+// interner stores each distinct (reason, task) pair once, counting its
+// users so that a pair no entry uses any more is forgotten.
+type interner struct {
+	ids   map[what]uint32
+	whats []what
+	refs  []uint32
+	free  []uint32
+}
+
+func (t *interner) add(w what) uint32 {
+	if id, ok := t.ids[w]; ok {
+		t.refs[id]++
+		return id
+	}
+	if t.ids == nil {
+		t.ids = make(map[what]uint32)
+	}
+	w = what{lead.Reason(strings.Clone(string(w.reason))), strings.Clone(w.task)}
+	var id uint32
+	if n := len(t.free); n > 0 {
+		id = t.free[n-1]
+		t.free = t.free[:n-1]
+		t.whats[id], t.refs[id] = w, 1
+	} else {
+		id = uint32(len(t.whats))
+		t.whats = append(t.whats, w)
+		t.refs = append(t.refs, 1)
+	}
+	t.ids[w] = id
+	return id
+}
+
+func (t *interner) get(id uint32) what { return t.whats[id] }
+
+func (t *interner) release(id uint32) {
+	if t.refs[id]--; t.refs[id] == 0 {
+		delete(t.ids, t.whats[id])
+		t.whats[id] = what{}
+		t.free = append(t.free, id)
+	}
+}
