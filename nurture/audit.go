@@ -248,7 +248,7 @@ type Report struct {
 // is independent.
 type Auditor struct {
 	cfg     AuditConfig
-	kinds   kinds
+	kinds   *kinds
 	limits  []time.Duration // by stage; 0: not checked
 	targets []Target        // by stage; zero Target: none
 }
@@ -422,7 +422,7 @@ func (st *auditState) item(it *Item) {
 	var f leadFacts
 	for i := range l.Activities {
 		act := &l.Activities[i]
-		c := k[act.Kind]
+		c := k.of(act.Kind)
 		if act.At.IsZero() {
 			continue
 		}
@@ -475,7 +475,7 @@ func (st *auditState) breach(it *Item, f *leadFacts) bool {
 		k := st.a.kinds
 		for i := range l.Activities {
 			act := &l.Activities[i]
-			if act.At.IsZero() || k[act.Kind].intent != lead.IntentNeed {
+			if act.At.IsZero() || k.of(act.Kind).intent != lead.IntentNeed {
 				continue
 			}
 			switch {

@@ -14,8 +14,6 @@ import (
 var (
 	t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	t1 = t0.Add(1 * time.Hour)
-	t2 = t0.Add(2 * time.Hour)
-	t3 = t0.Add(3 * time.Hour)
 )
 
 const day = 24 * time.Hour

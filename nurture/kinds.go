@@ -19,14 +19,45 @@ type class struct {
 // kinds classifies activity kinds: the lead package's catalogue with the
 // host's overrides on top. It is built once and never modified, so it is
 // safe for concurrent use.
-type kinds map[lead.Kind]class
+//
+// Classifying is the inner loop of the planner and the audit, so short
+// kinds live in small tables by length, compared directly (a map would
+// hash every kind); long kinds, and lengths that hold many kinds, use a
+// map.
+type kinds struct {
+	short [maxShortKind][]kindEntry
+	long  map[lead.Kind]class
+}
 
-// newKinds merges the catalogue with the overrides, checking them. field
-// names the config fields in errors.
-func newKinds(intents map[lead.Kind]lead.Intent, touches map[lead.Kind]lead.Touch) (kinds, error) {
-	k := make(kinds, len(lead.Kinds())+len(intents)+len(touches))
+type kindEntry struct {
+	kind lead.Kind
+	c    class
+}
+
+const (
+	maxShortKind = 32 // kinds shorter than this go in the tables
+	maxPerLength = 8  // more kinds of one length go in the map
+)
+
+// of returns the class of kind; the zero class (no intent, not a touch)
+// for a kind neither the catalogue nor the overrides know.
+func (k *kinds) of(kind lead.Kind) class {
+	if n := len(kind); n < maxShortKind && k.short[n] != nil {
+		for _, e := range k.short[n] {
+			if e.kind == kind {
+				return e.c
+			}
+		}
+		return class{}
+	}
+	return k.long[kind]
+}
+
+// newKinds merges the catalogue with the overrides, checking them.
+func newKinds(intents map[lead.Kind]lead.Intent, touches map[lead.Kind]lead.Touch) (*kinds, error) {
+	all := make(map[lead.Kind]class, len(lead.Kinds())+len(intents)+len(touches))
 	for _, kind := range lead.Kinds() {
-		k[kind] = class{intent: kind.Intent(), touch: kind.Touch()}
+		all[kind] = class{intent: kind.Intent(), touch: kind.Touch()}
 	}
 	for _, kind := range slices.Sorted(maps.Keys(intents)) {
 		in := intents[kind]
@@ -34,11 +65,11 @@ func newKinds(intents map[lead.Kind]lead.Intent, touches map[lead.Kind]lead.Touc
 			return nil, configErr("Intents", "has an empty kind")
 		}
 		if !in.Valid() {
-			return nil, configErr("Intents["+string(kind)+"]", fmt.Sprintf("%d is not an intent", uint8(in)))
+			return nil, configErr("Intents["+clip(string(kind), 60)+"]", fmt.Sprintf("%d is not an intent", uint8(in)))
 		}
-		c := k[kind]
+		c := all[kind]
 		c.intent = in
-		k[kind] = c
+		all[kind] = c
 	}
 	for _, kind := range slices.Sorted(maps.Keys(touches)) {
 		t := touches[kind]
@@ -46,11 +77,33 @@ func newKinds(intents map[lead.Kind]lead.Intent, touches map[lead.Kind]lead.Touc
 			return nil, configErr("Touches", "has an empty kind")
 		}
 		if t > lead.TouchSales {
-			return nil, configErr("Touches["+string(kind)+"]", fmt.Sprintf("%d is not a touch", uint8(t)))
+			return nil, configErr("Touches["+clip(string(kind), 60)+"]", fmt.Sprintf("%d is not a touch", uint8(t)))
 		}
-		c := k[kind]
+		c := all[kind]
 		c.touch = t
-		k[kind] = c
+		all[kind] = c
+	}
+	k := &kinds{long: map[lead.Kind]class{}}
+	var perLen [maxShortKind]int
+	for kind := range all {
+		if n := len(kind); n < maxShortKind {
+			perLen[n]++
+		}
+	}
+	for _, kind := range slices.Sorted(maps.Keys(all)) {
+		n := len(kind)
+		if n >= maxShortKind || perLen[n] > maxPerLength {
+			k.long[kind] = all[kind]
+			continue
+		}
+		k.short[n] = append(k.short[n], kindEntry{kind, all[kind]})
+	}
+	// A length with no kinds still answers from its table, without the
+	// map: an empty, non-nil table.
+	for n := range k.short {
+		if k.short[n] == nil && perLen[n] <= maxPerLength {
+			k.short[n] = []kindEntry{}
+		}
 	}
 	return k, nil
 }
@@ -81,10 +134,8 @@ const (
 // permit judges whether the lead may be touched on ch: it must have opted
 // in, and no negative activity (an unsubscribe, a bounce, a spam complaint,
 // or a host kind overridden to negative) may have stopped the channel since.
-// A negative activity stops the channel unless consent was given again
-// strictly after it; one with no time, or a consent with no time, stops it.
 // For a withdrawal by activity, cause is the latest such activity.
-func (k kinds) permit(l *lead.Lead, ch lead.Channel) (permission, lead.Consent, *lead.Activity) {
+func (k *kinds) permit(l *lead.Lead, ch lead.Channel) (permission, lead.Consent, *lead.Activity) {
 	c := l.Consent[ch]
 	switch c.State {
 	case lead.ConsentOptedIn:
@@ -96,16 +147,7 @@ func (k kinds) permit(l *lead.Lead, ch lead.Channel) (permission, lead.Consent, 
 	var cause *lead.Activity
 	for i := range l.Activities {
 		a := &l.Activities[i]
-		if k[a.Kind].intent != lead.IntentNegative {
-			continue
-		}
-		if sc := stoppingChannel(a); sc != "" && sc != ch {
-			continue
-		}
-		if !a.At.IsZero() && !c.At.IsZero() && a.At.Before(c.At) {
-			continue // consent was given again after it
-		}
-		if cause == nil || a.At.After(cause.At) {
+		if stops(a, k.of(a.Kind), ch, c.At) && (cause == nil || a.At.After(cause.At)) {
 			cause = a
 		}
 	}
@@ -113,6 +155,20 @@ func (k kinds) permit(l *lead.Lead, ch lead.Channel) (permission, lead.Consent, 
 		return withdrawn, c, cause
 	}
 	return permitted, c, nil
+}
+
+// stops reports whether activity a, of class c, stops channel ch on which
+// consent was given at consentAt. A negative activity stops the channel
+// unless consent was given again strictly after it; one with no time, or
+// a consent with no time, stops it.
+func stops(a *lead.Activity, c class, ch lead.Channel, consentAt time.Time) bool {
+	if c.intent != lead.IntentNegative {
+		return false
+	}
+	if sc := stoppingChannel(a); sc != "" && sc != ch {
+		return false
+	}
+	return a.At.IsZero() || consentAt.IsZero() || !a.At.Before(consentAt)
 }
 
 // disqualified reports whether the lead is closed for good: its stage is

@@ -85,7 +85,7 @@ func (c Config) validate() error {
 // for concurrent use, and one Planner serves every lead and track.
 type Planner struct {
 	cfg   Config
-	kinds kinds
+	kinds *kinds
 	quiet quiet
 	zones zones
 }
@@ -378,7 +378,14 @@ func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
 		plan.Outcome = OutcomeDisqualified
 		return plan, nil
 	}
-	if p.handOff(&plan, &in) {
+
+	// One pass over the activities finds the need, the withdrawals of the
+	// step's channel and the marketing touches.
+	consent := l.Consent[plan.Channel]
+	var buf [32]time.Time
+	sc := p.scan(l, &pr, plan.Channel, consent.At, buf[:0])
+
+	if p.handOff(&plan, &in, sc.need) {
 		return plan, nil
 	}
 	if withSales(l.Stage) {
@@ -389,18 +396,16 @@ func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
 		plan.Outcome = OutcomeCompleted
 		return plan, nil
 	}
-
-	perm, consent, cause := p.kinds.permit(l, plan.Channel)
 	plan.Consent = consent
-	switch perm {
-	case noConsent:
+	switch {
+	case consent.State == lead.ConsentOptedOut:
+		plan.Outcome = OutcomeConsentWithdrawn
+		return plan, nil
+	case consent.State != lead.ConsentOptedIn:
 		plan.Outcome = OutcomeNoConsent
 		return plan, nil
-	case withdrawn:
-		plan.Outcome = OutcomeConsentWithdrawn
-		if cause != nil {
-			plan.Cause = *cause
-		}
+	case sc.stop != nil:
+		plan.Outcome, plan.Cause = OutcomeConsentWithdrawn, *sc.stop
 		return plan, nil
 	}
 
@@ -417,7 +422,7 @@ func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
 	if at.Before(now) {
 		at, plan.Moved = now, MovedNow
 	}
-	at, moves, err := p.settle(l, pr.Last, at, loc)
+	at, moves, err := p.settle(sc.touches, at, loc)
 	if err != nil {
 		return Plan{}, &InputError{Lead: l.ID, Field: "activities", Problem: "no time keeps the frequency cap and quiet hours", Err: err}
 	}
@@ -426,21 +431,55 @@ func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
 	return plan, nil
 }
 
-// handOff reports whether need stops the track, filling the plan if so.
-// The earliest need since the enrolment decides the deadline; Input.Need
-// counts whenever it was found.
-func (p *Planner) handOff(plan *Plan, in *Input) bool {
-	var first *lead.Activity
-	enrolled := in.Progress.Enrolled
-	for i := range in.Lead.Activities {
-		a := &in.Lead.Activities[i]
-		if a.At.Before(enrolled) || p.kinds[a.Kind].intent != lead.IntentNeed {
-			continue
+// scanned is what one pass over a lead's activities tells the planner.
+type scanned struct {
+	// need is the earliest activity of need intent at or after the
+	// enrolment.
+	need *lead.Activity
+	// stop is the latest negative activity that stops the step's channel.
+	stop *lead.Activity
+	// touches are the times of the marketing touches, in order, with the
+	// progress's last touch when no activity records it.
+	touches []time.Time
+}
+
+func (p *Planner) scan(l *lead.Lead, pr *Progress, ch lead.Channel, consentAt time.Time, buf []time.Time) scanned {
+	var s scanned
+	lastRecorded := pr.Last.IsZero()
+	for i := range l.Activities {
+		a := &l.Activities[i]
+		c := p.kinds.of(a.Kind)
+		switch c.intent {
+		case lead.IntentNeed:
+			if !a.At.Before(pr.Enrolled) && (s.need == nil || a.At.Before(s.need.At)) {
+				s.need = a
+			}
+		case lead.IntentNegative:
+			if ch != "" && stops(a, c, ch, consentAt) && (s.stop == nil || a.At.After(s.stop.At)) {
+				s.stop = a
+			}
 		}
-		if first == nil || a.At.Before(first.At) {
-			first = a
+		if c.touch == lead.TouchMarketing && !a.At.IsZero() {
+			buf = append(buf, a.At)
+			if !lastRecorded && a.At.Equal(pr.Last) {
+				lastRecorded = true
+			}
 		}
 	}
+	if !lastRecorded {
+		buf = append(buf, pr.Last)
+	}
+	if !slices.IsSortedFunc(buf, time.Time.Compare) {
+		slices.SortFunc(buf, time.Time.Compare)
+	}
+	s.touches = buf
+	return s
+}
+
+// handOff reports whether need stops the track, filling the plan if so:
+// the earliest need activity since the enrolment, or Input.Need, whichever
+// has the earlier deadline.
+func (p *Planner) handOff(plan *Plan, in *Input, first *lead.Activity) bool {
 	explicit := !in.Need.At.IsZero()
 	if first == nil && !explicit {
 		return false
@@ -458,65 +497,62 @@ func (p *Planner) handOff(plan *Plan, in *Input) bool {
 }
 
 // settle moves at later until it keeps both the frequency cap and quiet
-// hours: each only ever moves it later, so they settle in a few rounds.
-func (p *Planner) settle(l *lead.Lead, last, at time.Time, loc *time.Location) (time.Time, Moves, error) {
+// hours. Each only ever moves it later, so they settle in a few rounds:
+// when one of them leaves the time as the other set it, both hold.
+func (p *Planner) settle(touches []time.Time, at time.Time, loc *time.Location) (time.Time, Moves, error) {
 	var moves Moves
+	quietHeld := false
 	for range 64 {
-		t, capped := p.capped(l, last, at)
+		t, capped := p.capped(touches, at)
 		if capped {
 			moves |= MovedCap
+		} else if quietHeld {
+			return at, moves, nil
 		}
-		t, quieted, err := p.quiet.next(t, loc)
+		q, quieted, err := p.quiet.next(t, loc)
 		if err != nil {
 			return at, moves, err
 		}
-		if quieted {
-			moves |= MovedQuiet
+		if !quieted {
+			return t, moves, nil
 		}
-		if t.Equal(at) {
-			return at, moves, nil
-		}
-		at = t
+		moves |= MovedQuiet
+		at, quietHeld = q, true
 	}
 	return at, moves, errUnsettled
 }
 
 // capped returns the first time from t at which a touch keeps the cap:
-// fewer than MaxTouches marketing touches in the period (t-CapPeriod, t].
-// The touches are the lead's activities of marketing kinds, and the
-// progress's last touch when no such activity records it.
-func (p *Planner) capped(l *lead.Lead, last, t time.Time) (time.Time, bool) {
+// fewer than MaxTouches marketing touches (given in order) in the period
+// (t-CapPeriod, t].
+func (p *Planner) capped(touches []time.Time, t time.Time) (time.Time, bool) {
 	max := p.cfg.MaxTouches
-	if max < 0 {
+	if max < 0 || len(touches) < max {
 		return t, false
 	}
 	moved := false
-	for range 64 {
-		from := t.Add(-p.cfg.CapPeriod)
-		var buf [16]time.Time
-		in := buf[:0]
-		lastRecorded := last.IsZero()
-		for i := range l.Activities {
-			a := &l.Activities[i]
-			if p.kinds[a.Kind].touch != lead.TouchMarketing || a.At.IsZero() {
-				continue
-			}
-			if a.At.Equal(last) {
-				lastRecorded = true
-			}
-			if a.At.After(from) && !a.At.After(t) {
-				in = append(in, a.At)
-			}
-		}
-		if !lastRecorded && last.After(from) && !last.After(t) {
-			in = append(in, last)
-		}
-		if len(in) < max {
+	for range len(touches) + 1 {
+		lo := countNotAfter(touches, t.Add(-p.cfg.CapPeriod))
+		hi := countNotAfter(touches, t)
+		if hi-lo < max {
 			return t, moved
 		}
 		// Wait until enough of the oldest touches leave the period.
-		slices.SortFunc(in, time.Time.Compare)
-		t, moved = in[len(in)-max].Add(p.cfg.CapPeriod), true
+		t, moved = touches[hi-max].Add(p.cfg.CapPeriod), true
 	}
 	return t, moved
+}
+
+// countNotAfter returns how many of the ordered times are not after t.
+func countNotAfter(ts []time.Time, t time.Time) int {
+	lo, hi := 0, len(ts)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ts[m].After(t) {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return lo
 }

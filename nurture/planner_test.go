@@ -419,7 +419,9 @@ func TestPlannerDoesNotChangeTheLead(t *testing.T) {
 }
 
 func TestFrequencyCap(t *testing.T) {
-	email := func(at time.Time) lead.Activity { return lead.Activity{Kind: lead.KindNurtureEmail, At: at, Channel: lead.ChannelEmail} }
+	email := func(at time.Time) lead.Activity {
+		return lead.Activity{Kind: lead.KindNurtureEmail, At: at, Channel: lead.ChannelEmail}
+	}
 	noQuiet := nurture.QuietHours{Off: true}
 	rows := []struct {
 		name    string

@@ -27,7 +27,9 @@ func planAt(t *testing.T, p *nurture.Planner, zone string, due time.Time) nurtur
 	return plan
 }
 
-func utc(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, time.UTC) }
+func utc(y int, m time.Month, d, h, min int) time.Time {
+	return time.Date(y, m, d, h, min, 0, 0, time.UTC)
+}
 
 // London 2026: BST from 29 March 01:00 UTC to 25 October 01:00 UTC.
 // New York 2026: EDT from 8 March 07:00 UTC to 1 November 06:00 UTC.

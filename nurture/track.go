@@ -226,9 +226,9 @@ func parseWait(s string) (time.Duration, string) {
 	}
 	var days int64
 	if i := strings.IndexByte(s, 'd'); i >= 0 {
-		n, err := strconv.ParseUint(s[:i], 10, 16)
+		n, err := strconv.ParseUint(s[:i], 10, 32)
 		if err != nil || i == 0 || s[0] == '+' {
-			return 0, "has days that are not a whole number of at most 5 digits"
+			return 0, "has days that are not a whole number, as in \"3d\""
 		}
 		days, s = int64(n), s[i+1:]
 	} else if s == "" {
