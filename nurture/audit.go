@@ -227,7 +227,7 @@ type Report struct {
 	// lead with an unknown stage.
 	Skipped int `json:"skipped,omitempty"`
 	// Undated counts the leads whose idle time cannot be judged: no
-	// touch, no stage move, no creation time.
+	// touch, no stage move, no creation time, no dated activity.
 	Undated int `json:"undated,omitempty"`
 	// Findings are ordered by kind (response breaches, ignored,
 	// unnurtured, coverage); within a kind by currency code (findings
@@ -342,7 +342,8 @@ func NewAuditor(cfg AuditConfig) (*Auditor, error) {
 //     that connected, a meeting booked) answers itself.
 //   - ignored: a lead whose time since its last touch, or since it entered
 //     its stage if later, exceeds its stage's limit (see
-//     DefaultStageLimits).
+//     DefaultStageLimits). A lead with no recorded stage move entered its
+//     stage when it was created, or else at its earliest activity.
 //   - unnurtured: a lead on no track (Item.Track empty) in stage new,
 //     nurturing or marketing qualified, that shows interest (an activity
 //     of interest intent, or any Interests) or is in nurturing, and has
@@ -384,6 +385,38 @@ type auditState struct {
 	top     map[bucket]*topK
 	stages  []stageSum
 	undated int
+	// curs remembers the validity of the last currencies seen, so that
+	// the ISO 4217 table is not searched for every lead.
+	curs [4]curValidity
+	next int
+}
+
+type curValidity struct {
+	c  lead.Currency
+	ok bool
+}
+
+// rankCurrency is the currency a lead's value is totalled and ranked in:
+// "" when it is not a known, valid, non-negative amount.
+func (st *auditState) rankCurrency(m lead.Money) lead.Currency {
+	if !m.Known() || m.IsNegative() {
+		return ""
+	}
+	for _, cv := range st.curs {
+		if cv.c == m.Currency && cv.c != "" {
+			if cv.ok {
+				return cv.c
+			}
+			return ""
+		}
+	}
+	ok := m.Currency.Valid()
+	st.curs[st.next] = curValidity{m.Currency, ok}
+	st.next = (st.next + 1) % len(st.curs)
+	if ok {
+		return m.Currency
+	}
+	return ""
 }
 
 type bucket struct {
@@ -403,7 +436,7 @@ func newAuditState(a *Auditor, now time.Time) *auditState {
 // leadFacts is what one pass over a lead's activities finds.
 type leadFacts struct {
 	lastTouch, lastSales, prevSales time.Time
-	firstInterest                   time.Time
+	firstInterest, firstSeen        time.Time
 	interest, anyNeed               bool
 }
 
@@ -414,7 +447,8 @@ func (st *auditState) item(it *Item) {
 		return
 	}
 	st.rep.Leads++
-	st.cover(l)
+	cur := st.rankCurrency(l.Value)
+	st.cover(l, cur)
 	if disqualified(l) {
 		return
 	}
@@ -425,6 +459,9 @@ func (st *auditState) item(it *Item) {
 		c := k.of(act.Kind)
 		if act.At.IsZero() {
 			continue
+		}
+		if f.firstSeen.IsZero() || act.At.Before(f.firstSeen) {
+			f.firstSeen = act.At
 		}
 		if c.touch != lead.TouchNone && act.At.After(f.lastTouch) {
 			f.lastTouch = act.At
@@ -453,16 +490,16 @@ func (st *auditState) item(it *Item) {
 			f.firstInterest = t
 		}
 	}
-	pending := st.breach(it, &f)
-	st.ignored(l, &f)
+	pending := st.breach(it, &f, cur)
+	st.ignored(l, &f, cur)
 	if !pending {
-		st.unnurtured(it, &f)
+		st.unnurtured(it, &f, cur)
 	}
 }
 
 // breach looks for a response breach and reports whether the lead has an
 // unanswered need (overdue or not).
-func (st *auditState) breach(it *Item, f *leadFacts) bool {
+func (st *auditState) breach(it *Item, f *leadFacts, cur lead.Currency) bool {
 	l, window := it.Lead, st.a.cfg.ResponseWindow
 	var (
 		pendAt, pendDue   time.Time
@@ -498,11 +535,11 @@ func (st *auditState) breach(it *Item, f *leadFacts) bool {
 	switch {
 	case pending && st.now.After(pendDue):
 		st.add(Finding{Kind: FindingResponseBreach, Lead: l.ID, Owner: l.Owner, Stage: l.Stage, Value: l.Value,
-			Since: pendAt, Due: pendDue, Overdue: st.now.Sub(pendDue), Need: pendKind})
+			Since: pendAt, Due: pendDue, Overdue: st.now.Sub(pendDue), Need: pendKind}, cur)
 	case answered && !answAt.Before(st.now.Add(-st.a.cfg.Lookback)):
 		if due := answAt.Add(window); f.lastSales.After(due) {
 			st.add(Finding{Kind: FindingResponseBreach, Lead: l.ID, Owner: l.Owner, Stage: l.Stage, Value: l.Value,
-				Since: answAt, Due: due, Overdue: f.lastSales.Sub(due), Answered: f.lastSales, Need: answKind})
+				Since: answAt, Due: due, Overdue: f.lastSales.Sub(due), Answered: f.lastSales, Need: answKind}, cur)
 		}
 	}
 	return pending
@@ -511,7 +548,7 @@ func (st *auditState) breach(it *Item, f *leadFacts) bool {
 // salesOwned reports whether only sales touches count in stage s.
 func salesOwned(s lead.Stage) bool { return withSales(s) }
 
-func (st *auditState) ignored(l *lead.Lead, f *leadFacts) {
+func (st *auditState) ignored(l *lead.Lead, f *leadFacts, cur lead.Currency) {
 	limit := st.a.limits[l.Stage]
 	if limit <= 0 {
 		return
@@ -529,6 +566,9 @@ func (st *auditState) ignored(l *lead.Lead, f *leadFacts) {
 	if entered.IsZero() {
 		entered = l.CreatedAt
 	}
+	if entered.IsZero() {
+		entered = f.firstSeen // the lead existed at least since then
+	}
 	if entered.After(ref) {
 		ref = entered
 	}
@@ -539,11 +579,11 @@ func (st *auditState) ignored(l *lead.Lead, f *leadFacts) {
 	due := ref.Add(limit)
 	if st.now.After(due) {
 		st.add(Finding{Kind: FindingIgnored, Lead: l.ID, Owner: l.Owner, Stage: l.Stage, Value: l.Value,
-			Since: ref, Due: due, Overdue: st.now.Sub(due), limit: limit})
+			Since: ref, Due: due, Overdue: st.now.Sub(due), limit: limit}, cur)
 	}
 }
 
-func (st *auditState) unnurtured(it *Item, f *leadFacts) {
+func (st *auditState) unnurtured(it *Item, f *leadFacts, cur lead.Currency) {
 	l := it.Lead
 	switch l.Stage {
 	case lead.StageNew, lead.StageMarketingQualified:
@@ -597,47 +637,40 @@ func (st *auditState) unnurtured(it *Item, f *leadFacts) {
 	if !fd.Since.IsZero() && st.now.After(fd.Since) {
 		fd.Overdue = st.now.Sub(fd.Since)
 	}
-	st.add(fd)
+	st.add(fd, cur)
 }
 
-// cover counts the lead in its stage's coverage.
-func (st *auditState) cover(l *lead.Lead) {
+// cover counts the lead in its stage's coverage; cur is the currency of
+// its value, "" when it has no usable one.
+func (st *auditState) cover(l *lead.Lead, cur lead.Currency) {
 	s := &st.stages[l.Stage]
 	s.leads++
-	v := l.Value
-	if !v.Known() || !v.Currency.Valid() || v.IsNegative() {
+	if cur == "" {
 		s.unvalued++
 		return
 	}
 	if s.sums == nil {
 		s.sums = map[lead.Currency]*accumulator{}
 	}
-	acc := s.sums[v.Currency]
+	acc := s.sums[cur]
 	if acc == nil {
 		acc = &accumulator{}
-		s.sums[v.Currency] = acc
+		s.sums[cur] = acc
 	}
-	acc.add(v.Amount)
+	acc.add(l.Value.Amount)
 }
 
-// rankCurrency is the currency a finding is ranked in: "" when its value
-// is not a known, valid amount.
-func rankCurrency(m lead.Money) lead.Currency {
-	if m.Known() && m.Currency.Valid() {
-		return m.Currency
-	}
-	return ""
-}
-
-func (st *auditState) add(f Finding) {
+// add offers a finding whose value is in currency cur ("" for none) to its
+// bucket's ranking.
+func (st *auditState) add(f Finding, cur lead.Currency) {
 	st.found[f.Kind]++
-	b := bucket{f.Kind, rankCurrency(f.Value)}
+	b := bucket{f.Kind, cur}
 	t := st.top[b]
 	if t == nil {
-		t = &topK{max: st.a.cfg.MaxFindings}
+		t = &topK{max: st.a.cfg.MaxFindings, valued: cur != ""}
 		st.top[b] = t
 	}
-	t.offer(f)
+	t.offer(&f)
 }
 
 func (st *auditState) report() *Report {
@@ -715,10 +748,13 @@ func cmpBucket(x, y bucket) int {
 }
 
 // ranks reports whether f ranks before g in the same bucket (same kind
-// and currency): higher value, then longer overdue, then lower lead ID.
-func ranks(f, g *Finding) bool {
-	if c := cmpAmount(f.Value, g.Value); c != 0 {
-		return c > 0
+// and currency): higher value (when the bucket has values), then longer
+// overdue, then lower lead ID.
+func ranks(f, g *Finding, valued bool) bool {
+	if valued {
+		if c := f.Value.Amount.Cmp(g.Value.Amount); c != 0 {
+			return c > 0
+		}
 	}
 	if f.Overdue != g.Overdue {
 		return f.Overdue > g.Overdue
@@ -726,38 +762,30 @@ func ranks(f, g *Finding) bool {
 	return f.Lead < g.Lead
 }
 
-// cmpAmount compares amounts in the same bucket: both known in one
-// currency, or both unranked (equal).
-func cmpAmount(x, y lead.Money) int {
-	if rankCurrency(x) == "" || rankCurrency(y) == "" {
-		return 0
-	}
-	return x.Amount.Cmp(y.Amount)
-}
-
 // topK keeps the max highest-ranked findings offered: a heap with the
 // lowest-ranked kept finding at its root, so that each offer costs at most
-// O(log max).
+// O(log max) comparisons, and most (those that rank below the root) one.
 type topK struct {
-	max int
-	h   []Finding
+	max    int
+	valued bool // the bucket's findings have values in one currency
+	h      []Finding
 }
 
-func (t *topK) offer(f Finding) {
+func (t *topK) offer(f *Finding) {
 	if len(t.h) < t.max {
-		t.h = append(t.h, f)
+		t.h = append(t.h, *f)
 		t.up(len(t.h) - 1)
 		return
 	}
-	if !ranks(&f, &t.h[0]) {
+	if !ranks(f, &t.h[0], t.valued) {
 		return
 	}
-	t.h[0] = f
+	t.h[0] = *f
 	t.down(0)
 }
 
 // worse is the heap order: the root is the lowest ranked.
-func (t *topK) worse(i, j int) bool { return ranks(&t.h[j], &t.h[i]) }
+func (t *topK) worse(i, j int) bool { return ranks(&t.h[j], &t.h[i], t.valued) }
 
 func (t *topK) up(i int) {
 	for i > 0 {
@@ -792,9 +820,9 @@ func (t *topK) sorted() []Finding {
 	out := slices.Clone(t.h)
 	slices.SortFunc(out, func(x, y Finding) int {
 		switch {
-		case ranks(&x, &y):
+		case ranks(&x, &y, t.valued):
 			return -1
-		case ranks(&y, &x):
+		case ranks(&y, &x, t.valued):
 			return 1
 		}
 		return 0

@@ -186,25 +186,3 @@ func withSales(s lead.Stage) bool {
 	}
 	return false
 }
-
-// Need is need the host found by other means, typically a qualify policy's
-// decision: give its time and, if the decision carries one, its response
-// deadline. The zero Need says nothing.
-type Need struct {
-	// At is when need was found; zero when the host says nothing.
-	At time.Time `json:"at,omitzero"`
-	// Deadline is the response deadline; zero means At plus the
-	// configured response window.
-	Deadline time.Time `json:"deadline,omitzero"`
-	// Why says what showed the need, for explanations: the rule that
-	// matched, the form that was sent.
-	Why string `json:"why,omitempty"`
-}
-
-// deadline returns the need's response deadline given the window.
-func (n Need) deadline(window time.Duration) time.Time {
-	if !n.Deadline.IsZero() {
-		return n.Deadline
-	}
-	return n.At.Add(window)
-}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,8 +97,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		found += t.Found
 	}
 	fmt.Fprintf(bw, "Neglect audit at %s: %d leads, %d findings\n", r.At.Format("2006-01-02 15:04 MST"), r.Leads, found)
-	if r.Skipped > 0 || r.Undated > 0 {
-		fmt.Fprintf(bw, "(%d items skipped, %d leads undated)\n", r.Skipped, r.Undated)
+	if r.Skipped > 0 {
+		fmt.Fprintf(bw, "%s skipped: no lead, or an unknown stage\n", plural(r.Skipped, "item"))
+	}
+	if r.Undated > 0 {
+		fmt.Fprintf(bw, "%s undated: no touch, stage move, creation time or dated activity to judge neglect by\n", plural(r.Undated, "lead"))
 	}
 	i := 0
 	for _, t := range r.Totals {
@@ -121,24 +125,26 @@ func (r *Report) WriteText(w io.Writer) error {
 	if len(r.Coverage) > 0 {
 		bw.WriteString("\nPipeline:\n")
 		for _, c := range r.Coverage {
-			fmt.Fprintf(bw, "  %-20s %6d leads", c.Stage, c.Leads)
+			fmt.Fprintf(bw, "  %-20s %-10s", c.Stage, plural(c.Leads, "lead"))
 			for _, v := range c.Values {
 				fmt.Fprintf(bw, "  %s", v)
 			}
 			if c.Unvalued > 0 {
-				fmt.Fprintf(bw, "  (%d unvalued)", c.Unvalued)
+				fmt.Fprintf(bw, "  (%d with no value)", c.Unvalued)
 			}
 			if c.Target.Leads > 0 || len(c.Target.Values) > 0 {
-				bw.WriteString("  target")
+				var parts []string
 				if c.Target.Leads > 0 {
-					fmt.Fprintf(bw, " %d leads", c.Target.Leads)
+					parts = append(parts, plural(c.Target.Leads, "lead"))
 				}
 				for _, v := range c.Target.Values {
-					fmt.Fprintf(bw, " %s", v)
+					parts = append(parts, v.String())
 				}
+				fmt.Fprintf(bw, "  (target %s", strings.Join(parts, ", "))
 				if c.Short {
-					bw.WriteString("  SHORT")
+					bw.WriteString(": short")
 				}
+				bw.WriteString(")")
 			}
 			bw.WriteString("\n")
 		}
@@ -158,4 +164,12 @@ func moneyText(m lead.Money) string {
 		return "no value"
 	}
 	return m.String()
+}
+
+// plural writes "1 lead", "2 leads".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
