@@ -38,8 +38,11 @@ type AuditConfig struct {
 	// the report keeps: the highest ranked. Default 100. The report counts
 	// every finding, kept or not.
 	MaxFindings int
-	// Intents and Touches override activity kinds as in Config.
+	// Intents overrides the intent of activity kinds, as in Config: need
+	// and interest are judged with it.
 	Intents map[lead.Kind]lead.Intent
+	// Touches overrides which kinds count as touches, and by whom, as in
+	// Config: response deadlines and idle times are judged with it.
 	Touches map[lead.Kind]lead.Touch
 	// Enroller, when set, names the track each unnurtured interest lead
 	// should join, and the channel it needs consent on.
@@ -87,6 +90,7 @@ func DefaultStageLimits() map[lead.Stage]time.Duration {
 
 // Target is a pipeline coverage target for one stage.
 type Target struct {
+	// Stage is the stage the target is for.
 	Stage lead.Stage `json:"stage"`
 	// Leads is the fewest leads the stage should hold; 0 sets no target.
 	Leads int `json:"leads,omitempty"`
@@ -98,6 +102,7 @@ type Target struct {
 // Item is one lead of the audit's stream, with what the host knows of it
 // beyond the lead itself.
 type Item struct {
+	// Lead is the lead; an Item without one is counted as skipped.
 	Lead *lead.Lead
 	// Track is the name of the nurture track the lead is on; empty when
 	// it is on none.
@@ -148,11 +153,13 @@ func (k FindingKind) MarshalText() ([]byte, error) {
 // Finding is one thing a sales manager should act on. Action says what to
 // do; the other fields are its evidence.
 type Finding struct {
+	// Kind is what kind of neglect this is.
 	Kind FindingKind `json:"kind"`
 	// Lead is the lead's ID; empty for coverage.
 	Lead string `json:"lead,omitempty"`
 	// Owner is the lead's owner, who should act.
-	Owner string     `json:"owner,omitempty"`
+	Owner string `json:"owner,omitempty"`
+	// Stage is the lead's stage, or the stage a coverage finding is about.
 	Stage lead.Stage `json:"stage"`
 	// Value is the lead's potential value; for coverage, the stage's total
 	// in the currency concerned.
@@ -175,35 +182,40 @@ type Finding struct {
 	// Track is the track an unnurtured lead should join, when the audit
 	// has an Enroller.
 	Track string `json:"track,omitempty"`
-	// Channel is the channel an unnurtured lead needs consent on.
+	// Channel is the channel of the first step of Track, when the audit
+	// has an Enroller.
 	Channel lead.Channel `json:"channel,omitempty"`
-	// Leads and TargetLeads are a coverage finding's count and target.
-	Leads       int `json:"leads,omitempty"`
+	// NeedsConsent reports that an unnurtured lead must opt in (on
+	// Channel, or on any channel) before it can be nurtured.
+	NeedsConsent bool `json:"needs_consent,omitempty"`
+	// Leads is a coverage finding's count of leads in the stage.
+	Leads int `json:"leads,omitempty"`
+	// TargetLeads is a coverage finding's target count.
 	TargetLeads int `json:"target_leads,omitempty"`
 	// TargetValue is a coverage finding's value target.
 	TargetValue lead.Money `json:"target_value,omitzero"`
 	// Action says what to do, in a sentence.
 	Action string `json:"action"`
-
-	// needConsent is set on an unnurtured lead that must opt in first.
-	needConsent bool
-	// limit is an ignored lead's stage limit.
-	limit time.Duration
 }
 
 // Total counts the findings of one kind: how many the audit found, and how
 // many the report kept (at most MaxFindings per currency).
 type Total struct {
-	Kind  FindingKind `json:"kind"`
-	Found int         `json:"found"`
-	Kept  int         `json:"kept"`
+	// Kind is the kind counted.
+	Kind FindingKind `json:"kind"`
+	// Found counts every finding of the kind.
+	Found int `json:"found"`
+	// Kept counts those the report lists.
+	Kept int `json:"kept"`
 }
 
 // Coverage is one stage of the pipeline: its leads and their total
 // potential value per currency, against its target.
 type Coverage struct {
+	// Stage is the stage of the row.
 	Stage lead.Stage `json:"stage"`
-	Leads int        `json:"leads"`
+	// Leads counts the stage's leads.
+	Leads int `json:"leads"`
 	// Unvalued counts the leads with no usable potential value (none
 	// stated, an unknown currency, a negative amount): every lead should
 	// have one.
@@ -328,18 +340,21 @@ func NewAuditor(cfg AuditConfig) (*Auditor, error) {
 //
 // It streams: it keeps no lead, only the MaxFindings highest-ranked
 // findings of each kind and currency and one total per stage and currency,
-// so memory stays flat however many leads pass (a million leads need no
-// more than a hundred). The stream may reuse one Lead value from item to
-// item. Leads are not deduplicated: give each once.
+// so memory stays flat however many leads pass: at most MaxFindings
+// findings per kind and currency in use, a few megabytes for a million
+// leads in a handful of currencies. The stream may reuse one Lead value
+// from item to item; the report keeps none of it but strings and amounts.
+// Leads are not deduplicated: give each once.
 //
 // What counts, for each lead that is not disqualified:
 //
 //   - response breach: the earliest need (an activity of need intent, or
 //     Item.Need) after the last sales touch, once its deadline has passed;
-//     or, when there is none, the latest need that was answered, if its
-//     first sales touch came after the deadline and the need is within the
-//     lookback. An activity that is both need and a sales touch (a call
-//     that connected, a meeting booked) answers itself.
+//     or, when there is none, the earliest need answered by the last
+//     sales touch (a need after the touch before it), if that touch came
+//     after the deadline and the need is within the lookback. An activity
+//     that is both need and a sales touch (a call that connected, a
+//     meeting booked) answers itself.
 //   - ignored: a lead whose time since its last touch, or since it entered
 //     its stage if later, exceeds its stage's limit (see
 //     DefaultStageLimits). A lead with no recorded stage move entered its
@@ -579,7 +594,7 @@ func (st *auditState) ignored(l *lead.Lead, f *leadFacts, cur lead.Currency) {
 	due := ref.Add(limit)
 	if st.now.After(due) {
 		st.add(Finding{Kind: FindingIgnored, Lead: l.ID, Owner: l.Owner, Stage: l.Stage, Value: l.Value,
-			Since: ref, Due: due, Overdue: st.now.Sub(due), limit: limit}, cur)
+			Since: ref, Due: due, Overdue: st.now.Sub(due)}, cur)
 	}
 }
 
@@ -605,7 +620,7 @@ func (st *auditState) unnurtured(it *Item, f *leadFacts, cur lead.Currency) {
 		case withdrawn:
 			return
 		case noConsent:
-			fd.needConsent = true
+			fd.NeedsConsent = true
 		}
 		fd.Track, fd.Channel = en.Track.name, ch
 	} else {
@@ -622,7 +637,7 @@ func (st *auditState) unnurtured(it *Item, f *leadFacts, cur lead.Currency) {
 			if all && len(l.Consent) > 0 {
 				return // every channel withdrawn
 			}
-			fd.needConsent = true
+			fd.NeedsConsent = true
 		}
 	}
 	fd.Since = f.firstInterest

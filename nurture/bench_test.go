@@ -65,6 +65,25 @@ func BenchmarkPlannerNext(b *testing.B) {
 	}
 }
 
+// BenchmarkPlannerNextParallel is BenchmarkPlannerNext on every core at
+// once: one Planner, its zone cache shared.
+func BenchmarkPlannerNextParallel(b *testing.B) {
+	p := newPlanner(b, nurture.Config{})
+	tr := track3(b)
+	now := time.Date(2026, 3, 3, 22, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		l := benchLead()
+		in := nurture.Input{Lead: l, Track: tr, Progress: nurture.Progress{Next: 1, Enrolled: t0.Add(-20 * day), Last: now.Add(-3 * day)}}
+		for pb.Next() {
+			if _, err := p.Next(in, now); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
 func BenchmarkPlannerNextYardstick(b *testing.B) {
 	l := benchLead()
 	pr := nurture.Progress{Next: 1, Enrolled: t0.Add(-20 * day)}

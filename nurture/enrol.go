@@ -43,6 +43,7 @@ type Rule struct {
 //	 ],
 //	 "default": "general-101"}
 type EnrolmentSpec struct {
+	// Rules are tried in order; the first that matches decides.
 	Rules []Rule `json:"rules,omitempty"`
 	// Default is the name of the track for a lead no rule matches. It is
 	// required, so that no interest lead is left without a track.
@@ -67,6 +68,7 @@ type rule struct {
 // Enrolment is where a lead joins: the track, the rule that chose it, and
 // the progress to store with it.
 type Enrolment struct {
+	// Track is the track the lead joins.
 	Track *Track
 	// Rule is the name of the matching rule; empty for the default track.
 	Rule string

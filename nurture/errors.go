@@ -29,6 +29,7 @@ type ConfigError struct {
 	Err error
 }
 
+// Error implements error: "nurture: config: <field>: <problem>".
 func (e *ConfigError) Error() string {
 	return "nurture: config: " + e.Field + ": " + e.Problem
 }
@@ -57,6 +58,7 @@ type InputError struct {
 	Err error
 }
 
+// Error implements error: "nurture: lead "<id>": <field>: <problem>".
 func (e *InputError) Error() string {
 	if e.Lead == "" {
 		return fmt.Sprintf("nurture: %s: %s", e.Field, e.Problem)

@@ -176,8 +176,11 @@ func (n Need) deadline(window time.Duration) time.Time {
 // Input is what the planner judges: a lead, its track and its progress on
 // it, and need the host found by other means.
 type Input struct {
-	Lead     *lead.Lead
-	Track    *Track
+	// Lead is the lead; it is read, never changed.
+	Lead *lead.Lead
+	// Track is the track the lead is on.
+	Track *Track
+	// Progress is the lead's progress on Track, as the host stored it.
 	Progress Progress
 	// Need, when set, is need the host found itself, typically from a
 	// qualify policy's decision: the planner then hands the lead off as it
@@ -262,6 +265,7 @@ func (m Moves) String() string {
 
 // Plan is the planner's answer for one lead at one moment.
 type Plan struct {
+	// Outcome is the verdict: a touch, or why there is none.
 	Outcome Outcome
 	// Lead is the lead's ID.
 	Lead string

@@ -33,16 +33,16 @@ func action(f *Finding, now time.Time) string {
 			who = "sales"
 		}
 		fmt.Fprintf(&b, "touch the lead: no touch by %s for %s in %s, which allows %s",
-			who, human(now.Sub(f.Since)), f.Stage, human(f.limit))
+			who, human(now.Sub(f.Since)), f.Stage, human(f.Due.Sub(f.Since)))
 	case FindingUnnurtured:
 		track := "a nurture track"
 		if f.Track != "" {
 			track = fmt.Sprintf("track %q", f.Track)
 		}
 		switch {
-		case f.needConsent && f.Channel != "":
+		case f.NeedsConsent && f.Channel != "":
 			fmt.Fprintf(&b, "ask for consent on %s, then enrol on %s", f.Channel, track)
-		case f.needConsent:
+		case f.NeedsConsent:
 			fmt.Fprintf(&b, "ask for consent to nurture, then enrol on %s", track)
 		default:
 			fmt.Fprintf(&b, "enrol on %s", track)

@@ -290,7 +290,8 @@ func FormatWait(d time.Duration) string {
 //	]}
 type TrackSpec struct {
 	// Name identifies the track; hosts store it with each enrolled lead.
-	Name  string `json:"name"`
+	Name string `json:"name"`
+	// Steps are the touches, in order.
 	Steps []Step `json:"steps"`
 }
 
@@ -306,32 +307,59 @@ type Track struct {
 }
 
 // Name returns the track's name.
-func (t *Track) Name() string { return t.name }
+func (t *Track) Name() string {
+	if t == nil {
+		return ""
+	}
+	return t.name
+}
 
 // Len returns the number of steps.
-func (t *Track) Len() int { return len(t.steps) }
+func (t *Track) Len() int {
+	if t == nil {
+		return 0
+	}
+	return len(t.steps)
+}
 
 // Step returns the step at index i (counting from 0), and false when there
 // is none.
 func (t *Track) Step(i int) (Step, bool) {
-	if i < 0 || i >= len(t.steps) {
+	if i < 0 || i >= t.Len() {
 		return Step{}, false
 	}
 	return t.steps[i], true
 }
 
 // Steps returns a copy of the steps.
-func (t *Track) Steps() []Step { return slices.Clone(t.steps) }
+func (t *Track) Steps() []Step {
+	if t == nil {
+		return nil
+	}
+	return slices.Clone(t.steps)
+}
 
 // Spec returns the track as data, a copy the caller may change.
-func (t *Track) Spec() TrackSpec { return TrackSpec{Name: t.name, Steps: t.Steps()} }
+func (t *Track) Spec() TrackSpec { return TrackSpec{Name: t.Name(), Steps: t.Steps()} }
 
 // MarshalJSON writes the track in the form ParseTrack reads.
 func (t *Track) MarshalJSON() ([]byte, error) { return json.Marshal(t.Spec()) }
 
+// UnmarshalJSON reads and validates a track as ParseTrack does, so that a
+// host's own configuration can hold tracks. It is for decoding only: never
+// decode into a Track that is already in use.
+func (t *Track) UnmarshalJSON(b []byte) error {
+	nt, err := ParseTrack(b)
+	if err != nil {
+		return err
+	}
+	*t = *nt
+	return nil
+}
+
 // String returns the track's name and length, e.g. `track "ops-101" (3 steps)`.
 func (t *Track) String() string {
-	return fmt.Sprintf("track %q (%d steps)", t.name, len(t.steps))
+	return fmt.Sprintf("track %q (%d steps)", t.Name(), t.Len())
 }
 
 // ErrInvalidTrack is the identity of every refused track; the error itself
@@ -341,7 +369,8 @@ var ErrInvalidTrack = errors.New("invalid track")
 // TrackError lists every problem found in a track definition.
 type TrackError struct {
 	// Track is the track's name as given (possibly empty or invalid).
-	Track    string
+	Track string
+	// Problems are every problem found, by step.
 	Problems []TrackProblem
 }
 
@@ -381,6 +410,8 @@ func (p TrackProblem) text() string {
 	return p.Field + " " + p.Problem
 }
 
+// Error implements error, listing every problem:
+// `nurture: track "ops-101" step 3 (asset "Fleet costs"): wait is negative (-1h0m0s)`.
 func (e *TrackError) Error() string {
 	var b strings.Builder
 	b.WriteString("nurture: ")

@@ -261,3 +261,26 @@ func TestStepJSONRefusesAnInvalidStep(t *testing.T) {
 	assert.ErrorContains(t, err, `wait "1w" is not a duration`)
 	assert.Equal(t, nurture.Step{}, st, "a step that does not decode is left unchanged")
 }
+
+func TestTrackInHostJSON(t *testing.T) {
+	var cfg struct {
+		Tracks []*nurture.Track `json:"tracks"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(`{"tracks": [`+opsJSON+`]}`), &cfg))
+	require.Len(t, cfg.Tracks, 1)
+	assert.Equal(t, 3, cfg.Tracks[0].Len())
+
+	err := json.Unmarshal([]byte(`{"tracks": [{"name": "x", "steps": []}]}`), &cfg)
+	assert.ErrorIs(t, err, nurture.ErrInvalidTrack)
+	assert.ErrorContains(t, err, `track "x": steps is empty`)
+}
+
+func TestNilTrack(t *testing.T) {
+	var tr *nurture.Track
+	assert.Equal(t, "", tr.Name())
+	assert.Equal(t, 0, tr.Len())
+	_, ok := tr.Step(0)
+	assert.False(t, ok)
+	assert.Nil(t, tr.Steps())
+	assert.Equal(t, `track "" (0 steps)`, tr.String())
+}
