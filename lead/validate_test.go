@@ -116,6 +116,8 @@ func TestValidate(t *testing.T) {
 			[]string{`company.domain: "ann@example.com" is not a domain name`}},
 		{"domain with a space", func(l *lead.Lead) { l.Company.Domain = "example .com" },
 			[]string{`company.domain: "example .com" is not a domain name`}},
+		{"domain with a path", func(l *lead.Lead) { l.Company.Domain = "example.com/pricing" },
+			[]string{`company.domain: "example.com/pricing" is not a domain name`}},
 		{"domain with a port", func(l *lead.Lead) { l.Company.Domain = "example.com:443" },
 			[]string{`company.domain: "example.com:443" is not a domain name`}},
 		{"industry not UTF-8", func(l *lead.Lead) { l.Company.Industry = "\xff" }, []string{"company.industry: not valid UTF-8"}},
@@ -177,6 +179,9 @@ func TestValidate(t *testing.T) {
 		{"interest seen just inside the clock skew", func(l *lead.Lead) { l.Interests[0].FirstSeen, l.Interests[0].LastSeen = justIn, justIn }, nil},
 		{"interest last seen before first seen", func(l *lead.Lead) { l.Interests[0].LastSeen = t0 },
 			[]string{"interests[0].last_seen: before first_seen"}},
+		{"interest last seen a moment before first seen", func(l *lead.Lead) { l.Interests[0].LastSeen = l.Interests[0].FirstSeen.Add(-time.Nanosecond) },
+			[]string{"interests[0].last_seen: before first_seen"}},
+		{"interest seen once", func(l *lead.Lead) { l.Interests[0].LastSeen = l.Interests[0].FirstSeen }, nil},
 		{"interest without times", func(l *lead.Lead) { l.Interests[0].FirstSeen, l.Interests[0].LastSeen = time.Time{}, time.Time{} }, nil},
 
 		// activities
@@ -311,6 +316,7 @@ func brokenLead() *lead.Lead {
 	l.Interests[1].Topic = ""
 	l.Activities[1].At = time.Time{}
 	l.Activities[3].At = t9.Add(time.Hour)
+	l.Activities[3].Attrs = map[string]string{"b": "\xff", "a": "\xfe", "c": "ok", "\xff": "x"}
 	l.Consent[lead.ChannelEmail] = lead.Consent{State: lead.ConsentOptedIn}
 	l.Consent[lead.ChannelSMS] = lead.Consent{State: 7, At: t2}
 	l.Consent["whatsapp"] = lead.Consent{State: lead.ConsentOptedOut}
@@ -337,6 +343,9 @@ var brokenProblems = []string{
 	"interests[1].topic: empty",
 	"activities[1].at: missing",
 	"activities[3].at: in the future (2025-03-12T10:00:00Z, now is 2025-03-12T09:00:00Z)",
+	"activities[3].attrs.a: not valid UTF-8",
+	"activities[3].attrs.b: not valid UTF-8",
+	`activities[3].attrs: key "\xff" is not valid UTF-8`,
 	"consent.email.at: missing",
 	"consent.sms.state: unknown consent state 7",
 	"consent.whatsapp.at: missing",
