@@ -522,3 +522,35 @@ func rand10k() []int {
 }
 
 func decimalOf(i int64) decimal.Decimal { return decimal.NewFromInt(i) }
+
+func TestReportText(t *testing.T) {
+	its := []nurture.Item{
+		{}, // no lead
+		{Lead: &lead.Lead{ID: "u", Stage: lead.StageOpportunity}}, // undated
+	}
+	for i := range 3 {
+		its = append(its, nurture.Item{Lead: needLead(fmt.Sprintf("n%d", i), "", t0.Add(-time.Duration(i+1)*time.Hour))})
+	}
+	rep := run(t, newAuditor(t, nurture.AuditConfig{MaxFindings: 2, Targets: []nurture.Target{{Stage: lead.StageWon, Leads: 1}}}), t0, its...)
+	assert.Equal(t, `Neglect audit at 2026-03-02 10:00 UTC: 4 leads, 4 findings
+1 item skipped: no lead, or an unknown stage
+1 lead undated: no touch, stage move, creation time or dated activity to judge neglect by
+
+Response deadline breaches: 3 (the top 2 shown)
+  - n2 (sales_accepted, no value): respond now: asked for pricing 3h ago and no one from sales has answered; the deadline passed 2h55m ago (owner ann)
+  - n1 (sales_accepted, no value): respond now: asked for pricing 2h ago and no one from sales has answered; the deadline passed 1h55m ago (owner ann)
+
+Pipeline coverage shortfalls: 1
+  - refill won: it holds 0 leads of the 1 targeted
+
+Pipeline:
+  sales_accepted       3 leads     (3 with no value)
+  opportunity          1 lead      (1 with no value)
+  won                  0 leads     (target 1 lead: short)
+`, rep.String())
+
+	empty := run(t, newAuditor(t, nurture.AuditConfig{}), t0)
+	assert.Equal(t, "Neglect audit at 2026-03-02 10:00 UTC: 0 leads, 0 findings\n", empty.String())
+	assert.Empty(t, empty.Findings)
+	assert.Len(t, empty.Totals, 4)
+}

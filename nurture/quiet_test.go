@@ -113,6 +113,8 @@ func TestQuietHoursOracle(t *testing.T) {
 		{From: 0, Until: 30 * time.Minute},
 		{From: 12 * time.Hour, Until: 14 * time.Hour, Days: []time.Weekday{time.Sunday}},
 		{Off: true, Days: []time.Weekday{time.Saturday, time.Sunday}},
+		{From: 22 * time.Hour, Until: 0},
+		{From: 0, Until: 8 * time.Hour, Days: []time.Weekday{time.Monday}},
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, zone := range zones {

@@ -125,12 +125,13 @@ func (r *Report) WriteText(w io.Writer) error {
 	if len(r.Coverage) > 0 {
 		bw.WriteString("\nPipeline:\n")
 		for _, c := range r.Coverage {
-			fmt.Fprintf(bw, "  %-20s %-10s", c.Stage, plural(c.Leads, "lead"))
+			var line strings.Builder
+			fmt.Fprintf(&line, "  %-20s %-10s", c.Stage, plural(c.Leads, "lead"))
 			for _, v := range c.Values {
-				fmt.Fprintf(bw, "  %s", v)
+				fmt.Fprintf(&line, "  %s", v)
 			}
 			if c.Unvalued > 0 {
-				fmt.Fprintf(bw, "  (%d with no value)", c.Unvalued)
+				fmt.Fprintf(&line, "  (%d with no value)", c.Unvalued)
 			}
 			if c.Target.Leads > 0 || len(c.Target.Values) > 0 {
 				var parts []string
@@ -140,12 +141,13 @@ func (r *Report) WriteText(w io.Writer) error {
 				for _, v := range c.Target.Values {
 					parts = append(parts, v.String())
 				}
-				fmt.Fprintf(bw, "  (target %s", strings.Join(parts, ", "))
+				fmt.Fprintf(&line, "  (target %s", strings.Join(parts, ", "))
 				if c.Short {
-					bw.WriteString(": short")
+					line.WriteString(": short")
 				}
-				bw.WriteString(")")
+				line.WriteString(")")
 			}
+			bw.WriteString(strings.TrimRight(line.String(), " "))
 			bw.WriteString("\n")
 		}
 	}
