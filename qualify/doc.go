@@ -1,0 +1,108 @@
+// Package qualify turns a lead into a decision with a policy of expression
+// rules: need goes to sales now, with a response deadline; interest goes to
+// nurture; out of scope is recycled or, when final, dropped.
+//
+// # Policies are data
+//
+// A policy is a named set of rules, kept by the host CRM as JSON (see
+// [Spec] and [ParseSpec]) or built in Go. Compile it once into an immutable
+// [Policy], safe for concurrent use, and evaluate leads with [Evaluate] in
+// request handlers, or with [EvaluateAll] in back-office jobs:
+//
+//	policy, err := qualify.CompileJSON(stored) // or qualify.Compile(qualify.DefaultSpec())
+//	...
+//	d, err := qualify.Evaluate(ctx, policy, &l)
+//	switch d.Route {
+//	case qualify.RouteSales:   // notify sales: respond by d.Deadline
+//	case qualify.RouteNurture: // enrol on a nurture track
+//	case qualify.RouteRecycle: // schedule with the recycle package
+//	case qualify.RouteDrop:    // final: not a fit, or do not contact
+//	}
+//
+// Each [Rule] has a name, a `when` expression, a human-readable reason and
+// exactly one effect: an intent (evidence of need or of interest), points
+// on a dimension (fit: who they are; engagement: what they did), or a
+// disqualification with a reason code. [DefaultSpec] is the doctrine as a
+// policy, for hosts to copy and adapt; its JSON is [DefaultJSON].
+//
+// # The rule language
+//
+// Rules are written in expr (github.com/expr-lang/expr) over this
+// environment:
+//
+//	id, source, owner, stage, lost_reason          string
+//	contact.name, .email, .email_domain, .phone,
+//	  .title, .role, .time_zone                    string (role: "decision_maker", "influencer", "user", "unknown")
+//	company.name, .domain, .industry, .country     string
+//	company.employees                              int (0 when unknown)
+//	consent.<channel>                              string: "opted_in", "opted_out", "unknown" (consent.email, consent.phone, ...)
+//	budget, value                                  money: compare with money("25000", "GBP")
+//	expected_purchase, renewal, created_at,
+//	  updated_at, now                              time (zero when unknown)
+//	activities                                     [{kind, at, asset, product, channel, intent, attrs}]
+//	interests                                      [{topic, first_seen, last_seen}]
+//	fields                                         the host's custom fields: fields.plan, fields.seats (type any)
+//
+// and these helpers, which read like the doctrine and cost nothing per
+// rule: their arguments are constants, resolved at Compile, and their
+// values are computed once per lead in one pass over its activities.
+//
+//	count(kind, window)   int: activities of kind within the window ("30d", "2w", "12h", days(30))
+//	fresh(kind)           bool: an activity of kind within the freshness of its intent
+//	                      (Settings.NeedFresh for need kinds, InterestFresh otherwise)
+//	since(kind)           duration since the newest activity of kind (very long if never)
+//	signals(intent)       int: fresh activities whose kind has that intent ("need", "interest", "negative")
+//	interested(topic)     bool: a fresh interest in a topic or product (case ignored)
+//	known(x)              bool: budget, value, expected_purchase or renewal is known
+//	money(amount, cur)    an exact amount: money("1999.99", "GBP")
+//	amount(m)             the amount of money m as a number, for points
+//	days(n), hours(n), minutes(n), weeks(n)   durations
+//
+// An activity's intent is its kind's default (lead.Kind.Intent), unless
+// Settings.Intents overrides it. Activities after `now` are ignored.
+//
+// Money compares exactly whatever the scale (25000.00 equals 25000), and a
+// comparison across currencies, or with an unknown amount, is an error, not
+// false: guard with known(budget). With the default OnErrorFail, a rule that
+// fails at run time makes Evaluate return a [*RuleError] naming the rule;
+// with OnErrorSkip the rule counts as not matched and [Decision].Failures
+// lists it.
+//
+// Compile type-checks every expression against the environment and
+// reports every problem at once in a [*CompileError], each with the rule,
+// the field, and the line and column: unknown names, a `when` that is not a
+// boolean, points that are not a number, duplicate names, an empty policy.
+//
+// # Precedence
+//
+// Out of scope beats need, need beats interest: a matched disqualify rule
+// makes the verdict out of scope (route drop for a final reason: not a fit,
+// do not contact, or a code in Settings.Final; recycle otherwise); else a
+// need rule makes it need (route sales, with the deadline); else a lead
+// whose fit and engagement both reach the marketing-qualified thresholds is
+// Qualified and routed to sales; a lead already in sales' hands stays there;
+// interest is nurtured; a lost or recycled lead with no new signal stays in
+// recycling; anything else is nurtured. Decision.NextStage is always a legal
+// move (lead.CanMove) or the current stage.
+//
+// # Bounded cost
+//
+// No rule can hang a request handler. Before expr parses a rule, its text
+// is bounded in size and bracket depth; its syntax tree is bounded in depth
+// and nodes; nested iteration over the lead's collections, ranges, let,
+// reduce, repeat, replace, flatten and the wall clock are refused; a lead
+// with more activities, interests or longer text than the policy's
+// [Limits] is refused with a [*LimitError] before any rule runs; expr's
+// memory budget bounds what one rule may build; and Evaluate checks ctx
+// between rules. Every limit has a documented default.
+//
+// # Speed
+//
+// Rules of the common shapes (helpers and fields compared with constants,
+// joined by && and ||, integer and float arithmetic, min and max) are
+// compiled to typed Go closures that read the lead and the helpers' results
+// directly; everything else runs in expr's VM, over an environment map that
+// holds only the variables those rules read. The two agree, and a test and
+// a fuzz target hold them to it. See BENCHMARKS.md at the repository root
+// for the figures and the command that produces them.
+package qualify

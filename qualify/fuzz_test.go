@@ -1,0 +1,99 @@
+package qualify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/leadqual/leadqual/lead"
+)
+
+// FuzzCompileJSON: any bytes as a policy. CompileJSON never panics; it
+// compiles, or refuses with a *CompileError; a compiled policy evaluates a
+// lead without panicking.
+func FuzzCompileJSON(f *testing.F) {
+	f.Add(DefaultJSON())
+	f.Add([]byte(`{"name":"p","rules":[{"name":"a","when":"fresh(\"x\")","reason":"r","intent":"need"}]}`))
+	f.Add([]byte(`{"name":"p","settings":{"need_fresh":"1d"},"rules":[{"name":"a","when":"count(\"x\",\"2d\") > 1","reason":"r","points":"5 * count(\"x\", \"2d\")","dimension":"engagement"}]}`))
+	f.Add([]byte(`{"name":"p","rules":[{"name":"a","when":"budget > money(\"1\", \"GBP\")","reason":"r","disqualify":"x"}]}`))
+	f.Add([]byte(`{"name":"p","rules":[{"name":"a","when":"((((((","reason":"r","intent":"need"}]}`))
+	f.Add([]byte(`[1,2`))
+	l := richLead(30)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := CompileJSON(data)
+		if err != nil {
+			var ce *CompileError
+			if !errors.As(err, &ce) && !errors.Is(err, ErrLimit) {
+				t.Fatalf("error of type %T: %v", err, err)
+			}
+			return
+		}
+		_, _ = EvaluateAt(context.Background(), p, l, t0)
+	})
+}
+
+// FuzzCompileExpr: any text as a `when` and as points. Compile never
+// panics; what compiles evaluates without panicking, on both paths.
+func FuzzCompileExpr(f *testing.F) {
+	for _, s := range []string{
+		`fresh("pricing_request")`, `count("email_click", "30d") * 5 > 10`, `contact.role in ["decision_maker"]`,
+		`any(activities, .kind == "x" && .at > now - days(3))`, `fields.x ?? 1 > 0`, `budget >= money("10", "GBP")`,
+		`since("x") < hours(2)`, `interested("a") || known(value)`, `company.employees / 0 > 1`, `"a" + contact.name`,
+		`map(activities, .asset)[0] == ""`, `toJSON(fields) != ""`, `min(1, 2.5, -3)`, `1 ? 2 : 3`,
+	} {
+		f.Add(s)
+	}
+	l := richLead(20)
+	l.Fields = map[string]any{"x": 1.5, "s": "text", "list": []any{1.0, "a"}, "m": map[string]any{"k": true}}
+	f.Fuzz(func(t *testing.T, src string) {
+		for _, s := range []Spec{spec(need("r", src)), spec(points("r", "true", DimensionFit, src))} {
+			for _, opts := range [][]Option{nil, {vmOnly()}} {
+				s.Settings.OnError = OnErrorSkip
+				p, err := Compile(s, opts...)
+				if err != nil {
+					if !errors.Is(err, ErrInvalidPolicy) {
+						t.Fatalf("error of type %T: %v", err, err)
+					}
+					continue
+				}
+				if _, err := EvaluateAt(context.Background(), p, l, t0); err != nil && !errors.Is(err, ErrRule) {
+					t.Fatalf("evaluate: %v", err)
+				}
+			}
+		}
+	})
+}
+
+// FuzzEvaluate: any bytes as a lead's JSON. What decodes evaluates against
+// the default policy without panicking, and twice the same way.
+func FuzzEvaluate(f *testing.F) {
+	for _, l := range []*lead.Lead{newLead("L"), richLead(10), benchLead(30, 3)} {
+		b, _ := json.Marshal(l)
+		f.Add(b)
+	}
+	f.Add([]byte(`{"id":"x","activities":[{"kind":"pricing_request","at":"0001-01-01T00:00:00Z"},{"kind":"","at":"9999-12-31T23:59:59Z"}]}`))
+	f.Add([]byte(`{"id":"x","budget":{"amount":"-1e40","currency":"XXX"},"fields":{"do_not_contact":"yes"}}`))
+	p, err := Compile(DefaultSpec())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var l lead.Lead
+		if json.Unmarshal(data, &l) != nil {
+			return
+		}
+		a, err1 := EvaluateAt(context.Background(), p, &l, t0)
+		b, err2 := EvaluateAt(context.Background(), p, &l, t0)
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("not deterministic: %v / %v", err1, err2)
+		}
+		if err1 == nil {
+			ja, _ := json.Marshal(a)
+			jb, _ := json.Marshal(b)
+			if string(ja) != string(jb) {
+				t.Fatalf("not deterministic:\n%s\n%s", ja, jb)
+			}
+		}
+	})
+}
