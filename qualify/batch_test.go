@@ -74,6 +74,7 @@ func TestEvaluateAllStops(t *testing.T) {
 
 	// The context ends: the sequence ends with its error.
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var last Result
 	n = 0
 	for r := range EvaluateAll(ctx, p, infinite, BatchOptions{Now: t0, Workers: 2}) {
