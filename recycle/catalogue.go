@@ -249,17 +249,17 @@ type found struct {
 }
 
 // better reports whether f beats g: ours before competitive, then the
-// longer term, then the earlier text, then the earlier word.
+// earlier text, then the longer term, then the earlier word.
 func (f found) better(g found) bool {
 	switch {
 	case g.t == nil:
 		return true
 	case f.t.class != g.t.class:
 		return f.t.class == ClassOurs
-	case len(f.t.words) != len(g.t.words):
-		return len(f.t.words) > len(g.t.words)
 	case f.text != g.text:
 		return f.text < g.text
+	case len(f.t.words) != len(g.t.words):
+		return len(f.t.words) > len(g.t.words)
 	}
 	return f.pos < g.pos
 }

@@ -53,8 +53,11 @@ func clock(y int, m time.Month, d int, since time.Duration, loc *time.Location) 
 // working moment of the next working day after it, spread over the
 // working day by spread. The result is never before t.
 func (h *hours) align(t time.Time, loc *time.Location, spread uint64) (time.Time, error) {
+	// Each holiday removes at most one working day, and every week has
+	// one: the search ends within days.
+	days := 7*(len(h.holidays)+1) + 1
 	y, m, d := t.In(loc).Date()
-	for i := range 8 + len(h.holidays) {
+	for i := range days {
 		day := time.Date(y, m, d+i, 12, 0, 0, 0, loc) // noon exists on every day
 		dy, dm, dd := day.Date()
 		if h.days&(1<<day.Weekday()) == 0 || h.holidays[date{dy, dm, dd}] {
@@ -76,5 +79,5 @@ func (h *hours) align(t time.Time, loc *time.Location, spread uint64) (time.Time
 		}
 		return at, nil
 	}
-	return time.Time{}, &FieldError{Field: "Horizons.Hours", Problem: fmt.Sprintf("no working day in the %d days from %s", 8+len(h.holidays), t.In(loc).Format(time.DateOnly))}
+	return time.Time{}, &FieldError{Field: "Horizons.Hours", Problem: fmt.Sprintf("no working day in the %d days from %s", days, t.In(loc).Format(time.DateOnly))}
 }

@@ -1,0 +1,151 @@
+package recycle_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/recycle"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseHorizons(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "horizons.json"))
+	require.NoError(t, err)
+	h, err := recycle.ParseHorizons(data)
+	require.NoError(t, err)
+	want := recycle.Horizons{
+		Reasons: map[lead.Reason]recycle.Horizon{
+			lead.ReasonNotNow:       {After: days(60), Ahead: days(14)},
+			lead.ReasonUnresponsive: {Attempts: 4, Retry: 36 * time.Hour},
+			"evaluating_in_house":   {After: days(120), Task: "Ask how the in-house build went"},
+			lead.ReasonOffshored:    {Anchor: recycle.AnchorOff},
+		},
+		Fallback: recycle.Horizon{Task: "Ring them"},
+		Backoff:  1.5,
+		Cap:      4,
+		Longest:  days(540),
+		Jitter:   24 * time.Hour,
+		Hours: &recycle.WorkingHours{
+			Start: 9 * time.Hour, End: 17*time.Hour + 30*time.Minute,
+			Days:     []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday},
+			Holidays: []string{"2026-12-25", "2026-12-28"},
+			Zone:     "Europe/London",
+		},
+	}
+	assert.Equal(t, want, h)
+
+	// It round-trips.
+	out, err := json.Marshal(h)
+	require.NoError(t, err)
+	back, err := recycle.ParseHorizons(out)
+	require.NoError(t, err)
+	assert.Equal(t, h, back)
+
+	// And it plans as configured.
+	p := mustPlanner(t, h)
+	got, err := p.Plan(&lead.Lead{ID: "L-1", ExpectedPurchase: t0.Add(days(30))}, lead.ReasonNotNow, recycle.Prior{}, t0)
+	require.NoError(t, err)
+	assert.Equal(t, recycle.BasisAnchor, got.Basis)
+}
+
+func TestHorizonsJSONZeroAndOff(t *testing.T) {
+	h, err := recycle.ParseHorizons([]byte(`{}`))
+	require.NoError(t, err)
+	assert.Equal(t, recycle.Horizons{}, h, "an empty object is the defaults")
+	out, err := json.Marshal(recycle.Horizons{})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{}`, string(out))
+
+	h, err = recycle.ParseHorizons([]byte(`{"jitter":"off","hours":{}}`))
+	require.NoError(t, err)
+	assert.Negative(t, h.Jitter)
+	require.NotNil(t, h.Hours)
+	out, err = json.Marshal(h)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"jitter":"off","hours":{}}`, string(out))
+
+	// The defaults, written out in full, read back the same.
+	full := mustPlanner(t, recycle.Horizons{Hours: &recycle.WorkingHours{}}).Horizons()
+	out, err = json.Marshal(full)
+	require.NoError(t, err)
+	back, err := recycle.ParseHorizons(out)
+	require.NoError(t, err)
+	assert.Equal(t, full, back)
+}
+
+func TestParseHorizonsErrors(t *testing.T) {
+	tests := []struct {
+		name, json, err string
+	}{
+		{"not JSON", `{`, "recycle: horizons: json:"},
+		{"unknown field", `{"backof": 2}`, `unknown field "backof"`},
+		{"unknown field in a reason", `{"reasons":{"not_now":{"afterr":"1d"}}}`, `unknown field "afterr"`},
+		{"trailing data", `{} {}`, "data after the first value"},
+		{"wrong type", `{"cap":"five"}`, "cannot unmarshal"},
+		{"bad duration", `{"reasons":{"not_now":{"after":"ninety days"}}}`, `reasons.not_now.after: duration "ninety days"`},
+		{"bad longest", `{"longest":"2y"}`, `longest: duration "2y"`},
+		{"bad jitter", `{"jitter":"on"}`, "jitter: duration"},
+		{"bad clock", `{"hours":{"start":"9am","end":"17:00"}}`, `hours.start: "9am" is not a clock time`},
+		{"clock out of range", `{"hours":{"start":"09:00","end":"24:30"}}`, `hours.end: "24:30" is not a clock time between`},
+		{"bad weekday", `{"hours":{"days":["monday","funday"]}}`, `hours.days[1]: "funday" is not a weekday`},
+		{"invalid values", `{"backoff":0.5}`, "Horizons.Backoff"},
+		{"final reason", `{"reasons":{"not_a_fit":{"after":"1d"}}}`, "not_a_fit is final"},
+		{"too large", `{"fallback":{"task":"` + strings.Repeat("x", 1<<20) + `"}}`, "more than 1048576"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := recycle.ParseHorizons([]byte(tc.json))
+			require.ErrorIs(t, err, recycle.ErrInvalid)
+			assert.ErrorContains(t, err, tc.err)
+		})
+	}
+}
+
+func FuzzParseHorizons(f *testing.F) {
+	data, err := os.ReadFile(filepath.Join("testdata", "horizons.json"))
+	require.NoError(f, err)
+	f.Add(data)
+	for _, s := range []string{`{}`, `{"jitter":"off"}`, `{"hours":{}}`, `{"reasons":{"x":{"attempts":3,"retry":"1h","after":"1d"}}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(fuzzBody)
+}
+
+var fuzzLead = &lead.Lead{ID: "L-1", ExpectedPurchase: t0.Add(days(40)), Renewal: t0.Add(days(400)), Contact: lead.Contact{TimeZone: "Europe/London"}}
+
+func fuzzBody(t *testing.T, data []byte) {
+	l := fuzzLead
+	h, err := recycle.ParseHorizons(data)
+	if err != nil {
+		return
+	}
+	out, err := json.Marshal(h)
+	require.NoError(t, err)
+	back, err := recycle.ParseHorizons(out)
+	require.NoError(t, err, "%s", out)
+	out2, err := json.Marshal(back)
+	require.NoError(t, err)
+	require.JSONEq(t, string(out), string(out2))
+	// Whatever was accepted plans every reason without failing, within
+	// the bounds a Plan promises.
+	p := mustPlanner(t, h)
+	cfg := p.Horizons()
+	for r := range cfg.Reasons {
+		for _, prior := range []recycle.Prior{{}, {Recycles: 3, Attempt: 2}, {Recycles: 200}} {
+			got, err := p.Plan(l, r, prior, t0)
+			require.NoError(t, err)
+			require.False(t, got.Due.Before(t0))
+			limit := t0.Add(cfg.Longest + max(cfg.Jitter, 0) + recycle.Day)
+			if cfg.Hours != nil { // a working moment within a week per holiday
+				limit = limit.Add(time.Duration(7*(len(cfg.Hours.Holidays)+1)+1) * recycle.Day)
+			}
+			require.True(t, got.Due.Before(limit), "%s: %s", r, got.Due)
+		}
+	}
+}

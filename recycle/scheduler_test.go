@@ -1,0 +1,490 @@
+package recycle_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/recycle"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var ctx = context.Background()
+
+func newScheduler(t *testing.T, store recycle.Store, cfg recycle.Config) *recycle.Scheduler {
+	t.Helper()
+	if cfg.Currency == "" && cfg.Rank == nil {
+		cfg.Currency = "GBP"
+	}
+	s, err := recycle.NewScheduler(store, cfg)
+	require.NoError(t, err)
+	return s
+}
+
+func gbp(s string) lead.Money { return lead.MustParseMoney(s, "GBP") }
+
+func TestNewSchedulerInvalid(t *testing.T) {
+	store := recycle.NewMemStore()
+	tests := []struct {
+		name  string
+		store recycle.Store
+		cfg   recycle.Config
+		err   string
+	}{
+		{"no store", nil, recycle.Config{Currency: "GBP"}, "store: nil"},
+		{"no currency and no rank", store, recycle.Config{}, "Config.Currency: required unless Config.Rank is set"},
+		{"unknown currency", store, recycle.Config{Currency: "GPB"}, `Config.Currency: "GPB" is not an ISO 4217 code`},
+		{"lease too short", store, recycle.Config{Currency: "GBP", Lease: time.Millisecond}, "Config.Lease"},
+		{"lease too long", store, recycle.Config{Currency: "GBP", Lease: 25 * time.Hour}, "Config.Lease"},
+		{"negative max claim", store, recycle.Config{Currency: "GBP", MaxClaim: -1}, "Config.MaxClaim"},
+		{"too many retries", store, recycle.Config{Currency: "GBP", Retries: 1000}, "Config.Retries"},
+		{"bad horizons", store, recycle.Config{Currency: "GBP", Horizons: recycle.Horizons{Cap: -3}}, "Horizons.Cap"},
+		{"bad catalogue", store, recycle.Config{Currency: "GBP", Catalogue: recycle.Catalogue{Industry: []string{""}}}, "industry[0]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := recycle.NewScheduler(tc.store, tc.cfg)
+			require.ErrorIs(t, err, recycle.ErrInvalid)
+			assert.ErrorContains(t, err, tc.err)
+		})
+	}
+}
+
+func TestRecycle(t *testing.T) {
+	s := newScheduler(t, recycle.NewMemStore(), recycle.Config{Horizons: recycle.Horizons{Jitter: -1}})
+	l := &lead.Lead{ID: "L-1", Value: gbp("25000.00")}
+
+	e, err := s.Recycle(ctx, l, lead.ReasonNoDecisionMaker, t0)
+	require.NoError(t, err)
+	assert.Equal(t, t0.Add(days(14)), e.Due.UTC())
+	assert.Equal(t, "Reach the sales, finance or managing director", e.Task)
+	assert.Equal(t, lead.ReasonNoDecisionMaker, e.Reason)
+	assert.Equal(t, int64(250000000), e.Rank, "25000.00 GBP in ten-thousandths")
+	assert.Equal(t, 1, e.Recycles)
+	assert.True(t, e.Since.Equal(t0))
+
+	// Recycled again for the same reason: it backs off.
+	now := t0.Add(days(14))
+	e, err = s.Recycle(ctx, l, lead.ReasonNoDecisionMaker, now)
+	require.NoError(t, err)
+	assert.Equal(t, now.Add(days(28)), e.Due.UTC())
+	assert.Equal(t, 2, e.Recycles)
+
+	// The same call repeated (a retry after an error) counts nothing twice.
+	again, err := s.Recycle(ctx, l, lead.ReasonNoDecisionMaker, now)
+	require.NoError(t, err)
+	assert.Equal(t, e, again)
+
+	// A final reason is refused and leaves the schedule alone.
+	_, err = s.Recycle(ctx, l, lead.ReasonDoNotContact, now)
+	require.ErrorIs(t, err, recycle.ErrFinal)
+	assert.ErrorContains(t, err, `lead "L-1"`)
+	kept, err := s.Get(ctx, "L-1")
+	require.NoError(t, err)
+	assert.Equal(t, e, kept)
+
+	// Cancelled, then recycled again: the counts start afresh.
+	require.NoError(t, s.Cancel(ctx, "L-1"))
+	require.ErrorIs(t, s.Cancel(ctx, "L-1"), recycle.ErrNotFound)
+	_, err = s.Get(ctx, "L-1")
+	require.ErrorIs(t, err, recycle.ErrNotFound)
+	e, err = s.Recycle(ctx, l, lead.ReasonNoDecisionMaker, now)
+	require.NoError(t, err)
+	assert.Equal(t, 1, e.Recycles)
+}
+
+func TestRecycleUnresponsiveRounds(t *testing.T) {
+	s := newScheduler(t, recycle.NewMemStore(), recycle.Config{Horizons: recycle.Horizons{Jitter: -1}})
+	l := &lead.Lead{ID: "L-1"}
+	now := t0
+	var got []string
+	for range 7 {
+		e, err := s.Recycle(ctx, l, lead.ReasonUnresponsive, now)
+		require.NoError(t, err)
+		got = append(got, fmt.Sprintf("%d r%d a%d", e.Due.Sub(now)/recycle.Day, e.Recycles, e.Attempt))
+		now = e.Due
+	}
+	assert.Equal(t, []string{
+		"2 r0 a1",   // first unanswered attempt: retry in 2 days
+		"4 r0 a2",   // second: in 4
+		"60 r1 a0",  // third: sleep 60 days
+		"2 r1 a1",   // a new round
+		"4 r1 a2",   //
+		"120 r2 a0", // sleeps longer: backoff
+		"2 r2 a1",
+	}, got)
+
+	// Another reason in between starts the attempts again.
+	_, err := s.Recycle(ctx, l, lead.ReasonNotNow, now)
+	require.NoError(t, err)
+	e, err := s.Recycle(ctx, l, lead.ReasonUnresponsive, now.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, 1, e.Attempt)
+}
+
+func TestRecycleRank(t *testing.T) {
+	s := newScheduler(t, recycle.NewMemStore(), recycle.Config{})
+	for _, tc := range []struct {
+		value lead.Money
+		rank  int64
+		err   error
+	}{
+		{lead.Money{}, -1, nil},
+		{gbp("0"), 0, nil},
+		{gbp("0.00005"), 0, nil},
+		{gbp("1.2345"), 12345, nil},
+		{gbp("99999999999999999999"), 1<<63 - 1, nil},
+		{lead.MustParseMoney("100", "USD"), 0, lead.ErrCurrencyMismatch},
+		{gbp("-5"), 0, errors.New("negative")},
+	} {
+		t.Run(tc.value.String(), func(t *testing.T) {
+			e, err := s.Recycle(ctx, &lead.Lead{ID: "L-" + tc.value.String(), Value: tc.value}, lead.ReasonNotNow, t0)
+			if tc.err != nil {
+				require.Error(t, err)
+				if errors.Is(tc.err, lead.ErrCurrencyMismatch) {
+					require.ErrorIs(t, err, lead.ErrCurrencyMismatch)
+					assert.ErrorContains(t, err, "set Config.Rank to convert")
+				}
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.rank, e.Rank)
+		})
+	}
+
+	// A host ranking function converts currencies at its own rates.
+	rates := map[lead.Currency]float64{"GBP": 1, "USD": 0.8, "EUR": 0.85}
+	s = newScheduler(t, recycle.NewMemStore(), recycle.Config{Rank: func(v lead.Money) (int64, error) {
+		if !v.Known() {
+			return 0, nil
+		}
+		r, ok := rates[v.Currency]
+		if !ok {
+			return 0, fmt.Errorf("no rate for %s", v.Currency)
+		}
+		return int64(v.Amount.InexactFloat64() * r), nil
+	}})
+	for id, v := range map[string]lead.Money{"usd": lead.MustParseMoney("1000", "USD"), "eur": lead.MustParseMoney("1000", "EUR"), "gbp": gbp("900")} {
+		_, err := s.Recycle(ctx, &lead.Lead{ID: id, Value: v}, lead.ReasonNotNow, t0)
+		require.NoError(t, err)
+	}
+	_, err := s.Recycle(ctx, &lead.Lead{ID: "jpy", Value: lead.MustParseMoney("1000", "JPY")}, lead.ReasonNotNow, t0)
+	require.ErrorContains(t, err, `rank lead "jpy": no rate for JPY`)
+	require.NoError(t, s.Cancel(ctx, "usd"))
+	for _, id := range []string{"eur", "gbp"} { // due together: same now, jitter from the ID... so reschedule them together
+		_, err := s.Reschedule(ctx, id, t0.Add(time.Hour))
+		require.NoError(t, err)
+	}
+	cs, err := s.Claim(ctx, t0.Add(time.Hour), 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"gbp", "eur"}, idsOf(cs), "900 GBP before 850 GBP's worth of euros")
+}
+
+func idsOf(es []recycle.Entry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.LeadID
+	}
+	return out
+}
+
+func TestClaimOrderByValue(t *testing.T) {
+	s := newScheduler(t, recycle.NewMemStore(), recycle.Config{})
+	for id, v := range map[string]string{"small": "1000", "big": "50000.00", "mid": "25000", "unknown": "", "big-twin": "50000"} {
+		l := &lead.Lead{ID: id}
+		if v != "" {
+			l.Value = gbp(v)
+		}
+		_, err := s.Recycle(ctx, l, lead.ReasonNotNow, t0)
+		require.NoError(t, err)
+		_, err = s.Reschedule(ctx, id, t0.Add(days(1)))
+		require.NoError(t, err)
+	}
+	_, err := s.Recycle(ctx, &lead.Lead{ID: "earlier", Value: gbp("1")}, lead.ReasonNotNow, t0)
+	require.NoError(t, err)
+	_, err = s.Reschedule(ctx, "earlier", t0.Add(days(1)-time.Second))
+	require.NoError(t, err)
+	cs, err := s.Claim(ctx, t0.Add(days(2)), 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"earlier", "big", "big-twin", "mid", "small", "unknown"}, idsOf(cs))
+}
+
+func TestWake(t *testing.T) {
+	s := newScheduler(t, recycle.NewMemStore(), recycle.Config{})
+	l := &lead.Lead{ID: "L-1"}
+	_, err := s.Wake(ctx, "L-1", "new interest in RoutePlanner", t0)
+	require.ErrorIs(t, err, recycle.ErrNotFound)
+
+	e, err := s.Recycle(ctx, l, lead.ReasonPreferredSupplier, t0)
+	require.NoError(t, err)
+	now := t0.Add(days(30)).Add(500 * time.Millisecond)
+	w, err := s.Wake(ctx, "L-1", "new interest in RoutePlanner", now)
+	require.NoError(t, err)
+	assert.True(t, w.Due.Equal(now.Truncate(time.Second)), "due now")
+	assert.Equal(t, "new interest in RoutePlanner", w.Task)
+	assert.Equal(t, e.Reason, w.Reason, "the reason it was recycled is kept")
+	assert.Equal(t, e.Recycles, w.Recycles)
+
+	again, err := s.Wake(ctx, "L-1", "new interest in RoutePlanner", now.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, w, again, "awake already: nothing written")
+
+	// A claimed lead woken is handed out again with the new task.
+	cs, err := s.Claim(ctx, now, 1)
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+	w2, err := s.Wake(ctx, "L-1", "new interest in FleetCare", now.Add(time.Minute))
+	require.NoError(t, err)
+	assert.True(t, w2.Due.Equal(w.Due), "an overdue lead keeps its place")
+	require.ErrorIs(t, s.Ack(ctx, cs[0]), recycle.ErrLeaseLost)
+	cs, err = s.Claim(ctx, now.Add(time.Minute), 1)
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+	assert.Equal(t, "new interest in FleetCare", cs[0].Task)
+
+	_, err = s.Wake(ctx, "L-1", "", now)
+	require.ErrorIs(t, err, recycle.ErrInvalid)
+	assert.ErrorContains(t, err, "task: empty")
+}
+
+func TestObserve(t *testing.T) {
+	s := newScheduler(t, recycle.NewMemStore(), recycle.Config{Catalogue: testCatalogue(t)})
+	l := &lead.Lead{ID: "L-1"}
+	e, err := s.Recycle(ctx, l, lead.ReasonNotNow, t0)
+	require.NoError(t, err)
+	now := t0.Add(days(3))
+
+	// The same industry elsewhere: flagged, schedule kept.
+	obs, err := s.Observe(ctx, "L-1", lead.Activity{Kind: lead.KindWhitePaper, At: now, Asset: "Telematics 101", Attrs: map[string]string{"vendor": "Truckly"}}, now)
+	require.NoError(t, err)
+	assert.Equal(t, recycle.ClassCompetitive, obs.Match.Class)
+	assert.Equal(t, "Truckly", obs.Match.Competitor)
+	assert.False(t, obs.Woken)
+	kept, err := s.Get(ctx, "L-1")
+	require.NoError(t, err)
+	assert.Equal(t, e, kept, "schedule kept")
+
+	// Unrelated: nothing.
+	obs, err = s.Observe(ctx, "L-1", lead.Activity{Kind: lead.KindWhitePaper, At: now, Asset: "Bowling"}, now)
+	require.NoError(t, err)
+	assert.Equal(t, recycle.ClassUnrelated, obs.Match.Class)
+	assert.False(t, obs.Woken)
+
+	// Something we sell: woken now.
+	obs, err = s.Observe(ctx, "L-1", lead.Activity{Kind: lead.KindWebinarAttended, At: now, Asset: "Route optimisation live"}, now)
+	require.NoError(t, err)
+	assert.True(t, obs.Woken)
+	assert.Equal(t, "new interest in RoutePlanner", obs.Entry.Task)
+	assert.True(t, obs.Entry.Due.Equal(now))
+
+	// A lead not recycled: nothing to wake, no error.
+	obs, err = s.Observe(ctx, "L-2", lead.Activity{Kind: lead.KindPricingRequest, At: now}, now)
+	require.NoError(t, err)
+	assert.Equal(t, recycle.ClassOurs, obs.Match.Class)
+	assert.False(t, obs.Woken)
+}
+
+func TestReschedule(t *testing.T) {
+	s := newScheduler(t, recycle.NewMemStore(), recycle.Config{})
+	_, err := s.Reschedule(ctx, "L-1", t0)
+	require.ErrorIs(t, err, recycle.ErrNotFound)
+	e, err := s.Recycle(ctx, &lead.Lead{ID: "L-1"}, lead.ReasonNoBudget, t0)
+	require.NoError(t, err)
+	due := t0.Add(days(5)).Add(300 * time.Millisecond)
+	r, err := s.Reschedule(ctx, "L-1", due)
+	require.NoError(t, err)
+	assert.True(t, r.Due.Equal(due.Truncate(time.Second).Add(time.Second)), "rounded up to the second")
+	assert.Equal(t, e.Task, r.Task)
+	assert.Equal(t, e.Recycles, r.Recycles)
+	same, err := s.Reschedule(ctx, "L-1", due)
+	require.NoError(t, err)
+	assert.Equal(t, r.Version, same.Version, "nothing to write")
+	_, err = s.Reschedule(ctx, "L-1", time.Time{})
+	require.ErrorIs(t, err, recycle.ErrInvalid)
+}
+
+func TestClaimAckExtendRelease(t *testing.T) {
+	s := newScheduler(t, recycle.NewMemStore(), recycle.Config{Lease: 5 * time.Minute, MaxClaim: 50})
+	l := &lead.Lead{ID: "L-1"}
+	_, err := s.Recycle(ctx, l, lead.ReasonNoDecisionMaker, t0)
+	require.NoError(t, err)
+	_, err = s.Reschedule(ctx, "L-1", t0.Add(time.Hour))
+	require.NoError(t, err)
+
+	now := t0.Add(time.Hour)
+	cs, err := s.Claim(ctx, now, 10)
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+	c := cs[0]
+	assert.True(t, c.LeaseUntil.Equal(now.Add(5*time.Minute)))
+	assert.True(t, c.Claimed(now))
+	assert.False(t, c.Claimed(c.LeaseUntil))
+
+	// A heartbeat keeps it.
+	c2, err := s.Extend(ctx, c, now.Add(4*time.Minute))
+	require.NoError(t, err)
+	assert.True(t, c2.LeaseUntil.Equal(now.Add(9*time.Minute)))
+	cs, err = s.Claim(ctx, now.Add(6*time.Minute), 10)
+	require.NoError(t, err)
+	assert.Empty(t, cs, "extended")
+
+	// Released: at once claimable, by another worker.
+	require.NoError(t, s.Release(ctx, c2, now.Add(7*time.Minute)))
+	cs, err = s.Claim(ctx, now.Add(7*time.Minute), 10)
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+	assert.Equal(t, 2, cs[0].Claims)
+	require.ErrorIs(t, s.Ack(ctx, c2), recycle.ErrLeaseLost, "the released claim is over")
+	_, err = s.Extend(ctx, c2, now)
+	require.ErrorIs(t, err, recycle.ErrLeaseLost)
+
+	require.NoError(t, s.Ack(ctx, cs[0]))
+	err = s.Ack(ctx, cs[0])
+	require.ErrorIs(t, err, recycle.ErrNotFound, "acknowledged twice")
+	assert.ErrorContains(t, err, `recycle: ack lead "L-1"`)
+
+	// Bad input.
+	_, err = s.Claim(ctx, now, 0)
+	require.ErrorIs(t, err, recycle.ErrInvalid)
+	_, err = s.Claim(ctx, now, 51)
+	require.ErrorContains(t, err, "limit: 51 is outside 1 to 50 (Config.MaxClaim)")
+	_, err = s.Claim(ctx, time.Time{}, 1)
+	require.ErrorContains(t, err, "now: missing")
+	err = s.Ack(ctx, recycle.Entry{LeadID: "L-1"})
+	require.ErrorIs(t, err, recycle.ErrInvalid)
+	assert.ErrorContains(t, err, "not a claim")
+}
+
+func TestRecycleClaimed(t *testing.T) {
+	s := newScheduler(t, recycle.NewMemStore(), recycle.Config{Horizons: recycle.Horizons{Jitter: -1}})
+	l := &lead.Lead{ID: "L-1"}
+	_, err := s.Recycle(ctx, l, lead.ReasonNotNow, t0)
+	require.NoError(t, err)
+	now := t0.Add(days(90))
+	cs, err := s.Claim(ctx, now, 1)
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+
+	// The worker calls: still not now.
+	e, err := s.RecycleClaimed(ctx, cs[0], l, lead.ReasonNotNow, now)
+	require.NoError(t, err)
+	assert.Equal(t, 2, e.Recycles)
+	assert.Equal(t, now.Add(days(180)), e.Due.UTC())
+	assert.True(t, e.LeaseUntil.IsZero())
+
+	_, err = s.RecycleClaimed(ctx, cs[0], l, lead.ReasonNotNow, now.Add(time.Minute))
+	require.ErrorIs(t, err, recycle.ErrLeaseLost, "the claim ended with the reschedule")
+	_, err = s.RecycleClaimed(ctx, cs[0], &lead.Lead{ID: "L-2"}, lead.ReasonNotNow, now)
+	require.ErrorContains(t, err, `lead.id: "L-2" is not the claimed lead`)
+	_, err = s.RecycleClaimed(ctx, cs[0], l, lead.ReasonNotAFit, now)
+	require.ErrorIs(t, err, recycle.ErrFinal)
+	_, err = s.RecycleClaimed(ctx, e, l, lead.ReasonNotNow, now)
+	require.ErrorContains(t, err, "not a claim")
+}
+
+func TestSchedulerConcurrent(t *testing.T) {
+	// Producers recycle and wake leads while workers claim and acknowledge
+	// them, all at once, on one timeline that only moves forward. Every
+	// lead recycled is acknowledged once per schedule, and the race
+	// detector watches.
+	store := recycle.NewMemStore()
+	s := newScheduler(t, store, recycle.Config{Horizons: recycle.Horizons{Jitter: -1,
+		Reasons: map[lead.Reason]recycle.Horizon{"soon": {After: time.Minute, Task: "Call"}}}})
+	const leads, workers = 400, 4
+	var (
+		clock   sync.Mutex
+		now     = t0
+		acked   sync.Map
+		wg      sync.WaitGroup
+		failure = make(chan error, workers+2)
+	)
+	tick := func() time.Time {
+		clock.Lock()
+		defer clock.Unlock()
+		now = now.Add(time.Second)
+		return now
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range leads {
+			l := &lead.Lead{ID: fmt.Sprintf("L-%03d", i), Value: gbp(fmt.Sprint(i))}
+			if _, err := s.Recycle(ctx, l, "soon", tick()); err != nil {
+				failure <- err
+				return
+			}
+			if i%3 == 0 {
+				if _, err := s.Wake(ctx, l.ID, "new interest in RoutePlanner", tick()); err != nil && !errors.Is(err, recycle.ErrNotFound) {
+					failure <- err
+					return
+				}
+			}
+		}
+	}()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for idle := 0; idle < 200; {
+				cs, err := s.Claim(ctx, tick(), 7)
+				if err != nil {
+					failure <- err
+					return
+				}
+				if len(cs) == 0 {
+					idle++
+					continue
+				}
+				for _, c := range cs {
+					err := s.Ack(ctx, c)
+					switch {
+					case err == nil:
+						if _, dup := acked.LoadOrStore(c.LeadID, true); dup {
+							failure <- fmt.Errorf("%s acknowledged twice", c.LeadID)
+							return
+						}
+					case errors.Is(err, recycle.ErrLeaseLost): // woken meanwhile: handed out again
+					default:
+						failure <- err
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(failure)
+	for err := range failure {
+		require.NoError(t, err)
+	}
+	// Whatever is left is due, and gets delivered now.
+	cs, err := s.Claim(ctx, now.Add(time.Hour), 1000)
+	require.NoError(t, err)
+	for _, c := range cs {
+		require.NoError(t, s.Ack(ctx, c))
+		_, dup := acked.LoadOrStore(c.LeadID, true)
+		require.False(t, dup, "%s acknowledged twice", c.LeadID)
+	}
+	n := 0
+	acked.Range(func(any, any) bool { n++; return true })
+	assert.Equal(t, leads, n, "every lead delivered and acknowledged once")
+	assert.Zero(t, store.Len())
+}
+
+func TestErrorsNameTheLead(t *testing.T) {
+	s := newScheduler(t, recycle.NewMemStore(), recycle.Config{})
+	_, err := s.Recycle(ctx, &lead.Lead{ID: "L-9", Contact: lead.Contact{TimeZone: "Nowhere/Town"}}, lead.ReasonNotNow, t0)
+	require.ErrorIs(t, err, recycle.ErrInvalid)
+	assert.Equal(t, `recycle: plan lead "L-9": lead.contact.time_zone: unknown time zone "Nowhere/Town"`, err.Error())
+	_, err = s.Recycle(ctx, nil, lead.ReasonNotNow, t0)
+	require.ErrorIs(t, err, recycle.ErrInvalid)
+	_, err = s.Get(ctx, "L-9")
+	assert.Equal(t, `recycle: get lead "L-9": lead not scheduled`, err.Error())
+	assert.False(t, strings.Contains(err.Error(), "\n"))
+}
