@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/leadqual/leadqual/lead"
@@ -148,6 +149,17 @@ func (k FindingKind) MarshalText() ([]byte, error) {
 		return nil, fmt.Errorf("invalid finding kind %d", uint8(k))
 	}
 	return []byte(kindNames[k]), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (k *FindingKind) UnmarshalText(b []byte) error {
+	for i, n := range kindNames {
+		if n == string(b) {
+			*k = FindingKind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown finding kind %q (accepted: %s)", clip(string(b), 40), strings.Join(kindNames[:], ", "))
 }
 
 // Finding is one thing a sales manager should act on. Action says what to

@@ -107,6 +107,11 @@
 // clock leaves them again. Plan.Due is when the step fell due and
 // Plan.Moved says why Plan.At is later.
 //
+// Time zones come from the machine's zoneinfo database, loaded once per
+// zone and cached in the Planner. A host that runs where there is none (a
+// scratch container) imports time/tzdata; a lead whose zone does not load
+// is an error, never a guess.
+//
 // # The neglect audit
 //
 // An [Auditor] reads a stream of leads, an iter.Seq of [Item] (the lead,

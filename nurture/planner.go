@@ -242,6 +242,17 @@ func (o Outcome) MarshalText() ([]byte, error) {
 	return []byte(outcomeNames[o]), nil
 }
 
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (o *Outcome) UnmarshalText(b []byte) error {
+	for i, n := range outcomeNames {
+		if n == string(b) {
+			*o = Outcome(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown outcome %q (accepted: %s)", clip(string(b), 40), strings.Join(outcomeNames[:], ", "))
+}
+
 // Moves say why a touch was planned later than its step fell due.
 type Moves uint8
 
@@ -252,10 +263,12 @@ const (
 	MovedQuiet                   // the time fell in quiet hours or days: planned at their end
 )
 
+var moveNames = [...]string{"now", "cap", "quiet"}
+
 // String lists the moves, e.g. "cap+quiet"; "" for none.
 func (m Moves) String() string {
 	var parts []string
-	for i, n := range []string{"now", "cap", "quiet"} {
+	for i, n := range moveNames {
 		if m&(1<<i) != 0 {
 			parts = append(parts, n)
 		}
@@ -263,44 +276,71 @@ func (m Moves) String() string {
 	return strings.Join(parts, "+")
 }
 
+// MarshalText implements encoding.TextMarshaler: the form String writes.
+func (m Moves) MarshalText() ([]byte, error) {
+	if m >= 1<<len(moveNames) {
+		return nil, fmt.Errorf("invalid moves %d", uint8(m))
+	}
+	return []byte(m.String()), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (m *Moves) UnmarshalText(b []byte) error {
+	var out Moves
+	if len(b) > 0 {
+	parts:
+		for _, p := range strings.Split(string(b), "+") {
+			for i, n := range moveNames {
+				if p == n {
+					out |= 1 << i
+					continue parts
+				}
+			}
+			return fmt.Errorf("unknown move %q (accepted: %s)", clip(p, 40), strings.Join(moveNames[:], ", "))
+		}
+	}
+	*m = out
+	return nil
+}
+
 // Plan is the planner's answer for one lead at one moment.
 type Plan struct {
 	// Outcome is the verdict: a touch, or why there is none.
-	Outcome Outcome
+	Outcome Outcome `json:"outcome"`
 	// Lead is the lead's ID.
-	Lead string
+	Lead string `json:"lead"`
 	// Track is the track's name.
-	Track string
+	Track string `json:"track"`
 	// Index is the step concerned (from 0): the one to make for a touch,
 	// the blocked one for OutcomeNoConsent and OutcomeConsentWithdrawn.
 	// For other outcomes it is the progress's next step.
-	Index int
+	Index int `json:"index"`
 	// Step is the step at Index; the zero Step when there is none.
-	Step Step
+	Step Step `json:"step,omitzero"`
 	// Channel is the step's channel.
-	Channel lead.Channel
+	Channel lead.Channel `json:"channel,omitempty"`
 	// At is when to make the touch, in the lead's time zone: never before
 	// now, never in quiet hours, never over the cap. Zero unless
 	// OutcomeTouch.
-	At time.Time
+	At time.Time `json:"at,omitzero"`
 	// Due is when the step fell due: the last touch (or the enrolment)
 	// plus the step's wait. At is later when Moved says why.
-	Due time.Time
+	Due time.Time `json:"due,omitzero"`
 	// Moved says why At is later than Due.
-	Moved Moves
+	Moved Moves `json:"moved,omitempty"`
 	// Deadline is the response deadline of a hand-off: sales must touch
 	// the lead by then. Zero unless OutcomeHandOff.
-	Deadline time.Time
+	Deadline time.Time `json:"deadline,omitzero"`
 	// Cause is the activity behind a hand-off (the need) or a withdrawal
 	// (the unsubscribe, bounce or complaint); the zero Activity when the
 	// outcome has no such cause (Input.Need, an opt-out in the consent
 	// record).
-	Cause lead.Activity
+	Cause lead.Activity `json:"cause,omitzero"`
 	// Need is Input.Need, when that caused the hand-off.
-	Need Need
+	Need Need `json:"need,omitzero"`
 	// Consent is the consent record of the step's channel, for the
 	// consent outcomes and touches.
-	Consent lead.Consent
+	Consent lead.Consent `json:"consent,omitzero"`
 }
 
 // Touch reports whether the plan is a touch.

@@ -1,6 +1,7 @@
 package nurture_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -591,4 +592,67 @@ func TestProgressJSONAndMoves(t *testing.T) {
 	assert.Equal(t, nurture.Progress{Next: 1, Enrolled: t0, Last: t1}, pr)
 	pr = pr.Skip()
 	assert.Equal(t, nurture.Progress{Next: 2, Enrolled: t0, Last: t1}, pr)
+}
+
+func TestPlanJSON(t *testing.T) {
+	p := newPlanner(t, nurture.Config{})
+	l := interestLead()
+	night := time.Date(2026, 3, 2, 22, 0, 0, 0, time.UTC)
+	plan, err := p.Next(nurture.Input{Lead: l, Track: track3(t), Progress: nurture.Progress{Enrolled: t0}}, night)
+	require.NoError(t, err)
+	b, err := json.Marshal(plan)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(b, &m))
+	assert.Equal(t, "touch", m["outcome"])
+	assert.Equal(t, "now+quiet", m["moved"])
+	assert.Equal(t, "2026-03-03T08:00:00Z", m["at"])
+	assert.Equal(t, "problem", m["step"].(map[string]any)["specificity"])
+	assert.NotContains(t, m, "deadline")
+
+	var back struct {
+		Outcome nurture.Outcome `json:"outcome"`
+		Moved   nurture.Moves   `json:"moved"`
+	}
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, nurture.OutcomeTouch, back.Outcome)
+	assert.Equal(t, nurture.MovedNow|nurture.MovedQuiet, back.Moved)
+}
+
+func TestTextForms(t *testing.T) {
+	for o := nurture.OutcomeNone; o <= nurture.OutcomeConsentWithdrawn; o++ {
+		b, err := o.MarshalText()
+		require.NoError(t, err)
+		var back nurture.Outcome
+		require.NoError(t, back.UnmarshalText(b))
+		assert.Equal(t, o, back)
+	}
+	var o nurture.Outcome
+	assert.ErrorContains(t, o.UnmarshalText([]byte("handoff")), `unknown outcome "handoff"`)
+
+	for m := nurture.Moves(0); m < 8; m++ {
+		b, err := m.MarshalText()
+		require.NoError(t, err)
+		var back nurture.Moves
+		require.NoError(t, back.UnmarshalText(b))
+		assert.Equal(t, m, back)
+	}
+	_, err := nurture.Moves(8).MarshalText()
+	assert.Error(t, err)
+	var m nurture.Moves
+	assert.ErrorContains(t, m.UnmarshalText([]byte("cap+later")), `unknown move "later"`)
+
+	for k := nurture.FindingResponseBreach; k <= nurture.FindingCoverage; k++ {
+		b, err := k.MarshalText()
+		require.NoError(t, err)
+		var back nurture.FindingKind
+		require.NoError(t, back.UnmarshalText(b))
+		assert.Equal(t, k, back)
+		assert.Equal(t, string(b), k.String())
+	}
+	var k nurture.FindingKind
+	assert.Error(t, k.UnmarshalText([]byte("late")))
+	_, err = nurture.FindingKind(9).MarshalText()
+	assert.Error(t, err)
+	assert.Equal(t, "finding(9)", nurture.FindingKind(9).String())
 }
