@@ -218,7 +218,7 @@ func TestWorkingHours(t *testing.T) {
 		{
 			name: "Saturday moves to Monday, winter time", hours: opening(9 * time.Hour), zone: "Europe/London",
 			now:  time.Date(2026, 3, 20, 10, 0, 0, 0, time.UTC), // Friday; due Saturday
-			want: time.Date(2026, 3, 23, 9, 0, 0, 0, london),   // 09:00 GMT = 09:00 UTC
+			want: time.Date(2026, 3, 23, 9, 0, 0, 0, london),    // 09:00 GMT = 09:00 UTC
 		},
 		{
 			name: "across the spring change, 09:00 is 08:00 UTC", hours: opening(9 * time.Hour), zone: "Europe/London",
@@ -231,10 +231,10 @@ func TestWorkingHours(t *testing.T) {
 			want: time.Date(2026, 11, 2, 14, 0, 0, 0, time.UTC),
 		},
 		{
-			name: "a working window in the hour skipped in spring opens when the clocks allow",
+			name:  "a working window in the hour skipped in spring opens when the clocks allow",
 			hours: opening(90*time.Minute, time.Sunday), zone: "Europe/London",
 			now:  time.Date(2026, 3, 28, 0, 0, 0, 0, time.UTC), // due Sunday 29th 00:00 GMT; 01:30 does not exist that day
-			want: time.Date(2026, 3, 29, 2, 30, 0, 0, london),   // 02:30 BST
+			want: time.Date(2026, 3, 29, 2, 30, 0, 0, london),  // 02:30 BST
 		},
 		{
 			name: "the repeated hour in autumn: the first 01:30", hours: opening(90*time.Minute, time.Sunday), zone: "America/New_York",
