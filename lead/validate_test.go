@@ -47,6 +47,9 @@ func TestFullLeadIsValid(t *testing.T) {
 // goes missing (or a new rule that fires on valid input) fails a row. Rows
 // whose want is empty show the edge a rule must not cross.
 func TestValidate(t *testing.T) {
+	consent := func(ch lead.Channel, c lead.Consent) func(*lead.Lead) {
+		return func(l *lead.Lead) { l.Consent[ch] = c }
+	}
 	tests := []struct {
 		name   string
 		modify func(l *lead.Lead)
@@ -202,33 +205,25 @@ func TestValidate(t *testing.T) {
 			[]string{`activities[0].attrs: key "\xff" is not valid UTF-8`}},
 
 		// consent
-		{"consent without time", func(l *lead.Lead) {
-			l.Consent[lead.ChannelEmail] = lead.Consent{State: lead.ConsentOptedIn, How: "form"}
-		},
+		{"consent without time", consent("email", lead.Consent{State: lead.ConsentOptedIn, How: "form"}),
 			[]string{"consent.email.at: missing"}},
-		{"withdrawal without time", func(l *lead.Lead) { l.Consent[lead.ChannelPhone] = lead.Consent{State: lead.ConsentOptedOut} },
+		{"withdrawal without time", consent("phone", lead.Consent{State: lead.ConsentOptedOut}),
 			[]string{"consent.phone.at: missing"}},
-		{"unknown consent needs no time", func(l *lead.Lead) { l.Consent[lead.ChannelSMS] = lead.Consent{} }, nil},
-		{"consent in the future", func(l *lead.Lead) {
-			l.Consent[lead.ChannelEmail] = lead.Consent{State: lead.ConsentOptedIn, At: justOut}
-		},
+		{"unknown consent needs no time", consent("sms", lead.Consent{}), nil},
+		{"consent in the future", consent("email", lead.Consent{State: lead.ConsentOptedIn, At: justOut}),
 			[]string{future("consent.email.at", justOut)}},
-		{"unknown consent in the future", func(l *lead.Lead) { l.Consent[lead.ChannelSMS] = lead.Consent{At: justOut} },
+		{"unknown consent in the future", consent("sms", lead.Consent{At: justOut}),
 			[]string{future("consent.sms.at", justOut)}},
-		{"consent just inside the clock skew", func(l *lead.Lead) {
-			l.Consent[lead.ChannelEmail] = lead.Consent{State: lead.ConsentOptedIn, At: justIn}
-		}, nil},
-		{"unknown consent state", func(l *lead.Lead) { l.Consent[lead.ChannelEmail] = lead.Consent{State: 3, At: t1} },
+		{"consent just inside the clock skew", consent("email", lead.Consent{State: lead.ConsentOptedIn, At: justIn}), nil},
+		{"unknown consent state", consent("email", lead.Consent{State: 3, At: t1}),
 			[]string{"consent.email.state: unknown consent state 3"}},
-		{"consent how not UTF-8", func(l *lead.Lead) {
-			l.Consent[lead.ChannelEmail] = lead.Consent{State: lead.ConsentOptedIn, At: t1, How: "\xff"}
-		},
+		{"consent how not UTF-8", consent("email", lead.Consent{State: lead.ConsentOptedIn, At: t1, How: "\xff"}),
 			[]string{"consent.email.how: not valid UTF-8"}},
-		{"consent on an empty channel", func(l *lead.Lead) { l.Consent[""] = lead.Consent{State: lead.ConsentOptedIn, At: t1} },
+		{"consent on an empty channel", consent("", lead.Consent{State: lead.ConsentOptedIn, At: t1}),
 			[]string{"consent: empty channel name"}},
-		{"consent channel not UTF-8", func(l *lead.Lead) { l.Consent["\xff"] = lead.Consent{State: lead.ConsentOptedIn} },
+		{"consent channel not UTF-8", consent("\xff", lead.Consent{State: lead.ConsentOptedIn}),
 			[]string{`consent: key "\xff" is not valid UTF-8`}},
-		{"consent on a host's own channel", func(l *lead.Lead) { l.Consent["whatsapp"] = lead.Consent{State: lead.ConsentOptedIn, At: t4} }, nil},
+		{"consent on a host's own channel", consent("whatsapp", lead.Consent{State: lead.ConsentOptedIn, At: t4}), nil},
 
 		// history
 		{"illegal move in history", func(l *lead.Lead) {
