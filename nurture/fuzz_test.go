@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/nurture"
 )
 
@@ -65,6 +66,37 @@ func FuzzParseWait(f *testing.F) {
 		back, err := nurture.ParseWait(nurture.FormatWait(d))
 		if err != nil || back != d {
 			t.Fatalf("ParseWait(%q) = %v, formatted %q, parsed back %v, %v", s, d, nurture.FormatWait(d), back, err)
+		}
+	})
+}
+
+// FuzzParseEnroller: any input is an Enroller that enrols every lead on one
+// of its tracks, or an error matching ErrInvalidConfig. Nothing panics.
+func FuzzParseEnroller(f *testing.F) {
+	f.Add([]byte(enrolJSON))
+	f.Add([]byte(`{"rules":[{"name":"a","track":"ops-101","topics":[""]}],"default":"general-101"}`))
+	tracks := []*nurture.Track{}
+	for _, n := range []string{"routes-101", "ops-101", "events-101", "general-101"} {
+		t, err := nurture.NewTrack(nurture.TrackSpec{Name: n, Steps: []nurture.Step{{Asset: "a", Specificity: nurture.SpecificityProblem, Channel: "email"}}})
+		if err != nil {
+			f.Fatal(err)
+		}
+		tracks = append(tracks, t)
+	}
+	probe := interestLead()
+	probe.Interests = []lead.Interest{{Topic: "RoutePlanner"}}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, err := nurture.ParseEnroller(data, tracks...)
+		if err != nil {
+			if !errors.Is(err, nurture.ErrInvalidConfig) {
+				t.Fatalf("error %v does not match ErrInvalidConfig", err)
+			}
+			return
+		}
+		for _, l := range []*lead.Lead{probe, interestLead(), {}, nil} {
+			if en := e.Enrol(l, t0); en.Track == nil || en.Track.Len() == 0 {
+				t.Fatalf("lead %v joined no track", l)
+			}
 		}
 	})
 }
