@@ -87,8 +87,8 @@ type Horizons struct {
 	Cap int
 	// Longest is the longest a lead ever sleeps: the horizon at the cap,
 	// the bound of backoff, and the latest an anchor date is honoured (a
-	// renewal further away is called at Longest). Default 730 days; at
-	// most 20 years.
+	// renewal further away is called at Longest). Default horizons longer
+	// than it are shortened to it. Default 730 days; at most 20 years.
 	Longest time.Duration
 	// Jitter spreads due times so that leads recycled together do not all
 	// come due together: each is moved later by a fraction of Jitter
@@ -188,21 +188,37 @@ func (h Horizon) or(d Horizon) Horizon {
 }
 
 // withDefaults returns a copy of h with every default filled in: the one
-// place defaults live.
+// place defaults live. A default wait longer than Longest is shortened to
+// Longest, so that a host may lower Longest without restating every
+// horizon; a wait the host wrote is left for validate to judge.
 func (h Horizons) withDefaults() Horizons {
 	out := Horizons{
-		Reasons:  DefaultHorizons(),
-		Fallback: h.Fallback.or(defaultFallback),
-		Backoff:  cmp.Or(h.Backoff, 2),
-		Cap:      cmp.Or(h.Cap, 5),
-		Longest:  cmp.Or(h.Longest, 730*Day),
-		Jitter:   cmp.Or(h.Jitter, 48*time.Hour),
+		Reasons: DefaultHorizons(),
+		Backoff: cmp.Or(h.Backoff, 2),
+		Cap:     cmp.Or(h.Cap, 5),
+		Longest: cmp.Or(h.Longest, 730*Day),
+		Jitter:  cmp.Or(h.Jitter, 48*time.Hour),
 	}
+	bounded := func(x, d Horizon) Horizon {
+		if x.After == 0 {
+			d.After = min(d.After, out.Longest)
+		}
+		if x.Retry == 0 {
+			d.Retry = min(d.Retry, cmp.Or(x.After, d.After))
+		}
+		return x.or(d)
+	}
+	out.Fallback = bounded(h.Fallback, defaultFallback)
 	for r, x := range h.Reasons {
 		if d, ok := out.Reasons[r]; ok {
-			out.Reasons[r] = x.or(d)
+			out.Reasons[r] = bounded(x, d)
 		} else {
 			out.Reasons[r] = x.or(Horizon{After: out.Fallback.After, Task: out.Fallback.Task})
+		}
+	}
+	for r, d := range out.Reasons {
+		if _, ok := h.Reasons[r]; !ok {
+			out.Reasons[r] = bounded(Horizon{}, d)
 		}
 	}
 	if h.Hours != nil {

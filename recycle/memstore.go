@@ -20,9 +20,10 @@ import (
 // Put, Delete, Extend and Claim cost O(log n) for n entries (a claim of k
 // entries O(k log n)); Get costs O(1). Each entry costs about 80 bytes
 // beyond its lead ID (see the package documentation for measured figures):
-// entries live in one slice, found through an open-addressing hash index,
-// and ordered by two heaps of 4-byte positions, one of entries waiting to
-// be due and one of running leases. Reasons and tasks are stored once per
+// entries live in fixed pages of 72-byte slots (growing never copies
+// them), found through an open-addressing hash index of 4-byte cells, and
+// ordered by two heaps of 4-byte positions, one of entries waiting to be
+// due and one of running leases. Reasons and tasks are stored once per
 // distinct (reason, task) pair. Memory freed by deleted entries is reused
 // by new ones, not returned.
 //
@@ -31,7 +32,7 @@ import (
 // Attempt are kept up to [MaxCount]; Claims saturates at MaxCount.
 type MemStore struct {
 	mu     sync.Mutex
-	slots  []slot  // the entries; free ones have state stateFree
+	slots  slab    // the entries; free ones have state stateFree
 	free   []int32 // indexes of free slots
 	index  index   // lead ID -> slot
 	due    []int32 // min-heap of waiting entries by (due, -rank, id)
@@ -86,9 +87,9 @@ func (m *MemStore) Entries() []Entry {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]Entry, 0, m.n)
-	for i := range m.slots {
-		if m.slots[i].state != stateFree {
-			out = append(out, m.entry(int32(i)))
+	for i := range m.slots.n {
+		if m.slots.at(i).state != stateFree {
+			out = append(out, m.entry(i))
 		}
 	}
 	slices.SortFunc(out, func(a, b Entry) int {
@@ -104,7 +105,7 @@ func (m *MemStore) Get(ctx context.Context, leadID string) (Entry, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	i, ok := m.index.find(m.slots, leadID)
+	i, ok := m.index.find(&m.slots, leadID)
 	if !ok {
 		return Entry{}, ErrNotFound
 	}
@@ -122,25 +123,25 @@ func (m *MemStore) Put(ctx context.Context, e Entry, expect uint64) (Entry, erro
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	i, ok := m.index.find(m.slots, e.LeadID)
+	i, ok := m.index.find(&m.slots, e.LeadID)
 	switch {
 	case !ok && expect != 0:
 		return Entry{}, ErrNotFound
 	case ok && expect == 0:
 		return Entry{}, ErrStale
-	case ok && m.slots[i].version != expect:
+	case ok && m.slots.at(i).version != expect:
 		return Entry{}, ErrStale
 	}
 	if ok {
 		m.detach(i)
-		m.what.release(m.slots[i].what)
+		m.what.release(m.slots.at(i).what)
 	} else {
 		if m.n >= math.MaxInt32-1 {
 			return Entry{}, &FieldError{Field: "entry.lead_id", Problem: "the store is full"}
 		}
 		i = m.alloc(strings.Clone(e.LeadID))
 	}
-	s := &m.slots[i]
+	s := m.slots.at(i)
 	s.due = e.Due.UnixNano()
 	s.rank = e.Rank
 	s.since = e.Since.UnixNano()
@@ -162,17 +163,17 @@ func (m *MemStore) Delete(ctx context.Context, leadID string, expect uint64) err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	i, ok := m.index.find(m.slots, leadID)
+	i, ok := m.index.find(&m.slots, leadID)
 	switch {
 	case !ok:
 		return ErrNotFound
-	case expect != 0 && m.slots[i].version != expect:
+	case expect != 0 && m.slots.at(i).version != expect:
 		return ErrStale
 	}
 	m.detach(i)
-	m.what.release(m.slots[i].what)
-	m.index.remove(m.slots, leadID)
-	m.slots[i] = slot{}
+	m.what.release(m.slots.at(i).what)
+	m.index.remove(&m.slots, leadID)
+	*m.slots.at(i) = slot{}
 	m.free = append(m.free, i)
 	m.n--
 	return nil
@@ -201,18 +202,18 @@ func (m *MemStore) Claim(ctx context.Context, now time.Time, limit int, leaseUnt
 	defer m.mu.Unlock()
 	// Leases that have ended go back among the waiting entries, at their
 	// due time.
-	for len(m.leased) > 0 && m.slots[m.leased[0]].lease <= t {
+	for len(m.leased) > 0 && m.slots.at(m.leased[0]).lease <= t {
 		i := m.pop(&m.leased, m.leaseLess)
-		m.slots[i].state = stateExpired
+		m.slots.at(i).state = stateExpired
 		m.push(&m.due, m.dueLess, i)
 	}
 	var out []Entry
-	for len(out) < limit && len(m.due) > 0 && m.slots[m.due[0]].due <= t {
+	for len(out) < limit && len(m.due) > 0 && m.slots.at(m.due[0]).due <= t {
 		if out == nil {
 			out = make([]Entry, 0, min(limit, len(m.due)))
 		}
 		i := m.pop(&m.due, m.dueLess)
-		s := &m.slots[i]
+		s := m.slots.at(i)
 		s.version = m.next()
 		s.lease = until
 		if s.claims < math.MaxUint16 {
@@ -237,11 +238,11 @@ func (m *MemStore) Extend(ctx context.Context, leadID string, version uint64, le
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	i, ok := m.index.find(m.slots, leadID)
+	i, ok := m.index.find(&m.slots, leadID)
 	if !ok {
 		return Entry{}, ErrNotFound
 	}
-	s := &m.slots[i]
+	s := m.slots.at(i)
 	if s.version != version || (s.state != stateLeased && s.state != stateExpired) {
 		return Entry{}, ErrStale
 	}
@@ -264,27 +265,26 @@ func (m *MemStore) alloc(id string) int32 {
 		i = m.free[n-1]
 		m.free = m.free[:n-1]
 	} else {
-		m.slots = append(m.slots, slot{})
-		i = int32(len(m.slots) - 1)
+		i = m.slots.grow()
 	}
-	m.slots[i].id = id
-	m.index.insert(m.slots, id, i)
+	m.slots.at(i).id = id
+	m.index.insert(&m.slots, id, i)
 	m.n++
 	return i
 }
 
 // detach takes slot i out of whichever heap holds it.
 func (m *MemStore) detach(i int32) {
-	switch m.slots[i].state {
+	switch m.slots.at(i).state {
 	case stateScheduled, stateExpired:
-		m.remove(&m.due, m.dueLess, int(m.slots[i].pos))
+		m.remove(&m.due, m.dueLess, int(m.slots.at(i).pos))
 	case stateLeased:
-		m.remove(&m.leased, m.leaseLess, int(m.slots[i].pos))
+		m.remove(&m.leased, m.leaseLess, int(m.slots.at(i).pos))
 	}
 }
 
 func (m *MemStore) entry(i int32) Entry {
-	s := &m.slots[i]
+	s := m.slots.at(i)
 	w := m.what.get(s.what)
 	e := Entry{
 		LeadID:   s.id,
@@ -305,7 +305,7 @@ func (m *MemStore) entry(i int32) Entry {
 }
 
 func (m *MemStore) dueLess(a, b int32) bool {
-	x, y := &m.slots[a], &m.slots[b]
+	x, y := m.slots.at(a), m.slots.at(b)
 	if x.due != y.due {
 		return x.due < y.due
 	}
@@ -316,7 +316,7 @@ func (m *MemStore) dueLess(a, b int32) bool {
 }
 
 func (m *MemStore) leaseLess(a, b int32) bool {
-	x, y := &m.slots[a], &m.slots[b]
+	x, y := m.slots.at(a), m.slots.at(b)
 	if x.lease != y.lease {
 		return x.lease < y.lease
 	}
@@ -327,7 +327,7 @@ func (m *MemStore) leaseLess(a, b int32) bool {
 
 func (m *MemStore) push(h *[]int32, less func(a, b int32) bool, i int32) {
 	*h = append(*h, i)
-	m.slots[i].pos = int32(len(*h) - 1)
+	m.slots.at(i).pos = int32(len(*h) - 1)
 	m.up(*h, less, len(*h)-1)
 }
 
@@ -342,7 +342,7 @@ func (m *MemStore) remove(h *[]int32, less func(a, b int32) bool, j int) int32 {
 	i := a[j]
 	if j != last {
 		a[j] = a[last]
-		m.slots[a[j]].pos = int32(j)
+		m.slots.at(a[j]).pos = int32(j)
 	}
 	*h = a[:last]
 	if j != last {
@@ -360,8 +360,8 @@ func (m *MemStore) up(a []int32, less func(a, b int32) bool, j int) {
 			break
 		}
 		a[j], a[p] = a[p], a[j]
-		m.slots[a[j]].pos = int32(j)
-		m.slots[a[p]].pos = int32(p)
+		m.slots.at(a[j]).pos = int32(j)
+		m.slots.at(a[p]).pos = int32(p)
 		j = p
 	}
 }
@@ -381,11 +381,32 @@ func (m *MemStore) down(a []int32, less func(a, b int32) bool, j0 int) bool {
 			break
 		}
 		a[j], a[c] = a[c], a[j]
-		m.slots[a[j]].pos = int32(j)
-		m.slots[a[c]].pos = int32(c)
+		m.slots.at(a[j]).pos = int32(j)
+		m.slots.at(a[c]).pos = int32(c)
 		j = c
 	}
 	return j > j0
+}
+
+// pageBits sets the size of a page of slots: 1024 slots, 72 KiB.
+const pageBits = 10
+
+// slab holds the slots in pages of fixed size, so that growing never
+// copies the entries and wastes at most one page.
+type slab struct {
+	pages []*[1 << pageBits]slot
+	n     int32 // slots in use or free
+}
+
+func (s *slab) at(i int32) *slot { return &s.pages[i>>pageBits][i&(1<<pageBits-1)] }
+
+// grow adds a slot and returns its index.
+func (s *slab) grow() int32 {
+	if int(s.n)>>pageBits == len(s.pages) {
+		s.pages = append(s.pages, new([1 << pageBits]slot))
+	}
+	s.n++
+	return s.n - 1
 }
 
 // index maps lead IDs to slots: open addressing with linear probing over a
@@ -401,7 +422,7 @@ func (x *index) home(id string) int {
 	return int(maphash.String(x.seed, id) & uint64(len(x.cells)-1))
 }
 
-func (x *index) find(slots []slot, id string) (int32, bool) {
+func (x *index) find(slots *slab, id string) (int32, bool) {
 	if x.n == 0 {
 		return 0, false
 	}
@@ -411,14 +432,14 @@ func (x *index) find(slots []slot, id string) (int32, bool) {
 		if c == 0 {
 			return 0, false
 		}
-		if slots[c-1].id == id {
+		if slots.at(c-1).id == id {
 			return c - 1, true
 		}
 	}
 }
 
 // insert adds id -> i; id must not be present.
-func (x *index) insert(slots []slot, id string, i int32) {
+func (x *index) insert(slots *slab, id string, i int32) {
 	if (x.n+1)*4 > len(x.cells)*3 {
 		x.grow(slots)
 	}
@@ -431,7 +452,7 @@ func (x *index) insert(slots []slot, id string, i int32) {
 	x.n++
 }
 
-func (x *index) grow(slots []slot) {
+func (x *index) grow(slots *slab) {
 	if len(x.cells) == 0 {
 		x.seed = maphash.MakeSeed()
 	}
@@ -442,7 +463,7 @@ func (x *index) grow(slots []slot) {
 		if c == 0 {
 			continue
 		}
-		j := x.home(slots[c-1].id)
+		j := x.home(slots.at(c-1).id)
 		for x.cells[j] != 0 {
 			j = (j + 1) & mask
 		}
@@ -452,10 +473,10 @@ func (x *index) grow(slots []slot) {
 
 // remove deletes id, which must be present, shifting back the cells of
 // its probe run so that no lookup stops short.
-func (x *index) remove(slots []slot, id string) {
+func (x *index) remove(slots *slab, id string) {
 	mask := len(x.cells) - 1
 	i := x.home(id)
-	for slots[x.cells[i]-1].id != id {
+	for slots.at(x.cells[i]-1).id != id {
 		i = (i + 1) & mask
 	}
 	for j := i; ; {
@@ -464,7 +485,7 @@ func (x *index) remove(slots []slot, id string) {
 		if c == 0 {
 			break
 		}
-		k := x.home(slots[c-1].id)
+		k := x.home(slots.at(c-1).id)
 		// The cell at j may move to i unless its home lies cyclically in (i, j].
 		if i <= j && i < k && k <= j || i > j && (i < k || k <= j) {
 			continue

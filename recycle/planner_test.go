@@ -374,7 +374,8 @@ func TestHorizonsInvalid(t *testing.T) {
 		{"final reason", recycle.Horizons{Reasons: map[lead.Reason]recycle.Horizon{lead.ReasonDoNotContact: {After: days(1)}}}, "Horizons.Reasons[do_not_contact]: do_not_contact is final"},
 		{"empty reason", recycle.Horizons{Reasons: map[lead.Reason]recycle.Horizon{"": {After: days(1)}}}, "Horizons.Reasons[]: empty"},
 		{"negative After", recycle.Horizons{Reasons: map[lead.Reason]recycle.Horizon{lead.ReasonNotNow: {After: -time.Hour}}}, "Horizons.Reasons[not_now].After"},
-		{"After beyond Longest", recycle.Horizons{Longest: days(100)}, "Horizons.Reasons[no_budget].After: 4320h0m0s is outside 1s to Longest"},
+		{"After beyond Longest", recycle.Horizons{Longest: days(100), Reasons: map[lead.Reason]recycle.Horizon{lead.ReasonNoBudget: {After: days(180)}}},
+			"Horizons.Reasons[no_budget].After: 4320h0m0s is outside 1s to Longest"},
 		{"task too long", recycle.Horizons{Reasons: map[lead.Reason]recycle.Horizon{"x": {Task: strings.Repeat("t", 1025)}}}, "Horizons.Reasons[x].Task"},
 		{"task not UTF-8", recycle.Horizons{Fallback: recycle.Horizon{Task: "\xff"}}, "Horizons.Fallback.Task: not valid UTF-8"},
 		{"unknown anchor", recycle.Horizons{Reasons: map[lead.Reason]recycle.Horizon{"x": {Anchor: "birthday"}}}, `Horizons.Reasons[x].Anchor: unknown anchor "birthday"`},
@@ -412,6 +413,20 @@ func TestHorizonsInvalid(t *testing.T) {
 	for _, f := range []string{"Horizons.Backoff", "Horizons.Cap", "Horizons.Jitter"} {
 		assert.ErrorContains(t, err, f)
 	}
+}
+
+func TestLongestShortensDefaults(t *testing.T) {
+	p := mustPlanner(t, recycle.Horizons{Longest: days(30), Jitter: -1,
+		Reasons: map[lead.Reason]recycle.Horizon{lead.ReasonUnresponsive: {After: days(1)}}})
+	cfg := p.Horizons()
+	assert.Equal(t, days(30), cfg.Reasons[lead.ReasonOffshored].After, "a default longer than Longest is shortened")
+	assert.Equal(t, days(14), cfg.Reasons[lead.ReasonNoDecisionMaker].After, "a shorter one is kept")
+	assert.Equal(t, days(30), cfg.Fallback.After)
+	assert.Equal(t, days(1), cfg.Reasons[lead.ReasonUnresponsive].Retry, "the default retry fits within the host's After")
+	got, err := p.Plan(&lead.Lead{ID: "L", Renewal: t0.Add(days(300))}, lead.ReasonPreferredSupplier, recycle.Prior{}, t0)
+	require.NoError(t, err)
+	assert.Equal(t, t0.Add(days(30)), got.Due)
+	assert.Equal(t, recycle.BasisLongest, got.Basis)
 }
 
 func TestDefaultHorizons(t *testing.T) {

@@ -1,0 +1,192 @@
+package recycle
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/leadqual/leadqual/lead"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+func TestSlotSize(t *testing.T) {
+	assert.Equal(t, uintptr(72), unsafe.Sizeof(slot{}), "the per-entry budget")
+}
+
+// checkInvariants verifies the store's internal structure against itself.
+func (m *MemStore) checkInvariants(t *testing.T) {
+	t.Helper()
+	live := 0
+	for i := range m.slots.n {
+		s := m.slots.at(i)
+		if s.state == stateFree {
+			continue
+		}
+		live++
+		j, ok := m.index.find(&m.slots, s.id)
+		require.True(t, ok, "%s indexed", s.id)
+		require.Equal(t, i, j)
+		h := m.due
+		if s.state == stateLeased {
+			h = m.leased
+		}
+		require.Equal(t, i, h[s.pos], "%s at its heap position", s.id)
+		require.Positive(t, m.what.refs[s.what])
+	}
+	require.Equal(t, live, m.n)
+	require.Equal(t, live, m.index.n)
+	require.Equal(t, live, len(m.due)+len(m.leased))
+	for _, hp := range []struct {
+		h    []int32
+		less func(a, b int32) bool
+	}{{m.due, m.dueLess}, {m.leased, m.leaseLess}} {
+		for c := 1; c < len(hp.h); c++ {
+			require.False(t, hp.less(hp.h[c], hp.h[(c-1)/2]), "heap order at %d", c)
+		}
+	}
+	refs := map[uint32]uint32{}
+	for i := range m.slots.n {
+		if s := m.slots.at(i); s.state != stateFree {
+			refs[s.what]++
+		}
+	}
+	require.Len(t, m.what.ids, len(refs), "interned pairs in use")
+	for id, n := range refs {
+		require.Equal(t, n, m.what.refs[id])
+	}
+}
+
+func TestMemStoreInvariants(t *testing.T) {
+	ctx := context.Background()
+	for seed := uint64(1); seed <= 5; seed++ {
+		r := rand.New(rand.NewPCG(seed, 1))
+		m := NewMemStore()
+		now := t0
+		versions := map[string]uint64{}
+		for i := range 20000 {
+			id := fmt.Sprintf("L-%d", r.IntN(3000))
+			switch k := r.IntN(10); {
+			case k < 4:
+				e := Entry{LeadID: id, Due: now.Add(time.Duration(r.IntN(7200)-600) * time.Second), Reason: lead.ReasonNotNow,
+					Task: fmt.Sprintf("task %d", r.IntN(20)), Rank: int64(r.IntN(5)), Since: now}
+				got, err := m.Put(ctx, e, versions[id])
+				if err == nil {
+					versions[id] = got.Version
+				}
+			case k < 6:
+				if m.Delete(ctx, id, 0) == nil {
+					delete(versions, id)
+				}
+			case k < 8:
+				cs, err := m.Claim(ctx, now, 1+r.IntN(20), now.Add(time.Duration(1+r.IntN(1200))*time.Second))
+				require.NoError(t, err)
+				for _, c := range cs {
+					versions[c.LeadID] = c.Version
+				}
+			case k < 9:
+				if v, ok := versions[id]; ok {
+					_, _ = m.Extend(ctx, id, v, now.Add(time.Duration(r.IntN(1200))*time.Second))
+				}
+			default:
+				now = now.Add(time.Duration(r.IntN(300)) * time.Second)
+			}
+			if i%997 == 0 {
+				m.checkInvariants(t)
+			}
+		}
+		m.checkInvariants(t)
+		// Emptied, it forgets every interned task.
+		for _, e := range m.Entries() {
+			require.NoError(t, m.Delete(ctx, e.LeadID, 0))
+		}
+		m.checkInvariants(t)
+		assert.Empty(t, m.what.ids)
+		assert.Zero(t, m.Len())
+	}
+}
+
+func TestIndexAgainstMap(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	var slots slab
+	var x index
+	want := map[string]int32{}
+	var free []int32
+	for i := range 200000 {
+		id := fmt.Sprint(r.IntN(5000))
+		if j, ok := want[id]; ok {
+			x.remove(&slots, id)
+			*slots.at(j) = slot{}
+			free = append(free, j)
+			delete(want, id)
+		} else {
+			var j int32
+			if n := len(free); n > 0 {
+				j, free = free[n-1], free[:n-1]
+			} else {
+				j = slots.grow()
+			}
+			slots.at(j).id = id
+			x.insert(&slots, id, j)
+			want[id] = j
+		}
+		if i%10007 == 0 {
+			for id, j := range want {
+				got, ok := x.find(&slots, id)
+				require.True(t, ok, id)
+				require.Equal(t, j, got)
+			}
+			_, ok := x.find(&slots, "absent")
+			require.False(t, ok)
+		}
+	}
+	require.Equal(t, len(want), x.n)
+}
+
+// TestMemStoreFootprint measures the memory of 200,000 entries, beyond
+// their lead IDs: the budget is under 100 bytes an entry.
+func TestMemStoreFootprint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocates")
+	}
+	const n = 200_000
+	perEntry := footprint(n)
+	t.Logf("%.1f bytes per entry beyond the ID", perEntry)
+	assert.Less(t, perEntry, 100.0)
+}
+
+// footprint returns the heap bytes per entry of a MemStore holding n
+// entries, beyond the bytes of the lead IDs themselves (which the caller
+// allocated before).
+func footprint(n int) float64 {
+	ctx := context.Background()
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("lead-%08d", i)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	m := NewMemStore()
+	for i, id := range ids {
+		e := Entry{LeadID: id, Due: t0.Add(time.Duration(i%86400) * time.Second), Reason: lead.ReasonNotNow, Task: "Call back", Rank: int64(i % 1000), Since: t0}
+		if _, err := m.Put(ctx, e, 0); err != nil {
+			panic(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	idBytes := 0
+	for _, id := range ids {
+		idBytes += len(id) // the store keeps its own copy of each ID
+	}
+	runtime.KeepAlive(m)
+	runtime.KeepAlive(ids)
+	return float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)-int64(idBytes)) / float64(n)
+}
