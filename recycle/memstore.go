@@ -463,7 +463,7 @@ func (x *index) grow(slots *slab) {
 		if c == 0 {
 			continue
 		}
-		j := x.home(slots.at(c-1).id)
+		j := x.home(slots.at(c - 1).id)
 		for x.cells[j] != 0 {
 			j = (j + 1) & mask
 		}
@@ -485,7 +485,7 @@ func (x *index) remove(slots *slab, id string) {
 		if c == 0 {
 			break
 		}
-		k := x.home(slots.at(c-1).id)
+		k := x.home(slots.at(c - 1).id)
 		// The cell at j may move to i unless its home lies cyclically in (i, j].
 		if i <= j && i < k && k <= j || i > j && (i < k || k <= j) {
 			continue
