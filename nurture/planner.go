@@ -132,7 +132,8 @@ type Progress struct {
 	// runs from it, and need shown since it stops the track.
 	Enrolled time.Time `json:"enrolled"`
 	// Last is when the last touch of the track was made; zero before the
-	// first. The next step's wait runs from it.
+	// first. The next step's wait runs from it, or from Enrolled if that
+	// is later (a lead enrolled again keeps its last touch).
 	Last time.Time `json:"last,omitzero"`
 }
 
@@ -323,8 +324,8 @@ type Plan struct {
 	// now, never in quiet hours, never over the cap. Zero unless
 	// OutcomeTouch.
 	At time.Time `json:"at,omitzero"`
-	// Due is when the step fell due: the last touch (or the enrolment)
-	// plus the step's wait. At is later when Moved says why.
+	// Due is when the step fell due: the later of the last touch and the
+	// enrolment, plus the step's wait. At is later when Moved says why.
 	Due time.Time `json:"due,omitzero"`
 	// Moved says why At is later than Due.
 	Moved Moves `json:"moved,omitempty"`
@@ -407,8 +408,8 @@ func (p Plan) String() string {
 //  5. the step's channel: no opt-in is OutcomeNoConsent; an opt-out, or an
 //     unsubscribe, bounce or spam complaint since the opt-in, is
 //     OutcomeConsentWithdrawn;
-//  6. otherwise OutcomeTouch, at the step's due time (the last touch, or
-//     the enrolment, plus its wait), or now if that has passed, then moved
+//  6. otherwise OutcomeTouch, at the step's due time (the later of the
+//     last touch and the enrolment, plus its wait), or now if that has passed, then moved
 //     later as needed so that the touch keeps the frequency cap and falls
 //     outside quiet hours in the lead's time zone.
 //
@@ -480,7 +481,7 @@ func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
 		return Plan{}, &InputError{Lead: l.ID, Field: "contact.time_zone", Problem: fmt.Sprintf("%q is not a time zone", clip(l.Contact.TimeZone, 60)), Err: err}
 	}
 	anchor := pr.Enrolled
-	if !pr.Last.IsZero() {
+	if pr.Last.After(anchor) {
 		anchor = pr.Last
 	}
 	plan.Due = anchor.Add(plan.Step.Wait)

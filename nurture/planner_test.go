@@ -39,7 +39,7 @@ func TestPlannerOutcomes(t *testing.T) {
 			want: nurture.OutcomeTouch, index: 1, at: t0.Add(3 * day)},
 		{name: "skipped step waits from the last touch made", now: t0,
 			mod: func(l *lead.Lead, in *nurture.Input) {
-				in.Progress = in.Progress.Advance(t0.Add(-day)).Skip()
+				in.Progress = nurture.Progress{Enrolled: t0.Add(-2 * day)}.Advance(t0.Add(-day)).Skip()
 			},
 			want: nurture.OutcomeTouch, index: 2, at: t0.Add(3 * day)},
 		{name: "overdue step planned now", now: t0.Add(10 * day),
@@ -655,4 +655,13 @@ func TestTextForms(t *testing.T) {
 	_, err = nurture.FindingKind(9).MarshalText()
 	assert.Error(t, err)
 	assert.Equal(t, "finding(9)", nurture.FindingKind(9).String())
+}
+
+func TestWaitRunsFromTheLaterOfEnrolmentAndLastTouch(t *testing.T) {
+	p := newPlanner(t, nurture.Config{QuietHours: nurture.QuietHours{Off: true}})
+	// Enrolled again on a new track a day after the last touch of the old one.
+	pr := nurture.Progress{Enrolled: t0, Last: t0.Add(-day), Next: 1}
+	plan, err := p.Next(nurture.Input{Lead: interestLead(), Track: track3(t), Progress: pr}, t0)
+	require.NoError(t, err)
+	assert.True(t, t0.Add(3*day).Equal(plan.At), "got %s", plan.At)
 }
