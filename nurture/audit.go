@@ -277,19 +277,35 @@ type Auditor struct {
 	targets []Target        // by stage; zero Target: none
 }
 
+// withDefaults fills the zero fields with their defaults: the one place
+// defaults are set (the stage limits' are DefaultStageLimits).
+func (c AuditConfig) withDefaults() AuditConfig {
+	c.ResponseWindow = cmp.Or(c.ResponseWindow, DefaultResponseWindow)
+	c.Lookback = cmp.Or(c.Lookback, DefaultLookback)
+	c.MaxFindings = cmp.Or(c.MaxFindings, DefaultMaxFindings)
+	return c
+}
+
+// validate checks the scalar fields of an AuditConfig whose defaults are
+// filled, naming the field; NewAuditor checks the tables as it builds them.
+func (c AuditConfig) validate() error {
+	switch {
+	case c.ResponseWindow < 0:
+		return configErr("ResponseWindow", fmt.Sprintf("is negative (%s)", c.ResponseWindow))
+	case c.Lookback < 0:
+		return configErr("Lookback", fmt.Sprintf("is negative (%s)", c.Lookback))
+	case c.MaxFindings < 0 || c.MaxFindings > 100_000:
+		return configErr("MaxFindings", fmt.Sprintf("%d is not between 1 and 100000", c.MaxFindings))
+	}
+	return nil
+}
+
 // NewAuditor validates cfg, fills its defaults and returns an Auditor. A
 // refused field is a *ConfigError naming it.
 func NewAuditor(cfg AuditConfig) (*Auditor, error) {
-	cfg.ResponseWindow = cmp.Or(cfg.ResponseWindow, DefaultResponseWindow)
-	cfg.Lookback = cmp.Or(cfg.Lookback, DefaultLookback)
-	cfg.MaxFindings = cmp.Or(cfg.MaxFindings, DefaultMaxFindings)
-	switch {
-	case cfg.ResponseWindow < 0:
-		return nil, configErr("ResponseWindow", fmt.Sprintf("is negative (%s)", cfg.ResponseWindow))
-	case cfg.Lookback < 0:
-		return nil, configErr("Lookback", fmt.Sprintf("is negative (%s)", cfg.Lookback))
-	case cfg.MaxFindings < 0 || cfg.MaxFindings > 100_000:
-		return nil, configErr("MaxFindings", fmt.Sprintf("%d is not between 1 and 100000", cfg.MaxFindings))
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	k, err := newKinds(cfg.Intents, cfg.Touches)
 	if err != nil {

@@ -409,9 +409,9 @@ func (p Plan) String() string {
 //     unsubscribe, bounce or spam complaint since the opt-in, is
 //     OutcomeConsentWithdrawn;
 //  6. otherwise OutcomeTouch, at the step's due time (the later of the
-//     last touch and the enrolment, plus its wait), or now if that has passed, then moved
-//     later as needed so that the touch keeps the frequency cap and falls
-//     outside quiet hours in the lead's time zone.
+//     last touch and the enrolment, plus its wait) or now if that has
+//     passed, then moved later as needed so that the touch keeps the
+//     frequency cap and falls outside quiet hours in the lead's time zone.
 //
 // Input the planner cannot judge is an *InputError (errors.Is(err,
 // ErrInvalidInput)): no lead, no track, progress that is negative, past
