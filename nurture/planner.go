@@ -21,8 +21,9 @@ type Config struct {
 	ResponseWindow time.Duration
 
 	// MaxTouches caps the lead's marketing touches: at most MaxTouches in
-	// any CapPeriod, counting the planned one. Default 3; negative means no
-	// cap.
+	// the CapPeriod that ends with the planned touch, counting it. Default
+	// 3; negative means no cap. Touches are the lead's activities of
+	// marketing kinds, from every track, with their recorded times.
 	MaxTouches int
 	// CapPeriod is the period of the cap. Default 7 days.
 	CapPeriod time.Duration
