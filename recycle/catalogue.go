@@ -98,6 +98,7 @@ func (c *Class) UnmarshalText(text []byte) error {
 
 // Match is the classification of one new interest.
 type Match struct {
+	// Class is what the interest means: ours, competitive or unrelated.
 	Class Class `json:"class"`
 	// Product is, for ClassOurs, the name of our product the interest
 	// concerns; empty when a need shown to us names no product we list.

@@ -1,3 +1,202 @@
-// Package recycle keeps lost and "not now" leads alive: reasons, horizons,
-// new interests, and a scheduler over a host-supplied Store.
+// Package recycle keeps lost and "not now" leads alive. A sales lead never
+// dies, with a handful of exceptions: a lead set aside is called again
+// later, at a time that depends on why it was set aside, and sooner if it
+// shows a new interest in something this business sells.
+//
+// The package has three parts, usable on their own or together:
+//
+//   - a [Planner], a pure function from a lead, the reason it was set aside
+//     and what happened to it before, to a due time and a follow-up task;
+//   - a [Classifier] of new interests against the host's [Catalogue] of
+//     products and industry;
+//   - a [Scheduler] that keeps recycled leads on a [Store] and hands due
+//     leads to workers under a lease, with [MemStore] as the in-memory
+//     default and the package recycletest as the conformance suite of any
+//     other Store.
+//
+// The package never reads the clock: every call takes `now` from its
+// caller, so every decision can be replayed. It holds no global state.
+//
+// # Reasons and horizons
+//
+// The reasons are lead.Reason values. Each has a [Horizon]: how long the lead
+// sleeps, the task for whoever calls it, and optionally a date of the lead it
+// is anchored to. The defaults ([DefaultHorizons]):
+//
+//	reason              sleeps    or until                       task
+//	not_now             90 days   the expected purchase date     ask whether the time has come
+//	no_budget           180 days                                 ask about the next budget cycle
+//	no_decision_maker   14 days                                  reach the sales, finance or managing director
+//	unresponsive        60 days   after 3 unanswered attempts,   try another channel, time or contact
+//	                              retried after 2 then 4 days
+//	preferred_supplier  365 days  the contract renewal date      is the supplier still delivering?
+//	offshored           365 days  the contract renewal date      is the partner abroad delivering?
+//	not_a_fit, do_not_contact     final: never scheduled         (ErrFinal)
+//
+// Out of scope is a long horizon, never "never". A reason of the host's own
+// takes [Horizons.Fallback] (90 days) unless it is given a horizon.
+//
+//	p, err := recycle.NewPlanner(recycle.Horizons{
+//		Reasons: map[lead.Reason]recycle.Horizon{
+//			lead.ReasonNoBudget: {After: 120 * recycle.Day},       // override one field
+//			"building_in_house": {After: 150 * recycle.Day, Task: "Ask how the build is going"},
+//		},
+//	})
+//	plan, err := p.Plan(l, lead.ReasonNoBudget, recycle.Prior{Recycles: 1}, now)
+//	// plan.Due, plan.Task, plan.Basis ("backoff"), plan.Next (the counts to keep)
+//
+// A lead recycled again backs off: the n-th recycle waits After ×
+// Backoff^n, never more than [Horizons.Longest] (730 days), and from
+// [Horizons.Cap] recycles on it goes straight to Longest instead of
+// looping. A date the prospect gave comes first: the expected purchase for
+// "not now", the renewal for out of scope (optionally [Horizon.Ahead] of
+// it), but never further than Longest. A final reason is an error wrapping
+// [ErrFinal]. [Horizons] round-trip through JSON ([ParseHorizons]), with
+// durations written "90d", "36h", "1d12h".
+//
+// # Jitter and working hours
+//
+// Leads recycled together would all come due together. Each due time is
+// moved later by up to [Horizons.Jitter] (48 hours, and at most a tenth of
+// the wait), by an amount derived from the lead ID with FNV-1a: the same
+// lead, reason and history always give the same time. With
+// [Horizons.Hours] set, a due time outside working hours moves to a
+// working moment of the next working day in the lead's own time zone
+// (lead.Contact.TimeZone), spread over the day by the lead ID. Working
+// hours are wall-clock times, so a daylight-saving change moves the
+// instant, never the clock time; holidays are skipped. Hosts on systems
+// without a time zone database should import time/tzdata.
+//
+// # New interests
+//
+// A new interest is information, not betrayal. The host describes what it
+// sells and the industry it sells in as a [Catalogue] (data, JSON), and
+// classifies each new activity of a recycled lead:
+//
+//   - something we also sell ([ClassOurs]): the lead should have been
+//     recycled sooner; [Scheduler.Observe] wakes it now with the task
+//     "new interest in <product>", and the host requalifies it;
+//   - the same industry from another vendor ([ClassCompetitive]): the risk
+//     is flagged ([Match.Competitor], [Match.Reason]), the schedule kept;
+//   - anything else ([ClassUnrelated]): nothing changes.
+//
+// Terms match whole words, case-insensitively, in the activity's product,
+// topic and asset title. Our own touches (a nurture email about our
+// product) and negative activities are no new interest; a need shown to us
+// (a pricing or demo request) always is.
+//
+// # The scheduler
+//
+// A [Scheduler] keeps at most one [Entry] per lead in a [Store]:
+//
+//	s, err := recycle.NewScheduler(recycle.NewMemStore(), recycle.Config{
+//		Currency:  "GBP",      // rank leads due together by potential value
+//		Catalogue: catalogue,
+//	})
+//	e, err := s.Recycle(ctx, l, lead.ReasonNotNow, now)   // schedule, or reschedule
+//	obs, err := s.Observe(ctx, l.ID, activity, now)       // wake on a new interest in ours
+//	e, err = s.Wake(ctx, l.ID, "called us back", now)     // due now
+//	e, err = s.Reschedule(ctx, l.ID, due)                 // "call me on the 5th"
+//	err = s.Cancel(ctx, l.ID)                             // requalified, or final
+//
+// Workers claim due leads: earliest due first, then the highest potential
+// value, then by lead ID. A claim is a lease ([Config.Lease], 10 minutes):
+// a worker that crashes loses nothing, for its leads are handed to the next
+// Claim once the lease ends.
+//
+//	for {
+//		claims, err := s.Claim(ctx, time.Now(), 100)
+//		if err != nil || len(claims) == 0 {
+//			time.Sleep(time.Minute) // a store error, or nothing due
+//			continue
+//		}
+//		for _, c := range claims {
+//			outcome := call(c.LeadID, c.Task) // the host's work
+//			switch {
+//			case outcome.StillNotReady:
+//				_, err = s.RecycleClaimed(ctx, c, lead, outcome.Reason, time.Now())
+//			default:
+//				err = s.Ack(ctx, c) // done: never handed out again
+//			}
+//			if errors.Is(err, recycle.ErrLeaseLost) { /* someone else has it now */ }
+//		}
+//	}
+//
+// A long task renews its lease with [Scheduler.Extend]; [Scheduler.Release]
+// gives a lead back at once. Every claim carries a fencing token (its
+// Version): an acknowledgement from a worker whose lease ran out and whose
+// lead was claimed again is refused with [ErrLeaseLost], so an acknowledged
+// lead is never handed out twice for the same schedule. Delivery is at
+// least once: a worker that does its task but dies before acknowledging it
+// may see the task done twice.
+//
+// Values in different currencies are never compared: with
+// [Config.Currency] a lead valued in another currency is refused with an
+// error wrapping lead.ErrCurrencyMismatch, and a lead of unknown value
+// ranks below every known one. A host with several currencies sets
+// [Config.Rank] to convert them at its own rates.
+//
+// Every store error reaches the caller wrapped with the operation and the
+// lead ("recycle: wake lead "L-1": ..."), and every method may be retried:
+// [Scheduler.Recycle] recognises its own earlier write (same lead, reason
+// and now) and counts nothing twice, writes are conditional on the version
+// read, and a claim whose answer was lost only holds its leads until the
+// lease ends. An entry is never lost or duplicated because a call failed.
+//
+// # Stores
+//
+// [Store] is five methods: Get, Put and Delete conditional on a version,
+// Claim and Extend. Its contract is documented on the interface; a host
+// implementing it over its own database runs the conformance suite from a
+// test:
+//
+//	func TestStore(t *testing.T) {
+//		recycletest.Run(t, func(t *testing.T) recycle.Store { return newEmptyStore(t) })
+//	}
+//
+// In SQL, the contract maps onto one table and one sequence (PostgreSQL):
+//
+//	CREATE SEQUENCE recycle_version;
+//	CREATE TABLE recycle (
+//		lead_id text COLLATE "C" PRIMARY KEY, due timestamptz NOT NULL,
+//		reason text NOT NULL, task text NOT NULL, rank bigint NOT NULL,
+//		recycles int NOT NULL, attempt int NOT NULL, since timestamptz NOT NULL,
+//		version bigint NOT NULL, lease_until timestamptz, claims int NOT NULL DEFAULT 0);
+//	CREATE INDEX recycle_due ON recycle (due, rank DESC, lead_id);
+//
+//	-- Claim($1 now, $2 limit, $3 lease_until); sort the result in Go.
+//	UPDATE recycle SET version = nextval('recycle_version'), lease_until = $3, claims = claims + 1
+//	WHERE lead_id IN (SELECT lead_id FROM recycle
+//		WHERE (lease_until IS NULL AND due <= $1) OR lease_until <= $1
+//		ORDER BY due, rank DESC, lead_id LIMIT $2 FOR UPDATE SKIP LOCKED)
+//	RETURNING *;
+//	-- Ack: DELETE FROM recycle WHERE lead_id = $1 AND version = $2
+//
+// # Performance
+//
+// [MemStore] keeps each entry in 72 bytes, found by an open-addressing index
+// and ordered by two heaps of 4-byte positions: about 89 bytes per entry
+// beyond the bytes of its lead ID, against about 101 for a hand-written map
+// plus container/heap of structs. Schedule, wake and claim cost O(log n).
+// Measured on 1,000,000 scheduled leads (2 shared cores, Intel Xeon, go1.26;
+// compare the ratios within one run, not the absolute figures):
+//
+//	go test -run '^$' -bench . -benchmem ./recycle/
+//
+//	                              ns/op       B/op  allocs/op
+//	MemStore   schedule             711         93          1   88.8 bytes/entry
+//	MemStore   wake               1,670          0          0
+//	MemStore   claim-1000+ack 2,002,742    163,861          1
+//	Scheduler  recycle            2,395        128          3   (plan + get + put, working hours on)
+//	Scheduler  wake               1,874        160          1
+//	Scheduler  claim-1000+ack 2,317,220    163,893          1
+//	Planner    Plan                 196          0          0
+//	yardstick  schedule             708        149          1  100.8 bytes/entry
+//	yardstick  wake                 712          0          0
+//	yardstick  claim-1000+ack 1,389,657          0          0
+//
+// The store matches the yardstick at scheduling and costs about 1.5× at
+// claiming, 2.3× at waking (a read and a conditional write, where the
+// yardstick edits a pointer in place): the price of versions, leases,
+// validation and a lock, none of which the yardstick has.
 package recycle

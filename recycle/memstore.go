@@ -132,8 +132,14 @@ func (m *MemStore) Put(ctx context.Context, e Entry, expect uint64) (Entry, erro
 	case ok && m.slots.at(i).version != expect:
 		return Entry{}, ErrStale
 	}
+	inDue := false
 	if ok {
-		m.detach(i)
+		switch m.slots.at(i).state {
+		case stateScheduled, stateExpired:
+			inDue = true // fixed in place below
+		default:
+			m.detach(i)
+		}
 		m.what.release(m.slots.at(i).what)
 	} else {
 		if m.n >= math.MaxInt32-1 {
@@ -152,7 +158,11 @@ func (m *MemStore) Put(ctx context.Context, e Entry, expect uint64) (Entry, erro
 	s.lease = 0
 	s.version = m.next()
 	s.state = stateScheduled
-	m.push(&m.due, m.dueLess, i)
+	if inDue {
+		m.fix(m.due, m.dueLess, int(s.pos))
+	} else {
+		m.push(&m.due, m.dueLess, i)
+	}
 	return m.entry(i), nil
 }
 
@@ -346,11 +356,16 @@ func (m *MemStore) remove(h *[]int32, less func(a, b int32) bool, j int) int32 {
 	}
 	*h = a[:last]
 	if j != last {
-		if !m.down(*h, less, j) {
-			m.up(*h, less, j)
-		}
+		m.fix(*h, less, j)
 	}
 	return i
+}
+
+// fix restores the heap order after the element at position j changed.
+func (m *MemStore) fix(a []int32, less func(a, b int32) bool, j int) {
+	if !m.down(a, less, j) {
+		m.up(a, less, j)
+	}
 }
 
 func (m *MemStore) up(a []int32, less func(a, b int32) bool, j int) {

@@ -71,7 +71,10 @@ func (b *Basis) UnmarshalText(text []byte) error {
 
 // Plan is when a recycled lead is due again, and what to do then.
 type Plan struct {
+	// LeadID is the lead's ID.
 	LeadID string
+	// Reason is the reason planned for: the argument, or the lead's
+	// LostReason when that was empty.
 	Reason lead.Reason
 	// Due is when the lead should be called again, in whole seconds, in the
 	// lead's time zone: never before now and, jitter and working hours
