@@ -88,13 +88,20 @@
 // # Bounded cost
 //
 // No rule can hang a request handler. Before expr parses a rule, its text
-// is bounded in size and bracket depth; its syntax tree is bounded in depth
-// and nodes; nested iteration over the lead's collections, ranges, let,
-// reduce, repeat, replace, flatten and the wall clock are refused; a lead
-// with more activities, interests or longer text than the policy's
-// [Limits] is refused with a [*LimitError] before any rule runs; expr's
-// memory budget bounds what one rule may build; and Evaluate checks ctx
-// between rules. Every limit has a documented default.
+// is bounded in size and bracket depth (a million nested parentheses would
+// otherwise end the host with a stack overflow); its syntax tree is bounded
+// in depth and nodes. What could make a rule's cost unbounded is refused at
+// Compile: nested iteration over the lead's collections, string building
+// inside an iteration (and more than 16 concatenations outside one), a
+// matches pattern that is not a literal, ranges, let, the wall clock, and
+// the builtins that grow their input (reduce, repeat, replace, split, join,
+// concat, flatten, toJSON, fromJSON, string). At Evaluate, a lead beyond
+// the policy's [Limits] (activities, interests, text, custom fields) is
+// refused with a [*LimitError] before any rule runs, and a rule whose
+// iteration would take more than MaxIterationSteps steps on this lead fails
+// with one; expr's memory budget bounds what one rule may build; and
+// Evaluate checks ctx between rules. Every limit has a documented default.
+// The corpus in testdata/hostile shows each attack and what stops it.
 //
 // # Speed
 //

@@ -73,7 +73,8 @@ func EvaluateAt(ctx context.Context, p *Policy, l *lead.Lead, now time.Time) (d 
 	if l == nil {
 		return Decision{}, ErrNilLead
 	}
-	if err := p.checkLimits(l); err != nil {
+	collection, err := p.checkLimits(l)
+	if err != nil {
 		return Decision{}, err
 	}
 	st := p.pool.Get().(*state)
@@ -86,7 +87,7 @@ func EvaluateAt(ctx context.Context, p *Policy, l *lead.Lead, now time.Time) (d 
 		}
 		p.release(st)
 	}()
-	return p.evaluate(ctx, st, l, now)
+	return p.evaluate(ctx, st, l, now, collection)
 }
 
 func (p *Policy) release(st *state) {
@@ -106,15 +107,18 @@ func (p *Policy) release(st *state) {
 	p.pool.Put(st)
 }
 
-func (p *Policy) checkLimits(l *lead.Lead) error {
+// checkLimits refuses a lead beyond the policy's limits, and returns the
+// size of its largest collection (activities, interests, or custom field
+// values when the policy reads them), for the iteration bound.
+func (p *Policy) checkLimits(l *lead.Lead) (collection int, err error) {
 	lim := &p.limits
 	if n := len(l.Activities); n > lim.MaxActivities {
-		return &LimitError{Limit: "MaxActivities", Max: lim.MaxActivities, Got: n, Where: "lead " + clip(l.ID) + " activities"}
+		return 0, &LimitError{Limit: "MaxActivities", Max: lim.MaxActivities, Got: n, Where: "lead " + clip(l.ID) + " activities"}
 	}
 	if n := len(l.Interests); n > lim.MaxInterests {
-		return &LimitError{Limit: "MaxInterests", Max: lim.MaxInterests, Got: n, Where: "lead " + clip(l.ID) + " interests"}
+		return 0, &LimitError{Limit: "MaxInterests", Max: lim.MaxInterests, Got: n, Where: "lead " + clip(l.ID) + " interests"}
 	}
-	max := lim.MaxTextBytes
+	maxText := lim.MaxTextBytes
 	for _, f := range [...]struct {
 		name, v string
 	}{
@@ -124,25 +128,66 @@ func (p *Policy) checkLimits(l *lead.Lead) error {
 		{"company.name", l.Company.Name}, {"company.domain", l.Company.Domain},
 		{"company.industry", l.Company.Industry}, {"company.country", l.Company.Country},
 	} {
-		if len(f.v) > max {
-			return &LimitError{Limit: "MaxTextBytes", Max: max, Got: len(f.v), Where: "lead " + clip(l.ID) + " " + f.name}
+		if len(f.v) > maxText {
+			return 0, &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: len(f.v), Where: "lead " + clip(l.ID) + " " + f.name}
 		}
 	}
 	for i := range l.Activities {
 		a := &l.Activities[i]
-		if n := max3(len(a.Kind), len(a.Asset), len(a.Product)); n > max {
-			return &LimitError{Limit: "MaxTextBytes", Max: max, Got: n, Where: fmt.Sprintf("lead %s activities[%d]", clip(l.ID), i)}
+		if n := max(len(a.Kind), len(a.Asset), len(a.Product), len(a.Channel)); n > maxText {
+			return 0, &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: n, Where: fmt.Sprintf("lead %s activities[%d]", clip(l.ID), i)}
 		}
 	}
 	for i := range l.Interests {
-		if n := len(l.Interests[i].Topic); n > max {
-			return &LimitError{Limit: "MaxTextBytes", Max: max, Got: n, Where: fmt.Sprintf("lead %s interests[%d].topic", clip(l.ID), i)}
+		if n := len(l.Interests[i].Topic); n > maxText {
+			return 0, &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: n, Where: fmt.Sprintf("lead %s interests[%d].topic", clip(l.ID), i)}
 		}
 	}
-	return nil
+	collection = max(len(l.Activities), len(l.Interests))
+	if p.readsFields && len(l.Fields) > 0 {
+		size, values := fieldsSize(l.Fields, lim.MaxFieldsBytes, 0)
+		if size > lim.MaxFieldsBytes {
+			return 0, &LimitError{Limit: "MaxFieldsBytes", Max: lim.MaxFieldsBytes, Got: size, Where: "lead " + clip(l.ID) + " fields"}
+		}
+		collection = max(collection, values)
+	}
+	return collection, nil
 }
 
-func max3(a, b, c int) int { return max(a, b, c) }
+// fieldsSize measures custom field values: bytes (strings by length, other
+// values 8) and the number of values. It stops once past max, and treats
+// nesting beyond 32 levels as too large; limit is what is left of the
+// budget.
+func fieldsSize(v any, limit, depth int) (size, values int) {
+	if depth > 32 {
+		return limit + 1, 0
+	}
+	switch x := v.(type) {
+	case string:
+		return len(x), 1
+	case map[string]any:
+		for k, e := range x {
+			s, n := fieldsSize(e, limit-size, depth+1)
+			size += len(k) + s
+			values += n
+			if size > limit {
+				break
+			}
+		}
+		return size, values
+	case []any:
+		for _, e := range x {
+			s, n := fieldsSize(e, limit-size, depth+1)
+			size += s
+			values += n
+			if size > limit {
+				break
+			}
+		}
+		return size, values
+	}
+	return 8, 1
+}
 
 // clip shortens an ID for an error message, so that a hostile ID does not
 // make every error enormous.
@@ -158,7 +203,7 @@ func clip(s string) string {
 	return fmt.Sprintf("%q...", s[:i])
 }
 
-func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time.Time) (Decision, error) {
+func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time.Time, collection int) (Decision, error) {
 	st.l = l
 	lastNeed := p.aggregate(st, l, now)
 	p.fillEnv(st, l, now)
@@ -177,6 +222,14 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 			}
 		}
 		r := &p.rules[i]
+		if r.steps > 0 && r.steps*collection > p.limits.MaxIterationSteps {
+			lim := &LimitError{Limit: "MaxIterationSteps", Max: p.limits.MaxIterationSteps, Got: r.steps * collection,
+				Where: fmt.Sprintf("rule %q over a collection of %d", r.name, collection)}
+			if ferr := p.fail(&d, r, "when", l, lim); ferr != nil {
+				return Decision{}, ferr
+			}
+			continue
+		}
 		var match bool
 		if r.fastWhen != nil {
 			match = r.fastWhen(st)

@@ -27,9 +27,21 @@ type Limits struct {
 	// Evaluate accepts. Defaults 10000 and 1000.
 	MaxActivities, MaxInterests int
 	// MaxTextBytes bounds each text field of a lead that Evaluate reads:
-	// the ID, the contact's and company's fields, and the kind, asset and
-	// product of each activity. Default 64 KiB.
+	// the ID, the contact's and company's fields, the kind, asset, product
+	// and channel of each activity and the topic of each interest. Default
+	// 4096: a name, a title or an asset's title is far shorter; free text
+	// belongs in custom fields.
 	MaxTextBytes int
+	// MaxFieldsBytes bounds a lead's custom fields, all values together
+	// (strings by their length, other values by 8 bytes), when the policy
+	// reads them. Default 64 KiB.
+	MaxFieldsBytes int
+	// MaxIterationSteps bounds the work of one rule that iterates (any,
+	// all, filter, map, ...) on one lead: the nodes evaluated per element
+	// times the lead's largest collection. Default 100000: a rule of 20
+	// nodes over 5000 activities. With MaxTextBytes, it bounds the time of
+	// the worst rule to a fraction of a second.
+	MaxIterationSteps int
 	// MemoryBudget bounds the elements of arrays and maps that one rule may
 	// build while it runs (expr's memory budget). Default 100000.
 	MemoryBudget int
@@ -37,15 +49,17 @@ type Limits struct {
 
 // The defaults of Limits.
 const (
-	DefaultMaxPolicyBytes = 1 << 20
-	DefaultMaxRules       = 1000
-	DefaultMaxExprBytes   = 4096
-	DefaultMaxDepth       = 32
-	DefaultMaxNodes       = 512
-	DefaultMaxActivities  = 10_000
-	DefaultMaxInterests   = 1000
-	DefaultMaxTextBytes   = 64 << 10
-	DefaultMemoryBudget   = 100_000
+	DefaultMaxPolicyBytes    = 1 << 20
+	DefaultMaxRules          = 1000
+	DefaultMaxExprBytes      = 4096
+	DefaultMaxDepth          = 32
+	DefaultMaxNodes          = 512
+	DefaultMaxActivities     = 10_000
+	DefaultMaxInterests      = 1000
+	DefaultMaxTextBytes      = 4096
+	DefaultMaxFieldsBytes    = 64 << 10
+	DefaultMaxIterationSteps = 100_000
+	DefaultMemoryBudget      = 100_000
 )
 
 func (l Limits) withDefaults() Limits {
@@ -57,6 +71,8 @@ func (l Limits) withDefaults() Limits {
 	l.MaxActivities = cmp.Or(l.MaxActivities, DefaultMaxActivities)
 	l.MaxInterests = cmp.Or(l.MaxInterests, DefaultMaxInterests)
 	l.MaxTextBytes = cmp.Or(l.MaxTextBytes, DefaultMaxTextBytes)
+	l.MaxFieldsBytes = cmp.Or(l.MaxFieldsBytes, DefaultMaxFieldsBytes)
+	l.MaxIterationSteps = cmp.Or(l.MaxIterationSteps, DefaultMaxIterationSteps)
 	l.MemoryBudget = cmp.Or(l.MemoryBudget, DefaultMemoryBudget)
 	return l
 }
@@ -68,7 +84,8 @@ func (l Limits) validate() error {
 	}{
 		{"MaxPolicyBytes", l.MaxPolicyBytes}, {"MaxRules", l.MaxRules}, {"MaxExprBytes", l.MaxExprBytes},
 		{"MaxDepth", l.MaxDepth}, {"MaxNodes", l.MaxNodes}, {"MaxActivities", l.MaxActivities},
-		{"MaxInterests", l.MaxInterests}, {"MaxTextBytes", l.MaxTextBytes}, {"MemoryBudget", l.MemoryBudget},
+		{"MaxInterests", l.MaxInterests}, {"MaxTextBytes", l.MaxTextBytes}, {"MaxFieldsBytes", l.MaxFieldsBytes},
+		{"MaxIterationSteps", l.MaxIterationSteps}, {"MemoryBudget", l.MemoryBudget},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("qualify: Limits.%s is negative (%d)", f.name, f.v)

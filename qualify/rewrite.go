@@ -2,11 +2,13 @@ package qualify
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
 	"github.com/leadqual/leadqual/lead"
 )
 
@@ -281,4 +283,105 @@ func (s *slot) makeKey() string {
 		return fmt.Sprintf("$known(%s)", s.field)
 	}
 	return "$?"
+}
+
+// bound walks a checked expression for what only types reveal: string
+// building, which must not happen inside an iteration and is capped outside
+// one; and matches, whose pattern must be a literal (a pattern from the
+// lead is compiled on every call: one measured 2 minutes). It returns the
+// expression's iteration steps: the nodes evaluated per element of the
+// collections it iterates over, which Evaluate multiplies by the lead's
+// largest collection and holds to Limits.MaxIterationSteps.
+func (c *compilation) bound(rule, field string, tree *parser.Tree) (steps int, ok bool) {
+	src := tree.Source.String()
+	concat := 0
+	failed := false
+	fail := func(n ast.Node, format string, args ...any) {
+		if !failed {
+			failed = true
+			c.problemAt(rule, field, src, n.Location(), nil, format, args...)
+		}
+	}
+	var walk func(n ast.Node, inPred bool)
+	walk = func(n ast.Node, inPred bool) {
+		if n == nil || failed {
+			return
+		}
+		if inPred {
+			steps++
+		}
+		switch n := n.(type) {
+		case *ast.BinaryNode:
+			switch {
+			case n.Operator == "+" && mayBeString(n.Type()):
+				if inPred {
+					fail(n, "string building inside an iteration is refused: its cost grows with the collection times the strings (convert custom fields with int() or float() to add numbers)")
+					return
+				}
+				if concat++; concat > maxConcat {
+					fail(n, "more than %d string concatenations in one expression", maxConcat)
+					return
+				}
+			case n.Operator == "matches":
+				if _, lit := n.Right.(*ast.StringNode); !lit {
+					if _, cst := n.Right.(*ast.ConstantNode); !cst {
+						fail(n.Right, "the pattern of matches must be a string literal")
+						return
+					}
+				}
+			}
+			walk(n.Left, inPred)
+			walk(n.Right, inPred)
+		case *ast.BuiltinNode:
+			for _, a := range n.Arguments {
+				if p, isPred := a.(*ast.PredicateNode); isPred {
+					steps++ // the iteration itself
+					walk(p.Node, true)
+					continue
+				}
+				walk(a, inPred)
+			}
+		default:
+			for _, ch := range children(n) {
+				walk(ch, inPred)
+			}
+		}
+	}
+	walk(tree.Node, false)
+	return steps, !failed
+}
+
+// mayBeString reports whether a value of type t may be a string: a string,
+// or a value of unknown type such as a custom field.
+func mayBeString(t reflect.Type) bool {
+	return t == nil || t.Kind() == reflect.String || t.Kind() == reflect.Interface
+}
+
+// children returns the direct children of a node.
+func children(n ast.Node) []ast.Node {
+	switch n := n.(type) {
+	case *ast.UnaryNode:
+		return []ast.Node{n.Node}
+	case *ast.ChainNode:
+		return []ast.Node{n.Node}
+	case *ast.MemberNode:
+		return []ast.Node{n.Node, n.Property}
+	case *ast.SliceNode:
+		return []ast.Node{n.Node, n.From, n.To}
+	case *ast.CallNode:
+		return append([]ast.Node{n.Callee}, n.Arguments...)
+	case *ast.PredicateNode:
+		return []ast.Node{n.Node}
+	case *ast.ConditionalNode:
+		return []ast.Node{n.Cond, n.Exp1, n.Exp2}
+	case *ast.SequenceNode:
+		return n.Nodes
+	case *ast.ArrayNode:
+		return n.Nodes
+	case *ast.MapNode:
+		return n.Pairs
+	case *ast.PairNode:
+		return []ast.Node{n.Key, n.Value}
+	}
+	return nil
 }
