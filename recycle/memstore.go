@@ -18,7 +18,7 @@ import (
 // [MemStore.Entries] and writes them back with Put.
 //
 // Put, Delete, Extend and Claim cost O(log n) for n entries (a claim of k
-// entries O(k log n)); Get costs O(1). Each entry costs about 80 bytes
+// entries O(k log n)); Get costs O(1). Each entry costs about 90 bytes
 // beyond its lead ID (see the package documentation for measured figures):
 // entries live in fixed pages of 72-byte slots (growing never copies
 // them), found through an open-addressing hash index of 4-byte cells, and

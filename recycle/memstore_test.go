@@ -1,10 +1,15 @@
 package recycle_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"testing"
 
+	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/recycle"
 	"github.com/leadqual/leadqual/recycle/recycletest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestMemStoreConformance(t *testing.T) {
@@ -13,4 +18,52 @@ func TestMemStoreConformance(t *testing.T) {
 
 func TestZeroMemStoreConformance(t *testing.T) {
 	recycletest.Run(t, func(*testing.T) recycle.Store { return new(recycle.MemStore) })
+}
+
+func TestMemStoreSnapshot(t *testing.T) {
+	m := recycle.NewMemStore()
+	src := newScheduler(t, m, recycle.Config{})
+	for i := range 20 {
+		_, err := src.Recycle(ctx, &lead.Lead{ID: fmt.Sprintf("L-%02d", i), Value: gbp(fmt.Sprint(i * 100))}, lead.ReasonNoDecisionMaker, t0)
+		require.NoError(t, err)
+	}
+	snapshot, err := json.Marshal(m.Entries())
+	require.NoError(t, err)
+
+	// Restored into a new store, after a restart.
+	var entries []recycle.Entry
+	require.NoError(t, json.Unmarshal(snapshot, &entries))
+	restored := recycle.NewMemStore()
+	for _, e := range entries {
+		_, err := restored.Put(ctx, e, 0)
+		require.NoError(t, err)
+	}
+	require.Equal(t, m.Len(), restored.Len())
+	want, got := m.Entries(), restored.Entries()
+	for i := range want {
+		assert.Equal(t, want[i].LeadID, got[i].LeadID)
+		assert.True(t, want[i].Due.Equal(got[i].Due))
+		assert.Equal(t, want[i].Task, got[i].Task)
+		assert.Equal(t, want[i].Rank, got[i].Rank)
+		assert.Equal(t, want[i].Recycles, got[i].Recycles)
+	}
+	for i := 1; i < len(got); i++ {
+		assert.False(t, got[i].Due.Before(got[i-1].Due), "Entries are in claim order")
+	}
+}
+
+func TestMemStoreRefusesBadEntries(t *testing.T) {
+	m := recycle.NewMemStore()
+	_, err := m.Put(ctx, recycle.Entry{LeadID: "L-1"}, 0)
+	require.ErrorIs(t, err, recycle.ErrInvalid)
+	for _, field := range []string{"entry.due: missing", "entry.reason: empty", "entry.task: empty", "entry.since: missing"} {
+		assert.ErrorContains(t, err, field)
+	}
+	_, err = m.Put(ctx, recycle.Entry{LeadID: "L-1", Due: t0, Reason: lead.ReasonDoNotContact, Task: "x", Since: t0, Recycles: 70000}, 0)
+	assert.ErrorContains(t, err, "entry.reason: do_not_contact is final")
+	assert.ErrorContains(t, err, "entry.recycles: 70000 is outside 0 to 65535")
+	_, err = m.Claim(ctx, t0, 0, t0)
+	assert.ErrorContains(t, err, "limit: 0 is not positive")
+	assert.ErrorContains(t, err, "lease_until")
+	assert.Zero(t, m.Len())
 }

@@ -14,13 +14,21 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Sizes of the randomised checks: seeds × operations.
+// Sizes of the randomised checks: seeds × operations. With -short, a
+// fifth of the seeds run.
 const (
 	modelSeeds    = 40
 	modelOps      = 300
 	deliverySeeds = 30
 	deliveryOps   = 400
 )
+
+func seeds(n uint64) uint64 {
+	if testing.Short() {
+		return max(n/5, 1)
+	}
+	return n
+}
 
 // trace records the operations of one randomised run, to be logged if it
 // fails.
@@ -91,7 +99,7 @@ func (m *storeModel) claimable(now time.Time) []recycle.Entry {
 // testModel runs random operations against the store and a reference
 // model, and checks that every result is the one the contract dictates.
 func testModel(t *testing.T, newStore func(t *testing.T) recycle.Store) {
-	for seed := uint64(1); seed <= modelSeeds; seed++ {
+	for seed := uint64(1); seed <= seeds(modelSeeds); seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			runModel(t, newStore(t), seed)
 		})
@@ -300,7 +308,7 @@ type hold struct {
 // nothing is left behind.
 func testDelivery(t *testing.T, newStore func(t *testing.T) recycle.Store) {
 	var st deliveryStats
-	for seed := uint64(1); seed <= deliverySeeds; seed++ {
+	for seed := uint64(1); seed <= seeds(deliverySeeds); seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			sched, err := recycle.NewScheduler(newStore(t), recycle.Config{Horizons: deliveryHorizons, Currency: "GBP", Lease: lease, MaxClaim: 10})
 			require.NoError(t, err)
