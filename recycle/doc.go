@@ -184,19 +184,19 @@
 //	go test -run '^$' -bench . -benchmem ./recycle/
 //
 //	                              ns/op       B/op  allocs/op
-//	MemStore   schedule             678         90          1   88.8 bytes/entry
-//	MemStore   wake               1,791          0          0
-//	MemStore   claim-1000+ack 2,144,087    163,862          1
-//	Scheduler  recycle            2,395        128          3   (get + plan + put, working hours on)
-//	Scheduler  wake               1,817        160          1
-//	Scheduler  claim-1000+ack 2,210,522    163,888          1
-//	Planner    Plan                 194          0          0
-//	yardstick  schedule             688        153          1  100.9 bytes/entry
-//	yardstick  wake                 748          0          0
-//	yardstick  claim-1000+ack 1,501,751          0          0
+//	MemStore   schedule             743         96          1   88.8 bytes/entry
+//	MemStore   wake               1,715          0          0
+//	MemStore   claim-1000+ack 2,088,930    163,861          1
+//	Scheduler  recycle            2,499        128          3   (validate, get, plan, put; working hours on)
+//	Scheduler  wake               1,805        160          1
+//	Scheduler  claim-1000+ack 2,252,094    163,889          1
+//	Planner    Plan                 192          0          0
+//	yardstick  schedule             660        149          1  100.8 bytes/entry
+//	yardstick  wake                 756          0          0
+//	yardstick  claim-1000+ack 1,518,906          0          0
 //
-// The store matches the yardstick at scheduling and costs about 1.4× at
-// claiming, 2.4× at waking (a read and a conditional write, where the
+// The store costs about 1.1× the yardstick at scheduling, 1.4× at
+// claiming and 2.3× at waking (a read and a conditional write, where the
 // yardstick edits a pointer in place): the price of versions, leases,
 // validation and a lock, none of which the yardstick has.
 package recycle

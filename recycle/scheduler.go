@@ -168,6 +168,10 @@ func (s *Scheduler) Recycle(ctx context.Context, l *lead.Lead, r lead.Reason, no
 	if r.Final() {
 		return Entry{}, fmt.Errorf("recycle: schedule lead %q: reason %s: %w", l.ID, r, ErrFinal)
 	}
+	// Bad input is refused before the store is touched.
+	if _, err := s.planner.Plan(l, r, Prior{}, now); err != nil {
+		return Entry{}, err
+	}
 	rank, err := s.rankOf(l)
 	if err != nil {
 		return Entry{}, err
@@ -352,6 +356,11 @@ func (s *Scheduler) update(ctx context.Context, op, leadID string, change func(*
 // lead without an entry is an error wrapping ErrNotFound, which a caller
 // retrying a failed Cancel may take as success.
 func (s *Scheduler) Cancel(ctx context.Context, leadID string) error {
+	var p problems
+	checkID(&p, "lead_id", leadID)
+	if err := p.err(); err != nil {
+		return fmt.Errorf("recycle: cancel lead %q: %w", leadID, err)
+	}
 	if err := s.store.Delete(ctx, leadID, 0); err != nil {
 		return fmt.Errorf("recycle: cancel lead %q: %w", leadID, err)
 	}
@@ -360,6 +369,11 @@ func (s *Scheduler) Cancel(ctx context.Context, leadID string) error {
 
 // Get returns leadID's entry, or an error wrapping ErrNotFound.
 func (s *Scheduler) Get(ctx context.Context, leadID string) (Entry, error) {
+	var p problems
+	checkID(&p, "lead_id", leadID)
+	if err := p.err(); err != nil {
+		return Entry{}, fmt.Errorf("recycle: get lead %q: %w", leadID, err)
+	}
 	e, err := s.store.Get(ctx, leadID)
 	if err != nil {
 		return Entry{}, fmt.Errorf("recycle: get lead %q: %w", leadID, err)
