@@ -132,6 +132,7 @@ func (m *MemStore) Put(ctx context.Context, e Entry, expect uint64) (Entry, erro
 	case ok && m.slots.at(i).version != expect:
 		return Entry{}, ErrStale
 	}
+	w := m.what.add(what{e.Reason, e.Task}) // before the old pair is released: it may be the same
 	inDue := false
 	if ok {
 		switch m.slots.at(i).state {
@@ -143,6 +144,7 @@ func (m *MemStore) Put(ctx context.Context, e Entry, expect uint64) (Entry, erro
 		m.what.release(m.slots.at(i).what)
 	} else {
 		if m.n >= math.MaxInt32-1 {
+			m.what.release(w)
 			return Entry{}, &FieldError{Field: "entry.lead_id", Problem: "the store is full"}
 		}
 		i = m.alloc(strings.Clone(e.LeadID))
@@ -151,7 +153,7 @@ func (m *MemStore) Put(ctx context.Context, e Entry, expect uint64) (Entry, erro
 	s.due = e.Due.UnixNano()
 	s.rank = e.Rank
 	s.since = e.Since.UnixNano()
-	s.what = m.what.add(what{e.Reason, e.Task})
+	s.what = w
 	s.recycles = uint16(e.Recycles)
 	s.attempt = uint16(e.Attempt)
 	s.claims = 0

@@ -190,3 +190,18 @@ func footprint(n int) float64 {
 	runtime.KeepAlive(ids)
 	return float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)-int64(idBytes)) / float64(n)
 }
+
+func TestMemStoreRewriteAllocs(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemStore()
+	e, err := m.Put(ctx, Entry{LeadID: "L-1", Due: t0, Reason: lead.ReasonNotNow, Task: "a task of its own", Since: t0}, 0)
+	require.NoError(t, err)
+	allocs := testing.AllocsPerRun(100, func() {
+		e.Due = e.Due.Add(time.Second)
+		if e, err = m.Put(ctx, e, e.Version); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs, "rewriting an entry with the same reason and task allocates nothing")
+	m.checkInvariants(t)
+}
