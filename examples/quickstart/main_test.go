@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/leadqual/leadqual/qualify"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create it")
+	assert.Equal(t, string(want), string(got))
+}
+
+func runMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = realMain(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestSample is the main job on the bundled sample: the whole report, as a
+// sales manager reads it.
+func TestSample(t *testing.T) {
+	code, out, errOut := runMain(t)
+	require.Equal(t, 0, code, errOut)
+	golden(t, "sample.golden", []byte(out))
+
+	// Every part of the doctrine shows up.
+	for _, want := range []string{
+		"L-1001  Byrne Logistics    need          sales",  // an explicit request, answered in minutes
+		"respond by 09:02",                                // the response deadline
+		"OVERDUE by",                                      // a need nobody answered
+		"L-1010  Kite Couriers      interest      nurture", // content-only interest
+		"marketing-qualified",                             // interest and fit over the thresholds
+		"reach the sales, finance or managing director",   // no decision maker
+		"out_of_scope  recycle",                           // preferred supplier, offshored: not never
+		"call 1 Jul 2027",                                 // recycled to the contract renewal
+		"woken by new interest in FleetInsight",           // a recycled lead's new interest in ours
+		"competitive risk",                                // a recycled lead reading a competitor
+		"email stopped (unsubscribed",                     // an unsubscribed lead
+		"no email consent yet",                            // no permission, no touch
+		"final (do_not_contact)",                          // the handful of exceptions
+		"Refused input (3 lines, skipped)",                // bad data, with line numbers
+		"line 26 (no id): not a lead",
+		"Response deadline breaches",
+		"Unnurtured interest",
+		"Pipeline coverage shortfalls",
+	} {
+		assert.Contains(t, out, want)
+	}
+}
+
+func TestFlags(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+		return p
+	}
+	leads := write("leads.jsonl", `{"id":"A-1","contact":{"role":"decision_maker"},"activities":[{"kind":"pricing_request","at":"2026-11-23T08:58:00Z"}]}
+
+{"id":"A-2","activities":[{"kind":"white_paper","at":"2026-11-20T08:00:00Z"}],"surname":"typo"}
+{"id":"A-3","activities":[{"kind":"ebook","at":"2026-11-20T08:00:00Z"}]}
+`)
+	policy := write("policy.json", string(qualify.DefaultJSON()))
+	badPolicy := write("bad.json", `{"name":"p","rules":[{"name":"r","when":"contact.rol == 1","reason":"x","intent":"need"}]}`)
+
+	tests := []struct {
+		name       string
+		args       []string
+		code       int
+		out, err   string
+		notInOut   string
+		emptyOuput bool
+	}{
+		{"help", []string{"-h"}, 0, "", "Usage: quickstart", "", true},
+		{"own leads and policy", []string{"-leads", leads, "-policy", policy, "-now", "2026-11-23T09:00:00Z"}, 0,
+			"A-1     ", "", "A-2", false},
+		{"a bad line is reported with its number", []string{"-leads", leads, "-now", "2026-11-23T09:00:00Z"}, 0,
+			`line 3 (no id): not a lead: json: unknown field "surname"`, "", "", false},
+		{"bad policy", []string{"-policy", badPolicy}, 1, "", `rule "r": when 1:9: unknown field contact.rol`, "", true},
+		{"missing leads file", []string{"-leads", filepath.Join(dir, "nope.jsonl")}, 1, "", "-leads: open", "", true},
+		{"missing policy file", []string{"-policy", filepath.Join(dir, "nope.json")}, 1, "", "-policy: open", "", true},
+		{"bad time", []string{"-now", "yesterday"}, 2, "", `-now: "yesterday" is not an RFC 3339 time`, "", true},
+		{"stray argument", []string{"leads.jsonl"}, 2, "", `unexpected argument "leads.jsonl"`, "", true},
+		{"unknown flag", []string{"-lead", "x"}, 2, "", "flag provided but not defined: -lead", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runMain(t, tt.args...)
+			assert.Equal(t, tt.code, code, errOut)
+			assert.Contains(t, out, tt.out)
+			assert.Contains(t, errOut, tt.err)
+			if tt.notInOut != "" {
+				assert.NotContains(t, strings.SplitN(out, "Refused input", 2)[0], tt.notInOut)
+			}
+			if tt.emptyOuput {
+				assert.Empty(t, out)
+			}
+		})
+	}
+}
