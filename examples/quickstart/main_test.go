@@ -43,20 +43,20 @@ func TestSample(t *testing.T) {
 
 	// Every part of the doctrine shows up.
 	for _, want := range []string{
-		"L-1001  Byrne Logistics    need          sales",  // an explicit request, answered in minutes
-		"respond by 09:02",                                // the response deadline
-		"OVERDUE by",                                      // a need nobody answered
+		"L-1001  Byrne Logistics    need          sales", // an explicit request, answered in minutes
+		"respond by 09:02", // the response deadline
+		"OVERDUE by",       // a need nobody answered
 		"L-1010  Kite Couriers      interest      nurture", // content-only interest
-		"marketing-qualified",                             // interest and fit over the thresholds
-		"reach the sales, finance or managing director",   // no decision maker
-		"out_of_scope  recycle",                           // preferred supplier, offshored: not never
-		"call 1 Jul 2027",                                 // recycled to the contract renewal
-		"woken by new interest in FleetInsight",           // a recycled lead's new interest in ours
-		"competitive risk",                                // a recycled lead reading a competitor
-		"email stopped (unsubscribed",                     // an unsubscribed lead
-		"no email consent yet",                            // no permission, no touch
-		"final (do_not_contact)",                          // the handful of exceptions
-		"Refused input (3 lines, skipped)",                // bad data, with line numbers
+		"marketing-qualified",                              // interest and fit over the thresholds
+		"reach the sales, finance or managing director",    // no decision maker
+		"out_of_scope  recycle",                            // preferred supplier, offshored: not never
+		"call 1 Jul 2027",                                  // recycled to the contract renewal
+		"woken by new interest in FleetInsight",            // a recycled lead's new interest in ours
+		"competitive risk",                                 // a recycled lead reading a competitor
+		"email stopped (unsubscribed",                      // an unsubscribed lead
+		"no email consent yet",                             // no permission, no touch
+		"final (do_not_contact)",                           // the handful of exceptions
+		"Refused input (3 lines, skipped)",                 // bad data, with line numbers
 		"line 26 (no id): not a lead",
 		"Response deadline breaches",
 		"Unnurtured interest",
