@@ -1,0 +1,191 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
+)
+
+// The error codes of [APIError]. A client switches on the code, not on the
+// message, which is for people.
+const (
+	CodeMalformedJSON        = "malformed_json"          // 400: the body is not one JSON value
+	CodeInvalidJSON          = "invalid_json"            // 400: JSON, but not a lead (or a policy): unknown fields, wrong types
+	CodeUnauthorized         = "unauthorized"            // 401: the admin token is missing or wrong
+	CodeForbidden            = "policy_updates_disabled" // 403: the server has no admin token
+	CodeNotFound             = "not_found"               // 404
+	CodeMethodNotAllowed     = "method_not_allowed"      // 405, with an Allow header
+	CodePreconditionFailed   = "policy_changed"          // 412: If-Match names a policy no longer in service
+	CodeTooLarge             = "body_too_large"          // 413
+	CodeUnsupportedMediaType = "unsupported_media_type"  // 415
+	CodeInvalidLead          = "invalid_lead"            // 422: lead.Validate found problems
+	CodeLeadLimit            = "lead_too_large"          // 422: the lead exceeds the policy's limits
+	CodeInvalidPolicy        = "invalid_policy"          // 422: the policy does not compile
+	CodeRuleFailed           = "rule_failed"             // 500: a rule of the policy failed on this lead
+	CodeInternal             = "internal"                // 500
+	CodeUnavailable          = "unavailable"             // 503: the request was cancelled or timed out
+)
+
+// ErrorBody is the JSON body of every error response, whatever the status:
+//
+//	{"error": {"status": 422, "code": "invalid_lead", "message": "...",
+//	           "request_id": "...", "problems": [{"field": "contact.email", "message": "..."}]}}
+type ErrorBody struct {
+	Error APIError `json:"error"`
+}
+
+// APIError says what went wrong with a request. Problems lists every
+// problem found, each located as precisely as the server can: the field
+// path of a lead ("activities[1].at"), or the rule, field, line and column
+// of a policy.
+type APIError struct {
+	Status    int       `json:"status"`
+	Code      string    `json:"code"`
+	Message   string    `json:"message"`
+	RequestID string    `json:"request_id,omitempty"`
+	Problems  []Problem `json:"problems,omitempty"`
+
+	// allow is the Allow header of a 405.
+	allow string
+}
+
+func (e *APIError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+
+// Problem is one thing wrong with a request body.
+type Problem struct {
+	// Field is the path of the offending field: a lead's JSON path
+	// ("contact.email", "activities[1].at"), or a policy rule's field
+	// ("when", "points", "settings.need_fresh", "json").
+	Field string `json:"field,omitempty"`
+	// Rule names the policy rule, for policy problems.
+	Rule string `json:"rule,omitempty"`
+	// Line and Column locate the problem, 1-based, when it has a position:
+	// in the body for JSON syntax errors, in the expression for rules.
+	Line   int `json:"line,omitempty"`
+	Column int `json:"column,omitempty"`
+	// Message says what is wrong.
+	Message string `json:"message"`
+}
+
+func apiError(status int, code, format string, args ...any) *APIError {
+	return &APIError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// writeJSON writes v as the JSON body of a response with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	// An error here is the client going away; there is no one to tell.
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError writes e as an [ErrorBody], with the request ID of r.
+func writeError(w http.ResponseWriter, r *http.Request, e *APIError) {
+	e.RequestID = requestIDFrom(r.Context())
+	if e.allow != "" {
+		w.Header().Set("Allow", e.allow)
+	}
+	if e.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="leadqual policy"`)
+	}
+	writeJSON(w, e.Status, ErrorBody{Error: *e})
+}
+
+// validationError turns lead.Validate's error into a 422 listing every
+// problem with its field path.
+func validationError(ve *lead.ValidationError) *APIError {
+	e := apiError(http.StatusUnprocessableEntity, CodeInvalidLead, "lead %q has %s", ve.ID, plural(len(ve.Problems), "problem"))
+	for _, p := range ve.Problems {
+		e.Problems = append(e.Problems, Problem{Field: p.Path, Message: p.Problem})
+	}
+	return e
+}
+
+// compileError turns a refused policy into a response: 400 when the body
+// is not a policy document at all (bad JSON, unknown keys), 422 when its
+// rules or settings are wrong. Every problem keeps its rule, field, line
+// and column.
+func compileError(ce *qualify.CompileError) *APIError {
+	shape := true
+	problems := make([]Problem, 0, len(ce.Problems))
+	for _, p := range ce.Problems {
+		if p.Field != "json" {
+			shape = false
+		}
+		problems = append(problems, Problem{Field: p.Field, Rule: p.Rule, Line: p.Line, Column: p.Column, Message: p.Message})
+	}
+	name := ce.Policy
+	if name == "" {
+		name = "(unnamed)"
+	}
+	e := apiError(http.StatusUnprocessableEntity, CodeInvalidPolicy, "policy %s refused: %s; the policy in service is unchanged",
+		name, plural(len(problems), "problem"))
+	if shape {
+		e.Status, e.Code = http.StatusBadRequest, CodeInvalidJSON
+		var lim *qualify.LimitError
+		if errors.As(ce, &lim) {
+			e.Status, e.Code = http.StatusRequestEntityTooLarge, CodeTooLarge
+		}
+	}
+	e.Problems = problems
+	return e
+}
+
+// limitError turns a lead refused by the policy's limits into a 422 naming
+// the offending field.
+func limitError(l *lead.Lead, le *qualify.LimitError) *APIError {
+	e := apiError(http.StatusUnprocessableEntity, CodeLeadLimit, "lead %q exceeds a limit of the policy", l.ID)
+	e.Problems = []Problem{{Field: limitField(l.ID, le), Message: fmt.Sprintf("limit %s exceeded: %d > %d", le.Limit, le.Got, le.Max)}}
+	return e
+}
+
+// limitField digs the field path out of a LimitError's Where, which reads
+// `lead "L-1" activities[3]`: the qualify package does not give the path
+// on its own (see the README).
+func limitField(id string, le *qualify.LimitError) string {
+	where := le.Where
+	if rest, ok := strings.CutPrefix(where, "lead "+fmt.Sprintf("%q", id)+" "); ok {
+		return rest
+	}
+	// Long IDs are clipped: `lead "L-xxxx..." field`.
+	if i := strings.LastIndex(where, `..." `); i >= 0 && strings.HasPrefix(where, `lead "`) {
+		return where[i+len(`..." `):]
+	}
+	switch le.Limit {
+	case "MaxActivities":
+		return "activities"
+	case "MaxInterests":
+		return "interests"
+	}
+	return ""
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// allowed returns the Allow header for methods, with HEAD after GET
+// (the mux serves HEAD wherever it serves GET).
+func allowed(methods []string) string {
+	var out []string
+	for _, m := range methods {
+		out = append(out, m)
+		if m == http.MethodGet {
+			out = append(out, http.MethodHead)
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(slices.Compact(out), ", ")
+}
