@@ -54,4 +54,5 @@ func ExampleLead_Validate() {
 	// activities[3].at     in the future (2025-03-20T09:00:00Z, now is 2025-03-05T09:00:00Z)
 	// consent.email.at     missing
 	// history[0]           illegal move new -> won
+	// history[0].to        won, but the lead's stage is new
 }

@@ -184,6 +184,18 @@ func (l *Lead) Validate(now time.Time) error {
 		}
 		c.past(p+".at", t.At, true)
 		c.text(p+".reason", t.Reason)
+		if i > 0 {
+			prev := l.History[i-1]
+			if t.From != prev.To {
+				c.add(p+".from", "%s, but history[%d] moved the lead to %s", t.From, i-1, prev.To)
+			}
+			if !t.At.IsZero() && t.At.Before(prev.At) {
+				c.add(p+".at", "before history[%d].at", i-1)
+			}
+		}
+	}
+	if n := len(l.History); n > 0 && l.History[n-1].To != l.Stage {
+		c.add(fmt.Sprintf("history[%d].to", n-1), "%s, but the lead's stage is %s", l.History[n-1].To, l.Stage)
 	}
 	c.past("created_at", l.CreatedAt, false)
 	c.past("updated_at", l.UpdatedAt, false)

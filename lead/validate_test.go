@@ -145,7 +145,7 @@ func TestValidate(t *testing.T) {
 
 		// source, stage, owner
 		{"source not UTF-8", func(l *lead.Lead) { l.Source = "\xff" }, []string{"source: not valid UTF-8"}},
-		{"unknown stage", func(l *lead.Lead) { l.Stage = 10 }, []string{"stage: unknown stage 10"}},
+		{"unknown stage", func(l *lead.Lead) { l.Stage = 10 }, []string{"stage: unknown stage 10", "history[1].to: sales_accepted, but the lead's stage is stage(10)"}},
 		{"owner not UTF-8", func(l *lead.Lead) { l.Owner = "\xff" }, []string{"owner: not valid UTF-8"}},
 
 		// money
@@ -228,12 +228,20 @@ func TestValidate(t *testing.T) {
 		// history
 		{"illegal move in history", func(l *lead.Lead) {
 			l.History = append(l.History, lead.Transition{From: lead.StageWon, To: lead.StageNew, At: t6})
-		}, []string{"history[2]: illegal move won -> new"}},
+		}, []string{"history[2]: illegal move won -> new", "history[2].from: won, but history[1] moved the lead to sales_accepted",
+			"history[2].to: new, but the lead's stage is sales_accepted"}},
+		{"moves that do not follow one another", func(l *lead.Lead) { l.History[1].From = lead.StageNew },
+			[]string{"history[1].from: new, but history[0] moved the lead to nurturing"}},
+		{"moves out of order", func(l *lead.Lead) { l.History[1].At = l.History[0].At.Add(-time.Second) },
+			[]string{"history[1].at: before history[0].at"}},
+		{"history that does not end at the stage", func(l *lead.Lead) { l.Stage = lead.StageNurturing },
+			[]string{"history[1].to: sales_accepted, but the lead's stage is nurturing"}},
 		{"move to the same stage", func(l *lead.Lead) {
 			l.History[0].To = lead.StageNew
-		}, []string{"history[0]: illegal move new -> new"}},
+		}, []string{"history[0]: illegal move new -> new", "history[1].from: nurturing, but history[0] moved the lead to new"}},
 		{"move from an unknown stage", func(l *lead.Lead) { l.History[1].From = 200 },
-			[]string{"history[1]: illegal move stage(200) -> sales_accepted"}},
+			[]string{"history[1]: illegal move stage(200) -> sales_accepted",
+				"history[1].from: stage(200), but history[0] moved the lead to nurturing"}},
 		{"move without time", func(l *lead.Lead) { l.History[1].At = time.Time{} }, []string{"history[1].at: missing"}},
 		{"move in the future", func(l *lead.Lead) { l.History[1].At = justOut }, []string{future("history[1].at", justOut)}},
 		{"move just inside the clock skew", func(l *lead.Lead) { l.History[1].At = justIn }, nil},
@@ -345,6 +353,8 @@ var brokenProblems = []string{
 	"consent.sms.state: unknown consent state 7",
 	"consent.whatsapp.at: missing",
 	"history[0]: illegal move new -> won",
+	"history[1].from: nurturing, but history[0] moved the lead to won",
+	"history[1].to: sales_accepted, but the lead's stage is stage(42)",
 	"updated_at: before created_at",
 	"fields.a: +Inf is not a number JSON can hold",
 	"fields.b: chan int is not a JSON value",
