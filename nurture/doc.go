@@ -94,9 +94,9 @@
 // # Frequency cap and quiet hours
 //
 // A touch keeps a frequency cap, at most Config.MaxTouches marketing touches
-// in any Config.CapPeriod (3 in 7 days by default), counting the lead's
-// activities of marketing kinds (lead.KindNurtureEmail, and host kinds
-// counted in Config.Touches) from every track. It also keeps
+// in the Config.CapPeriod that ends with it (3 in 7 days by default),
+// counting the lead's activities of marketing kinds (lead.KindNurtureEmail,
+// and host kinds counted in Config.Touches) from every track. It also keeps
 // [QuietHours], 21:00 to 08:00 by default, optionally with whole quiet
 // days, in the lead's own time zone (lead.Contact.TimeZone, or
 // Config.TimeZone). A touch that falls in them moves to the next allowed
