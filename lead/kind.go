@@ -38,10 +38,10 @@ func (i Intent) MarshalText() ([]byte, error) { return intentTable.Marshal(i) }
 
 // UnmarshalText implements encoding.TextUnmarshaler; unknown names are an
 // error that lists the accepted ones.
-func (i *Intent) UnmarshalText(b []byte) error { return parseInto(i, intentTable.Parse, b) }
+func (i *Intent) UnmarshalText(b []byte) error { return intentTable.Set(i, b) }
 
 // Scan implements sql.Scanner for an intent stored as text.
-func (i *Intent) Scan(src any) error { return scanInto(i, intentTable.Scan, src) }
+func (i *Intent) Scan(src any) error { return intentTable.ScanInto(i, src) }
 
 // Value implements driver.Valuer.
 func (i Intent) Value() (driver.Value, error) { return intentTable.Value(i) }
@@ -194,15 +194,6 @@ func (k *Kind) Scan(src any) error { return scanInto(k, scanString[Kind]("kind")
 // Value implements driver.Valuer.
 func (k Kind) Value() (driver.Value, error) { return string(k), nil }
 
-func parseInto[T any](dst *T, parse func(string) (T, error), b []byte) error {
-	v, err := parse(string(b))
-	if err != nil {
-		return err
-	}
-	*dst = v
-	return nil
-}
-
 // scanString returns the Scan function of an open string type named typ.
 func scanString[T ~string](typ string) func(any) (T, error) {
 	return func(src any) (T, error) {
@@ -211,6 +202,7 @@ func scanString[T ~string](typ string) func(any) (T, error) {
 	}
 }
 
+// scanInto scans src into *dst with scan; on error *dst is unchanged.
 func scanInto[T any](dst *T, scan func(any) (T, error), src any) error {
 	v, err := scan(src)
 	if err != nil {

@@ -139,10 +139,10 @@ func ParseRole(s string) (Role, error) { return roleTable.Parse(s) }
 func (r Role) MarshalText() ([]byte, error) { return roleTable.Marshal(r) }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
-func (r *Role) UnmarshalText(b []byte) error { return parseInto(r, roleTable.Parse, b) }
+func (r *Role) UnmarshalText(b []byte) error { return roleTable.Set(r, b) }
 
 // Scan implements sql.Scanner.
-func (r *Role) Scan(src any) error { return scanInto(r, roleTable.Scan, src) }
+func (r *Role) Scan(src any) error { return roleTable.ScanInto(r, src) }
 
 // Value implements driver.Valuer.
 func (r Role) Value() (driver.Value, error) { return roleTable.Value(r) }
@@ -191,10 +191,10 @@ func ParseConsentState(s string) (ConsentState, error) { return consentTable.Par
 func (s ConsentState) MarshalText() ([]byte, error) { return consentTable.Marshal(s) }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
-func (s *ConsentState) UnmarshalText(b []byte) error { return parseInto(s, consentTable.Parse, b) }
+func (s *ConsentState) UnmarshalText(b []byte) error { return consentTable.Set(s, b) }
 
 // Scan implements sql.Scanner.
-func (s *ConsentState) Scan(src any) error { return scanInto(s, consentTable.Scan, src) }
+func (s *ConsentState) Scan(src any) error { return consentTable.ScanInto(s, src) }
 
 // Value implements driver.Valuer.
 func (s ConsentState) Value() (driver.Value, error) { return consentTable.Value(s) }

@@ -104,10 +104,10 @@ func (s Stage) MarshalText() ([]byte, error) { return stageTable.Marshal(s) }
 
 // UnmarshalText implements encoding.TextUnmarshaler; unknown names are an
 // error that lists the accepted ones.
-func (s *Stage) UnmarshalText(b []byte) error { return parseInto(s, stageTable.Parse, b) }
+func (s *Stage) UnmarshalText(b []byte) error { return stageTable.Set(s, b) }
 
 // Scan implements sql.Scanner for a stage stored as text.
-func (s *Stage) Scan(src any) error { return scanInto(s, stageTable.Scan, src) }
+func (s *Stage) Scan(src any) error { return stageTable.ScanInto(s, src) }
 
 // Value implements driver.Valuer.
 func (s Stage) Value() (driver.Value, error) { return stageTable.Value(s) }

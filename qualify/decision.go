@@ -29,22 +29,10 @@ func (v Verdict) String() string { return verdictTable.Name(v) }
 func (v Verdict) MarshalText() ([]byte, error) { return verdictTable.Marshal(v) }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
-func (v *Verdict) UnmarshalText(b []byte) error {
-	x, err := verdictTable.Parse(string(b))
-	if err == nil {
-		*v = x
-	}
-	return err
-}
+func (v *Verdict) UnmarshalText(b []byte) error { return verdictTable.Set(v, b) }
 
 // Scan implements sql.Scanner.
-func (v *Verdict) Scan(src any) error {
-	x, err := verdictTable.Scan(src)
-	if err == nil {
-		*v = x
-	}
-	return err
-}
+func (v *Verdict) Scan(src any) error { return verdictTable.ScanInto(v, src) }
 
 // Value implements driver.Valuer.
 func (v Verdict) Value() (driver.Value, error) { return verdictTable.Value(v) }
@@ -69,22 +57,10 @@ func (r Route) String() string { return routeTable.Name(r) }
 func (r Route) MarshalText() ([]byte, error) { return routeTable.Marshal(r) }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
-func (r *Route) UnmarshalText(b []byte) error {
-	x, err := routeTable.Parse(string(b))
-	if err == nil {
-		*r = x
-	}
-	return err
-}
+func (r *Route) UnmarshalText(b []byte) error { return routeTable.Set(r, b) }
 
 // Scan implements sql.Scanner.
-func (r *Route) Scan(src any) error {
-	x, err := routeTable.Scan(src)
-	if err == nil {
-		*r = x
-	}
-	return err
-}
+func (r *Route) Scan(src any) error { return routeTable.ScanInto(r, src) }
 
 // Value implements driver.Valuer.
 func (r Route) Value() (driver.Value, error) { return routeTable.Value(r) }

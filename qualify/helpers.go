@@ -226,13 +226,15 @@ func runtimeFunctions() []expr.Option {
 		}
 		return m, nil
 	}
+	pair := func(params []any) (a, b *lead.Money, err error) {
+		if a, err = money(params[0]); err == nil {
+			b, err = money(params[1])
+		}
+		return a, b, err
+	}
 	cmpFn := func(name string, ok func(int) bool) expr.Option {
 		return expr.Function(name, func(params ...any) (any, error) {
-			a, err := money(params[0])
-			if err != nil {
-				return nil, err
-			}
-			b, err := money(params[1])
+			a, b, err := pair(params)
 			if err != nil {
 				return nil, err
 			}
@@ -245,11 +247,7 @@ func runtimeFunctions() []expr.Option {
 	}
 	arithFn := func(name string, op func(a, b lead.Money) (lead.Money, error)) expr.Option {
 		return expr.Function(name, func(params ...any) (any, error) {
-			a, err := money(params[0])
-			if err != nil {
-				return nil, err
-			}
-			b, err := money(params[1])
+			a, b, err := pair(params)
 			if err != nil {
 				return nil, err
 			}

@@ -109,13 +109,7 @@ func (o OnError) String() string { return onErrorTable.Name(o) }
 func (o OnError) MarshalText() ([]byte, error) { return onErrorTable.Marshal(o) }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
-func (o *OnError) UnmarshalText(b []byte) error {
-	v, err := onErrorTable.Parse(string(b))
-	if err == nil {
-		*o = v
-	}
-	return err
-}
+func (o *OnError) UnmarshalText(b []byte) error { return onErrorTable.Set(o, b) }
 
 type settingsJSON struct {
 	NeedFresh        string                    `json:"need_fresh,omitempty"`
@@ -258,22 +252,10 @@ func (d Dimension) String() string { return dimensionTable.Name(d) }
 func (d Dimension) MarshalText() ([]byte, error) { return dimensionTable.Marshal(d) }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
-func (d *Dimension) UnmarshalText(b []byte) error {
-	v, err := dimensionTable.Parse(string(b))
-	if err == nil {
-		*d = v
-	}
-	return err
-}
+func (d *Dimension) UnmarshalText(b []byte) error { return dimensionTable.Set(d, b) }
 
 // Scan implements sql.Scanner.
-func (d *Dimension) Scan(src any) error {
-	v, err := dimensionTable.Scan(src)
-	if err == nil {
-		*d = v
-	}
-	return err
-}
+func (d *Dimension) Scan(src any) error { return dimensionTable.ScanInto(d, src) }
 
 // Value implements driver.Valuer.
 func (d Dimension) Value() (driver.Value, error) { return dimensionTable.Value(d) }

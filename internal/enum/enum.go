@@ -85,3 +85,25 @@ func ScanString(typ string, src any) (string, error) {
 		return "", fmt.Errorf("cannot scan %T into a %s", src, typ)
 	}
 }
+
+// Set parses text into *dst: the body of UnmarshalText. On error *dst is
+// unchanged.
+func (t *Table[T]) Set(dst *T, text []byte) error {
+	v, err := t.Parse(string(text))
+	if err != nil {
+		return err
+	}
+	*dst = v
+	return nil
+}
+
+// ScanInto scans src into *dst: the body of sql.Scanner.Scan. On error
+// *dst is unchanged.
+func (t *Table[T]) ScanInto(dst *T, src any) error {
+	v, err := t.Scan(src)
+	if err != nil {
+		return err
+	}
+	*dst = v
+	return nil
+}

@@ -1,0 +1,177 @@
+// Package backtest proves a qualify policy against history before it is
+// switched on: does it really separate need from interest, on our own
+// leads? A team that never reviews its methods neglects its leads; this
+// package is the review.
+//
+// # A history
+//
+// History is a stream of [Record]s: a lead as the CRM holds it today, the
+// time its decision would have been made, and what became of it
+// (converted or not, and the value won, as lead.Money):
+//
+//	history := []backtest.Record{
+//		{Lead: l1, At: decidedAt1, Converted: true, Won: lead.MustParseMoney("12000.00", "GBP")},
+//		{Lead: l2, At: decidedAt2},
+//	}
+//
+// Any iter.Seq[Record] will do: slices.Values(history), a database cursor
+// wrapped in a function, or a file read by a [Reader] in JSON lines
+// ([JSONLines]) or CSV with a column mapping ([CSV], [Columns],
+// [ParseColumns]):
+//
+//	r := backtest.NewReader(f, backtest.JSONLines(), backtest.ReadOptions{})
+//	report, err := backtest.Run(ctx, policy, r.All(), backtest.Config{})
+//	if err == nil {
+//		err = r.Err() // as with a bufio.Scanner
+//	}
+//
+// Input that does not parse is a [*LineError] naming the line and column
+// (errors.Is(err, ErrInput)); ReadOptions.MaxBad lets a few bad lines be
+// skipped and listed instead.
+//
+// # A backtest
+//
+// [Run] judges every lead with the policy as it was at its decision time
+// and returns a [Report]:
+//
+//   - per verdict and per route (and for the marketing-qualified leads):
+//     leads, conversions, conversion rate, lift over the base rate, and
+//     the value won, one amount per currency (amounts in different
+//     currencies are never added);
+//   - the lift of need over interest, which the doctrine says is large;
+//   - for the engagement score, the fit score and their sum: conversion by
+//     decile and the area under the ROC curve (ties count one half);
+//   - per rule: how often it fired, the conversion rate when it fired and
+//     when it did not, the lift, a z statistic, and the findings: rules
+//     that never fire, fire on every lead, or work against their purpose
+//     (a need rule or positive points whose leads convert less than the
+//     rest; a disqualification or negative points whose leads convert more);
+//   - the records that could not be judged, with the rule and the reason
+//     (a failing rule, a lead beyond the policy's limits, a record without
+//     a decision time), counted by cause, the first ones listed.
+//
+// [Report.WriteText] prints it as a readable table; its JSON form is stable.
+//
+// # Two policies side by side
+//
+// [Compare] judges the same history with two policies, A and B, and
+// returns both reports and a [Comparison]: the verdict and route transition
+// tables (from A to B, with their conversions, so one sees whether B sends
+// the leads that convert to sales), how many leads changed, and a bounded
+// sample of the changed leads with the rules added and removed.
+//
+// # Calibration
+//
+// [Calibrate] proposes a new policy from history, and never changes the
+// one it is given:
+//
+//   - points for each points rule from its smoothed log-odds of
+//     conversion: the rule's conversion rate when it fires and when it does
+//     not, each shrunk toward the base rate by CalibrationConfig.Smoothing
+//     pseudo-leads, then log(odds fired / odds not fired), scaled by
+//     PointsPerDoubling / ln 2. A rule that fired on three leads barely
+//     moves from zero; one that fired on three thousand gets what the data
+//     says. Points are fitted on the leads the scores decide (neither need
+//     nor out of scope), where they matter;
+//   - marketing-qualified thresholds: of the pairs (fit, engagement) that
+//     qualify enough leads (MinSupport) at the target precision (MQLPrecision)
+//     or better, the one that qualifies the most conversions;
+//   - with NeedPrecision, need rules whose precision cannot reach it (the
+//     upper bound of its 95% Wilson interval is below) become interest.
+//
+// It fits on one part of the history and reports on the other, split by a
+// hash of the lead ID ([HeldOut]), so that reruns agree and a lead decided
+// several times stays on one side. The result is a [Calibration]: the
+// proposed [qualify.Spec] (same JSON form; every rule keeps its name,
+// `when` and reason, so every point still traces to a named rule), the
+// change of every rule and threshold, and the current and proposed
+// policies side by side on the held-out part.
+//
+// # As it was at the time
+//
+// A backtest must not let the future leak into a verdict: a lead that
+// converted has calls, meetings and a stage of won recorded after its
+// decision time, and judging the lead as it is today would find them.
+// qualify.EvaluateAt already ignores activities after `now`; before it
+// runs, each lead is rewound to its decision time ([AsOf]), on a copy:
+//
+//   - activities after it are dropped, and undated ones (they cannot be
+//     placed before it; Config.KeepUndated keeps them);
+//   - stage moves after it are dropped, and the stage becomes the one the
+//     remaining history gives (the `to` of the last move before it, else
+//     the `from` of the first move after it). A lead without a history keeps
+//     its stage only if it was not updated since (or is new); otherwise its
+//     stage then is unknown and is taken to be new. This matters: qualify
+//     keeps a lead in sales' hands (an opportunity, a won deal) with sales,
+//     which would route every lead that converted to sales;
+//   - the lost reason is kept only when the stage is known not to have
+//     changed since: a "not a fit" recorded after a lost deal is a later
+//     reason, and would disqualify the lead in hindsight;
+//   - interests first seen after it are dropped; one first seen before and
+//     last seen after is moved back to the newest evidence at or before it
+//     (an activity about the topic, else its first sighting); undated ones
+//     are dropped unless Config.KeepUndated (qualify counts them as fresh);
+//   - consents recorded after it become unknown (what they were before is
+//     not recorded);
+//   - updated_at after it is moved back to the newest time recorded at or
+//     before it; a lead created after it did not exist yet, and the record
+//     is an error.
+//
+// The report's [RewindStats] count each of these: how much would have
+// leaked.
+//
+// What a backtest cannot know is what the lead does not date: the
+// contact's role and title, the company's size, the budget, the value,
+// the expected purchase and renewal dates, the source, the owner and the
+// custom fields are taken as they are today. Some of them are learnt in
+// the sales conversation (a role confirmed, a budget stated), so they
+// favour the leads that reached it: rules that read them look better in a
+// backtest than they will be. A host that keeps an audit log restores them
+// with Config.AsOf, a function called on each rewound copy with the
+// decision time. The outcome itself must be what became of the lead after
+// its decision time, not before.
+//
+// # Bounded memory, exact or bounded precision
+//
+// A backtest ranges over its history once (a calibration three times),
+// and its memory does not grow with the number of leads: counts per
+// verdict, route and rule, a fixed-size histogram per score, the first
+// Config.MaxErrors errors and Config.MaxChanges changed leads per pair of
+// routes. While a score takes at most Config.Bins distinct values (the sums
+// of a policy's constant points take a few dozen), its deciles and AUC are
+// exact. Beyond, the histogram's bins become aligned intervals of a width
+// that is a power of two, the smallest that keeps at most Config.Bins of
+// them; pairs of leads in one interval count as ties, and Score.AUCError
+// bounds the error that makes (half the share of converted/unconverted
+// pairs that share an interval). The histogram depends only on the set of
+// scores, so the report is the same whatever the order of the history and
+// the number of workers (Config.Workers), and sums of points are kept in
+// exact fixed point for the same reason.
+//
+// # Speed
+//
+// On one core, with the default policy and a realistic mix of leads, a
+// backtest judges 100,000 leads in about 0.2 s; most of it is
+// qualify.EvaluateAt, and the rewind and the report add about a third to
+// it. The benchmarks compare Run with a plain hand-written loop that
+// evaluates the same leads and counts the same things in arrays, run right
+// after it on the same machine:
+//
+//	go test -run '^$' -bench 'Run|Yardstick' -benchmem -cpu 1 ./qualify/backtest/
+//
+//	BenchmarkRun/leads=100000           5    ~190 ms/op   ~520 ns/lead   1.3 x-yardstick
+//	BenchmarkYardstick/leads=100000     6    ~150 ms/op   ~400 ns/lead
+//
+// (Intel Xeon, 2 shared cores, go1.26; compare the ratio, which both runs
+// of one invocation share, rather than the absolute figures.)
+//
+// # Errors
+//
+// Run, Compare and Calibrate return an error only for a bad configuration
+// (ErrConfig, naming the field), a nil policy (ErrNilPolicy), a context
+// that ended (with its cause), a history without signal to calibrate on
+// (ErrNoSignal) or that changed between passes (ErrHistoryChanged). A record
+// that cannot be judged is not an error of the run: it is counted in the
+// report, as a [LeadError] that unwraps to its cause (a *qualify.RuleError,
+// a *qualify.LimitError, a [*RecordError]).
+package backtest

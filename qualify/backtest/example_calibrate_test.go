@@ -1,0 +1,54 @@
+package backtest_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/leadqual/leadqual/qualify"
+	"github.com/leadqual/leadqual/qualify/backtest"
+)
+
+// Calibrate proposes points and thresholds from history, fitted on 70% of
+// the leads (by a hash of their ID) and reported on the other 30%. The
+// policy it is given is never changed; the proposal is a new Spec in the
+// same JSON form, every rule keeping its name.
+func ExampleCalibrate() {
+	current := noisyPolicy()
+	history := synthetic(20000, 7)
+	c, err := backtest.Calibrate(context.Background(), current, seq(history), backtest.CalibrationConfig{
+		MQLPrecision: 0.10,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("fitted on %d, held out %d\n", c.Fitting, c.HeldOut)
+	for _, p := range c.Points {
+		if p.Fired > 0 {
+			fmt.Printf("%-18s %4s -> %-4s weight %+.2f\n", p.Rule, clipPoints(p.Before), clipPoints(p.After), p.Weight)
+		}
+	}
+	t := c.Thresholds
+	fmt.Printf("thresholds: fit >= %g, engagement >= %g (reached %t: %s on the fitting part)\n", t.Fit, t.Engagement, t.Reached, t.Precision.Percent())
+	held := c.Held.B.Qualified
+	fmt.Printf("held out: %d leads qualified, %s converted\n", held.Leads, held.Rate.Percent())
+
+	// The proposal is a policy like any other.
+	data, _ := json.Marshal(c.Spec)
+	proposed, err := qualify.CompileJSON(data)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(proposed.Name(), len(proposed.Rules()), "rules")
+	// Output:
+}
+
+// clipPoints shortens an expression's points for printing.
+func clipPoints(p qualify.Points) string {
+	if len(p) > 4 {
+		return "expr"
+	}
+	return string(p)
+}
