@@ -500,10 +500,30 @@ func (t *Thresholds) choose(g *grid, target float64, minSupport int, m, prior fl
 		}
 		return a.lo[0] - 1
 	}
-	t.Fit = nonzero(fa.lo[bi], below(fa, bi))
-	t.Engagement = nonzero(ea.lo[bj], below(ea, bj))
+	t.Fit = roundThreshold(fa.lo[bi], below(fa, bi))
+	t.Engagement = roundThreshold(ea.lo[bj], below(ea, bj))
 	t.Leads, t.Conversions = sn[bi*W+bj], sc[bi*W+bj]
 	t.Precision = ratio(float64(t.Conversions), float64(t.Leads))
+}
+
+// roundThreshold returns the number with the fewest decimals in
+// (below, t]: on the fitting part it qualifies the same leads as t, and it
+// reads better than 13.242250000000002. It is never 0 (see nonzero).
+func roundThreshold(t, below float64) float64 {
+	for p := -6; p <= 17; p++ {
+		scale := math.Pow10(p)
+		c := math.Floor(t*scale) / scale
+		if p > 0 {
+			// Clean the binary noise of the division: 13.2, not 13.200000000000001.
+			if v, err := strconv.ParseFloat(strconv.FormatFloat(c, 'f', p, 64), 64); err == nil && v <= t {
+				c = v
+			}
+		}
+		if c > below && c <= t {
+			return nonzero(c, below)
+		}
+	}
+	return nonzero(t, below)
 }
 
 // nonzero returns t, or, when t is 0 (which a policy's settings read as
