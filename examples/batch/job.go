@@ -69,7 +69,7 @@ type row struct {
 }
 
 // Run reads the export from in, decides every lead, and writes the
-// decisions to out as CSV (see DecisionHeader), in the order of the
+// decisions to out as CSV (see decisionColumns), in the order of the
 // export. A row that does not parse or validate, or that the policy
 // refuses, is skipped: reported to Log with its line number and every
 // problem, written to Rejects, and counted in the Summary. Memory stays

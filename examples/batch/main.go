@@ -119,7 +119,7 @@ func parseFlags(args []string, stderr io.Writer, wallClock func() time.Time) (op
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), usage, strings.Join(DecisionHeader, ","))
+		fmt.Fprintf(fs.Output(), usage, strings.Join(decisionColumns, ","))
 		fs.PrintDefaults()
 	}
 	var comma, now, tz, currency string

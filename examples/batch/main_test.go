@@ -19,7 +19,7 @@ func TestHelp(t *testing.T) {
 	require.Equal(t, exitOK, run(context.Background(), []string{"-h"}, stdio{err: &stderr}))
 	for _, want := range []string{
 		"Usage: batch", "Exit status: 0", "2 the run finished but some rows were", "1 the run failed",
-		"kind@time;kind@time", "consent.<channel>", "fields.<name>", strings.Join(DecisionHeader, ","),
+		"kind@time;kind@time", "consent.<channel>", "fields.<name>", strings.Join(decisionColumns, ","),
 		"-o file", "-rejects", "-policy", "-map", "-delimiter", "-now", "-time-zone", "-currency", "-workers", "-progress", "-max-line-bytes",
 	} {
 		assert.Contains(t, stderr.String(), want)

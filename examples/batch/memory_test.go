@@ -38,10 +38,10 @@ func (h *heapSampler) Write(p []byte) (int, error) {
 // that of its first tenth. The benchmark below shows the same on a
 // million rows.
 func TestFlatMemory(t *testing.T) {
-	const rows = 30_000
+	const rows = 20_000
 	p, err := loadPolicy("")
 	require.NoError(t, err)
-	out := &heapSampler{every: 192 << 10}
+	out := &heapSampler{every: 128 << 10}
 	j := &Job{Policy: p, Now: t0, Rejects: io.Discard}
 	sum, err := j.Run(context.Background(), genExport(rows, t0), out)
 	require.NoError(t, err)

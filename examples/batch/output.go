@@ -10,7 +10,8 @@ import (
 	"github.com/leadqual/leadqual/qualify"
 )
 
-// DecisionHeader is the header of the decisions CSV, one row per decided
+// decisionColumns is the header of the decisions CSV (a table, never
+// modified), one row per decided
 // lead, in the order of the export:
 //
 //	line         the line of the lead's row in the export
@@ -27,7 +28,7 @@ import (
 //	rules        the names of the matched rules, ";"-separated
 //	failed_rules the rules that failed and were skipped (a policy with on_error skip)
 //	policy, version   the policy that decided, for audit
-var DecisionHeader = []string{
+var decisionColumns = []string{
 	"line", "id", "verdict", "route", "qualified", "fit", "engagement", "deadline", "reason",
 	"stage", "next_stage", "value", "currency", "reasons", "rules", "failed_rules", "policy", "version",
 }
@@ -40,10 +41,10 @@ type decisionWriter struct {
 }
 
 func newDecisionWriter(w *csv.Writer) *decisionWriter {
-	return &decisionWriter{w: w, rec: make([]string, len(DecisionHeader))}
+	return &decisionWriter{w: w, rec: make([]string, len(decisionColumns))}
 }
 
-func (dw *decisionWriter) header() error { return dw.w.Write(DecisionHeader) }
+func (dw *decisionWriter) header() error { return dw.w.Write(decisionColumns) }
 
 func (dw *decisionWriter) write(line int, l *lead.Lead, d *qualify.Decision) error {
 	r := dw.rec
@@ -104,14 +105,14 @@ type rejectWriter struct {
 	rec []string
 }
 
-// RejectHeader is the first part of the rejects CSV's header; the
-// export's own header follows.
-var RejectHeader = []string{"line", "problems"}
+// rejectColumns (a table, never modified) is the first part of the
+// rejects CSV's header; the export's own header follows.
+var rejectColumns = []string{"line", "problems"}
 
 func newRejectWriter(w *csv.Writer) *rejectWriter { return &rejectWriter{w: w} }
 
 func (rw *rejectWriter) header(export []string) error {
-	return rw.w.Write(append(append([]string(nil), RejectHeader...), export...))
+	return rw.w.Write(append(append([]string(nil), rejectColumns...), export...))
 }
 
 func (rw *rejectWriter) write(line int, problems []Problem, record []string) error {

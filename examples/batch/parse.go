@@ -34,6 +34,8 @@ type Problem struct {
 	Message string
 }
 
+// String returns the problem as a row report shows it:
+// `contact.email (column "E-mail"): "x" is not an email address`.
 func (p Problem) String() string {
 	switch {
 	case p.Field != "" && p.Column != "" && p.Column != p.Field:

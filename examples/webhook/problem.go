@@ -55,6 +55,7 @@ type APIError struct {
 	allow string
 }
 
+// Error returns "422 invalid_lead: lead \"L-1\" has 2 problems".
 func (e *APIError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
 
 // Problem is one thing wrong with a request body.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -563,4 +564,30 @@ func stringsOf(bs [][]byte) []string {
 		out[i] = string(b)
 	}
 	return out
+}
+
+func TestLogNotifier(t *testing.T) {
+	tests := []struct {
+		name     string
+		deadline time.Time
+		want     []string
+	}{
+		{"in time", t0.Add(3 * time.Minute), []string{"level=INFO", `msg="notify sales"`, "lead=L-1001", "company=\"Byrne Logistics\"",
+			"respond_by=2026-03-02T09:03:00.000Z", "time_left=3m0s", "request_id=req-7", `reasons="[asked for pricing]"`}},
+		{"late", t0.Add(-10 * time.Minute), []string{"level=WARN", `msg="notify sales: the response deadline has passed"`, "time_left=-10m0s"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf strings.Builder
+			n := LogNotifier{Logger: slog.New(slog.NewTextHandler(&buf, nil)), Now: clock}
+			l := &lead.Lead{ID: "L-1001", Company: lead.Company{Name: "Byrne Logistics"}, Contact: lead.Contact{Email: "ada@byrne.example"}}
+			d := qualify.Decision{Deadline: tt.deadline, Matched: []qualify.Match{{Rule: "pricing", Reason: "asked for pricing"}}}
+			ctx := context.WithValue(context.Background(), requestIDKey{}, "req-7")
+			require.NoError(t, n.NotifySales(ctx, l, d))
+			for _, w := range tt.want {
+				assert.Contains(t, buf.String(), w)
+			}
+			assert.NotContains(t, buf.String(), "ada@byrne.example", "no personal data in the log")
+		})
+	}
 }
