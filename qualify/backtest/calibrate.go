@@ -24,11 +24,13 @@ type CalibrationConfig struct {
 	Holdout float64
 	// Salt changes the split; the same salt gives the same split.
 	Salt string
-	// Smoothing is the weight, in leads, of the prior that shrinks each
-	// rule's conversion rate toward the base rate before its log-odds are
-	// taken: a rule that fired on 3 leads moves its rate by 3/(3+20) of the
-	// way from the base rate, one that fired on 3000 by 3000/3020.
-	// Default 20.
+	// Smoothing is the weight, in conversions, of the prior that shrinks
+	// each rule's conversion rate toward the base rate before its log-odds
+	// are taken: the rate is computed as if the rule had also fired on
+	// Smoothing/base-rate leads converting at the base rate. At a base rate
+	// of 5% and the default 10, that is 200 leads: a rule that fired on 3
+	// leads, all converted, moves its rate from 5% to 6.3%; one that fired
+	// on 3000 leads, a tenth converted, from 5% to 9.7%. Default 10.
 	Smoothing float64
 	// PointsPerDoubling is the scale of the proposed points: a rule that
 	// doubles the odds of conversion is worth this many points. Default 10.
@@ -58,7 +60,7 @@ type CalibrationConfig struct {
 // The defaults of CalibrationConfig.
 const (
 	DefaultHoldout           = 0.3
-	DefaultSmoothing         = 20
+	DefaultSmoothing         = 10
 	DefaultPointsPerDoubling = 10
 	DefaultMinSupport        = 30
 )
@@ -94,7 +96,7 @@ func (c CalibrationConfig) validate() error {
 	case !(c.Holdout >= 0 && c.Holdout < 1):
 		return bad("Holdout", c.Holdout, "0 (the default) or above 0 and below 1")
 	case !(c.Smoothing >= 0 && c.Smoothing <= 1e9):
-		return bad("Smoothing", c.Smoothing, "a positive number of leads")
+		return bad("Smoothing", c.Smoothing, "a positive number of conversions")
 	case !(c.PointsPerDoubling >= 0 && c.PointsPerDoubling <= 1e6):
 		return bad("PointsPerDoubling", c.PointsPerDoubling, "a positive number of points, at most 1e6")
 	case !(c.NeedPrecision >= 0 && c.NeedPrecision < 1):
@@ -309,7 +311,6 @@ const (
 // proposeRules sets the points of every points rule of spec, and demotes
 // need rules, from the fitting report.
 func (c *Calibration) proposeRules(spec *qualify.Spec, fitted *Report, cfg *CalibrationConfig) error {
-	m := cfg.Smoothing
 	for i := range spec.Rules {
 		r := &spec.Rules[i]
 		st := fitted.Rules[i]
@@ -333,6 +334,7 @@ func (c *Calibration) proposeRules(spec *qualify.Spec, fitted *Report, cfg *Cali
 				n, conv = float64(fitted.Leads), float64(fitted.Conversions)
 			}
 			base := conv / n
+			m := cfg.Smoothing / base
 			c1, n1 := float64(sc.FiredConversions), float64(sc.Fired)
 			p1 := (c1 + m*base) / (n1 + m)
 			p0 := (conv - c1 + m*base) / (n - n1 + m)
@@ -432,10 +434,14 @@ func mqlTarget(fitted *Report, cfg *CalibrationConfig) (Stat, string) {
 // engagement >= e) that qualify at least minSupport leads at target
 // precision or better, the one that qualifies the most conversions, then
 // the most precise, then the lowest. The precision that must reach the
-// target is smoothed like the rules' rates, (c + m*prior) / (n + m): the
-// pair chosen is the best of many, and a small set of leads that happened
-// to convert would otherwise win.
-func (t *Thresholds) choose(g *grid, target float64, minSupport int, m, prior float64) {
+// target is smoothed like the rules' rates, (c + s) / (n + s/prior) for
+// a smoothing of s conversions: the pair chosen is the best of many, and a
+// small set of leads that happened to convert would otherwise win.
+func (t *Thresholds) choose(g *grid, target float64, minSupport int, s, prior float64) {
+	m := 0.0
+	if prior > 0 {
+		m = s / prior
+	}
 	fa, ea := g.axes()
 	F, E := len(fa.keys), len(ea.keys)
 	if F == 0 {
@@ -547,7 +553,7 @@ func describe(p *qualify.Policy, cfg *CalibrationConfig, fitted *Report, c *Cali
 	}
 	fmt.Fprintf(&b, "Calibrated from policy %q (%s) by backtest.Calibrate on %d leads of history "+
 		"(held out: %.0f%% by lead ID, salt %q): points are smoothed log-odds of conversion "+
-		"(%g points per doubling of the odds, smoothing %g leads); marketing-qualified thresholds aim at %s precision (%s).",
+		"(%g points per doubling of the odds, smoothing %g conversions); marketing-qualified thresholds aim at %s precision (%s).",
 		p.Name(), p.Version(), fitted.Leads, 100*cfg.Holdout, cfg.Salt, cfg.PointsPerDoubling, cfg.Smoothing,
 		c.Thresholds.Target.Percent(), c.Thresholds.TargetFrom)
 	for _, n := range c.Needs {

@@ -148,6 +148,7 @@ func (r *Reader) readCSV(src io.Reader, opts *ReadOptions, yield func(Record) bo
 		}
 		return yield(g.rec)
 	}
+	line := 1 // of the last row read
 	for {
 		lim.used = 0
 		row, err := cr.Read()
@@ -155,12 +156,17 @@ func (r *Reader) readCSV(src io.Reader, opts *ReadOptions, yield func(Record) bo
 			flush()
 			return
 		}
-		line, _ := cr.FieldPos(0)
 		var rowErr *LineError
+		var pe *csv.ParseError
+		switch {
+		case err == nil:
+			line, _ = cr.FieldPos(0)
+		case errors.As(err, &pe):
+			line = pe.StartLine
+		}
 		switch {
 		case err != nil:
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) || errors.Is(err, errRowTooLong) {
+			if pe == nil || errors.Is(err, errRowTooLong) {
 				r.fail(csvError(err, line, opts))
 				return
 			}

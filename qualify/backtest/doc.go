@@ -67,8 +67,9 @@
 //
 //   - points for each points rule from its smoothed log-odds of
 //     conversion: the rule's conversion rate when it fires and when it does
-//     not, each shrunk toward the base rate by CalibrationConfig.Smoothing
-//     pseudo-leads, then log(odds fired / odds not fired), scaled by
+//     not, each shrunk toward the base rate by a prior worth
+//     CalibrationConfig.Smoothing conversions, then log(odds fired / odds
+//     not fired), scaled by
 //     PointsPerDoubling / ln 2. A rule that fired on three leads barely
 //     moves from zero; one that fired on three thousand gets what the data
 //     says. Points are fitted on the leads the scores decide (neither need

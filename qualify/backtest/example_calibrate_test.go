@@ -29,6 +29,8 @@ func ExampleCalibrate() {
 			fmt.Printf("%-18s %4s -> %-4s weight %+.2f\n", p.Rule, clipPoints(p.Before), clipPoints(p.After), p.Weight)
 		}
 	}
+	// A threshold of 0 would read as "the default" in a policy's settings,
+	// so "fit >= 0" is written -0.5 when no score lies between.
 	t := c.Thresholds
 	fmt.Printf("thresholds: fit >= %g, engagement >= %g (reached %t: %s on the fitting part)\n", t.Fit, t.Engagement, t.Reached, t.Precision.Percent())
 	held := c.Held.B.Qualified
@@ -44,14 +46,14 @@ func ExampleCalibrate() {
 	fmt.Println(proposed.Name(), len(proposed.Rules()), "rules")
 	// Output:
 	// fitted on 13948, held out 6052
-	// decision-maker       25 -> 5    weight +0.31
-	// influencer           10 -> -2   weight -0.10
-	// no-decision-maker   -10 -> -3   weight -0.17
+	// decision-maker       25 -> 4    weight +0.30
+	// influencer           10 -> -1   weight -0.10
+	// no-decision-maker   -10 -> -2   weight -0.17
 	// company-size         15 -> 0    weight -0.01
-	// content-downloads  expr -> expr weight +0.94
+	// content-downloads  expr -> expr weight +0.92
 	// page-visits        expr -> expr weight -0.01
 	// coin                 10 -> 1    weight +0.05
-	// thresholds: fit >= -1, engagement >= 10 (reached true: 10.9% on the fitting part)
+	// thresholds: fit >= -0.5, engagement >= 10 (reached true: 10.9% on the fitting part)
 	// held out: 921 leads qualified, 10.3% converted
 	// leadqual-default-calibrated 28 rules
 }

@@ -282,13 +282,13 @@ func decodeRecord(text []byte, line int) (Record, *LineError) {
 	if err := dec.Decode(&rec); err != nil {
 		return Record{}, jsonLineError(text, line, err)
 	}
-	if dec.More() {
-		return Record{}, &LineError{Line: line, Column: int(dec.InputOffset()) + 1,
-			Err: errors.New("unexpected data after the record")}
-	}
+	end := int(dec.InputOffset())
 	if _, err := dec.Token(); err != io.EOF {
-		return Record{}, &LineError{Line: line, Column: int(dec.InputOffset()) + 1,
-			Err: errors.New("unexpected data after the record")}
+		// The column of the first byte after the record that is not space.
+		off := end
+		rest := text[min(off, len(text)):]
+		off += len(rest) - len(bytes.TrimLeft(rest, " \t\r"))
+		return Record{}, &LineError{Line: line, Column: off + 1, Err: errors.New("unexpected data after the record")}
 	}
 	rec.Line = line
 	return rec, nil
@@ -307,6 +307,8 @@ func jsonLineError(text []byte, line int, err error) *LineError {
 		if te.Field != "" {
 			e.Field = te.Field
 			e.Err = fmt.Errorf("cannot use JSON %s as %s", te.Value, te.Type)
+		} else {
+			e.Err = fmt.Errorf("cannot use JSON %s as a record (want an object: {\"lead\": ..., \"at\": ..., \"converted\": ..., \"won\": ...})", te.Value)
 		}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		e.Column = len(text) + 1
