@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -121,11 +122,20 @@ func (rw *rejectWriter) write(line int, problems []Problem, record []string) err
 	return rw.w.Write(rw.rec)
 }
 
+// maxProblems bounds the problems a row's report lists: a row with ten
+// thousand activities in the future gets one line, not a megabyte.
+const maxProblems = 20
+
+// joinProblems writes the problems of a row on one line.
 func joinProblems(ps []Problem) string {
 	var b strings.Builder
 	for i, p := range ps {
 		if i > 0 {
 			b.WriteString("; ")
+		}
+		if i == maxProblems-1 && len(ps) > maxProblems {
+			fmt.Fprintf(&b, "and %d more problems", len(ps)-i)
+			break
 		}
 		b.WriteString(p.String())
 	}

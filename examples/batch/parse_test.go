@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -247,4 +248,20 @@ func leadJSON(t testing.TB, l *lead.Lead) string {
 	b, err := json.Marshal(l)
 	require.NoError(t, err)
 	return string(b)
+}
+
+func TestJoinProblems(t *testing.T) {
+	ps := slices.Repeat([]Problem{{Field: "f", Message: "bad"}}, 25)
+	tests := []struct {
+		n    int
+		want string
+	}{
+		{0, ""},
+		{1, "f: bad"},
+		{20, strings.TrimSuffix(strings.Repeat("f: bad; ", 20), "; ")},
+		{25, strings.Repeat("f: bad; ", 19) + "and 6 more problems"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, joinProblems(ps[:tt.n]), "%d problems", tt.n)
+	}
 }

@@ -89,9 +89,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// maxProblems bounds the problems an error body lists, so that a body of
+// a thousand bad fields does not get an answer of megabytes. The message
+// says how many there are.
+const maxProblems = 100
+
 // writeError writes e as an [ErrorBody], with the request ID of r.
 func writeError(w http.ResponseWriter, r *http.Request, e *APIError) {
 	e.RequestID = requestIDFrom(r.Context())
+	if n := len(e.Problems); n > maxProblems {
+		e.Problems = append(e.Problems[:maxProblems-1:maxProblems-1], Problem{Message: fmt.Sprintf("and %d more problems", n-maxProblems+1)})
+	}
 	if e.allow != "" {
 		w.Header().Set("Allow", e.allow)
 	}

@@ -18,13 +18,12 @@ import (
 
 // live is a Server behind a real http.Server on a loopback port.
 type live struct {
-	url     string
-	addr    string
-	srv     *http.Server
-	cancel  context.CancelFunc
-	served  chan error // Serve's result
-	client  *http.Client
-	handler *Server
+	url    string
+	addr   string
+	srv    *http.Server
+	cancel context.CancelFunc
+	served chan error // Serve's result
+	client *http.Client
 }
 
 // startLive serves a test Server (see newTestServer) on 127.0.0.1:0 until
@@ -38,7 +37,7 @@ func startLive(t testing.TB, cfg Config, grace Timeouts) *live {
 	srv := NewHTTPServer(s, grace, slog.New(slog.DiscardHandler))
 	l := &live{
 		url: "http://" + ln.Addr().String(), addr: ln.Addr().String(),
-		srv: srv, cancel: cancel, served: make(chan error, 1), handler: s,
+		srv: srv, cancel: cancel, served: make(chan error, 1),
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
 	}
 	go func() { l.served <- Serve(ctx, srv, ln, grace.withDefaults().Shutdown) }()

@@ -591,3 +591,23 @@ func TestLogNotifier(t *testing.T) {
 		})
 	}
 }
+
+func TestErrorBodyIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"id": "L-1", "activities": [`)
+	for i := range 150 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(`{"kind": "page_visit", "at": "2027-01-01T00:00:00Z"}`)
+	}
+	b.WriteString("]}")
+	s, _ := newTestServer(t, Config{})
+	resp := do(t, s, request{method: http.MethodPost, path: "/v1/leads", body: b.String()})
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	e := decode[ErrorBody](t, resp).Error
+	assert.Equal(t, `lead "L-1" has 150 problems`, e.Message)
+	require.Len(t, e.Problems, maxProblems)
+	assert.Equal(t, "activities[98].at", e.Problems[98].Field)
+	assert.Equal(t, Problem{Message: "and 51 more problems"}, e.Problems[99])
+}
