@@ -3,6 +3,7 @@ package lead
 import (
 	"database/sql/driver"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/leadqual/leadqual/internal/enum"
@@ -68,14 +69,42 @@ type Contact struct {
 // error when the name is not one the time package can load. "Local", which
 // the time package takes for the machine's own zone, is refused: the
 // contact's time zone must not depend on the machine that reads it.
-func (c Contact) Location() (*time.Location, error) {
-	switch c.TimeZone {
+//
+// Each call loads the zone from the machine's database; a host that reads
+// many leads keeps a [Zones] and calls Zones.Load instead.
+func (c Contact) Location() (*time.Location, error) { return loadZone(c.TimeZone) }
+
+func loadZone(name string) (*time.Location, error) {
+	switch name {
 	case "":
 		return time.UTC, nil
 	case "Local":
 		return nil, errors.New("unknown time zone Local")
 	}
-	return time.LoadLocation(c.TimeZone)
+	return time.LoadLocation(name)
+}
+
+// Zones loads IANA time zones and keeps the ones it loaded: loading a zone
+// reads the machine's zoneinfo database, microseconds each time. Only zones
+// that load are kept, so the cache holds at most the few hundred real
+// zones whatever the input. The zero value is ready to use; a Zones is safe
+// for concurrent use and must not be copied after first use.
+type Zones struct {
+	m sync.Map // name -> *time.Location
+}
+
+// Load returns the zone named name as Contact.Location does: UTC for "",
+// an error for "Local" and for names the time package cannot load.
+func (z *Zones) Load(name string) (*time.Location, error) {
+	if loc, ok := z.m.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := loadZone(name)
+	if err != nil {
+		return nil, err
+	}
+	z.m.Store(name, loc)
+	return loc, nil
 }
 
 // Company is the organisation a lead belongs to.

@@ -29,15 +29,19 @@ func TestEvaluateAllInOrder(t *testing.T) {
 		leads[i] = benchLead(i%80, uint64(i))
 	}
 	leads[17].Activities = make([]lead.Activity, DefaultMaxActivities+1) // its own error
+	leads[18] = nil                                                      // input the host could not parse
 	for _, opts := range []BatchOptions{{Now: t0}, {Now: t0, Workers: 1}, {Now: t0, Workers: 7, Ahead: 3}, {Now: t0, Workers: 64}} {
 		t.Run(fmt.Sprintf("workers=%d ahead=%d", opts.Workers, opts.Ahead), func(t *testing.T) {
 			i := 0
 			for r := range EvaluateAll(context.Background(), p, seqOf(leads), opts) {
 				require.Equal(t, i, r.Index)
 				require.Same(t, leads[i], r.Lead)
-				if i == 17 {
+				switch i {
+				case 17:
 					assert.ErrorIs(t, r.Err, ErrLimit)
-				} else {
+				case 18:
+					assert.ErrorIs(t, r.Err, ErrNilLead)
+				default:
 					require.NoError(t, r.Err)
 					require.Equal(t, evalAt(t, p, leads[i]), r.Decision)
 				}

@@ -118,8 +118,13 @@ type LimitError struct {
 	Limit string
 	// Max is the limit; Got is what was found.
 	Max, Got int
-	// Where names the offending part: a rule, a field path.
+	// Where names the offending part in words: a rule, a lead and its
+	// field.
 	Where string
+	// Path is the field of the lead at fault, written as lead.FieldError
+	// paths are ("activities", "activities[3]", "contact.name", "fields"),
+	// so that a host can point at it; empty for a limit of the policy.
+	Path string
 }
 
 func (e *LimitError) Error() string {

@@ -113,10 +113,10 @@ func (p *Policy) release(st *state) {
 func (p *Policy) checkLimits(l *lead.Lead) (collection int, err error) {
 	lim := &p.limits
 	if n := len(l.Activities); n > lim.MaxActivities {
-		return 0, &LimitError{Limit: "MaxActivities", Max: lim.MaxActivities, Got: n, Where: "lead " + clip(l.ID) + " activities"}
+		return 0, &LimitError{Limit: "MaxActivities", Max: lim.MaxActivities, Got: n, Where: "lead " + clip(l.ID) + " activities", Path: "activities"}
 	}
 	if n := len(l.Interests); n > lim.MaxInterests {
-		return 0, &LimitError{Limit: "MaxInterests", Max: lim.MaxInterests, Got: n, Where: "lead " + clip(l.ID) + " interests"}
+		return 0, &LimitError{Limit: "MaxInterests", Max: lim.MaxInterests, Got: n, Where: "lead " + clip(l.ID) + " interests", Path: "interests"}
 	}
 	maxText := lim.MaxTextBytes
 	for _, f := range [...]struct {
@@ -129,25 +129,31 @@ func (p *Policy) checkLimits(l *lead.Lead) (collection int, err error) {
 		{"company.industry", l.Company.Industry}, {"company.country", l.Company.Country},
 	} {
 		if len(f.v) > maxText {
-			return 0, &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: len(f.v), Where: "lead " + clip(l.ID) + " " + f.name}
+			return 0, &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: len(f.v), Where: "lead " + clip(l.ID) + " " + f.name, Path: f.name}
 		}
 	}
 	for i := range l.Activities {
 		a := &l.Activities[i]
-		if n := max(len(a.Kind), len(a.Asset), len(a.Product), len(a.Channel)); n > maxText {
-			return 0, &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: n, Where: fmt.Sprintf("lead %s activities[%d]", clip(l.ID), i)}
+		for _, f := range [...]struct {
+			name, v string
+		}{{"kind", string(a.Kind)}, {"asset", a.Asset}, {"product", a.Product}, {"channel", string(a.Channel)}} {
+			if len(f.v) > maxText {
+				path := fmt.Sprintf("activities[%d].%s", i, f.name)
+				return 0, &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: len(f.v), Where: "lead " + clip(l.ID) + " " + path, Path: path}
+			}
 		}
 	}
 	for i := range l.Interests {
 		if n := len(l.Interests[i].Topic); n > maxText {
-			return 0, &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: n, Where: fmt.Sprintf("lead %s interests[%d].topic", clip(l.ID), i)}
+			path := fmt.Sprintf("interests[%d].topic", i)
+			return 0, &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: n, Where: "lead " + clip(l.ID) + " " + path, Path: path}
 		}
 	}
 	collection = max(len(l.Activities), len(l.Interests))
 	if p.readsFields && len(l.Fields) > 0 {
 		size, values := fieldsSize(l.Fields, lim.MaxFieldsBytes, 0)
 		if size > lim.MaxFieldsBytes {
-			return 0, &LimitError{Limit: "MaxFieldsBytes", Max: lim.MaxFieldsBytes, Got: size, Where: "lead " + clip(l.ID) + " fields"}
+			return 0, &LimitError{Limit: "MaxFieldsBytes", Max: lim.MaxFieldsBytes, Got: size, Where: "lead " + clip(l.ID) + " fields", Path: "fields"}
 		}
 		collection = max(collection, values)
 	}

@@ -382,7 +382,7 @@ func TestEvaluateRefuses(t *testing.T) {
 			l.Interests = []lead.Interest{{Topic: "a"}, {Topic: "b"}}
 		}},
 		{"enormous name", "MaxTextBytes", "contact.name", func(l *lead.Lead) { l.Contact.Name = strings.Repeat("x", 101) }},
-		{"enormous asset", "MaxTextBytes", "activities[0]", func(l *lead.Lead) {
+		{"enormous asset", "MaxTextBytes", "activities[0].asset", func(l *lead.Lead) {
 			l.Activities = []lead.Activity{{Kind: lead.KindWhitePaper, At: ago(time.Hour), Asset: strings.Repeat("x", 101)}}
 		}},
 		{"enormous ID", "MaxTextBytes", "id", func(l *lead.Lead) { l.ID = strings.Repeat("é", 100) }},
@@ -397,6 +397,7 @@ func TestEvaluateRefuses(t *testing.T) {
 			require.ErrorAs(t, err, &le)
 			assert.Equal(t, tt.limit, le.Limit)
 			assert.Contains(t, le.Where, tt.where)
+			assert.Equal(t, tt.where, le.Path)
 			assert.Less(t, len(err.Error()), 300, "errors stay short whatever the input")
 		})
 	}

@@ -327,7 +327,7 @@ func evaluateProblem(s *Schema, l *lead.Lead, err error) Problem {
 	var re *qualify.RuleError
 	switch {
 	case errors.As(err, &le):
-		path := limitField(l.ID, le)
+		path := le.Path
 		return Problem{Column: s.columnOf(path), Field: path, Message: fmt.Sprintf("limit %s of the policy exceeded: %d > %d", le.Limit, le.Got, le.Max)}
 	case errors.As(err, &re):
 		// expr's errors end with a snippet on lines of their own; a row's
@@ -336,25 +336,6 @@ func evaluateProblem(s *Schema, l *lead.Lead, err error) Problem {
 		return Problem{Message: fmt.Sprintf("rule %q of the policy failed (%s): %s", re.Rule, re.Field, msg)}
 	}
 	return Problem{Message: err.Error()}
-}
-
-// limitField digs the field path out of a LimitError's Where, which reads
-// `lead "L-1" activities[3]`: the qualify package does not give the path
-// on its own.
-func limitField(id string, le *qualify.LimitError) string {
-	if rest, ok := strings.CutPrefix(le.Where, fmt.Sprintf("lead %q ", id)); ok {
-		return rest
-	}
-	if i := strings.LastIndex(le.Where, `..." `); i >= 0 && strings.HasPrefix(le.Where, `lead "`) {
-		return le.Where[i+len(`..." `):]
-	}
-	switch le.Limit {
-	case "MaxActivities":
-		return "activities"
-	case "MaxInterests":
-		return "interests"
-	}
-	return ""
 }
 
 // orderedMap yields f of every element of src, in the order of src, with f

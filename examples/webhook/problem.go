@@ -153,29 +153,8 @@ func compileError(ce *qualify.CompileError) *APIError {
 // the offending field.
 func limitError(l *lead.Lead, le *qualify.LimitError) *APIError {
 	e := apiError(http.StatusUnprocessableEntity, CodeLeadLimit, "lead %q exceeds a limit of the policy", l.ID)
-	e.Problems = []Problem{{Field: limitField(l.ID, le), Message: fmt.Sprintf("limit %s exceeded: %d > %d", le.Limit, le.Got, le.Max)}}
+	e.Problems = []Problem{{Field: le.Path, Message: fmt.Sprintf("limit %s exceeded: %d > %d", le.Limit, le.Got, le.Max)}}
 	return e
-}
-
-// limitField digs the field path out of a LimitError's Where, which reads
-// `lead "L-1" activities[3]`: the qualify package does not give the path
-// on its own (see the README).
-func limitField(id string, le *qualify.LimitError) string {
-	where := le.Where
-	if rest, ok := strings.CutPrefix(where, "lead "+fmt.Sprintf("%q", id)+" "); ok {
-		return rest
-	}
-	// Long IDs are clipped: `lead "L-xxxx..." field`.
-	if i := strings.LastIndex(where, `..." `); i >= 0 && strings.HasPrefix(where, `lead "`) {
-		return where[i+len(`..." `):]
-	}
-	switch le.Limit {
-	case "MaxActivities":
-		return "activities"
-	case "MaxInterests":
-		return "interests"
-	}
-	return ""
 }
 
 func plural(n int, noun string) string {

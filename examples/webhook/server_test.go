@@ -184,9 +184,9 @@ func TestPostLeadRefuses(t *testing.T) {
 		{
 			name:   "a text field over the policy's limits",
 			cfg:    Config{Policy: defaultPolicyWith(t, qualify.Limits{MaxTextBytes: 8})},
-			req:    request{body: `{"id": "L-1", "activities": [{"kind": "page_visit", "at": "2026-03-01T09:00:00Z", "asset": "/a/very/long/path"}]}`},
+			req:    request{body: `{"id": "L-1", "activities": [{"kind": "chat", "at": "2026-03-01T09:00:00Z", "asset": "/a/very/long/path"}]}`},
 			status: http.StatusUnprocessableEntity, code: CodeLeadLimit,
-			problems: []Problem{{Field: "activities[0]", Message: "limit MaxTextBytes exceeded: 17 > 8"}},
+			problems: []Problem{{Field: "activities[0].asset", Message: "limit MaxTextBytes exceeded: 17 > 8"}},
 		},
 		{
 			name:   "form data",
