@@ -55,7 +55,7 @@ func FuzzParseRow(f *testing.F) {
 			require.NotEmpty(t, problems, "no lead and no problem")
 			return
 		}
-		problems = validate(schema, l, now, problems)
+		problems = validate(new(lead.Validator), schema, l, now, problems)
 		for _, p := range problems {
 			require.NotEmpty(t, p.Message)
 			require.NotEmpty(t, p.String())

@@ -178,6 +178,7 @@ func (j *Job) Run(ctx context.Context, in io.Reader, out io.Writer) (*Summary, e
 			}
 		}
 	}
+	var validator lead.Validator // keeps the time zones it loads: shared by the parsers
 	parse := func(r row) row {
 		if r.record == nil {
 			return r
@@ -185,7 +186,7 @@ func (j *Job) Run(ctx context.Context, in io.Reader, out io.Writer) (*Summary, e
 		r.lead, r.problems = schema.Lead(r.record)
 		if r.lead != nil {
 			r.id = r.lead.ID
-			r.problems = validate(schema, r.lead, j.Now, r.problems)
+			r.problems = validate(&validator, schema, r.lead, j.Now, r.problems)
 		}
 		if len(r.problems) > 0 {
 			r.lead = nil
@@ -287,9 +288,9 @@ func idPart(r row) string {
 // validate adds lead.Validate's problems to those found while parsing,
 // each with the column it came from; a column that did not parse is not
 // reported twice.
-func validate(s *Schema, l *lead.Lead, now time.Time, problems []Problem) []Problem {
+func validate(v *lead.Validator, s *Schema, l *lead.Lead, now time.Time, problems []Problem) []Problem {
 	var ve *lead.ValidationError
-	if !errors.As(l.Validate(now), &ve) {
+	if !errors.As(v.Validate(l, now), &ve) {
 		return problems
 	}
 	bad := map[string]bool{}

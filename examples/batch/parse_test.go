@@ -233,7 +233,7 @@ func TestLayoutString(t *testing.T) {
 func TestProblemColumns(t *testing.T) {
 	s := bind(t, "Key,Mail,Acts,consent.email", "id=Key,contact.email=Mail,activities=Acts", ParseOptions{})
 	l, problems := s.Lead([]string{"L-1", "not an email", "demo_request@2026-03-09T09:00:00Z;ebook@2026-03-01", "opted_in@later"})
-	problems = validate(s, l, t0, problems)
+	problems = validate(new(lead.Validator), s, l, t0, problems)
 	assert.Equal(t, []Problem{
 		{Column: "consent.email", Field: "consent.email.at", Message: `"later" is not a time: want RFC 3339 (2026-03-02T09:00:00Z) or a date (2026-03-02)`},
 		{Column: "Mail", Field: "contact.email", Message: `"not an email" is not an email address`},

@@ -297,6 +297,7 @@ func readLeads(r io.Reader, now time.Time) ([]input, []badLine, error) {
 	sc.Buffer(make([]byte, 64<<10), maxLine)
 	var leads []input
 	var bad []badLine
+	var validator lead.Validator
 	for n := 1; sc.Scan(); n++ {
 		text := bytes.TrimSpace(sc.Bytes())
 		if len(text) == 0 {
@@ -309,7 +310,7 @@ func readLeads(r io.Reader, now time.Time) ([]input, []badLine, error) {
 			bad = append(bad, badLine{line: n, problems: []string{"not a lead: " + err.Error()}})
 			continue
 		}
-		if err := l.Validate(now); err != nil {
+		if err := validator.Validate(&l, now); err != nil {
 			var ve *lead.ValidationError
 			if !errors.As(err, &ve) {
 				return nil, nil, fmt.Errorf("line %d: %w", n, err)

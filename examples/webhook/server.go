@@ -107,6 +107,8 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	current atomic.Pointer[servedPolicy]
+	// validator keeps the time zones of the leads it has validated.
+	validator lead.Validator
 	// swap serialises policy changes (save, then swap), so that the
 	// stored policy and the one in service cannot disagree. Lead requests
 	// never take it.
@@ -327,7 +329,7 @@ func (s *Server) postLead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.cfg.Clock()
-	if err := l.Validate(now); err != nil {
+	if err := s.validator.Validate(&l, now); err != nil {
 		var ve *lead.ValidationError
 		if errors.As(err, &ve) {
 			writeError(w, r, validationError(ve))
