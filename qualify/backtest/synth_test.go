@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"iter"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -94,13 +96,16 @@ func synthetic(n int, seed uint64) []backtest.Record {
 	return out
 }
 
-// noisyPolicy is the default policy with one more rule: fit points for a
-// coin that came up heads, which has nothing to do with conversion.
+// noisyPolicy is the default policy, as it was when these tests were
+// written (testdata/noisy_policy.json, so that they do not move when the
+// default does), with one more rule: fit points for a coin that came up
+// heads, which has nothing to do with conversion.
 func noisyPolicy() *qualify.Policy {
-	spec := qualify.DefaultSpec()
-	spec.Rules = append(spec.Rules, qualify.Rule{Name: "coin", When: "fields.coin == true",
-		Dimension: qualify.DimensionFit, Points: "10", Reason: "the coin came up heads"})
-	p, err := qualify.Compile(spec)
+	data, err := os.ReadFile(filepath.Join("testdata", "noisy_policy.json"))
+	if err != nil {
+		panic(err)
+	}
+	p, err := qualify.CompileJSON(data)
 	if err != nil {
 		panic(err)
 	}

@@ -1,0 +1,289 @@
+// Command backtest proves a qualify policy against a team's own history
+// before it is switched on: it reads past leads with their decision times
+// and outcomes (JSON lines, or a CRM's CSV export with a column mapping),
+// judges each as it was at its decision time, prints the report as a
+// table, and writes a self-contained HTML page with the charts a sales
+// manager would rather look at than read.
+//
+//	go run ./examples/backtest -history history.jsonl -html report.html
+//	go run ./examples/backtest -history export.csv -columns 'id=Lead ID,at=Decided,converted=Won' -compare new.json
+//	go run ./examples/backtest -history history.jsonl -calibrate -mql-precision 0.2 -out proposed.json
+//	go run ./examples/backtest -synth 5000 > history.jsonl
+//
+// Run it with -h for the flags; see README.md.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/leadqual/leadqual/qualify"
+	"github.com/leadqual/leadqual/qualify/backtest"
+)
+
+// The exit statuses.
+const (
+	exitOK    = 0 // done
+	exitFatal = 1 // the history, a policy or an output could not be used, or the run stopped early
+	exitUsage = 2 // bad flags
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// options are the parsed flags.
+type options struct {
+	history, format, columns, location string
+	policy, compare                    string
+	calibrate                          bool
+	needPrecision, mqlPrecision        float64
+	holdout                            float64
+	salt, out                          string
+	html, jsonOut                      string
+	workers, maxBad, maxErrors         int
+	synth                              int
+	seed                               uint64
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("backtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.history, "history", "", "the history: a file of JSON lines (.jsonl) or CSV (.csv), or - for stdin")
+	fs.StringVar(&o.format, "format", "", "jsonl or csv (default: from the file's extension, jsonl for stdin)")
+	fs.StringVar(&o.columns, "columns", "", "the CSV column mapping, key=header pairs: 'id=Lead ID,at=Decided,converted=Won,fields.plan=Plan'")
+	fs.StringVar(&o.location, "location", "UTC", "the time zone of CSV times written without one (an IANA name)")
+	fs.StringVar(&o.policy, "policy", "", "the policy to judge, as JSON (default: the library's default policy)")
+	fs.StringVar(&o.compare, "compare", "", "a second policy, judged side by side with -policy")
+	fs.BoolVar(&o.calibrate, "calibrate", false, "propose a calibrated policy, fitted on part of the history and reported on the rest")
+	fs.Float64Var(&o.needPrecision, "need-precision", 0, "with -calibrate: demote need rules that cannot reach this conversion rate (0: never)")
+	fs.Float64Var(&o.mqlPrecision, "mql-precision", 0, "with -calibrate: the conversion rate marketing-qualified leads must reach (0: the current one, or twice the scored rate)")
+	fs.Float64Var(&o.holdout, "holdout", 0, "with -calibrate: the share of leads held out (default 0.3)")
+	fs.StringVar(&o.salt, "salt", "", "with -calibrate: changes the split of leads")
+	fs.StringVar(&o.out, "out", "", "with -calibrate: write the proposed policy's JSON to this file")
+	fs.StringVar(&o.html, "html", "", "write a self-contained HTML page with the charts to this file")
+	fs.StringVar(&o.jsonOut, "json", "", "write the report (or comparison, or calibration) as JSON to this file")
+	fs.IntVar(&o.workers, "workers", 0, "goroutines judging leads (default: one per CPU)")
+	fs.IntVar(&o.maxBad, "max-bad", 0, "bad lines to skip (and list) before stopping")
+	fs.IntVar(&o.maxErrors, "max-errors", 0, "errored leads to list in the report (default 20)")
+	fs.IntVar(&o.synth, "synth", 0, "write a synthetic history of this many leads, with a known signal, as JSON lines to stdout, and exit")
+	fs.Uint64Var(&o.seed, "seed", 1, "with -synth: the random seed")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: backtest -history FILE [-policy P.json] [-compare Q.json | -calibrate] [-html OUT.html]\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return nil, fmt.Errorf("unexpected argument %q (the history is given with -history)", fs.Arg(0))
+	case o.synth < 0:
+		return nil, errors.New("-synth must be positive")
+	case o.synth > 0:
+		return o, nil
+	case o.history == "":
+		return nil, errors.New("-history is required (or -synth to make one)")
+	case o.compare != "" && o.calibrate:
+		return nil, errors.New("-compare and -calibrate do not go together")
+	case o.out != "" && !o.calibrate:
+		return nil, errors.New("-out needs -calibrate")
+	case o.calibrate && o.history == "-":
+		return nil, errors.New("-calibrate reads the history three times: give a file, not stdin")
+	}
+	if o.format == "" {
+		o.format = "jsonl"
+		if strings.EqualFold(filepath.Ext(o.history), ".csv") {
+			o.format = "csv"
+		}
+	}
+	if o.format != "jsonl" && o.format != "csv" {
+		return nil, fmt.Errorf("-format %q: want jsonl or csv", o.format)
+	}
+	if o.columns != "" && o.format != "csv" {
+		return nil, errors.New("-columns is for CSV")
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "backtest:", err)
+		return exitUsage
+	}
+	if o.synth > 0 {
+		if err := writeSynthetic(stdout, o.synth, o.seed); err != nil {
+			fmt.Fprintln(stderr, "backtest:", err)
+			return exitFatal
+		}
+		return exitOK
+	}
+	if err := backtestMain(ctx, o, stdin, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "backtest:", err)
+		return exitFatal
+	}
+	return exitOK
+}
+
+func backtestMain(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Writer) error {
+	format, ropts, err := readFormat(o)
+	if err != nil {
+		return err
+	}
+	var history *backtest.Reader
+	if o.history == "-" {
+		history = backtest.NewReader(stdin, format, ropts)
+	} else {
+		if _, err := os.Stat(o.history); err != nil {
+			return err
+		}
+		path := o.history
+		history = backtest.Open(func() (io.ReadCloser, error) { return os.Open(path) }, format, ropts)
+	}
+	policy, err := loadPolicy(o.policy)
+	if err != nil {
+		return err
+	}
+	cfg := backtest.Config{Workers: o.workers, MaxErrors: o.maxErrors}
+
+	var pg page
+	var result any
+	switch {
+	case o.compare != "":
+		other, err := loadPolicy(o.compare)
+		if err != nil {
+			return err
+		}
+		c, err := backtest.Compare(ctx, policy, other, history.All(), cfg)
+		if err = readErr(err, history, stderr); err != nil {
+			return err
+		}
+		if err := c.WriteText(stdout); err != nil {
+			return err
+		}
+		pg, result = comparisonPage(c), c
+	case o.calibrate:
+		c, err := backtest.Calibrate(ctx, policy, history.All(), backtest.CalibrationConfig{
+			Config: cfg, Holdout: o.holdout, Salt: o.salt, NeedPrecision: o.needPrecision, MQLPrecision: o.mqlPrecision,
+		})
+		if err = readErr(err, history, stderr); err != nil {
+			return err
+		}
+		if err := c.WriteText(stdout); err != nil {
+			return err
+		}
+		if o.out != "" {
+			data, err := json.MarshalIndent(c.Spec, "", "  ")
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(o.out, append(data, '\n'), 0o644); err != nil {
+				return err
+			}
+		}
+		pg, result = calibrationPage(c), c
+	default:
+		r, err := backtest.Run(ctx, policy, history.All(), cfg)
+		if err = readErr(err, history, stderr); err != nil {
+			return err
+		}
+		if err := r.WriteText(stdout); err != nil {
+			return err
+		}
+		pg, result = reportPage(r), r
+	}
+	if o.jsonOut != "" {
+		data, err := json.MarshalIndent(result, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.jsonOut, append(data, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if o.html != "" {
+		if err := writeFile(o.html, pg.write); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readErr returns the error of the run, or else the reader's, and lists
+// the bad lines skipped on stderr.
+func readErr(err error, history *backtest.Reader, stderr io.Writer) error {
+	for _, s := range history.Skipped() {
+		fmt.Fprintln(stderr, "backtest: skipped:", s)
+	}
+	if rerr := history.Err(); rerr != nil {
+		// The reader's error explains a run that saw too little, whatever
+		// the run says (ErrNoSignal, ErrHistoryChanged).
+		return rerr
+	}
+	return err
+}
+
+func readFormat(o *options) (backtest.Format, backtest.ReadOptions, error) {
+	loc, err := time.LoadLocation(o.location)
+	if err != nil || o.location == "Local" {
+		return backtest.Format{}, backtest.ReadOptions{}, fmt.Errorf("-location %q: not an IANA time zone", o.location)
+	}
+	ropts := backtest.ReadOptions{MaxBad: o.maxBad, Location: loc}
+	if o.format == "jsonl" {
+		return backtest.JSONLines(), ropts, nil
+	}
+	cols, err := backtest.ParseColumns(o.columns)
+	if err != nil {
+		return backtest.Format{}, backtest.ReadOptions{}, fmt.Errorf("-columns: %w", err)
+	}
+	return backtest.CSV(cols), ropts, nil
+}
+
+func loadPolicy(path string) (*qualify.Policy, error) {
+	if path == "" {
+		return qualify.Compile(qualify.DefaultSpec())
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := qualify.CompileJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// writeFile writes a file through w, and removes it if that fails.
+func writeFile(path string, w func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = w(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,387 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/leadqual/leadqual/qualify"
+	"github.com/leadqual/leadqual/qualify/backtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// columns is the mapping of testdata/history.csv.
+const columns = "id=Lead ID,at=Decided,converted=Outcome,won=Won,won_currency=Currency,role=Role,employees=Employees,stage=Stage,created_at=Created,activity=Activity,activity_at=Activity time,activity_product=Product,fields.plan=Plan"
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runMain(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return result{code, out.String(), errb.String()}
+}
+
+// synthFile writes a synthetic history of n leads to a temporary file.
+func synthFile(t *testing.T, n int, seed uint64) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "history.jsonl")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	require.NoError(t, writeSynthetic(f, n, seed))
+	require.NoError(t, f.Close())
+	return path
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create it")
+	assert.Equal(t, string(want), got)
+}
+
+// The CSV export, read with its column mapping, and the same history as
+// JSON lines give the same report; its text is the golden one.
+func TestReportCSVAndJSONLines(t *testing.T) {
+	dir := t.TempDir()
+	// policy_a.json is the default policy when this test was written, so
+	// that the golden text does not move when the default does.
+	fromCSV := runMain(t, "", "-history", "testdata/history.csv", "-columns", columns, "-policy", "testdata/policy_a.json", "-json", filepath.Join(dir, "csv.json"))
+	require.Equal(t, exitOK, fromCSV.code, fromCSV.stderr)
+	fromJSON := runMain(t, "", "-history", "testdata/history.jsonl", "-policy", "testdata/policy_a.json", "-json", filepath.Join(dir, "jsonl.json"))
+	require.Equal(t, exitOK, fromJSON.code, fromJSON.stderr)
+	// The same, but for the line the errored record is on.
+	assert.Equal(t, fromCSV.stdout, strings.Replace(fromJSON.stdout, "history line 8 ", "history line 14 ", 1))
+	a, err := os.ReadFile(filepath.Join(dir, "csv.json"))
+	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(dir, "jsonl.json"))
+	require.NoError(t, err)
+	var ra, rb backtest.Report
+	require.NoError(t, json.Unmarshal(a, &ra))
+	require.NoError(t, json.Unmarshal(b, &rb))
+	require.Len(t, ra.Errors, 1)
+	require.Len(t, rb.Errors, 1)
+	assert.Equal(t, []int{14, 8}, []int{ra.Errors[0].Line, rb.Errors[0].Line})
+	ra.Errors[0].Line, rb.Errors[0].Line = 0, 0
+	ja, err := json.Marshal(ra)
+	require.NoError(t, err)
+	jb, err := json.Marshal(rb)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(ja), string(jb))
+	golden(t, "report.txt", fromCSV.stdout)
+	// The planted leak: C-08 was created after its decision, C-01 is won
+	// today, C-10 unsubscribed the next day.
+	assert.Contains(t, fromCSV.stdout, `lead "C-08": lead.created_at`)
+	assert.Contains(t, fromCSV.stdout, "stages unknown, taken as new")
+}
+
+// The HTML page holds, in its charts' data, exactly the numbers of the
+// report: the funnel by route, the deciles of each score with its AUC,
+// and the lift of each rule. It is well-formed, and needs nothing from a
+// network.
+func TestHTMLPageCharts(t *testing.T) {
+	history := synthFile(t, 3000, 5)
+	dir := t.TempDir()
+	page, reportJSON := filepath.Join(dir, "report.html"), filepath.Join(dir, "report.json")
+	res := runMain(t, "", "-history", history, "-html", page, "-json", reportJSON, "-workers", "2")
+	require.Equal(t, exitOK, res.code, res.stderr)
+	var r backtest.Report
+	data, err := os.ReadFile(reportJSON)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &r))
+	els := chartElements(t, page)
+	checkReportCharts(t, els, "report", &r)
+	checkSelfContained(t, page)
+}
+
+// element is an element of the page with data- attributes.
+type element struct {
+	name string
+	attr map[string]string
+}
+
+// chartElements parses the page as XML and returns its elements that
+// carry a data-chart attribute.
+func chartElements(t *testing.T, path string) []element {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	dec := xml.NewDecoder(f)
+	dec.Strict = true
+	var out []element
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err, "the page is well-formed")
+		se, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		e := element{name: se.Name.Local, attr: map[string]string{}}
+		for _, a := range se.Attr {
+			e.attr[a.Name.Local] = a.Value
+		}
+		if e.attr["data-chart"] != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func pick(els []element, name string, kv ...string) []element {
+	var out []element
+outer:
+	for _, e := range els {
+		if e.name != name {
+			continue
+		}
+		for i := 0; i < len(kv); i += 2 {
+			if e.attr[kv[i]] != kv[i+1] {
+				continue outer
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	require.NoError(t, err, s)
+	return n
+}
+
+func atof(t *testing.T, s string) float64 {
+	t.Helper()
+	f, err := strconv.ParseFloat(s, 64)
+	require.NoError(t, err, s)
+	return f
+}
+
+// checkReportCharts holds the charts of one section to its report.
+func checkReportCharts(t *testing.T, els []element, section string, r *backtest.Report) {
+	t.Helper()
+	// The funnel: one bar per route, and the marketing-qualified leads.
+	bars := pick(els, "rect", "data-chart", "funnel", "data-section", section)
+	groups := append(append([]backtest.Group{}, r.Routes...), r.Qualified)
+	require.Len(t, bars, len(groups))
+	for i, g := range groups {
+		b := bars[i].attr
+		assert.Equal(t, g.Name, b["data-group"])
+		assert.Equal(t, g.Leads, atoi(t, b["data-leads"]), g.Name)
+		assert.Equal(t, g.Conversions, atoi(t, b["data-conversions"]), g.Name)
+		if g.Rate.Defined() {
+			assert.Equal(t, float64(g.Rate), atof(t, b["data-rate"]), g.Name)
+		} else {
+			assert.Empty(t, b["data-rate"])
+		}
+	}
+	assert.Positive(t, atoi(t, pick(bars, "rect", "data-group", "sales")[0].attr["data-leads"]))
+
+	// The deciles and the AUC of each score.
+	require.Len(t, r.Scores, 3)
+	for _, sc := range r.Scores {
+		svg := pick(els, "svg", "data-chart", "deciles", "data-section", section, "data-score", sc.Name)
+		require.Len(t, svg, 1, sc.Name)
+		assert.Equal(t, float64(sc.AUC), atof(t, svg[0].attr["data-auc"]), sc.Name)
+		rects := pick(els, "rect", "data-chart", "deciles", "data-section", section, "data-score", sc.Name)
+		require.Len(t, rects, len(sc.Deciles), sc.Name)
+		total := 0
+		for i, d := range sc.Deciles {
+			a := rects[i].attr
+			assert.Equal(t, d.Decile, atoi(t, a["data-decile"]))
+			assert.Equal(t, d.Leads, atoi(t, a["data-leads"]))
+			assert.Equal(t, d.Conversions, atoi(t, a["data-conversions"]))
+			assert.Equal(t, float64(d.Rate), atof(t, a["data-rate"]))
+			assert.Equal(t, d.Lo, atof(t, a["data-lo"]))
+			assert.Equal(t, d.Hi, atof(t, a["data-hi"]))
+			total += d.Leads
+		}
+		assert.Equal(t, r.Leads, total, "every lead is in a band")
+		base := pick(els, "line", "data-chart", "deciles", "data-section", section, "data-score", sc.Name)
+		require.Len(t, base, 1)
+		assert.Equal(t, float64(r.BaseRate), atof(t, base[0].attr["data-base-rate"]))
+	}
+
+	// The lift of every rule that fired.
+	lifts := pick(els, "rect", "data-chart", "lift", "data-section", section)
+	var fired []backtest.RuleStats
+	for _, s := range r.Rules {
+		if l, _, _ := liftOf(s); s.Fired > 0 && l.Defined() && l > 0 {
+			fired = append(fired, s)
+		}
+	}
+	require.Len(t, lifts, len(fired))
+	findings := map[string]string{}
+	for _, f := range r.Findings {
+		findings[f.Rule] = f.Kind.String()
+	}
+	for i, s := range fired {
+		a := lifts[i].attr
+		l, n, m := liftOf(s)
+		assert.Equal(t, s.Rule, a["data-rule"])
+		assert.Equal(t, float64(l), atof(t, a["data-lift"]), s.Rule)
+		assert.Equal(t, n, atoi(t, a["data-fired"]), s.Rule)
+		assert.Equal(t, m, a["data-measure"], s.Rule)
+		assert.Equal(t, findings[s.Rule], a["data-finding"], s.Rule)
+	}
+}
+
+// checkSelfContained: nothing on the page is fetched from anywhere.
+func checkSelfContained(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	page := strings.ToLower(string(data))
+	for _, bad := range []string{"http:", "https:", "<script", "<link", "<img", "<iframe", "@import", "url(", "src=", "href="} {
+		assert.NotContains(t, page, bad)
+	}
+	assert.Contains(t, page, "<svg")
+}
+
+// The planted signal of the synthetic history shows on the page: the
+// need rules' bars are long and green, the coin-free default policy has
+// no noise rule, and the page of a comparison holds both policies.
+func TestHTMLComparison(t *testing.T) {
+	history := synthFile(t, 2000, 6)
+	dir := t.TempDir()
+	page, out := filepath.Join(dir, "compare.html"), filepath.Join(dir, "compare.json")
+	res := runMain(t, "", "-history", history, "-compare", "testdata/policy_b.json", "-html", page, "-json", out)
+	require.Equal(t, exitOK, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "B: need-only")
+	var c backtest.Comparison
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &c))
+	els := chartElements(t, page)
+	checkReportCharts(t, els, "A", c.A)
+	checkReportCharts(t, els, "B", c.B)
+	checkSelfContained(t, page)
+	for _, rule := range []string{"pricing-request", "demo-request"} {
+		bar := pick(els, "rect", "data-chart", "lift", "data-section", "A", "data-rule", rule)
+		require.Len(t, bar, 1)
+		assert.Greater(t, atof(t, bar[0].attr["data-lift"]), 2.5, rule)
+	}
+	html, err := os.ReadFile(page)
+	require.NoError(t, err)
+	assert.Contains(t, string(html), "Routes, from A to B")
+}
+
+func TestCalibrate(t *testing.T) {
+	history := synthFile(t, 4000, 7)
+	dir := t.TempDir()
+	proposed, page := filepath.Join(dir, "proposed.json"), filepath.Join(dir, "calibration.html")
+	res := runMain(t, "", "-history", history, "-calibrate", "-mql-precision", "0.1", "-out", proposed, "-html", page)
+	require.Equal(t, exitOK, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "Calibration: fitted on")
+	data, err := os.ReadFile(proposed)
+	require.NoError(t, err)
+	p, err := qualify.CompileJSON(data)
+	require.NoError(t, err)
+	assert.Equal(t, "leadqual-default-calibrated", p.Name())
+	def, err := qualify.Compile(qualify.DefaultSpec())
+	require.NoError(t, err)
+	assert.Equal(t, def.Rules(), p.Rules(), "every rule keeps its name")
+	els := chartElements(t, page)
+	assert.NotEmpty(t, pick(els, "rect", "data-chart", "funnel", "data-section", "A"))
+	assert.NotEmpty(t, pick(els, "rect", "data-chart", "funnel", "data-section", "B"))
+	checkSelfContained(t, page)
+
+	res = runMain(t, "", "-history", "-", "-calibrate")
+	assert.Equal(t, exitUsage, res.code)
+	assert.Contains(t, res.stderr, "give a file, not stdin")
+}
+
+func TestStdinAndSynth(t *testing.T) {
+	synth := runMain(t, "", "-synth", "50", "-seed", "9")
+	require.Equal(t, exitOK, synth.code)
+	assert.Equal(t, 50, strings.Count(synth.stdout, "\n"))
+	again := runMain(t, "", "-synth", "50", "-seed", "9")
+	assert.Equal(t, synth.stdout, again.stdout, "the same seed, the same history")
+	res := runMain(t, synth.stdout, "-history", "-")
+	require.Equal(t, exitOK, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "50 records, 50 judged")
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.jsonl")
+	good, err := os.ReadFile("testdata/history.jsonl")
+	require.NoError(t, err)
+	lines := strings.SplitAfter(string(good), "\n")
+	require.NoError(t, os.WriteFile(bad, []byte(lines[0]+"{oops\n"+lines[1]+"\"x\"\n"+lines[2]), 0o644))
+
+	res := runMain(t, "", "-history", bad)
+	assert.Equal(t, exitFatal, res.code)
+	assert.Contains(t, res.stderr, "history line 2, column 2: invalid character 'o'")
+
+	res = runMain(t, "", "-history", bad, "-max-bad", "2")
+	assert.Equal(t, exitOK, res.code, res.stderr)
+	assert.Contains(t, res.stderr, "skipped: history line 2")
+	assert.Contains(t, res.stderr, "skipped: history line 4")
+	assert.Contains(t, res.stdout, "3 records, 3 judged")
+
+	res = runMain(t, "", "-history", "testdata/history.csv", "-columns", "id=Nope")
+	assert.Equal(t, exitFatal, res.code)
+	assert.Contains(t, res.stderr, `history line 1: id: no column "Nope" in the header`)
+
+	res = runMain(t, "", "-history", filepath.Join(dir, "missing.jsonl"))
+	assert.Equal(t, exitFatal, res.code)
+	assert.Contains(t, res.stderr, "no such file")
+
+	res = runMain(t, "", "-history", "testdata/history.jsonl", "-policy", "testdata/history.csv")
+	assert.Equal(t, exitFatal, res.code)
+	assert.Contains(t, res.stderr, "testdata/history.csv: policy")
+}
+
+func TestUsage(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		msg  string
+	}{
+		{nil, "-history is required"},
+		{[]string{"-history", "h.jsonl", "extra"}, `unexpected argument "extra"`},
+		{[]string{"-history", "h.jsonl", "-compare", "b.json", "-calibrate"}, "do not go together"},
+		{[]string{"-history", "h.jsonl", "-out", "p.json"}, "-out needs -calibrate"},
+		{[]string{"-history", "h.txt", "-format", "xml"}, `-format "xml"`},
+		{[]string{"-history", "h.jsonl", "-columns", "id=x"}, "-columns is for CSV"},
+		{[]string{"-synth", "-3"}, "-synth must be positive"},
+		{[]string{"-nope"}, "flag provided but not defined"},
+	} {
+		res := runMain(t, "", tt.args...)
+		assert.Equal(t, exitUsage, res.code, tt.args)
+		assert.Contains(t, res.stderr, tt.msg, tt.args)
+	}
+	res := runMain(t, "", "-h")
+	assert.Equal(t, exitOK, res.code)
+	assert.Contains(t, res.stderr, "usage: backtest")
+	res = runMain(t, "", "-history", "testdata/history.csv", "-columns", "idd=x")
+	assert.Equal(t, exitFatal, res.code)
+	assert.Contains(t, res.stderr, "-columns: ")
+	res = runMain(t, "", "-history", "testdata/history.csv", "-location", "Mars/Olympus")
+	assert.Equal(t, exitFatal, res.code)
+	assert.Contains(t, res.stderr, "not an IANA time zone")
+}
