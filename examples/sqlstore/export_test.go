@@ -1,0 +1,7 @@
+package sqlstore
+
+// The claim statements, for tests that explain their plans.
+const (
+	SQLiteClaim   = sqliteClaim
+	PostgresClaim = postgresClaim
+)
