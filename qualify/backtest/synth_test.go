@@ -39,8 +39,19 @@ const (
 //     stage history that ends in won; one in three that do not is
 //     disqualified as not a fit after its decision time.
 func synthetic(n int, seed uint64) []backtest.Record {
+	return slices.Collect(synthStream(n, seed))
+}
+
+// synthStream yields the records of synthetic one by one, each with a new
+// lead, holding none of them.
+func synthStream(n int, seed uint64) iter.Seq[backtest.Record] {
+	return func(yield func(backtest.Record) bool) {
+		synthesize(n, seed, yield)
+	}
+}
+
+func synthesize(n int, seed uint64, yield func(backtest.Record) bool) {
 	r := rand.New(rand.NewPCG(seed, 2025))
-	out := make([]backtest.Record, 0, n)
 	ago := func(at time.Time, maxDays int) time.Time {
 		return at.Add(-time.Duration(1 + r.Int64N(int64(maxDays)*int64(day)-1)))
 	}
@@ -91,9 +102,10 @@ func synthetic(n int, seed uint64) []backtest.Record {
 			}
 			l.LostReason = lead.ReasonNotAFit
 		}
-		out = append(out, rec)
+		if !yield(rec) {
+			return
+		}
 	}
-	return out
 }
 
 // noisyPolicy is the default policy, as it was when these tests were

@@ -1,0 +1,62 @@
+package backtest_test
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"runtime"
+	"testing"
+
+	"github.com/leadqual/leadqual/qualify/backtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// measured wraps a history and records the live heap after the first and
+// the last of its records, so that the growth between them can be held to
+// a bound: what Run keeps must not grow with the number of leads.
+func measured(h iter.Seq[backtest.Record], first, last int, heap *[2]uint64) iter.Seq[backtest.Record] {
+	return func(yield func(backtest.Record) bool) {
+		i := 0
+		for r := range h {
+			if !yield(r) {
+				return
+			}
+			i++
+			if i == first || i == last {
+				runtime.GC()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				heap[min(i/last, 1)] = ms.HeapAlloc
+			}
+		}
+	}
+}
+
+func TestMemoryFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 60,000 leads")
+	}
+	const first, last = 15_000, 60_000
+	for _, workers := range []int{1, 4} {
+		t.Run(fmt.Sprint("workers ", workers), func(t *testing.T) {
+			var heap [2]uint64
+			h := measured(synthStream(last, 21), first, last, &heap)
+			r, err := backtest.Run(context.Background(), noisyPolicy(), h, backtest.Config{Workers: workers})
+			require.NoError(t, err)
+			require.Equal(t, last, r.Records)
+			growth := int64(heap[1]) - int64(heap[0])
+			t.Logf("heap after %d leads: %d KiB, after %d: %d KiB", first, heap[0]>>10, last, heap[1]>>10)
+			assert.Less(t, growth, int64(1<<20), "45,000 more leads must not cost a MiB")
+		})
+	}
+	t.Run("compare", func(t *testing.T) {
+		var heap [2]uint64
+		h := measured(synthStream(last, 22), first, last, &heap)
+		p := noisyPolicy()
+		c, err := backtest.Compare(context.Background(), p, defaultPolicy(t), h, backtest.Config{Workers: 2})
+		require.NoError(t, err)
+		require.Equal(t, last, c.A.Records)
+		assert.Less(t, int64(heap[1])-int64(heap[0]), int64(1<<20))
+	})
+}
