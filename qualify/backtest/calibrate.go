@@ -179,9 +179,11 @@ type Thresholds struct {
 	TargetFrom string `json:"target_from"`
 	// Reached reports that some thresholds reach Target on the fitting
 	// part with at least MinSupport leads, their precision smoothed toward
-	// the scored rate as the rules' rates are (see Smoothing). When none does, the thresholds
-	// are set above every fitted score: no lead qualifies on scores alone,
-	// which is the only way to honour the target.
+	// the scored rate as the rules' rates are (see Smoothing). When none
+	// does, the thresholds are set above every fitted score: no lead
+	// qualifies on scores alone, which is the only way to honour the
+	// target. When the fitting part has no lead that the scores decide,
+	// they are left as they were.
 	Reached bool `json:"reached"`
 	// BeforeFit and BeforeEngagement are the current thresholds; Fit and
 	// Engagement the proposed ones, on the proposed points' scale.

@@ -133,7 +133,7 @@ func (w *worker) comparison() *Comparison {
 
 func (g *groupAcc) shift(from, to string) Shift {
 	return Shift{From: from, To: to, Leads: g.n, Conversions: g.conv,
-		Rate: ratio(float64(g.conv), float64(g.n)), Won: slices.Clone(g.won)}
+		Rate: ratio(float64(g.conv), float64(g.n)), Won: g.amounts()}
 }
 
 // cmpAcc accumulates what changed between two policies.

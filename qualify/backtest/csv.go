@@ -72,9 +72,6 @@ func layout(header []string, cols *Columns) (*csvLayout, *LineError) {
 		}
 		l.at[i] = j
 	}
-	if l.col("won_currency") < 0 && l.col("won") >= 0 && cols.WonCurrency != "" {
-		return nil, &LineError{Line: 1, Field: "won_currency", Err: fmt.Errorf("no column %q", cols.WonCurrency)}
-	}
 	names := make([]string, 0, len(cols.Fields))
 	for name := range cols.Fields {
 		names = append(names, name)

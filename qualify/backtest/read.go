@@ -225,7 +225,10 @@ func (r *Reader) readJSON(src io.Reader, opts *ReadOptions, yield func(Record) b
 			if !r.bad(&LineError{Line: line, Err: fmt.Errorf("longer than %d bytes", opts.MaxLineBytes)}) {
 				return
 			}
-		} else if len(bytes.TrimSpace(text)) > 0 {
+		} else if line == 1 {
+			text = bytes.TrimPrefix(text, []byte("\uFEFF")) // a byte order mark
+		}
+		if !tooLong && len(bytes.TrimSpace(text)) > 0 {
 			rec, lerr := decodeRecord(text, line)
 			if lerr != nil {
 				if !r.bad(lerr) {

@@ -299,3 +299,19 @@ func TestParseColumns(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, backtest.Columns{}, empty)
 }
+
+func TestReadByteOrderMarkAndLongCSVRow(t *testing.T) {
+	r := backtest.NewReader(strings.NewReader("\uFEFF"+`{"lead": {"id": "a"}, "at": "2025-03-08T09:05:00Z"}`), backtest.JSONLines(), backtest.ReadOptions{})
+	assert.Len(t, readAll(t, r), 1)
+	require.NoError(t, r.Err())
+
+	long := "id,decided_at,converted,activity_asset\n" +
+		"a,2025-03-08,no,\n" +
+		"b,2025-03-08,no,\"" + strings.Repeat("x\n", 20000) + "\"\n"
+	r = backtest.NewReader(strings.NewReader(long), backtest.CSV(backtest.Columns{}), backtest.ReadOptions{MaxLineBytes: 1000, MaxBad: 5})
+	recs := readAll(t, r)
+	assert.Empty(t, recs, "the row after a's is too long: reading stops however many bad rows are allowed, and a, which that row might have belonged to, is not yielded half read")
+	var le *backtest.LineError
+	require.ErrorAs(t, r.Err(), &le)
+	assert.Contains(t, le.Error(), "a row longer than 1000 bytes")
+}

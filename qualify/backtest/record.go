@@ -95,8 +95,8 @@ var (
 // RecordError is a record of history that cannot be judged. It matches
 // ErrRecord.
 type RecordError struct {
-	// Field is the record's field: "lead", "at", "won", "lead.created_at",
-	// or "lead.as_of" when Config.AsOf failed.
+	// Field is the record's field: "lead", "lead.id", "at", "won",
+	// "lead.created_at", or "lead.as_of" when Config.AsOf failed.
 	Field string
 	// Problem says what is wrong.
 	Problem string

@@ -422,6 +422,14 @@ func (g *groupAcc) add(r *Record) {
 	}
 }
 
+// amounts returns a copy of the won amounts, empty rather than nil.
+func (g *groupAcc) amounts() Amounts {
+	if len(g.won) == 0 {
+		return Amounts{}
+	}
+	return slices.Clone(g.won)
+}
+
 func (g *groupAcc) merge(o *groupAcc) {
 	g.n += o.n
 	g.conv += o.conv
@@ -431,7 +439,7 @@ func (g *groupAcc) merge(o *groupAcc) {
 func (g *groupAcc) group(name string, base Stat) Group {
 	rate := ratio(float64(g.conv), float64(g.n))
 	return Group{Name: name, Leads: g.n, Conversions: g.conv, Rate: rate,
-		Lift: ratio(float64(rate), float64(base)), Won: slices.Clone(g.won)}
+		Lift: ratio(float64(rate), float64(base)), Won: g.amounts()}
 }
 
 type ruleAcc struct {
