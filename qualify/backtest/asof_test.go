@@ -38,7 +38,7 @@ func TestAsOf(t *testing.T) {
 			name:  "later and undated activities dropped, update time moved back",
 			lead:  lead.Lead{ID: "b", Activities: []lead.Activity{{Kind: lead.KindPricingRequest, At: t6}, {Kind: lead.KindWhitePaper, At: t2}, {Kind: lead.KindChat}}, CreatedAt: t0, UpdatedAt: t7},
 			want:  lead.Lead{ID: "b", Activities: []lead.Activity{{Kind: lead.KindWhitePaper, At: t2}}, CreatedAt: t0, UpdatedAt: t2},
-			stats: backtest.RewindStats{Leads: 1, Activities: 1, UndatedActivities: 1, Updated: 1},// new today, updated since: nothing to rewind but the time
+			stats: backtest.RewindStats{Leads: 1, Activities: 1, UndatedActivities: 1, Updated: 1}, // new today, updated since: nothing to rewind but the time
 
 		},
 		{

@@ -138,10 +138,12 @@ type Calibration struct {
 
 // PointsChange is the proposal for one points rule.
 type PointsChange struct {
+	// Rule and Dimension name the rule and what its points measure.
 	Rule      string            `json:"rule"`
 	Dimension qualify.Dimension `json:"dimension"`
-	Before    qualify.Points    `json:"before"`
-	After     qualify.Points    `json:"after"`
+	// Before are its points in the policy, After in the proposal.
+	Before qualify.Points `json:"before"`
+	After  qualify.Points `json:"after"`
 	// Weight is the smoothed log-odds ratio of conversion when the rule
 	// fires against when it does not (natural logarithm): 0 is no
 	// information, ln 2 doubles the odds.
@@ -160,6 +162,8 @@ type PointsChange struct {
 
 // NeedChange is one need rule's precision on the fitting part.
 type NeedChange struct {
+	// Rule is the rule's name; it fired on Fired leads of the fitting
+	// part, Conversions of which converted.
 	Rule        string `json:"rule"`
 	Fired       int    `json:"fired"`
 	Conversions int    `json:"conversions"`

@@ -18,7 +18,7 @@ import (
 type Comparison struct {
 	// A and B are the reports of the two policies, as Run would give them.
 	A *Report `json:"a"`
-	B *Report `json:"b"`
+	B *Report `json:"b"` // see A
 	// Leads is the number of leads both policies judged without error;
 	// Changed of them got a different verdict, route or marketing-qualified
 	// flag from B, and ScoresChanged a different fit or engagement.
@@ -44,8 +44,12 @@ type Comparison struct {
 // Shift is the leads that went from one verdict (or route) under A to
 // another under B.
 type Shift struct {
-	From        string  `json:"from"`
-	To          string  `json:"to"`
+	// From is the verdict (or route) under A, To the one under B: their
+	// names, "need", "sales", ...
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Leads went from one to the other; Conversions of them converted, at
+	// Rate, and won Won.
 	Leads       int     `json:"leads"`
 	Conversions int     `json:"conversions"`
 	Rate        Stat    `json:"rate"`
@@ -54,14 +58,19 @@ type Shift struct {
 
 // Change is one lead that B judged differently from A.
 type Change struct {
-	Index     int        `json:"index"`
-	Line      int        `json:"line,omitempty"`
-	Lead      string     `json:"lead"`
-	At        time.Time  `json:"at"`
+	// Index is the record's position in the history, from 0; Line its
+	// line in the source, when known.
+	Index int `json:"index"`
+	Line  int `json:"line,omitempty"`
+	// Lead is the lead's ID, At its decision time.
+	Lead string    `json:"lead"`
+	At   time.Time `json:"at"`
+	// Converted and Won are what became of the lead.
 	Converted bool       `json:"converted"`
 	Won       lead.Money `json:"won,omitzero"`
-	A         Side       `json:"a"`
-	B         Side       `json:"b"`
+	// A and B are what each policy decided.
+	A Side `json:"a"`
+	B Side `json:"b"`
 	// Added lists the rules that matched under B and not under A (by
 	// name), Removed the reverse, and Changed the rules that matched under
 	// both with a different effect or different points.
@@ -72,11 +81,14 @@ type Change struct {
 
 // Side is what one policy decided about a lead.
 type Side struct {
-	Verdict    qualify.Verdict `json:"verdict"`
-	Route      qualify.Route   `json:"route"`
-	Qualified  bool            `json:"qualified"`
-	Fit        float64         `json:"fit"`
-	Engagement float64         `json:"engagement"`
+	// Verdict and Route are the decision's.
+	Verdict qualify.Verdict `json:"verdict"`
+	Route   qualify.Route   `json:"route"`
+	// Qualified is Decision.Qualified: marketing-qualified.
+	Qualified bool `json:"qualified"`
+	// Fit and Engagement are the scores.
+	Fit        float64 `json:"fit"`
+	Engagement float64 `json:"engagement"`
 }
 
 func sideOf(d *qualify.Decision) Side {

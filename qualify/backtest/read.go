@@ -82,9 +82,11 @@ type LineError struct {
 	Line, Column int
 	// Field is the record's field, or the CSV column, when known.
 	Field string
-	Err   error
+	// Err says what is wrong.
+	Err error
 }
 
+// Error writes `history line 12, column 5: won: ...`.
 func (e *LineError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "history line %d", e.Line)

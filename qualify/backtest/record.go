@@ -105,6 +105,7 @@ type RecordError struct {
 	Err error
 }
 
+// Error writes `field: problem`.
 func (e *RecordError) Error() string {
 	if e.Err != nil && e.Problem == "" {
 		return e.Field + ": " + e.Err.Error()

@@ -76,14 +76,17 @@ type Report struct {
 // Group is a set of leads (a verdict, a route, a score band) with what
 // became of them.
 type Group struct {
-	Name        string `json:"name"`
-	Leads       int    `json:"leads"`
-	Conversions int    `json:"conversions"`
+	// Name is the verdict's or route's name ("need", "sales"),
+	// "marketing_qualified" or "scored".
+	Name string `json:"name"`
+	// Leads of the group, Conversions among them, and the value they won.
+	Leads       int `json:"leads"`
+	Conversions int `json:"conversions"`
 	// Rate is Conversions over Leads; Lift is Rate over the report's base
 	// rate. Both are undefined for an empty group.
 	Rate Stat    `json:"rate"`
 	Lift Stat    `json:"lift"`
-	Won  Amounts `json:"won"`
+	Won  Amounts `json:"won"` // by currency
 }
 
 // Score describes one score as a predictor of conversion.
@@ -113,12 +116,14 @@ type Score struct {
 // Band is one score band: the leads whose score is within [Lo, Hi].
 type Band struct {
 	// Decile is 1 for the lowest scores to 10 for the highest.
-	Decile      int     `json:"decile"`
-	Lo          float64 `json:"lo"`
-	Hi          float64 `json:"hi"`
-	Leads       int     `json:"leads"`
-	Conversions int     `json:"conversions"`
-	Rate        Stat    `json:"rate"`
+	Decile int `json:"decile"`
+	// Lo and Hi are the lowest and highest score in the band.
+	Lo float64 `json:"lo"`
+	Hi float64 `json:"hi"`
+	// Leads in the band, Conversions among them, at Rate.
+	Leads       int  `json:"leads"`
+	Conversions int  `json:"conversions"`
+	Rate        Stat `json:"rate"`
 	// Lift is Rate over the report's base rate.
 	Lift Stat `json:"lift"`
 }
@@ -168,9 +173,12 @@ func (d *Direction) UnmarshalText(b []byte) error {
 
 // RuleStats is how one rule did on the history.
 type RuleStats struct {
+	// Rule is the rule's name.
 	Rule string `json:"rule"`
 	// Effect is "need", "interest", "fit", "engagement" or "disqualify".
-	Effect    string    `json:"effect"`
+	Effect string `json:"effect"`
+	// Direction is what the rule is meant to do; for points given by an
+	// expression, the sign of their average when the rule fired.
 	Direction Direction `json:"direction"`
 	// Fired counts the leads the rule matched, FiredConversions the
 	// conversions among them; NotFired and NotFiredConversions the rest.
@@ -205,16 +213,17 @@ type RuleStats struct {
 	Scored Counts `json:"scored"`
 }
 
-// Counts is how a rule did on a set of leads.
+// Counts is how a rule did on a set of leads; the fields mean what the
+// fields of RuleStats of the same names do, over that set.
 type Counts struct {
-	Fired               int  `json:"fired"`
-	FiredConversions    int  `json:"fired_conversions"`
-	NotFired            int  `json:"not_fired"`
-	NotFiredConversions int  `json:"not_fired_conversions"`
-	RateFired           Stat `json:"rate_fired"`
-	RateNotFired        Stat `json:"rate_not_fired"`
-	Lift                Stat `json:"lift"`
-	Z                   Stat `json:"z"`
+	Fired               int  `json:"fired"`                 // leads the rule matched
+	FiredConversions    int  `json:"fired_conversions"`     // conversions among them
+	NotFired            int  `json:"not_fired"`             // leads it did not match
+	NotFiredConversions int  `json:"not_fired_conversions"` // conversions among them
+	RateFired           Stat `json:"rate_fired"`            // FiredConversions / Fired
+	RateNotFired        Stat `json:"rate_not_fired"`        // NotFiredConversions / NotFired
+	Lift                Stat `json:"lift"`                  // RateFired over the set's conversion rate
+	Z                   Stat `json:"z"`                     // two-proportion z of RateFired against RateNotFired
 }
 
 func counts(fired, firedConv, n, conv int) Counts {
@@ -279,6 +288,7 @@ func (k *FindingKind) UnmarshalText(b []byte) error {
 
 // Finding is a rule worth a second look.
 type Finding struct {
+	// Rule is the rule's name, Kind what is wrong with it.
 	Rule string      `json:"rule"`
 	Kind FindingKind `json:"kind"`
 	// Significant reports, for Hurts and Backwards, that the difference is
@@ -306,9 +316,12 @@ type LeadError struct {
 	Field string `json:"field,omitempty"`
 	// Reason says what went wrong.
 	Reason string `json:"reason"`
-	Err    error  `json:"-"`
+	// Err is the cause; it is not part of the JSON form.
+	Err error `json:"-"`
 }
 
+// Error says which record, which lead, which rule and what went wrong:
+// `history line 12 lead "L-7": rule "seats" (when): ...`.
 func (e *LeadError) Error() string {
 	var b strings.Builder
 	if e.Line > 0 {
@@ -330,8 +343,8 @@ func (e *LeadError) Unwrap() error { return e.Err }
 // ErrorCount is how many records errored for one cause: `rule "name"`,
 // `limit MaxActivities`, `record: won`, ...
 type ErrorCount struct {
-	Cause string `json:"cause"`
-	Count int    `json:"count"`
+	Cause string `json:"cause"` // what the records errored on
+	Count int    `json:"count"` // how many did
 }
 
 // Verdict returns the group of verdict v.
