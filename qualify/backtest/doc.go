@@ -45,7 +45,11 @@
 //     when it did not, the lift, a z statistic, and the findings: rules
 //     that never fire, fire on every lead, or work against their purpose
 //     (a need rule or positive points whose leads convert less than the
-//     rest; a disqualification or negative points whose leads convert more);
+//     rest; a disqualification or negative points whose leads convert more).
+//     A points rule is judged among the leads the scores decide
+//     (Report.Scored: neither need nor out of scope), because need leads
+//     convert most and would make any rule they rarely fire with look
+//     harmful;
 //   - the records that could not be judged, with the rule and the reason
 //     (a failing rule, a lead beyond the policy's limits, a record without
 //     a decision time), counted by cause, the first ones listed.
@@ -76,7 +80,11 @@
 //     nor out of scope), where they matter;
 //   - marketing-qualified thresholds: of the pairs (fit, engagement) that
 //     qualify enough leads (MinSupport) at the target precision (MQLPrecision)
-//     or better, the one that qualifies the most conversions;
+//     or better, the one that qualifies the most conversions, written with
+//     the fewest decimals that qualify the same fitting leads. A threshold of
+//     0 reads as "the default" in a policy's settings, so a proposed 0 is
+//     written as a number between the next lower score and 0 (-0.5 for whole
+//     points);
 //   - with NeedPrecision, need rules whose precision cannot reach it (the
 //     upper bound of its 95% Wilson interval is below) become interest.
 //
