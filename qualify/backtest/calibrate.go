@@ -348,7 +348,7 @@ func (c *Calibration) proposeRules(spec *qualify.Spec, fitted *Report, cfg *Cali
 			target := cfg.PointsPerDoubling * w / math.Ln2
 			ch := PointsChange{Rule: r.Name, Dimension: r.Dimension, Before: r.Points, Weight: Stat(w),
 				Fired: sc.Fired, FiredConversions: sc.FiredConversions, RateFired: Stat(p1), RateNotFired: Stat(p0)}
-			ch.After, ch.Note = proposePoints(r, target, st, spec.Settings)
+			ch.After, ch.Note = proposePoints(r, target, sc.Fired, st.MeanPoints, spec.Settings)
 			r.Points = ch.After
 			c.Points = append(c.Points, ch)
 		}
@@ -357,11 +357,12 @@ func (c *Calibration) proposeRules(spec *qualify.Spec, fitted *Report, cfg *Cali
 }
 
 // proposePoints returns the points of rule r whose weight, in points, is
-// target.
-func proposePoints(r *qualify.Rule, target float64, st RuleStats, settings qualify.Settings) (qualify.Points, string) {
+// target. fired is how often it fired on the leads it was fitted on, and
+// mean its average points when it fired.
+func proposePoints(r *qualify.Rule, target float64, fired int, mean Stat, settings qualify.Settings) (qualify.Points, string) {
 	var notes []string
-	if st.Fired == 0 {
-		return "0", "never fired on the fitting part: no evidence, 0 points"
+	if fired == 0 {
+		return "0", "never fired on the fitting part (among the leads the scores decide): no evidence, 0 points"
 	}
 	constant := func() qualify.Points {
 		v := math.Round(target) + 0 // no -0
@@ -376,11 +377,10 @@ func proposePoints(r *qualify.Rule, target float64, st RuleStats, settings quali
 		return after, strings.Join(notes, "; ")
 	}
 	// An expression: scale it so that its mean when fired is the target.
-	mean := float64(st.MeanPoints)
-	if !st.MeanPoints.Defined() || math.Abs(mean) < 1e-9 {
+	if !mean.Defined() || math.Abs(float64(mean)) < 1e-9 {
 		return constant(), "the expression averaged 0 points when fired: replaced by a constant"
 	}
-	k := target / mean
+	k := target / float64(mean)
 	scaled := qualify.Points("(" + string(r.Points) + ") * " + strconv.FormatFloat(k, 'g', 4, 64))
 	probe := *r
 	probe.Points = scaled
@@ -388,7 +388,7 @@ func proposePoints(r *qualify.Rule, target float64, st RuleStats, settings quali
 		return constant(), "the scaled expression does not compile (" + firstLine(err.Error()) + "): replaced by a constant"
 	}
 	note := fmt.Sprintf("expression scaled by %s (it averaged %s points when fired)",
-		strconv.FormatFloat(k, 'g', 4, 64), strconv.FormatFloat(mean, 'g', 4, 64))
+		strconv.FormatFloat(k, 'g', 4, 64), strconv.FormatFloat(float64(mean), 'g', 4, 64))
 	if k < 0 {
 		note += "; sign flipped: history says this rule works the other way"
 	}

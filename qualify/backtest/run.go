@@ -325,7 +325,7 @@ func safeDo(w *worker, idx int, r *Record) (err error) {
 	return nil
 }
 
-func (e *engine) parallel(ctx context.Context, history iter.Seq[Record], keep func(*Record) bool, ws []*worker) (int, error) {
+func (e *engine) parallel(ctx context.Context, history iter.Seq[Record], keep func(*Record) bool, ws []*worker) (n int, err error) {
 	jobs := make(chan []item, len(ws))
 	free := make(chan []item, 2*len(ws)+1)
 	stop := make(chan struct{})
@@ -367,6 +367,15 @@ func (e *engine) parallel(ctx context.Context, history iter.Seq[Record], keep fu
 			return false
 		}
 	}
+	// Stop the workers however the reading ends, a panic of the history
+	// included.
+	defer func() {
+		close(jobs)
+		wg.Wait()
+		if err == nil {
+			err = failure
+		}
+	}()
 	i := 0
 	batch := get()
 	stopped := false
@@ -392,7 +401,5 @@ func (e *engine) parallel(ctx context.Context, history iter.Seq[Record], keep fu
 	if !stopped && len(batch) > 0 {
 		send(batch)
 	}
-	close(jobs)
-	wg.Wait()
-	return i, failure
+	return i, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -391,3 +392,29 @@ var errWrite = errors.New("disk full")
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errWrite }
+
+// A history that panics takes its panic back to the caller, and leaves no
+// worker behind.
+func TestHistoryPanics(t *testing.T) {
+	for _, workers := range []int{1, 3} {
+		h := func(yield func(backtest.Record) bool) {
+			for i, r := range synthetic(1000, 1) {
+				if i == 700 {
+					panic("cursor broke")
+				}
+				if !yield(r) {
+					return
+				}
+			}
+		}
+		before := runtime.NumGoroutine()
+		assert.PanicsWithValue(t, "cursor broke", func() {
+			_, _ = backtest.Run(context.Background(), noisyPolicy(), h, backtest.Config{Workers: workers})
+		})
+		// The workers have returned; let them finish exiting.
+		for i := 0; i < 10000 && runtime.NumGoroutine() > before; i++ {
+			runtime.Gosched()
+		}
+		assert.LessOrEqual(t, runtime.NumGoroutine(), before, "workers %d", workers)
+	}
+}
