@@ -74,8 +74,12 @@ func ExampleHeldOut() {
 		}
 	}
 	fmt.Println(held, "of 1000 held out")
-	fmt.Println(backtest.HeldOut("L-0001", "", 0.3) == backtest.HeldOut("L-0001", "", 0.3))
+	// Another salt, another split.
+	for _, id := range []string{"L-0001", "L-0002", "L-0003", "L-0004", "L-0005", "L-0006"} {
+		fmt.Print(backtest.HeldOut(id, "", 0.3), "/", backtest.HeldOut(id, "2026", 0.3), " ")
+	}
+	fmt.Println()
 	// Output:
 	// 296 of 1000 held out
-	// true
+	// false/true true/true false/false true/true false/false false/false
 }
