@@ -34,8 +34,10 @@
 // grows: one of the entries waiting to be due, in claim order, read from
 // its start and stopped after the batch; one of the entries under a lease,
 // by its end, from which a claim reads only the leases that ended (a
-// worker that died). Put, Delete and Extend are single conditional
-// statements on the primary key.
+// worker that died). Put, Delete and Extend are conditional statements on
+// the primary key. Each write is a transaction that the caller's context
+// interrupts until the commit but not during it, so that a call that fails
+// with the context's error has changed nothing.
 //
 // # The schema
 //

@@ -58,15 +58,36 @@ func OpenPostgres(ctx context.Context, dsn string, cfg PostgresConfig) (*Store, 
 	return finishOpen(ctx, PostgreSQL, what, db, db, cfg.NoMigrate, db)
 }
 
-// postgresEngine is the SQL of PostgreSQL. Every method is one statement,
-// and so one transaction, except that a conditional write that matched no
-// row asks in a second statement whether the lead has an entry at all, to
-// tell ErrStale from ErrNotFound: the answer is the state at that second
-// statement, when the write would have failed just the same (a version
-// once replaced never comes back).
+// postgresEngine is the SQL of PostgreSQL. Every write is one statement
+// in a transaction of its own (see write), except that a conditional write
+// that matched no row asks in a second statement of the same transaction
+// whether the lead has an entry at all, to tell ErrStale from ErrNotFound.
 type postgresEngine struct{}
 
 func (postgresEngine) close() error { return nil }
+
+// write runs fn in a transaction that the caller's ctx interrupts until the
+// commit, but not during it: a call cancelled before the commit changes
+// nothing (the server rolls back the transaction of a connection that pgx
+// closed mid-statement, or fn's error rolls it back), and a commit once
+// sent is waited for, so that its outcome is known. Without the
+// transaction, a single statement interrupted by a cancellation could have
+// been carried out all the same, and the caller told otherwise.
+func write(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(context.WithoutCancel(ctx), nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback() // the error that matters is fn's
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
 
 func scanPostgres(row scanner) (recycle.Entry, error) {
 	var (
@@ -95,10 +116,12 @@ func (postgresEngine) get(ctx context.Context, db *sql.DB, leadID string) (recyc
 }
 
 // missed returns the error of a conditional write on leadID that matched
-// no row: ErrStale if the lead has an entry, ErrNotFound if not.
-func missed(ctx context.Context, db *sql.DB, leadID string) error {
+// no row: ErrStale if the lead has an entry, ErrNotFound if not. It runs in
+// the write's transaction, after the write: a version, once replaced, never
+// comes back, so the answer holds for the write too.
+func missed(ctx context.Context, tx *sql.Tx, leadID string) error {
 	var one int
-	err := db.QueryRowContext(ctx, `SELECT 1 FROM recycle_entries WHERE lead_id = $1`, leadID).Scan(&one)
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM recycle_entries WHERE lead_id = $1`, leadID).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return recycle.ErrNotFound
@@ -108,54 +131,59 @@ func missed(ctx context.Context, db *sql.DB, leadID string) error {
 	return recycle.ErrStale
 }
 
-func (postgresEngine) put(ctx context.Context, db *sql.DB, e recycle.Entry, expect uint64) (recycle.Entry, error) {
+func (postgresEngine) put(ctx context.Context, db *sql.DB, e recycle.Entry, expect uint64) (got recycle.Entry, err error) {
 	args := []any{e.LeadID, e.Due, string(e.Reason), e.Task, e.Rank, e.Recycles, e.Attempt, e.Since}
-	if expect == 0 {
-		got, err := scanPostgres(db.QueryRowContext(ctx, `
-			INSERT INTO recycle_entries (`+columns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nextval('recycle_version'), NULL, 0)
-			ON CONFLICT (lead_id) DO NOTHING
-			RETURNING `+columns, args...))
-		if errors.Is(err, sql.ErrNoRows) {
-			return recycle.Entry{}, recycle.ErrStale
+	err = write(ctx, db, func(tx *sql.Tx) error {
+		if expect == 0 {
+			got, err = scanPostgres(tx.QueryRowContext(ctx, `
+				INSERT INTO recycle_entries (`+columns+`)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nextval('recycle_version'), NULL, 0)
+				ON CONFLICT (lead_id) DO NOTHING
+				RETURNING `+columns, args...))
+			if errors.Is(err, sql.ErrNoRows) {
+				return recycle.ErrStale
+			}
+			return err
 		}
-		return got, err
-	}
-	got, err := scanPostgres(db.QueryRowContext(ctx, `
-		UPDATE recycle_entries SET
-			due = $2, reason = $3, task = $4, rank = $5, recycles = $6, attempt = $7, since = $8,
-			version = nextval('recycle_version'), lease_until = NULL, claims = 0
-		WHERE lead_id = $1 AND version = $9
-		RETURNING `+columns, append(args, int64(expect))...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return recycle.Entry{}, missed(ctx, db, e.LeadID)
-	}
+		got, err = scanPostgres(tx.QueryRowContext(ctx, `
+			UPDATE recycle_entries SET
+				due = $2, reason = $3, task = $4, rank = $5, recycles = $6, attempt = $7, since = $8,
+				version = nextval('recycle_version'), lease_until = NULL, claims = 0
+			WHERE lead_id = $1 AND version = $9
+			RETURNING `+columns, append(args, int64(expect))...))
+		if errors.Is(err, sql.ErrNoRows) {
+			return missed(ctx, tx, e.LeadID)
+		}
+		return err
+	})
 	return got, err
 }
 
 func (postgresEngine) delete(ctx context.Context, db *sql.DB, leadID string, expect uint64) error {
-	var (
-		res sql.Result
-		err error
-	)
-	if expect == 0 {
-		res, err = db.ExecContext(ctx, `DELETE FROM recycle_entries WHERE lead_id = $1`, leadID)
-	} else {
-		res, err = db.ExecContext(ctx, `DELETE FROM recycle_entries WHERE lead_id = $1 AND version = $2`, leadID, int64(expect))
-	}
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	switch {
-	case err != nil:
-		return err
-	case n > 0:
-		return nil
-	case expect == 0:
-		return recycle.ErrNotFound
-	}
-	return missed(ctx, db, leadID)
+	return write(ctx, db, func(tx *sql.Tx) error {
+		var (
+			res sql.Result
+			err error
+		)
+		if expect == 0 {
+			res, err = tx.ExecContext(ctx, `DELETE FROM recycle_entries WHERE lead_id = $1`, leadID)
+		} else {
+			res, err = tx.ExecContext(ctx, `DELETE FROM recycle_entries WHERE lead_id = $1 AND version = $2`, leadID, int64(expect))
+		}
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		switch {
+		case err != nil:
+			return err
+		case n > 0:
+			return nil
+		case expect == 0:
+			return recycle.ErrNotFound
+		}
+		return missed(ctx, tx, leadID)
+	})
 }
 
 // postgresClaim leases the first $2 claimable entries at $1 until $3. The
@@ -165,7 +193,7 @@ func (postgresEngine) delete(ctx context.Context, db *sql.DB, leadID string, exp
 // only the leases that ended are read). Each scan locks the rows it takes
 // and skips those another claim has locked, so concurrent claims neither
 // wait for each other nor take the same entry; a row locked in a scan but
-// not picked is free again when the statement ends. The CTEs are
+// not picked is free again when the transaction ends. The CTEs are
 // MATERIALIZED so that each runs once, whatever the planner thinks.
 const postgresClaim = `
 WITH waiting AS MATERIALIZED (
@@ -187,30 +215,39 @@ SET version = nextval('recycle_version'), lease_until = $3, claims = e.claims + 
 FROM picked WHERE e.lead_id = picked.lead_id
 RETURNING e.lead_id, e.due, e.reason, e.task, e.rank, e.recycles, e.attempt, e.since, e.version, e.lease_until, e.claims`
 
-func (postgresEngine) claim(ctx context.Context, db *sql.DB, now time.Time, limit int, leaseUntil time.Time) ([]recycle.Entry, error) {
-	rows, err := db.QueryContext(ctx, postgresClaim, now, limit, leaseUntil)
+func (postgresEngine) claim(ctx context.Context, db *sql.DB, now time.Time, limit int, leaseUntil time.Time) (out []recycle.Entry, err error) {
+	err = write(ctx, db, func(tx *sql.Tx) error {
+		out = out[:0]
+		rows, err := tx.QueryContext(ctx, postgresClaim, now, limit, leaseUntil)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanPostgres(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []recycle.Entry
-	for rows.Next() {
-		e, err := scanPostgres(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
-func (postgresEngine) extend(ctx context.Context, db *sql.DB, leadID string, version uint64, leaseUntil time.Time) (recycle.Entry, error) {
-	e, err := scanPostgres(db.QueryRowContext(ctx, `
-		UPDATE recycle_entries SET lease_until = $3
-		WHERE lead_id = $1 AND version = $2 AND lease_until IS NOT NULL
-		RETURNING `+columns, leadID, int64(version), leaseUntil))
-	if errors.Is(err, sql.ErrNoRows) {
-		return recycle.Entry{}, missed(ctx, db, leadID)
-	}
+func (postgresEngine) extend(ctx context.Context, db *sql.DB, leadID string, version uint64, leaseUntil time.Time) (e recycle.Entry, err error) {
+	err = write(ctx, db, func(tx *sql.Tx) error {
+		e, err = scanPostgres(tx.QueryRowContext(ctx, `
+			UPDATE recycle_entries SET lease_until = $3
+			WHERE lead_id = $1 AND version = $2 AND lease_until IS NOT NULL
+			RETURNING `+columns, leadID, int64(version), leaseUntil))
+		if errors.Is(err, sql.ErrNoRows) {
+			return missed(ctx, tx, leadID)
+		}
+		return err
+	})
 	return e, err
 }

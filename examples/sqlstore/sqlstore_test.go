@@ -267,3 +267,55 @@ func explain(t *testing.T, db *sql.DB, query string, args ...any) []string {
 	require.NoError(t, rows.Err())
 	return out
 }
+
+// TestCancelDuring cancels contexts while calls run: a call either
+// completes, or fails with an error wrapping context.Canceled and changes
+// nothing.
+func TestCancelDuring(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s := b.open(t)
+			ctx := context.Background()
+			for i := range 200 {
+				id := fmt.Sprintf("L-%03d", i)
+				c, cancel := context.WithCancel(ctx)
+				go cancel()
+				_, err := s.Put(c, entry(id, t0), 0)
+				_, gerr := s.Get(ctx, id)
+				if err != nil {
+					require.ErrorIs(t, err, context.Canceled)
+					require.ErrorIs(t, gerr, recycle.ErrNotFound, "a cancelled Put created %s", id)
+					continue
+				}
+				require.NoError(t, gerr)
+
+				c, cancel = context.WithCancel(ctx)
+				go cancel()
+				cs, err := s.Claim(c, t0, 1, t0.Add(time.Minute))
+				read, gerr := s.Get(ctx, id)
+				require.NoError(t, gerr)
+				if err != nil {
+					require.ErrorIs(t, err, context.Canceled)
+					require.True(t, read.LeaseUntil.IsZero(), "a cancelled Claim claimed %s", id)
+					require.NoError(t, s.Delete(ctx, id, 0))
+					continue
+				}
+				require.Len(t, cs, 1)
+				require.Equal(t, id, cs[0].LeadID, "the only entry")
+
+				c, cancel = context.WithCancel(ctx)
+				go cancel()
+				err = s.Delete(c, id, cs[0].Version)
+				_, gerr = s.Get(ctx, id)
+				if err != nil {
+					require.ErrorIs(t, err, context.Canceled)
+					require.NoError(t, gerr, "a cancelled Delete deleted %s", id)
+					require.NoError(t, s.Delete(ctx, id, 0))
+				} else {
+					require.ErrorIs(t, gerr, recycle.ErrNotFound)
+				}
+				cancel()
+			}
+		})
+	}
+}

@@ -52,6 +52,13 @@ func (d Dialect) valid() bool { return d == SQLite || d == PostgreSQL }
 //
 // Times are stored with microsecond precision: a time written with
 // nanoseconds comes back truncated to the microsecond, in UTC.
+//
+// A call whose context ends fails with an error wrapping the context's
+// error, and its transaction is rolled back. As with any database, a
+// cancellation that races the commit itself may come after the change was
+// made: the caller cannot tell, which the recycle package allows for (a
+// claim whose answer was lost holds its leads only until the lease ends;
+// conditional writes can be retried).
 type Store struct {
 	dialect Dialect
 	eng     engine
@@ -151,6 +158,7 @@ func (s *Store) Get(ctx context.Context, leadID string) (recycle.Entry, error) {
 	}
 	e, err := s.eng.get(ctx, s.ro, leadID)
 	if err != nil {
+		err = cancelled(ctx, err)
 		return recycle.Entry{}, fmt.Errorf("sqlstore: get lead %q: %w", leadID, err)
 	}
 	return e, nil
@@ -169,6 +177,7 @@ func (s *Store) Put(ctx context.Context, e recycle.Entry, expect uint64) (recycl
 	e.Due, e.Since = micro(e.Due), micro(e.Since)
 	got, err := s.eng.put(ctx, s.db, e, expect)
 	if err != nil {
+		err = cancelled(ctx, err)
 		return recycle.Entry{}, fmt.Errorf("sqlstore: put lead %q expecting version %d: %w", e.LeadID, expect, err)
 	}
 	return got, nil
@@ -183,6 +192,7 @@ func (s *Store) Delete(ctx context.Context, leadID string, expect uint64) error 
 		return fmt.Errorf("sqlstore: delete lead %q: %w", leadID, recycle.ErrNotFound)
 	}
 	if err := s.eng.delete(ctx, s.db, leadID, expect); err != nil {
+		err = cancelled(ctx, err)
 		return fmt.Errorf("sqlstore: delete lead %q expecting version %d: %w", leadID, expect, err)
 	}
 	return nil
@@ -217,6 +227,7 @@ func (s *Store) Claim(ctx context.Context, now time.Time, limit int, leaseUntil 
 	}
 	es, err := s.eng.claim(ctx, s.db, now, limit, leaseUntil)
 	if err != nil {
+		err = cancelled(ctx, err)
 		return nil, fmt.Errorf("sqlstore: claim %d leads at %s: %w", limit, now.Format(time.RFC3339Nano), err)
 	}
 	ordered(es)
@@ -236,9 +247,23 @@ func (s *Store) Extend(ctx context.Context, leadID string, version uint64, lease
 	}
 	e, err := s.eng.extend(ctx, s.db, leadID, version, micro(leaseUntil))
 	if err != nil {
+		err = cancelled(ctx, err)
 		return recycle.Entry{}, fmt.Errorf("sqlstore: extend lead %q version %d: %w", leadID, version, err)
 	}
 	return e, nil
+}
+
+// cancelled returns err, wrapping the context's error as well when ctx
+// ended during the call: database/sql reports a transaction rolled back
+// by a cancelled context as sql.ErrTxDone, or as the driver's own error,
+// and the contract promises an error that wraps the context's. A definite
+// answer (ErrNotFound, ErrStale) stays as it is.
+func cancelled(ctx context.Context, err error) error {
+	c := ctx.Err()
+	if c == nil || errors.Is(err, c) || errors.Is(err, recycle.ErrNotFound) || errors.Is(err, recycle.ErrStale) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", c, err)
 }
 
 // micro returns t truncated to the microsecond, in UTC: what the store
