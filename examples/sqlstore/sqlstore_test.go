@@ -319,3 +319,18 @@ func TestCancelDuring(t *testing.T) {
 		})
 	}
 }
+
+func TestClosed(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s, err := b.database(t).open(context.Background(), false)
+			require.NoError(t, err)
+			require.NoError(t, s.Close())
+			require.NoError(t, s.Close(), "twice")
+			_, err = s.Get(context.Background(), "L-1")
+			require.ErrorContains(t, err, "closed")
+			_, err = s.Claim(context.Background(), t0, 1, t0.Add(time.Minute))
+			require.ErrorContains(t, err, "closed")
+		})
+	}
+}

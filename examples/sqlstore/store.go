@@ -129,13 +129,11 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Close closes the pools that OpenSQLite or OpenPostgres opened; a Store
-// made by New leaves its pool open. Calls after Close fail.
+// made by New leaves its pool open. Calls after Close fail with an error
+// of database/sql.
 func (s *Store) Close() error {
 	var errs []error
-	if s.eng != nil {
-		errs = append(errs, s.eng.close())
-		s.eng = nil
-	}
+	errs = append(errs, s.eng.close())
 	for _, db := range s.owned {
 		if err := db.Close(); err != nil {
 			errs = append(errs, err)
