@@ -110,6 +110,6 @@
 // compiled to typed Go closures that read the lead and the helpers' results
 // directly; everything else runs in expr's VM, over an environment map that
 // holds only the variables those rules read. The two agree, and a test and
-// a fuzz target hold them to it. See BENCHMARKS.md at the repository root
+// a fuzz target hold them to it. See BENCHMARKS.md at the repository root (or run ./.ci/bench)
 // for the figures and the command that produces them.
 package qualify
