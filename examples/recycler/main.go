@@ -179,7 +179,7 @@ func start(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 		return schedule(ctx, sched, leads, now(), log)
 	}
 	w, err := NewWorker(Config{
-		Scheduler: sched, Lease: o.lease, Policy: policy, Leads: leads, Actions: NewHandoffs(stdout),
+		Scheduler: sched, Policy: policy, Leads: leads, Actions: NewHandoffs(stdout),
 		Batch: o.batch, Poll: o.poll, Grace: o.grace, Once: o.once, Log: log, Now: now,
 	})
 	if err != nil {

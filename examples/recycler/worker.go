@@ -43,9 +43,6 @@ type Actions interface {
 type Config struct {
 	// Scheduler is the recycle schedule. Required.
 	Scheduler *recycle.Scheduler
-	// Lease is the Scheduler's Config.Lease: the worker renews the leases
-	// of the claims it holds every third of it. Required.
-	Lease time.Duration
 	// Policy requalifies the leads. Required.
 	Policy *qualify.Policy
 	// Leads reads the leads. Required.
@@ -93,7 +90,15 @@ type Worker struct {
 
 // Stats counts what a Worker did.
 type Stats struct {
-	Claimed, Sales, Nurture, Recycled, Dropped, Gone, Failed, Lost, Released atomic.Int64
+	Claimed  atomic.Int64 // claims taken
+	Sales    atomic.Int64 // handed to sales and acknowledged
+	Nurture  atomic.Int64 // handed to nurture and acknowledged
+	Recycled atomic.Int64 // recycled again
+	Dropped  atomic.Int64 // final: acknowledged, never called again
+	Gone     atomic.Int64 // no longer in the CRM: acknowledged
+	Failed   atomic.Int64 // left to their lease, to come back when it ends
+	Lost     atomic.Int64 // another worker had taken the lead meanwhile
+	Released atomic.Int64 // given back unworked at shutdown
 }
 
 func (s *Stats) String() string {
@@ -132,9 +137,6 @@ func NewWorker(cfg Config) (*Worker, error) {
 	if cfg.Actions == nil {
 		add("Config.Actions", "required")
 	}
-	if cfg.Lease < time.Second {
-		add("Config.Lease", fmt.Sprintf("%s is less than a second (it is the scheduler's lease)", cfg.Lease))
-	}
 	if cfg.Batch < 1 || cfg.Batch > 1000 {
 		add("Config.Batch", fmt.Sprintf("%d is outside 1 to 1000", cfg.Batch))
 	}
@@ -157,7 +159,8 @@ func (w *Worker) Stats() *Stats { return &w.stats }
 func (w *Worker) Run(ctx context.Context) error {
 	log := w.cfg.Log
 	for ctx.Err() == nil {
-		claims, err := w.cfg.Scheduler.Claim(ctx, w.cfg.Now(), w.cfg.Batch)
+		now := w.cfg.Now()
+		claims, err := w.cfg.Scheduler.Claim(ctx, now, w.cfg.Batch)
 		switch {
 		case ctx.Err() != nil:
 			// Shutdown cut the claim short: if it did take leads, their
@@ -167,7 +170,8 @@ func (w *Worker) Run(ctx context.Context) error {
 			log.Error("claim failed; retrying", "err", err, "retry_in", w.cfg.Poll)
 		case len(claims) > 0:
 			w.stats.Claimed.Add(int64(len(claims)))
-			w.batch(ctx, claims)
+			// The scheduler's lease, as its claims tell it.
+			w.batch(ctx, claims, claims[0].LeaseUntil.Sub(now))
 			continue
 		case w.cfg.Once:
 			return nil
@@ -182,8 +186,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-// batch works a batch of claims, renewing their leases meanwhile.
-func (w *Worker) batch(ctx context.Context, claims []recycle.Entry) {
+// batch works a batch of claims, renewing their leases (of length lease)
+// meanwhile.
+func (w *Worker) batch(ctx context.Context, claims []recycle.Entry, lease time.Duration) {
 	// The work of a lead in hand is not abandoned when shutdown begins: it
 	// gets Grace to finish, then its context is cancelled.
 	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -203,7 +208,7 @@ func (w *Worker) batch(ctx context.Context, claims []recycle.Entry) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		w.heartbeat(work, h, done)
+		w.heartbeat(work, h, done, lease/3)
 	}()
 	defer wg.Wait()
 	defer close(done)
@@ -239,10 +244,10 @@ func (h *holding) end(leadID string) bool {
 	return ok
 }
 
-// heartbeat renews the leases of the claims in h every third of the lease,
-// until done is closed.
-func (w *Worker) heartbeat(ctx context.Context, h *holding, done <-chan struct{}) {
-	tick, stop := w.cfg.tick(w.cfg.Lease / 3)
+// heartbeat renews the leases of the claims in h every interval (a third
+// of the lease), until done is closed.
+func (w *Worker) heartbeat(ctx context.Context, h *holding, done <-chan struct{}, interval time.Duration) {
+	tick, stop := w.cfg.tick(max(interval, time.Millisecond))
 	defer stop()
 	for {
 		select {

@@ -127,7 +127,7 @@ func newFixtureOn(t *testing.T, store *sqlstore.Store) *fixture {
 	require.NoError(t, err)
 	fx := &fixture{store: store, sched: sched, leads: leads, actions: &fakeActions{}, clock: &fakeClock{t: t1}}
 	fx.cfg = Config{
-		Scheduler: sched, Lease: lease, Policy: policy, Leads: leads, Actions: fx.actions,
+		Scheduler: sched, Policy: policy, Leads: leads, Actions: fx.actions,
 		Once: true, Log: log, Now: fx.clock.Now,
 	}
 	return fx
@@ -345,10 +345,10 @@ func TestHeartbeat(t *testing.T) {
 }
 
 func TestNewWorkerConfig(t *testing.T) {
-	_, err := NewWorker(Config{Batch: 5000, Lease: time.Millisecond})
+	_, err := NewWorker(Config{Batch: 5000})
 	require.Error(t, err)
 	for _, field := range []string{"Config.Scheduler: required", "Config.Policy: required", "Config.Leads: required",
-		"Config.Actions: required", "Config.Lease: 1ms is less than a second", "Config.Batch: 5000 is outside 1 to 1000"} {
+		"Config.Actions: required", "Config.Batch: 5000 is outside 1 to 1000"} {
 		assert.ErrorContains(t, err, field)
 	}
 }

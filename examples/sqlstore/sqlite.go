@@ -90,7 +90,6 @@ func OpenSQLite(ctx context.Context, path string, cfg SQLiteConfig) (*Store, err
 	}
 
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "foreign_keys(1)")
 	if cfg.NoSync {
 		q.Add("_pragma", "synchronous(NORMAL)")
 	} else {

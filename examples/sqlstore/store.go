@@ -53,12 +53,13 @@ func (d Dialect) valid() bool { return d == SQLite || d == PostgreSQL }
 // Times are stored with microsecond precision: a time written with
 // nanoseconds comes back truncated to the microsecond, in UTC.
 //
-// A call whose context ends fails with an error wrapping the context's
-// error, and its transaction is rolled back. As with any database, a
-// cancellation that races the commit itself may come after the change was
-// made: the caller cannot tell, which the recycle package allows for (a
-// claim whose answer was lost holds its leads only until the lease ends;
-// conditional writes can be retried).
+// A call whose context ends before it commits fails with an error wrapping
+// the context's error and changes nothing: its transaction is rolled back.
+// Once its commit has begun, the call waits for it and reports its
+// outcome. Only a connection lost during a commit leaves the outcome
+// unknown, as with any database; the recycle package allows for it (a
+// claim whose answer was lost holds its leads only until the lease ends,
+// and conditional writes can be retried).
 type Store struct {
 	dialect Dialect
 	eng     engine
