@@ -450,6 +450,7 @@ func TestSchedulerConcurrent(t *testing.T) {
 							return
 						}
 					case errors.Is(err, recycle.ErrLeaseLost): // woken meanwhile: handed out again
+					case errors.Is(err, recycle.ErrNotFound): // woken, then claimed and acknowledged by another worker
 					default:
 						failure <- err
 						return

@@ -164,8 +164,8 @@ func TestConcurrentLoad(t *testing.T) {
 				}
 				for _, c := range claims {
 					err := sched.Ack(ctx, c)
-					if errors.Is(err, recycle.ErrLeaseLost) {
-						continue // rescheduled since the claim: it will come again
+					if errors.Is(err, recycle.ErrLeaseLost) || errors.Is(err, recycle.ErrNotFound) {
+						continue // woken since the claim: handed out again, and maybe acknowledged already
 					}
 					if err != nil {
 						errs <- err

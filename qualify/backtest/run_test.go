@@ -411,9 +411,10 @@ func TestHistoryPanics(t *testing.T) {
 		assert.PanicsWithValue(t, "cursor broke", func() {
 			_, _ = backtest.Run(context.Background(), noisyPolicy(), h, backtest.Config{Workers: workers})
 		})
-		// The workers have returned; let them finish exiting.
-		for i := 0; i < 10000 && runtime.NumGoroutine() > before; i++ {
-			runtime.Gosched()
+		// The workers have returned; let them finish exiting, however
+		// loaded the machine is.
+		for deadline := time.Now().Add(10 * time.Second); runtime.NumGoroutine() > before && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
 		}
 		assert.LessOrEqual(t, runtime.NumGoroutine(), before, "workers %d", workers)
 	}
