@@ -2,6 +2,7 @@ package qualify
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"database/sql/driver"
 	"encoding/hex"
@@ -69,21 +70,11 @@ const (
 
 // withDefaults returns s with every zero field set to its default.
 func (s Settings) withDefaults() Settings {
-	if s.NeedFresh == 0 {
-		s.NeedFresh = DefaultNeedFresh
-	}
-	if s.InterestFresh == 0 {
-		s.InterestFresh = DefaultInterestFresh
-	}
-	if s.ResponseDeadline == 0 {
-		s.ResponseDeadline = DefaultResponseDeadline
-	}
-	if s.MQLFit == 0 {
-		s.MQLFit = DefaultMQLFit
-	}
-	if s.MQLEngagement == 0 {
-		s.MQLEngagement = DefaultMQLEngagement
-	}
+	s.NeedFresh = cmp.Or(s.NeedFresh, DefaultNeedFresh)
+	s.InterestFresh = cmp.Or(s.InterestFresh, DefaultInterestFresh)
+	s.ResponseDeadline = cmp.Or(s.ResponseDeadline, DefaultResponseDeadline)
+	s.MQLFit = cmp.Or(s.MQLFit, DefaultMQLFit)
+	s.MQLEngagement = cmp.Or(s.MQLEngagement, DefaultMQLEngagement)
 	return s
 }
 

@@ -1,6 +1,7 @@
 package backtest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -67,21 +68,11 @@ const (
 
 func (c CalibrationConfig) withDefaults(p *qualify.Policy) CalibrationConfig {
 	c.Config = c.Config.withDefaults()
-	if c.Holdout == 0 {
-		c.Holdout = DefaultHoldout
-	}
-	if c.Smoothing == 0 {
-		c.Smoothing = DefaultSmoothing
-	}
-	if c.PointsPerDoubling == 0 {
-		c.PointsPerDoubling = DefaultPointsPerDoubling
-	}
-	if c.MinSupport == 0 {
-		c.MinSupport = DefaultMinSupport
-	}
-	if c.Name == "" {
-		c.Name = p.Name() + "-calibrated"
-	}
+	c.Holdout = cmp.Or(c.Holdout, DefaultHoldout)
+	c.Smoothing = cmp.Or(c.Smoothing, DefaultSmoothing)
+	c.PointsPerDoubling = cmp.Or(c.PointsPerDoubling, DefaultPointsPerDoubling)
+	c.MinSupport = cmp.Or(c.MinSupport, DefaultMinSupport)
+	c.Name = cmp.Or(c.Name, p.Name()+"-calibrated")
 	return c
 }
 
