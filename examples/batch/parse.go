@@ -402,9 +402,11 @@ const maxExactDigits = 15
 
 // fieldValue reads a custom field: true and false are booleans, a JSON
 // number of at most 15 digits is a number, a JSON string literal is its
-// text, and anything else is text as written.
+// text, and anything else (the empty cell included) is text as written.
 func fieldValue(cell string) any {
 	switch cell {
+	case "":
+		return ""
 	case "true":
 		return true
 	case "false":

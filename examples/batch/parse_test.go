@@ -265,3 +265,19 @@ func TestJoinProblems(t *testing.T) {
 		assert.Equal(t, tt.want, joinProblems(ps[:tt.n]), "%d problems", tt.n)
 	}
 }
+
+func TestFieldValue(t *testing.T) {
+	for cell, want := range map[string]any{
+		"":                    "", // found by FuzzParseRow: it used to panic
+		"true":                true,
+		"false":               false,
+		"42":                  42.0,
+		"-1.5":                -1.5,
+		"1234567890123456789": "1234567890123456789", // more digits than a float64 holds: text
+		`"quoted, text"`:      "quoted, text",
+		`"unterminated`:       `"unterminated`,
+		"plain":               "plain",
+	} {
+		assert.Equal(t, want, fieldValue(cell), "cell %q", cell)
+	}
+}
