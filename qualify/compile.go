@@ -34,9 +34,10 @@ type Policy struct {
 	limits   Limits
 	clock    func() time.Time
 
-	rules []compiledRule
-	agg   aggPlan
-	final []lead.Reason
+	rules   []compiledRule
+	agg     aggPlan
+	final   []lead.Reason
+	intents func(lead.Kind) lead.Intent // the kind -> intent table with Settings.Intents
 
 	// What the expressions that run in the VM read, filled into the
 	// environment map per evaluation; the fast path reads the lead and the
@@ -223,6 +224,7 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 		clock:    o.clock,
 		rules:    rules,
 		final:    append([]lead.Reason{lead.ReasonNotAFit, lead.ReasonDoNotContact}, settings.Final...),
+		intents:  c.intents,
 	}
 	for _, v := range c.allVariables() {
 		if c.vmUsed[v.name] {
@@ -589,7 +591,6 @@ func (c *compilation) allVariables() []variable {
 }
 
 var (
-	boolKind   = reflect.Bool
 	numberKind = map[reflect.Kind]bool{
 		reflect.Int: true, reflect.Int8: true, reflect.Int16: true, reflect.Int32: true, reflect.Int64: true,
 		reflect.Uint: true, reflect.Uint8: true, reflect.Uint16: true, reflect.Uint32: true, reflect.Uint64: true,
@@ -625,7 +626,7 @@ func (c *compilation) compile(cfg *conf.Config, rule string, t parsed) (compiled
 	unknown := typ == nil || typ.Kind() == reflect.Interface
 	switch field {
 	case "when":
-		if !unknown && typ.Kind() != boolKind {
+		if !unknown && typ.Kind() != reflect.Bool {
 			c.problemAt(rule, field, tree.Source.String(), tree.Node.Location(), nil,
 				"must be a boolean (true or false), but is %s", typeName(typ))
 			return compiled{}, false

@@ -324,7 +324,6 @@ func (p *Policy) fillEnv(st *state, l *lead.Lead, now time.Time) {
 	}
 	if p.needActivities {
 		st.acts = st.acts[:0]
-		intents := intentTable(p.settings.Intents)
 		for i := range l.Activities {
 			a := &l.Activities[i]
 			if a.At.After(now) {
@@ -332,7 +331,7 @@ func (p *Policy) fillEnv(st *state, l *lead.Lead, now time.Time) {
 			}
 			st.acts = append(st.acts, Activity{
 				Kind: string(a.Kind), At: a.At, Asset: a.Asset, Product: a.Product,
-				Channel: string(a.Channel), Intent: intents(a.Kind).String(), Attrs: a.Attrs,
+				Channel: string(a.Channel), Intent: p.intents(a.Kind).String(), Attrs: a.Attrs,
 			})
 		}
 		env[varActivities] = st.acts
