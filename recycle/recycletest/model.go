@@ -308,12 +308,18 @@ type hold struct {
 // nothing is left behind.
 func testDelivery(t *testing.T, newStore func(t *testing.T) recycle.Store) {
 	var st deliveryStats
+	ran := 0
 	for seed := uint64(1); seed <= seeds(deliverySeeds); seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			sched, err := recycle.NewScheduler(newStore(t), recycle.Config{Horizons: deliveryHorizons, Currency: "GBP", Lease: lease, MaxClaim: 10})
+			store := newStore(t) // may skip the subtest: a store with no server
+			ran++
+			sched, err := recycle.NewScheduler(store, recycle.Config{Horizons: deliveryHorizons, Currency: "GBP", Lease: lease, MaxClaim: 10})
 			require.NoError(t, err)
 			runDelivery(t, sched, seed, &st)
 		})
+	}
+	if ran == 0 {
+		t.Skip("every delivery run was skipped by its store")
 	}
 	if !t.Failed() {
 		// The runs must have exercised what they check.
