@@ -44,6 +44,8 @@ type Policy struct {
 	// slots directly.
 	vars     []variable
 	envSlots []*slot
+	guards   []string // the guarded functions the VM programs call
+	cost     float64  // the estimated worst-case cost of the policy
 
 	needActivities, needInterests, needNow, readsFields bool
 
@@ -58,9 +60,9 @@ type compiledRule struct {
 	// when is either a fast-path closure or a VM program.
 	fastWhen func(*state) bool
 	when     *vm.Program
-	// steps is the rule's iteration cost per element of the largest
-	// collection: see bound. Zero when the rule does not iterate.
-	steps int
+	// whenCost and pointsCost are what the guard knows of the VM
+	// programs (see guard.go).
+	whenCost, pointsCost exprCost
 	// points is a fast-path closure, a VM program, or neither when the
 	// points are the constant pointsConst.
 	fastPoints  func(*state) float64
@@ -159,9 +161,12 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 	c := &compilation{
 		limits: o.limits,
 		policy: spec.Name,
-		slots:  map[string]*slot{},
-		vmUsed: map[string]bool{},
-		vmOnly: o.vmOnly,
+		slots:      map[string]*slot{},
+		vmUsed:     map[string]bool{},
+		vmOnly:     o.vmOnly,
+		regexes:    map[string]int{},
+		guardsUsed: map[string]bool{},
+		shapes:     newShapes(o.limits),
 	}
 	spec = cloneSpec(spec) // the caller may change theirs
 	settings := c.checkSettings(spec.Settings)
@@ -190,8 +195,11 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 	// path where the expression allows it, else to the VM.
 	cfg := c.config()
 	rules := make([]compiledRule, len(spec.Rules))
+	costs := make([]ruleCost, len(spec.Rules))
+	names := make([]string, len(spec.Rules))
 	for i, r := range spec.Rules {
 		rules[i] = compiledRule{name: r.Name, reason: r.Reason, intent: r.Intent, dimension: r.Dimension, disqualify: r.Disqualify}
+		names[i] = ruleLabel(r, i)
 	}
 	for _, t := range trees {
 		name := ruleLabel(spec.Rules[t.rule], t.rule)
@@ -200,16 +208,20 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 			continue
 		}
 		r := &rules[t.rule]
-		r.steps += out.steps
 		switch t.field {
 		case "when":
 			r.when, r.fastWhen = out.prog, out.fast.b
+			r.whenCost, costs[t.rule].when = newExprCost(out.cost), out.cost
 		case "points":
 			r.points, r.pointsConst = out.prog, out.constant
+			r.pointsCost, costs[t.rule].points = newExprCost(out.cost), out.cost
 			if out.fast.kind != fastNone {
 				r.fastPoints = out.fast.asFloat()
 			}
 		}
+	}
+	if len(c.problems) == 0 {
+		c.checkCosts(names, spec.Rules, costs)
 	}
 	if len(c.problems) > 0 {
 		return nil, &CompileError{Policy: spec.Name, Problems: c.problems}
@@ -240,6 +252,13 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 	p.needInterests = c.vmUsed[varInterests]
 	p.needNow = c.vmUsed[varNow]
 	p.readsFields = c.vmUsed["fields"]
+	for name := range c.guardsUsed {
+		p.guards = append(p.guards, name)
+	}
+	slices.Sort(p.guards)
+	for _, rc := range costs {
+		p.cost += rc.total()
+	}
 	p.agg = agg
 	p.pool.New = func() any { return p.newState() }
 	return p, nil
@@ -266,6 +285,10 @@ type compilation struct {
 
 	parseConfig *conf.Config
 	vmOnly      bool
+
+	shapes     shapes          // the largest values under the limits
+	regexes    map[string]int  // program sizes of the literal patterns
+	guardsUsed map[string]bool // the guarded functions the VM programs call
 }
 
 func (c *compilation) problem(rule, field string, format string, args ...any) {
@@ -482,73 +505,27 @@ func bracketDepth(src string, max int) (depth, at int) {
 	return depth, at
 }
 
-// newParseConfig is the parser's view of the language: expr's builtins
-// minus the ones rules may not use, and our helpers as functions.
+// newParseConfig is the parser's view of the language: the builtins of
+// the rule language (every other builtin of expr disabled, so that it
+// parses as a call the rewriter refuses) and our helpers as functions.
 func newParseConfig(maxNodes int) *conf.Config {
 	cfg := conf.CreateNew()
 	cfg.MaxNodes = uint(maxNodes)
-	for name := range cfg.Builtins {
-		if !allowedBuiltins[name] {
-			delete(cfg.Builtins, name)
-			cfg.Disabled[name] = true
-		}
-	}
+	onlyOurBuiltins(cfg)
 	for name := range helpers {
 		cfg.Functions[name] = nil // the parser only needs the name
 	}
 	return cfg
 }
 
-// allowedBuiltins are expr's builtins that rules may use: the ones whose
-// cost is at most linear in their input and whose output is no larger
-// than it. See unavailable for the others and why.
-var allowedBuiltins = map[string]bool{
-	"all": true, "none": true, "any": true, "one": true, "filter": true, "map": true,
-	"find": true, "findIndex": true, "findLast": true, "findLastIndex": true,
-	"sum": true, "groupBy": true, "sortBy": true, "len": true, "type": true,
-	"abs": true, "ceil": true, "floor": true, "round": true, "int": true, "float": true,
-	"trim": true, "trimPrefix": true, "trimSuffix": true, "upper": true, "lower": true,
-	"indexOf": true, "lastIndexOf": true, "hasPrefix": true, "hasSuffix": true,
-	"max": true, "min": true, "mean": true, "median": true, "first": true, "last": true,
-	"get": true, "take": true, "keys": true, "values": true, "reverse": true, "uniq": true, "sort": true,
+func onlyOurBuiltins(cfg *conf.Config) {
+	for name := range cfg.Builtins {
+		if _, ok := builtins[name]; !ok {
+			delete(cfg.Builtins, name)
+			cfg.Disabled[name] = true
+		}
+	}
 }
-
-// iterating are the builtins that run a predicate over a collection.
-var iterating = map[string]bool{
-	"all": true, "none": true, "any": true, "one": true, "filter": true, "map": true,
-	"find": true, "findIndex": true, "findLast": true, "findLastIndex": true,
-	"sum": true, "groupBy": true, "sortBy": true, "count": true, "reduce": true,
-}
-
-// unavailable explains why a builtin rules cannot call is missing. Each
-// was measured: on a lead within the default limits, split and join took
-// 15 s, toJSON inside an iteration 10 s.
-var unavailable = map[string]string{
-	"reduce":     "it builds values of unbounded size",
-	"repeat":     "it builds strings of unbounded size",
-	"replace":    "nested, it grows strings exponentially",
-	"split":      "with join it squares the size of a string",
-	"splitAfter": "with join it squares the size of a string",
-	"join":       "with split it squares the size of a string",
-	"concat":     "it multiplies the collections a rule iterates over",
-	"flatten":    "over a collection of collections it is quadratic",
-	"toJSON":     "it serialises whole collections, per element when iterated",
-	"fromJSON":   "it builds values of unbounded size",
-	"toPairs":    "it is not needed to judge a lead",
-	"fromPairs":  "it is not needed to judge a lead",
-	"string":     "it serialises whole collections; compare values directly",
-	"now":        "time comes from the caller: use the variable now",
-	"date":       "time comes from the caller: compare with now, or use days(n)",
-	"duration":   `use days(n), hours(n), minutes(n) or a window such as "30d"`,
-	"timezone":   "times are compared as instants",
-	"toBase64":   "it is not needed to judge a lead",
-	"fromBase64": "it is not needed to judge a lead",
-}
-
-// maxConcat bounds the string concatenations of one expression outside
-// iterations (inside them there may be none): a chain of n of them copies
-// n²/2 times the size of its operands.
-const maxConcat = 16
 
 // config builds the checker's configuration: the environment's types,
 // including the slots the rules asked for, the runtime helpers and the
@@ -564,13 +541,11 @@ func (c *compilation) config() *conf.Config {
 	for _, s := range c.order {
 		env[s.key] = s.typ()
 	}
-	cfg := conf.CreateNew()
-	for name := range cfg.Builtins {
-		if !allowedBuiltins[name] {
-			delete(cfg.Builtins, name)
-			cfg.Disabled[name] = true
-		}
+	for name, typ := range guardTypes {
+		env[name] = typ
 	}
+	cfg := conf.CreateNew()
+	onlyOurBuiltins(cfg)
 	opts := []expr.Option{expr.Env(env), expr.MaxNodes(uint(c.limits.MaxNodes))}
 	opts = append(opts, runtimeFunctions()...)
 	for _, opt := range opts {
@@ -599,27 +574,24 @@ var (
 )
 
 // compiled is one expression after pass 2: a fast-path closure, a VM
-// program, or (for points) a constant.
+// program, or (for points) a constant; and its estimated cost.
 type compiled struct {
 	fast     fastExpr
 	prog     *vm.Program
 	constant float64
-	steps    int // see bound
+	cost     estimate
 }
 
-// compile type-checks and compiles one rewritten expression.
+// compile type-checks one rewritten expression, holds it to the rule
+// language by type, estimates its cost, and compiles it: to the fast path
+// where it can, else to a guarded VM program.
 func (c *compilation) compile(cfg *conf.Config, rule string, t parsed) (compiled, bool) {
 	tree, field := t.tree, t.field
 	if _, err := new(checker.Checker).PatchAndCheck(tree, cfg); err != nil {
 		c.problems = append(c.problems, exprProblem(rule, field, err))
 		return compiled{}, false
 	}
-	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
-		c.problems = append(c.problems, exprProblem(rule, field, err))
-		return compiled{}, false
-	}
-	steps, ok := c.bound(rule, field, tree)
-	if !ok {
+	if !c.verify(rule, field, tree) {
 		return compiled{}, false
 	}
 	typ := tree.Node.Type()
@@ -645,9 +617,20 @@ func (c *compilation) compile(cfg *conf.Config, rule string, t parsed) (compiled
 			return compiled{constant: v}, true
 		}
 	}
+	cost := c.estimate(tree)
 	if f, ok := c.fast(tree.Node); ok && !c.vmOnly && (field == "when" && f.kind == fastBool ||
 		field == "points" && (f.kind == fastInt || f.kind == fastFloat)) {
-		return compiled{fast: f}, true
+		return compiled{fast: f, cost: cost}, true
+	}
+	c.instrument(tree, cost)
+	if _, err := checker.Check(tree, cfg); err != nil {
+		// The instrumented tree is ours: this is a bug, not a bad rule.
+		c.problems = append(c.problems, exprProblem(rule, field, fmt.Errorf("internal error instrumenting the expression: %w", err)))
+		return compiled{}, false
+	}
+	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
+		c.problems = append(c.problems, exprProblem(rule, field, err))
+		return compiled{}, false
 	}
 	prog, err := compiler.Compile(tree, cfg)
 	if err != nil {
@@ -657,7 +640,7 @@ func (c *compilation) compile(cfg *conf.Config, rule string, t parsed) (compiled
 	for name := range t.idents {
 		c.vmUsed[name] = true
 	}
-	return compiled{prog: prog, steps: steps}, true
+	return compiled{prog: prog, cost: cost}, true
 }
 
 func typeName(t reflect.Type) string {
