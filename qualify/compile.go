@@ -159,8 +159,8 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 		return nil, err
 	}
 	c := &compilation{
-		limits: o.limits,
-		policy: spec.Name,
+		limits:     o.limits,
+		policy:     spec.Name,
 		slots:      map[string]*slot{},
 		vmUsed:     map[string]bool{},
 		vmOnly:     o.vmOnly,

@@ -45,9 +45,9 @@ const (
 	// their lengths) a sixteenth.
 	bytesPerScanUnit    = 4
 	bytesPerCompareUnit = 16
-	costPerCaseByte  = 12 // upper and lower, on the worst (non-ASCII) text
-	costPerFindByte  = 8  // contains and indexOf, on the worst text and pattern
-	costPerParseByte = 2  // int() and float() of a string
+	costPerCaseByte     = 12 // upper and lower, on the worst (non-ASCII) text
+	costPerFindByte     = 8  // contains and indexOf, on the worst text and pattern
+	costPerParseByte    = 2  // int() and float() of a string
 	// A regular expression costs this much per instruction of its program
 	// and byte of its input (Go's NFA on the worst input).
 	costPerRegexStep = 8

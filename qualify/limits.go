@@ -61,19 +61,19 @@ type Limits struct {
 
 // The defaults of Limits.
 const (
-	DefaultMaxPolicyBytes    = 1 << 20
-	DefaultMaxRules          = 1000
-	DefaultMaxExprBytes      = 4096
-	DefaultMaxDepth          = 32
-	DefaultMaxNodes          = 512
-	DefaultMaxActivities     = 10_000
-	DefaultMaxInterests      = 1000
-	DefaultMaxTextBytes      = 4096
-	DefaultMaxFieldsBytes    = 64 << 10
-	DefaultMaxRuleCost       = 10_000_000
-	DefaultMaxPolicyCost     = 40_000_000
-	DefaultMaxRegexProgram   = 200
-	DefaultMemoryBudget      = 100_000
+	DefaultMaxPolicyBytes  = 1 << 20
+	DefaultMaxRules        = 1000
+	DefaultMaxExprBytes    = 4096
+	DefaultMaxDepth        = 32
+	DefaultMaxNodes        = 512
+	DefaultMaxActivities   = 10_000
+	DefaultMaxInterests    = 1000
+	DefaultMaxTextBytes    = 4096
+	DefaultMaxFieldsBytes  = 64 << 10
+	DefaultMaxRuleCost     = 10_000_000
+	DefaultMaxPolicyCost   = 40_000_000
+	DefaultMaxRegexProgram = 200
+	DefaultMemoryBudget    = 100_000
 )
 
 func (l Limits) withDefaults() Limits {
