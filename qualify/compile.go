@@ -594,6 +594,18 @@ func (c *compilation) compile(cfg *conf.Config, rule string, t parsed) (compiled
 	if !c.verify(rule, field, tree) {
 		return compiled{}, false
 	}
+	// expr's optimizer folds what verify left (booleans, comparisons of
+	// constants: verify has folded, or refused, the arithmetic) and fuses
+	// iterations; the fast path, the estimate and the VM then all see the
+	// same expression. Checking again types what it built.
+	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
+		c.problems = append(c.problems, exprProblem(rule, field, err))
+		return compiled{}, false
+	}
+	if _, err := checker.Check(tree, cfg); err != nil {
+		c.problems = append(c.problems, exprProblem(rule, field, err))
+		return compiled{}, false
+	}
 	typ := tree.Node.Type()
 	unknown := typ == nil || typ.Kind() == reflect.Interface
 	switch field {
@@ -626,10 +638,6 @@ func (c *compilation) compile(cfg *conf.Config, rule string, t parsed) (compiled
 	if _, err := checker.Check(tree, cfg); err != nil {
 		// The instrumented tree is ours: this is a bug, not a bad rule.
 		c.problems = append(c.problems, exprProblem(rule, field, fmt.Errorf("internal error instrumenting the expression: %w", err)))
-		return compiled{}, false
-	}
-	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
-		c.problems = append(c.problems, exprProblem(rule, field, err))
 		return compiled{}, false
 	}
 	prog, err := compiler.Compile(tree, cfg)

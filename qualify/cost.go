@@ -386,8 +386,8 @@ func (e *estimator) binary(n *ast.BinaryNode) *shape {
 		e.charge(n, 0, float64(priceConcat(res.bytes)), "arithmetic"+upTo(res.bytes, "bytes of string built"))
 		return res
 	case "in":
-		if arr, ok := n.Right.(*ast.ArrayNode); ok && constantList(arr) {
-			e.charge(n, costNode, 0, "in a list of constants")
+		if constantSet(n.Right) {
+			e.charge(n, costNode+float64(r.items*costNode)+float64(l.bytes)/bytesPerScanUnit, 0, "in a list of constants")
 			return scalar
 		}
 		c := float64(priceIn(r.items, l.bytes))
@@ -416,9 +416,16 @@ func isMoneyOrUnknown(t reflect.Type) bool { return t == moneyType || unknown(t)
 
 func isMapType(t reflect.Type) bool { return t != nil && t.Kind() == reflect.Map }
 
-// constantList reports whether a list literal holds only constants: expr
-// turns `x in [...]` over one into a lookup in a set.
-func constantList(a *ast.ArrayNode) bool {
+// constantSet reports whether the right side of `in` is a list of
+// constants, or the set expr's optimizer makes of one.
+func constantSet(n ast.Node) bool {
+	if _, ok := n.(*ast.ConstantNode); ok {
+		return true
+	}
+	a, ok := n.(*ast.ArrayNode)
+	if !ok {
+		return false
+	}
 	for _, n := range a.Nodes {
 		switch n.(type) {
 		case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.NilNode:
@@ -467,7 +474,7 @@ func (e *estimator) call(n *ast.CallNode) *shape {
 
 func (e *estimator) builtin(n *ast.BuiltinNode) *shape {
 	b := builtins[n.Name]
-	if b.iterates {
+	if b.iterates || n.Name == "count" { // count: len(filter(...)) fused by the optimizer
 		return e.iteration(n)
 	}
 	args := make([]*shape, len(n.Arguments))
@@ -535,11 +542,19 @@ func (e *estimator) iteration(n *ast.BuiltinNode) *shape {
 	if pred != nil {
 		body = e.walk(pred.Node)
 	}
+	if n.Map != nil {
+		// map(filter(list, p), m) fused by the optimizer: m runs in the
+		// same loop, and is charged with it on every element.
+		body = e.walk(n.Map)
+	}
 	e.ptr = e.ptr[:len(e.ptr)-1]
 	e.mult, e.multWhy, e.pred = saved, savedWhy, savedPred
 	e.charge(n, costNode, 0, n.Name)
 	switch n.Name {
 	case "filter":
+		if n.Map != nil {
+			return &shape{items: coll.items, elem: body}
+		}
 		return &shape{items: coll.items, elem: coll.element()}
 	case "map":
 		return &shape{items: coll.items, elem: body}

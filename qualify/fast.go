@@ -193,7 +193,8 @@ func (c *compilation) fastUnary(n *ast.UnaryNode) (fastExpr, bool) {
 		return fastExpr{kind: fastInt, i: func(st *state) int {
 			v := i(st)
 			if v == math.MinInt {
-				return st.overflow("-", 0, v)
+				st.setFault(&ArithmeticError{Op: "-", X: v, Fault: "integer overflow"})
+				return 0
 			}
 			return -v
 		}}, true

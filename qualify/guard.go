@@ -188,7 +188,7 @@ func (m *meter) guards() map[string]any {
 		"$add":  op2("+"), "$sub": op2("-"), "$mul": op2("*"), "$div": op2("/"), "$mod": op2("%"), "$pow": op2("**"),
 		"$neg": func(a any) any {
 			m.charge(costCall)
-			r, err := arith("-", 0, a)
+			r, err := negate("-", a)
 			if err != nil {
 				panic(err)
 			}
@@ -196,20 +196,13 @@ func (m *meter) guards() map[string]any {
 		},
 		"$abs": func(a any) any {
 			m.charge(costCall)
-			n, ok := asNumber(a)
-			switch {
-			case !ok:
-				r, err := arith("-", 0, a) // the error says why
-				if err != nil {
-					panic(err)
-				}
-				return r
-			case n.typ == numFloat:
-				return math.Abs(n.f)
-			case n.i >= 0:
+			if n, ok := asNumber(a); ok && (n.typ == numFloat && n.f >= 0 || n.typ != numFloat && n.i >= 0) {
 				return a
 			}
-			r, err := arith("-", 0, a)
+			if f, ok := a.(float64); ok {
+				return math.Abs(f)
+			}
+			r, err := negate("abs", a)
 			if err != nil {
 				panic(err)
 			}
@@ -428,10 +421,19 @@ type ArithmeticError struct {
 }
 
 func (e *ArithmeticError) Error() string {
-	if e.Y == nil && e.Op != "" && e.Op[0] >= 'a' {
+	if e.Y == nil {
 		return fmt.Sprintf("%s: %s(%v)", e.Fault, e.Op, e.X)
 	}
 	return fmt.Sprintf("%s: %v %s %v", e.Fault, e.X, e.Op, e.Y)
+}
+
+// negate is -x (op "-") or abs(x) (op "abs") of a negative x.
+func negate(op string, x any) (any, error) {
+	r, err := arith("-", 0, x)
+	if ae, ok := err.(*ArithmeticError); ok {
+		return nil, &ArithmeticError{Op: op, X: x, Fault: ae.Fault}
+	}
+	return r, err
 }
 
 // Is makes errors.Is(err, ErrArithmetic) true.
@@ -657,7 +659,7 @@ func guardFor(n ast.Node) string {
 				return "" // expr's own: times neither overflow nor divide
 			}
 		case "in":
-			if arr, ok := n.Right.(*ast.ArrayNode); ok && constantList(arr) {
+			if constantSet(n.Right) {
 				return "" // a lookup in a set built at Compile
 			}
 		}

@@ -180,7 +180,10 @@ func (v *verifier) walk(np *ast.Node) {
 		}
 		if n.Operator == "-" || n.Operator == "+" {
 			if x, ok := constNumber(n.Node); ok {
-				r, err := arith(n.Operator, int64(0), x)
+				r, err := negate("-", x)
+				if n.Operator == "+" {
+					r, err = x, nil
+				}
 				if err != nil {
 					v.fail(n, "%v", err)
 					return
@@ -288,12 +291,13 @@ func constNumber(n ast.Node) (any, bool) {
 	return nil, false
 }
 
-// patchConst replaces *np with a literal of v (int64 or float64), typed.
+// patchConst replaces *np with a literal of v (an int or a float64, as
+// arith returns them), typed.
 func patchConst(np *ast.Node, v any) {
 	var n ast.Node
 	switch x := v.(type) {
-	case int64:
-		n = &ast.IntegerNode{Value: int(x)}
+	case int:
+		n = &ast.IntegerNode{Value: x}
 		n.SetType(reflect.TypeFor[int]())
 	case float64:
 		n = &ast.FloatNode{Value: x}
@@ -332,9 +336,12 @@ func childPointers(n ast.Node) []*ast.Node {
 		}
 		return out
 	case *ast.BuiltinNode:
-		out := make([]*ast.Node, len(n.Arguments))
+		out := make([]*ast.Node, len(n.Arguments), len(n.Arguments)+1)
 		for i := range n.Arguments {
 			out[i] = &n.Arguments[i]
+		}
+		if n.Map != nil { // filter(list, p) fused with a map by the optimizer
+			out = append(out, &n.Map)
 		}
 		return out
 	case *ast.PredicateNode:
