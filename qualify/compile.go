@@ -535,8 +535,8 @@ func (c *compilation) config() *conf.Config {
 	for _, v := range c.allVariables() {
 		env[v.name] = v.typ
 	}
-	env[varActivities] = []Activity(nil)
-	env[varInterests] = []Interest(nil)
+	env[varActivities] = []*Activity(nil)
+	env[varInterests] = []*Interest(nil)
 	env[varNow] = time.Time{}
 	for _, s := range c.order {
 		env[s.key] = s.typ()

@@ -33,24 +33,25 @@ import (
 // charge of an expression never exceeds its estimate: Evaluate stops a rule
 // that would, and TestRunTimeCostWithinEstimate holds them together.
 const (
-	costConst  = 5   // pushing a constant
-	costNode   = 20  // one VM instruction with its operands: a load, a comparison, a jump
-	costMember = 60  // a field of an activity or a key of a map, read by reflection
-	costCall   = 40  // calling a guarded function
-	costElem   = 120 // one element of an iteration: fetching it, and the guard's tick
-	costMoney  = 400 // comparing or adding exact amounts of money
+	costConst  = 5    // pushing a constant
+	costNode   = 20   // one VM instruction with its operands: a load, a comparison, a jump
+	costMember = 150  // a field of an activity or a key of a map, read by reflection
+	costCall   = 40   // calling a guarded function
+	costElem   = 200  // one element of an iteration: fetching it, and the guard's tick
+	costMoney  = 1000 // comparing or adding exact amounts of money
 
 	// Per byte of input, as divisors: copying and scanning bytes costs a
 	// quarter of a unit per byte; comparing two strings (memcmp, after
 	// their lengths) a sixteenth.
 	bytesPerScanUnit    = 4
 	bytesPerCompareUnit = 16
-	costPerCaseByte     = 12 // upper and lower, on the worst (non-ASCII) text
-	costPerFindByte     = 8  // contains and indexOf, on the worst text and pattern
-	costPerParseByte    = 2  // int() and float() of a string
+	costPerCaseByte     = 20 // upper and lower, on the worst (non-ASCII) text
+	costPerFindByte     = 4  // contains and indexOf, on the worst text and pattern
+	costPerParseByte    = 4  // int() and float() of a string
+	costPerRuneByte     = 1  // len() of a string, which counts its runes
 	// A regular expression costs this much per instruction of its program
 	// and byte of its input (Go's NFA on the worst input).
-	costPerRegexStep = 8
+	costPerRegexStep = 12
 )
 
 // The prices of the guarded operations, shared by the estimator (with the
@@ -66,18 +67,21 @@ func priceParse(n int) int64 { return costCall + int64(n)*costPerParseByte }
 
 func priceRegex(n, prog int) int64 { return costCall + int64(n+1)*int64(prog)*costPerRegexStep }
 
+// priceTrim is trim(s, cutset): every rune of s may be looked up in the
+// cutset.
 func priceTrim(n, cutset int) int64 {
-	return costCall + int64(n+bytesPerScanUnit-1)/bytesPerScanUnit*int64(1+cutset)
+	return costCall + int64(n+1)*int64(1+cutset)*3/4
 }
 
 // priceIn is `in` over a list of items elements, each compared with the
 // needle of n bytes.
 func priceIn(items, n int) int64 {
-	return costCall + int64(items)*(costNode+int64(n+bytesPerScanUnit-1)/bytesPerScanUnit)
+	return costCall + int64(items)*(costNode+int64(n+bytesPerCompareUnit-1)/bytesPerCompareUnit)
 }
 
-// priceConcat is building a string of n bytes.
-func priceConcat(n int) int64 { return costCall + int64(n+bytesPerScanUnit-1)/bytesPerScanUnit }
+// priceConcat is building a string of n bytes: allocating it, copying
+// into it, and collecting it.
+func priceConcat(n int) int64 { return costCall + int64(n) }
 
 // shape is what the estimator knows of a value at most: as a string, its
 // length; as a list or a map, its number of elements, and the shape of
@@ -265,7 +269,7 @@ func (e *estimator) walk(n ast.Node) *shape {
 		e.walk(n.From)
 		e.walk(n.To)
 		e.charge(n, costNode, 0, "a slice")
-		return s
+		return sliced(s, n.From, n.To)
 	case *ast.UnaryNode:
 		e.walk(n.Node)
 		if guardFor(n) != "" {
@@ -315,6 +319,26 @@ func (e *estimator) walk(n ast.Node) *shape {
 	// Nothing else reaches here: the rewriter refused it.
 	e.charge(n, costNode, 0, "an operation")
 	return scalar
+}
+
+// sliced is the shape of s[from:to]: with constant bounds, no longer than
+// they say.
+func sliced(s *shape, from, to ast.Node) *shape {
+	lo, hi := 0, -1
+	if i, ok := from.(*ast.IntegerNode); ok && i.Value >= 0 {
+		lo = i.Value
+	} else if from != nil {
+		return s
+	}
+	if i, ok := to.(*ast.IntegerNode); ok && i.Value >= lo {
+		hi = i.Value
+	} else {
+		return s
+	}
+	out := *s
+	out.items = min(s.items, hi-lo)
+	out.bytes = min(s.bytes, hi-lo)
+	return &out
 }
 
 func (e *estimator) variable(name string) *shape {
@@ -520,8 +544,12 @@ func (e *estimator) builtin(n *ast.BuiltinNode) *shape {
 	case "indexOf", "lastIndexOf":
 		e.charge(n, 0, float64(priceFind(s.bytes, arg(1).bytes)), n.Name+upTo(s.bytes, "bytes"))
 		return scalar
+	case "len":
+		// expr counts the runes of a string.
+		e.charge(n, costNode+float64(s.bytes*costPerRuneByte), 0, "len"+upTo(s.bytes, "bytes"))
+		return scalar
 	}
-	// len, type, ceil, floor, round
+	// type, ceil, floor, round
 	e.charge(n, costNode, 0, n.Name)
 	return scalar
 }

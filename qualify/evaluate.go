@@ -32,6 +32,10 @@ type state struct {
 	points    []float64 // the points each of them added
 	acts      []Activity
 	interests []Interest
+	// The VM iterates over pointers into acts and interests: fetching a
+	// pointer from a list copies and allocates nothing.
+	actPtrs      []*Activity
+	interestPtrs []*Interest
 
 	meter meter // the guard of the VM programs (guard.go)
 	fault error // an arithmetic fault of the fast path (fast.go)
@@ -110,10 +114,12 @@ func (p *Policy) release(st *state) {
 	}
 	if p.needActivities {
 		clear(st.acts)
+		clear(st.actPtrs)
 		st.env[varActivities] = nil
 	}
 	if p.needInterests {
 		clear(st.interests)
+		clear(st.interestPtrs)
 		st.env[varInterests] = nil
 	}
 	p.pool.Put(st)
@@ -359,14 +365,22 @@ func (p *Policy) fillEnv(st *state, l *lead.Lead, now time.Time) {
 				Channel: string(a.Channel), Intent: p.intents(a.Kind).String(), Attrs: a.Attrs,
 			})
 		}
-		env[varActivities] = st.acts
+		st.actPtrs = st.actPtrs[:0]
+		for i := range st.acts {
+			st.actPtrs = append(st.actPtrs, &st.acts[i])
+		}
+		env[varActivities] = st.actPtrs
 	}
 	if p.needInterests {
 		st.interests = st.interests[:0]
 		for _, in := range l.Interests {
 			st.interests = append(st.interests, Interest{Topic: in.Topic, FirstSeen: in.FirstSeen, LastSeen: in.LastSeen})
 		}
-		env[varInterests] = st.interests
+		st.interestPtrs = st.interestPtrs[:0]
+		for i := range st.interests {
+			st.interestPtrs = append(st.interestPtrs, &st.interests[i])
+		}
+		env[varInterests] = st.interestPtrs
 	}
 }
 

@@ -501,6 +501,15 @@ func finite(f float64) bool { return f-f == 0 }
 // division by zero, and results that are not finite. Strings add by
 // concatenation. Times are left to expr.
 func arith(op string, a, b any) (any, error) {
+	if x, ok := a.(int); ok { // the common case first
+		if y, ok := b.(int); ok && op != "/" && op != "**" {
+			r, fault := intArith(op, int64(x), int64(y))
+			if fault != "" {
+				return nil, &ArithmeticError{Op: op, X: a, Y: b, Fault: fault}
+			}
+			return int(r), nil
+		}
+	}
 	if op == "+" {
 		if s, ok := a.(string); ok {
 			if t, ok := b.(string); ok {
@@ -511,82 +520,101 @@ func arith(op string, a, b any) (any, error) {
 	x, okx := asNumber(a)
 	y, oky := asNumber(b)
 	if !okx || !oky {
-		if _, big := a.(uint64); big {
-			return nil, &ArithmeticError{Op: op, X: a, Y: b, Fault: "integer overflow"}
-		}
-		if _, big := b.(uint64); big {
+		if isBigUint(a) || isBigUint(b) {
 			return nil, &ArithmeticError{Op: op, X: a, Y: b, Fault: "integer overflow"}
 		}
 		return nil, fmt.Errorf("invalid operation: %s %s %s", typeOf(a), op, typeOf(b))
 	}
-	fault := func(f string) error { return &ArithmeticError{Op: op, X: a, Y: b, Fault: f} }
-	checkF := func(r float64) (any, error) {
-		if !finite(r) {
-			return nil, fault("not a finite number")
-		}
-		return r, nil
-	}
-	switch op {
-	case "/":
+	var r float64
+	switch {
+	case op == "/":
 		if y.float() == 0 {
-			return nil, fault("division by zero")
+			return nil, &ArithmeticError{Op: op, X: a, Y: b, Fault: "division by zero"}
 		}
-		return checkF(x.float() / y.float())
-	case "**":
-		return checkF(math.Pow(x.float(), y.float()))
-	case "%":
+		r = x.float() / y.float()
+	case op == "**":
+		r = math.Pow(x.float(), y.float())
+	case op == "%":
 		if x.typ == numFloat || y.typ == numFloat {
 			return nil, fmt.Errorf("invalid operation: %% takes integers, not %s and %s", typeOf(a), typeOf(b))
 		}
 		if y.i == 0 {
-			return nil, fault("division by zero")
+			return nil, &ArithmeticError{Op: op, X: a, Y: b, Fault: "division by zero"}
 		}
 		return int(x.i % y.i), nil
-	}
-	if x.typ == numFloat || y.typ == numFloat {
-		if x.typ == numDuration || y.typ == numDuration {
-			if op != "*" {
-				return nil, fmt.Errorf("invalid operation: %s %s %s", typeOf(a), op, typeOf(b))
-			}
+	case x.typ == numFloat || y.typ == numFloat:
+		if (x.typ == numDuration || y.typ == numDuration) && op != "*" {
+			return nil, fmt.Errorf("invalid operation: %s %s %s", typeOf(a), op, typeOf(b))
 		}
 		switch op {
 		case "+":
-			return checkF(x.float() + y.float())
+			r = x.float() + y.float()
 		case "-":
-			return checkF(x.float() - y.float())
+			r = x.float() - y.float()
 		case "*":
-			return checkF(x.float() * y.float())
-		}
-	}
-	var r int64
-	switch op {
-	case "+":
-		r = x.i + y.i
-		if (x.i^r)&(y.i^r) < 0 {
-			return nil, fault("integer overflow")
-		}
-	case "-":
-		r = x.i - y.i
-		if (x.i^y.i)&(x.i^r) < 0 {
-			return nil, fault("integer overflow")
-		}
-	case "*":
-		if x.i != 0 && y.i != 0 {
-			r = x.i * y.i
-			if r/y.i != x.i || (x.i == -1 && y.i == math.MinInt64) || (y.i == -1 && x.i == math.MinInt64) {
-				return nil, fault("integer overflow")
-			}
+			r = x.float() * y.float()
+		default:
+			return nil, fmt.Errorf("unknown operator %s", op)
 		}
 	default:
-		return nil, fmt.Errorf("unknown operator %s", op)
-	}
-	if x.typ == numDuration || y.typ == numDuration {
 		if x.typ == numDuration && y.typ == numDuration && op == "*" {
 			return nil, fmt.Errorf("invalid operation: a duration * a duration")
 		}
-		return time.Duration(r), nil
+		ri, fault := intArith(op, x.i, y.i)
+		if fault != "" {
+			return nil, &ArithmeticError{Op: op, X: a, Y: b, Fault: fault}
+		}
+		if x.typ == numDuration || y.typ == numDuration {
+			return time.Duration(ri), nil
+		}
+		return int(ri), nil
 	}
-	return int(r), nil
+	if !finite(r) {
+		return nil, &ArithmeticError{Op: op, X: a, Y: b, Fault: "not a finite number"}
+	}
+	return r, nil
+}
+
+// intArith is +, - or * on integers; fault says why there is no answer.
+func intArith(op string, x, y int64) (r int64, fault string) {
+	switch op {
+	case "+":
+		r = x + y
+		if (x^r)&(y^r) < 0 {
+			return 0, "integer overflow"
+		}
+	case "-":
+		r = x - y
+		if (x^y)&(x^r) < 0 {
+			return 0, "integer overflow"
+		}
+	case "*":
+		if x == 0 || y == 0 {
+			return 0, ""
+		}
+		r = x * y
+		if r/y != x || x == -1 && y == math.MinInt64 || y == -1 && x == math.MinInt64 {
+			return 0, "integer overflow"
+		}
+	case "%":
+		if y == 0 {
+			return 0, "division by zero"
+		}
+		r = x % y
+	default:
+		return 0, "unknown operator"
+	}
+	return r, ""
+}
+
+func isBigUint(v any) bool {
+	switch x := v.(type) {
+	case uint64:
+		return x > math.MaxInt64
+	case uint:
+		return uint64(x) > math.MaxInt64
+	}
+	return false
 }
 
 // toInt is int(v): a number truncated, or a string parsed.
@@ -607,10 +635,7 @@ func toInt(v any) (int, error) {
 	}
 	n, ok := asNumber(v)
 	if !ok {
-		if _, big := v.(uint64); big {
-			return 0, &ArithmeticError{Op: "int", X: v, Fault: "integer overflow"}
-		}
-		if _, big := v.(uint); big {
+		if isBigUint(v) {
 			return 0, &ArithmeticError{Op: "int", X: v, Fault: "integer overflow"}
 		}
 		return 0, fmt.Errorf("int takes a number or a string, not %s", typeOf(v))

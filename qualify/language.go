@@ -207,6 +207,9 @@ func (v *verifier) walk(np *ast.Node) {
 // or other values.
 func (v *verifier) member(n *ast.MemberNode) {
 	t := n.Node.Type()
+	if t != nil && t.Kind() == reflect.Pointer && members[t.Elem()] != nil {
+		t = t.Elem() // activities and interests are lists of pointers
+	}
 	switch {
 	case unknown(t), t.Kind() == reflect.Map:
 		return

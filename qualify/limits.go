@@ -42,7 +42,7 @@ type Limits struct {
 	// admit, in cost units: about a nanosecond of work each on the
 	// reference machine (see SECURITY.md). Compile computes every rule's
 	// cost from the limits above and refuses a rule beyond it, naming the
-	// rule, its cost and its largest term. Default 10,000,000 (10 ms).
+	// rule, its cost and its largest term. Default 20,000,000 (20 ms).
 	MaxRuleCost int
 	// MaxPolicyCost bounds the estimated worst-case cost of the policy as
 	// a whole: the sum of its rules' costs. Default 40,000,000: with the
@@ -70,7 +70,7 @@ const (
 	DefaultMaxInterests    = 1000
 	DefaultMaxTextBytes    = 4096
 	DefaultMaxFieldsBytes  = 64 << 10
-	DefaultMaxRuleCost     = 10_000_000
+	DefaultMaxRuleCost     = 20_000_000
 	DefaultMaxPolicyCost   = 40_000_000
 	DefaultMaxRegexProgram = 200
 	DefaultMemoryBudget    = 100_000
