@@ -261,7 +261,7 @@ func TestGuardStopsInsideIteration(t *testing.T) {
 	p.aggregate(st, l, t0)
 	p.fillEnv(st, l, t0)
 	st.meter.reset(ctx)
-	_, err = p.test(st, r)
+	_, err = st.testVM(r)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.ErrorIs(t, st.meter.stop, context.Canceled)

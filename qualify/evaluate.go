@@ -108,7 +108,7 @@ func EvaluateAt(ctx context.Context, p *Policy, l *lead.Lead, now time.Time) (d 
 func (p *Policy) release(st *state) {
 	// Drop references to the lead so the pool does not keep it alive.
 	st.l, st.fault = nil, nil
-	st.meter.reset(context.Background())
+	st.meter.ctx, st.meter.done = nil, nil
 	for _, v := range p.vars {
 		st.env[v.name] = nil
 	}
@@ -158,6 +158,9 @@ func (p *Policy) checkLimits(l *lead.Lead) error {
 				path := fmt.Sprintf("activities[%d].%s", i, f.name)
 				return &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: len(f.v), Where: "lead " + clip(l.ID) + " " + path, Path: path}
 			}
+		}
+		if len(a.Attrs) == 0 {
+			continue
 		}
 		for k, v := range a.Attrs {
 			if n := max(len(k), len(v)); n > maxText {
@@ -282,7 +285,13 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 			}
 		}
 		r := &p.rules[i]
-		match, err := p.test(st, r)
+		var match bool
+		var err error
+		if r.fastWhen != nil {
+			match, err = r.fastWhen(st), st.takeFault()
+		} else {
+			match, err = st.testVM(r)
+		}
 		if err != nil {
 			if st.meter.stop != nil {
 				return Decision{}, p.stopped(l, st.meter.stop)

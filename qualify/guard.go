@@ -113,13 +113,9 @@ func (st *state) runVM(prog *vm.Program, g *exprCost) (any, error) {
 	return out, err
 }
 
-// test evaluates a rule's when: on the fast path, or in the VM under the
-// guard.
-func (p *Policy) test(st *state, r *compiledRule) (bool, error) {
-	if r.fastWhen != nil {
-		match := r.fastWhen(st)
-		return match, st.takeFault()
-	}
+// testVM evaluates a rule's when in the VM under the guard. (The rule
+// loop calls the fast path's closure itself.)
+func (st *state) testVM(r *compiledRule) (bool, error) {
 	out, err := st.runVM(r.when, &r.whenCost)
 	if err != nil {
 		return false, err
@@ -136,7 +132,10 @@ func (p *Policy) score(st *state, r *compiledRule) (float64, error) {
 	switch {
 	case r.fastPoints != nil:
 		pts := r.fastPoints(st)
-		return pts, st.takeFault()
+		if st.fault != nil {
+			return 0, st.takeFault()
+		}
+		return pts, nil
 	case r.points != nil:
 		v, err := st.runVM(r.points, &r.pointsCost)
 		if err != nil {
