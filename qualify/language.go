@@ -103,7 +103,6 @@ var unavailable = map[string]string{
 
 // The types the rule language knows by name.
 var (
-	anyType      = reflect.TypeFor[any]()
 	activityType = reflect.TypeFor[Activity]()
 	interestType = reflect.TypeFor[Interest]()
 	moneyType    = reflect.TypeFor[*lead.Money]()

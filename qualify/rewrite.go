@@ -351,32 +351,3 @@ func (s *slot) makeKey() string {
 	}
 	return "$?"
 }
-
-// children returns the direct children of a node.
-func children(n ast.Node) []ast.Node {
-	switch n := n.(type) {
-	case *ast.UnaryNode:
-		return []ast.Node{n.Node}
-	case *ast.ChainNode:
-		return []ast.Node{n.Node}
-	case *ast.MemberNode:
-		return []ast.Node{n.Node, n.Property}
-	case *ast.SliceNode:
-		return []ast.Node{n.Node, n.From, n.To}
-	case *ast.CallNode:
-		return append([]ast.Node{n.Callee}, n.Arguments...)
-	case *ast.PredicateNode:
-		return []ast.Node{n.Node}
-	case *ast.ConditionalNode:
-		return []ast.Node{n.Cond, n.Exp1, n.Exp2}
-	case *ast.SequenceNode:
-		return n.Nodes
-	case *ast.ArrayNode:
-		return n.Nodes
-	case *ast.MapNode:
-		return n.Pairs
-	case *ast.PairNode:
-		return []ast.Node{n.Key, n.Value}
-	}
-	return nil
-}

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/leadqual/leadqual/lead"
 )
@@ -26,6 +27,9 @@ import (
 // field "contact.emial", an unknown role at "contact.role", a time that does
 // not parse at "activities[2].at". A client fixes them all in one round.
 func decodeLead(data []byte) (lead.Lead, *APIError) {
+	if e := utf8Error(data); e != nil {
+		return lead.Lead{}, e
+	}
 	var l lead.Lead
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -179,9 +183,9 @@ func mismatch(path string, v any, want string) Problem {
 	case bool:
 		got = "a boolean"
 	case json.Number:
-		got = "the number " + x.String()
+		got = "the number " + short(x.String())
 	case string:
-		got = strconv.Quote(x)
+		got = quote(x)
 	}
 	return Problem{Field: path, Message: fmt.Sprintf("want %s, got %s", want, got)}
 }
@@ -234,4 +238,145 @@ func join(path, k string) string {
 		return k
 	}
 	return path + "." + k
+}
+
+// maxQuoted bounds what an error message quotes of a value from the body:
+// a stranger's megabyte must not come back in the answer.
+const maxQuoted = 40
+
+// quote quotes s, or a short prefix of it with its length.
+func quote(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(prefix(s)), len(s))
+}
+
+// short returns s, or a short prefix of it with its length.
+func short(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	return fmt.Sprintf("%s... (%d bytes)", prefix(s), len(s))
+}
+
+func prefix(s string) string {
+	i := maxQuoted
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
+}
+
+// utf8Error is a 400 for a body that is not valid UTF-8, naming each field
+// whose key or value is not: encoding/json would replace the bytes with
+// U+FFFD without a word, and the lead's own check would never see them.
+func utf8Error(data []byte) *APIError {
+	if utf8.Valid(data) {
+		return nil
+	}
+	problems := invalidUTF8(data)
+	if len(problems) == 0 {
+		// Not JSON that can be walked: locate the first bad byte.
+		off := 0
+		for off < len(data) {
+			r, n := utf8.DecodeRune(data[off:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			off += n
+		}
+		line, col := lineCol(data, off+1)
+		problems = []Problem{{Line: line, Column: col, Message: "not valid UTF-8"}}
+	}
+	e := apiError(http.StatusBadRequest, CodeMalformedJSON, "the body is not valid UTF-8: %s", plural(len(problems), "problem"))
+	e.Problems = problems
+	return e
+}
+
+// invalidUTF8 walks a JSON document token by token and returns a problem
+// for each key or string value whose bytes are not valid UTF-8, at its
+// path ("contact.name", "activities[3].asset"). It stops at the first
+// syntax error.
+func invalidUTF8(data []byte) []Problem {
+	type frame struct {
+		array bool
+		index int
+		key   string
+	}
+	var stack []frame
+	path := func(key string) string {
+		var b strings.Builder
+		for _, f := range stack {
+			if f.array {
+				fmt.Fprintf(&b, "[%d]", f.index)
+			} else {
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(f.key)
+			}
+		}
+		if key != "" {
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(key)
+		}
+		return b.String()
+	}
+	// After a value, an array moves to its next index; an object expects
+	// its next key.
+	valueDone := func() {
+		if n := len(stack); n > 0 {
+			if stack[n-1].array {
+				stack[n-1].index++
+			} else {
+				stack[n-1].key = ""
+			}
+		}
+	}
+	var problems []Problem
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	start := int64(0)
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return problems
+		}
+		end := dec.InputOffset()
+		bad := !utf8.Valid(data[start:end])
+		start = end
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				stack = append(stack, frame{})
+			case '[':
+				stack = append(stack, frame{array: true})
+			default:
+				stack = stack[:len(stack)-1]
+				valueDone()
+			}
+			continue
+		case string:
+			if n := len(stack); n > 0 && !stack[n-1].array && stack[n-1].key == "" {
+				// A key: the value comes next.
+				key := v
+				if len(key) > maxQuoted {
+					key = key[:maxQuoted] + "..."
+				}
+				stack[n-1].key = strings.ToValidUTF8(key, "\ufffd")
+				if bad {
+					problems = append(problems, Problem{Field: path(""), Message: "the key is not valid UTF-8"})
+				}
+				continue
+			}
+		}
+		if bad {
+			problems = append(problems, Problem{Field: path(""), Message: "not valid UTF-8"})
+		}
+		valueDone()
+	}
 }

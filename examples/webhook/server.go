@@ -436,6 +436,9 @@ func (s *Server) putPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data, aerr := readBody(w, r, s.cfg.MaxPolicyBytes)
+	if aerr == nil {
+		aerr = utf8Error(data)
+	}
 	if aerr != nil {
 		writeError(w, r, aerr)
 		return
