@@ -346,6 +346,7 @@ func TestReason(t *testing.T) {
 		{lead.ReasonNoBudget, false, false},
 		{lead.ReasonNoDecisionMaker, false, false},
 		{lead.ReasonUnresponsive, false, false},
+		{lead.ReasonStonewalled, false, false}, // move on for now: neither final nor out of scope
 		{lead.ReasonPreferredSupplier, false, true},
 		{lead.ReasonOffshored, false, true},
 		{lead.ReasonNotAFit, true, false},
