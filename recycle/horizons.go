@@ -162,23 +162,26 @@ const (
 // stops at [Horizons.Longest] (730 days).
 //
 // The choices, against the seeds of the doctrine. The seeds give reasons
-// and remedies, never a number of days: each figure below is our reading
-// of what they say, and says so.
+// and remedies but no number of days (the nearest is "after one or two
+// calls"): every figure below is ours, read from what they say. Quotes
+// are from "The Lost Value of Sales Leads – Does a Sales Lead Ever Die?"
+// unless another seed is named.
 //
 // not_now is "the qualified recycle whereby a company is in the market for
 // what you're selling, but not at this moment ... Shrewd salespeople know
-// they're buyers" ("The Lost Value of Sales Leads"): a quarter to let "not
-// at this moment" pass, and never more than half a year, because buyers
-// left alone "will jump off the ship and look for another business entity
-// which knows their worth" ("Stop Neglecting Sales Leads"). The expected
-// purchase date, when the prospect gave one, is the natural time to call
-// and wins over the half year.
+// they're buyers". A quarter lets "not at this moment" pass (not sooner:
+// "a call, placed too early, could actually turn the prospect off", in
+// "If Interest is the Counterfeit of Need"), and half a year is the most,
+// because buyers left alone "will jump off the ship and look for another
+// business entity which knows their worth" ("Stop Neglecting Sales
+// Leads"). The expected purchase date, when the prospect gave one, is the
+// natural time to call and wins over the half year.
 //
-// no_budget: the seeds are silent on budgets beyond counting a lead that
-// does not "show immediate ROI" as "effectively, dead" among the mistakes.
-// Budgets are set once a year; a first call after half a year reaches the
-// next planning round, and a year is the most, so that no budget round is
-// ever missed.
+// no_budget: the seeds are silent on budget cycles, beyond counting among
+// the mistakes the habit of treating a lead that does not "show immediate
+// ROI" as "effectively, dead". We assume the common yearly budget: a first
+// call after half a year reaches the next planning round, and a year is
+// the most, so that no budget round is ever missed.
 //
 // no_decision_maker: "The mistake businesses make is discarding perfectly
 // good leads if, for instance, they cannot speak to a decision maker after
@@ -190,9 +193,9 @@ const (
 // silence.
 //
 // unresponsive: an unanswered lead may be "a breakdown in communication",
-// and leads left unanswered "slip through the cracks ... Encouraging leads
-// are forgotten" ("The Lost Value of Sales Leads"); "neglect is a grave sin"
-// ("Stop Neglecting Sales Leads"). Three attempts two and four days apart
+// and a lead not followed up is one of the "potentially high-quality leads
+// slipping through the cracks. The result? Encouraging leads are
+// forgotten."; "neglect is a grave sin" ("Stop Neglecting Sales Leads"). Three attempts two and four days apart
 // (another channel, time or contact) make a round; the rounds are two
 // months apart, growing to at most half a year. The seeds give no figures.
 //
