@@ -321,7 +321,7 @@ func TestTouchText(t *testing.T) {
 func TestReasonDescribe(t *testing.T) {
 	for _, r := range []lead.Reason{lead.ReasonNotNow, lead.ReasonNoBudget, lead.ReasonNoDecisionMaker, lead.ReasonUnresponsive,
 		lead.ReasonPreferredSupplier, lead.ReasonOffshored, lead.ReasonNotAFit, lead.ReasonDoNotContact} {
-		assert.NotContains(t, r.Describe(), string(r), "the doctrine's reasons read as words")
+		assert.NotContains(t, r.Describe(), "(", "the doctrine's reasons read as words")
 		assert.NotEmpty(t, r.Describe())
 	}
 	assert.Equal(t, "set aside (budget_freeze)", lead.Reason("budget_freeze").Describe())
