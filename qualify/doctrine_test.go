@@ -254,7 +254,9 @@ func TestVocabularySettingsRefused(t *testing.T) {
 		{"bad touch", func(s *Settings) { s.Touches = map[lead.Kind]lead.Touch{"x": 9} }, "settings.touches.x: unknown touch 9"},
 		{"empty description", func(s *Settings) { s.Descriptions = map[lead.Kind]string{"x": " "} }, "settings.descriptions.x: empty"},
 		{"long description", func(s *Settings) { s.Descriptions = map[lead.Kind]string{"x": strings.Repeat("a", 201)} }, "at most 200 bytes"},
-		{"long kind", func(s *Settings) { s.Intents = map[lead.Kind]lead.Intent{lead.Kind(strings.Repeat("k", 300)): lead.IntentNeed} }, "at most 200 bytes"},
+		{"long kind", func(s *Settings) {
+			s.Intents = map[lead.Kind]lead.Intent{lead.Kind(strings.Repeat("k", 300)): lead.IntentNeed}
+		}, "at most 200 bytes"},
 		{"bad on_unknown", func(s *Settings) { s.OnUnknown = 7 }, "settings.on_unknown"},
 	}
 	for _, tt := range tests {

@@ -28,8 +28,8 @@ import (
 //
 // A Vocabulary is immutable and safe for concurrent use.
 type Vocabulary struct {
-	index   kindIndex
-	entries []vocabEntry // by index
+	index    kindIndex
+	entries  []vocabEntry // by index
 	byIntent [4][]lead.Kind
 
 	needFresh, interestFresh, deadline time.Duration
@@ -98,6 +98,22 @@ func (v *Vocabulary) entry(k lead.Kind) (vocabEntry, bool) {
 		return v.entries[i], true
 	}
 	return vocabEntry{}, false
+}
+
+// Meaning is what one activity kind means under a vocabulary.
+type Meaning struct {
+	Intent      lead.Intent
+	Touch       lead.Touch
+	Description string
+}
+
+// Meaning returns what activities of kind k mean: Intent, Touch and
+// Describe in one look-up.
+func (v *Vocabulary) Meaning(k lead.Kind) Meaning {
+	if e, ok := v.entry(k); ok {
+		return Meaning{Intent: e.intent, Touch: e.touch, Description: e.describe}
+	}
+	return Meaning{Description: string(k)}
 }
 
 // Intent returns the intent of activities of kind k: the policy's

@@ -114,7 +114,7 @@ func newFixture(t *testing.T) *fixture {
 func newFixtureOn(t *testing.T, store *sqlstore.Store) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	sched, err := recycle.NewScheduler(store, recycle.Config{Currency: "GBP", Lease: lease})
+	sched, err := recycle.NewScheduler(store, recycle.Config{Vocabulary: qualify.DefaultVocabulary(), Currency: "GBP", Lease: lease})
 	require.NoError(t, err)
 	f, err := os.Open("testdata/leads.jsonl")
 	require.NoError(t, err)
