@@ -56,6 +56,12 @@ const (
 
 var routeTable = enum.Table[Route]{Type: "route", Names: []string{"nurture", "sales", "recycle", "drop", "review"}}
 
+// Routes returns every route, in the order a report lists them: sales,
+// review, nurture, recycle, drop.
+func Routes() []Route {
+	return []Route{RouteSales, RouteReview, RouteNurture, RouteRecycle, RouteDrop}
+}
+
 // String returns "nurture", "sales", "recycle", "drop" or "review".
 func (r Route) String() string { return routeTable.Name(r) }
 

@@ -150,17 +150,14 @@ func (v *Vocabulary) Kinds(i lead.Intent) []lead.Kind {
 	return slices.Clone(v.byIntent[i])
 }
 
-// Freshness returns how long a signal of intent i stays fresh:
-// Settings.NeedFresh for need, Settings.InterestFresh for interest and
-// negative signals, and zero for IntentNone, which is never a signal.
+// Freshness returns how long an activity of intent i stays fresh:
+// Settings.NeedFresh for need, Settings.InterestFresh for every other
+// intent (fresh() may ask about a kind without one, such as a chat).
 func (v *Vocabulary) Freshness(i lead.Intent) time.Duration {
-	switch i {
-	case lead.IntentNeed:
+	if i == lead.IntentNeed {
 		return v.needFresh
-	case lead.IntentInterest, lead.IntentNegative:
-		return v.interestFresh
 	}
-	return 0
+	return v.interestFresh
 }
 
 // ResponseDeadline returns how soon sales must answer need, counted from
