@@ -269,6 +269,33 @@ func (r Reason) Final() bool { return r == ReasonNotAFit || r == ReasonDoNotCont
 // horizon, not never.
 func (r Reason) OutOfScope() bool { return r == ReasonPreferredSupplier || r == ReasonOffshored }
 
+// Describe returns how a person reads the loss, as a past participle that
+// follows "after being": "lost to a preferred supplier", "set aside as
+// not now". A reason the doctrine does not know reads "set aside (code)".
+func (r Reason) Describe() string {
+	switch r {
+	case ReasonNotNow:
+		return "set aside as not now"
+	case ReasonNoBudget:
+		return "lost for lack of budget"
+	case ReasonNoDecisionMaker:
+		return "set aside without a decision maker"
+	case ReasonUnresponsive:
+		return "set aside as unresponsive"
+	case ReasonPreferredSupplier:
+		return "lost to a preferred supplier"
+	case ReasonOffshored:
+		return "lost to a cheaper partner abroad"
+	case ReasonNotAFit:
+		return "disqualified as not a fit"
+	case ReasonDoNotContact:
+		return "asked not to be contacted"
+	case "":
+		return "lost"
+	}
+	return "set aside (" + string(r) + ")"
+}
+
 // Scan implements sql.Scanner. On error r is left unchanged.
 func (r *Reason) Scan(src any) error { return scanInto(r, scanString[Reason]("reason"), src) }
 

@@ -100,8 +100,9 @@
 // A [Scheduler] keeps at most one [Entry] per lead in a [Store]:
 //
 //	s, err := recycle.NewScheduler(recycle.NewMemStore(), recycle.Config{
-//		Currency:  "GBP",      // rank leads due together by potential value
-//		Catalogue: catalogue,
+//		Currency:   "GBP",                // rank leads due together by potential value
+//		Catalogue:  catalogue,            // what we sell: a new interest in it wakes a lead
+//		Vocabulary: policy.Vocabulary(),  // what activities mean: the qualify policy's
 //	})
 //	e, err := s.Recycle(ctx, l, lead.ReasonNotNow, now)   // schedule, or reschedule
 //	obs, err := s.Observe(ctx, l.ID, activity, now)       // wake on a new interest in ours

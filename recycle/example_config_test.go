@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/recycle"
 )
 
@@ -33,7 +34,7 @@ func ExampleNewClassifier() {
 	_, err := recycle.NewClassifier(recycle.Catalogue{
 		Products: []recycle.Product{{Name: "RoutePlanner", Topics: []string{"telematics"}}},
 		Industry: []string{"Telematics"},
-	})
+	}, qualify.DefaultVocabulary())
 	fmt.Println(err)
 	// Output:
 	// recycle: invalid catalogue: industry[0]: "Telematics" is already in the catalogue as products[0].topics[0]
