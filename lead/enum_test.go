@@ -320,7 +320,7 @@ func TestTouchText(t *testing.T) {
 
 func TestReasonDescribe(t *testing.T) {
 	for _, r := range []lead.Reason{lead.ReasonNotNow, lead.ReasonNoBudget, lead.ReasonNoDecisionMaker, lead.ReasonUnresponsive,
-		lead.ReasonPreferredSupplier, lead.ReasonOffshored, lead.ReasonNotAFit, lead.ReasonDoNotContact} {
+		lead.ReasonStonewalled, lead.ReasonPreferredSupplier, lead.ReasonOffshored, lead.ReasonNotAFit, lead.ReasonDoNotContact} {
 		assert.NotContains(t, r.Describe(), "(", "the doctrine's reasons read as words")
 		assert.NotEmpty(t, r.Describe())
 	}

@@ -282,6 +282,8 @@ func (r Reason) Describe() string {
 		return "set aside without a decision maker"
 	case ReasonUnresponsive:
 		return "set aside as unresponsive"
+	case ReasonStonewalled:
+		return "stonewalled or dismissed"
 	case ReasonPreferredSupplier:
 		return "lost to a preferred supplier"
 	case ReasonOffshored:

@@ -59,7 +59,7 @@ func TestFreshNeedAfterLoss(t *testing.T) {
 	lostAt := ago(10 * day)
 	reasons := []lead.Reason{
 		lead.ReasonNotNow, lead.ReasonNoBudget, lead.ReasonNoDecisionMaker, lead.ReasonUnresponsive,
-		lead.ReasonPreferredSupplier, lead.ReasonOffshored, "budget_freeze",
+		lead.ReasonStonewalled, lead.ReasonPreferredSupplier, lead.ReasonOffshored, "budget_freeze",
 	}
 	for _, reason := range reasons {
 		for _, stage := range []lead.Stage{lead.StageLost, lead.StageRecycled} {
