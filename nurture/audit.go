@@ -546,9 +546,11 @@ func (st *auditState) breach(it *Item, f *leadFacts, cur lead.Currency) bool {
 	)
 	if f.anyNeed {
 		k := st.a.kinds
+		// A loss answers every request made before it, as in qualify.
+		lost := l.LostAt(st.now)
 		for i := range l.Activities {
 			act := &l.Activities[i]
-			if act.At.IsZero() || k.of(act.Kind).intent != lead.IntentNeed {
+			if act.At.IsZero() || k.of(act.Kind).intent != lead.IntentNeed || !lost.IsZero() && !act.At.After(lost) {
 				continue
 			}
 			switch {

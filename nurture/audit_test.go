@@ -103,6 +103,19 @@ func TestAuditResponseBreaches(t *testing.T) {
 		{name: "unanswered however old", lead: func() *lead.Lead { return needLead("L", "1000", now.Add(-90*day)) },
 			overdue: 90*day - 5*time.Minute, kind: lead.KindPricingRequest},
 		{name: "not yet due", lead: func() *lead.Lead { return needLead("L", "1000", now.Add(-2*time.Minute)) }},
+		{name: "a loss answers the need before it", lead: func() *lead.Lead {
+			l := needLead("L", "1000", now.Add(-90*day))
+			l.Stage = lead.StageLost
+			l.History = []lead.Transition{{From: lead.StageSalesAccepted, To: lead.StageLost, At: now.Add(-30 * day)}}
+			return l
+		}},
+		{name: "need after the loss is unanswered", lead: func() *lead.Lead {
+			l := needLead("L", "1000", now.Add(-90*day))
+			l.Stage = lead.StageLost
+			l.History = []lead.Transition{{From: lead.StageSalesAccepted, To: lead.StageLost, At: now.Add(-30 * day)}}
+			l.Activities = append(l.Activities, act(lead.KindQuoteRequest, now.Add(-time.Hour)))
+			return l
+		}, overdue: 55 * time.Minute, kind: lead.KindQuoteRequest},
 		{name: "a connected call answers itself", lead: func() *lead.Lead {
 			return &lead.Lead{ID: "L", Stage: lead.StageSalesQualified, Activities: []lead.Activity{act(lead.KindCallConnected, now.Add(-time.Hour))}}
 		}},

@@ -149,7 +149,7 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 		case qualify.RouteDrop:
 			r.next = fmt.Sprintf("final (%s): %s", d.Reason, dropAction(d.Reason))
 		case qualify.RouteReview:
-			r.next = "a person decides: " + d.Note
+			r.next = "a person decides whether to reopen it"
 		}
 		if err != nil {
 			r.next = "error: " + err.Error()
@@ -456,7 +456,7 @@ func dropAction(r lead.Reason) string {
 }
 
 // topReasons returns the first n reasons of a decision, the evidence
-// first: out of scope, need, interest, then points.
+// first: the decision's note, out of scope, need, interest, then points.
 func topReasons(d qualify.Decision, n int) string {
 	ms := slices.Clone(d.Matched)
 	weight := func(m qualify.Match) int {
@@ -472,7 +472,15 @@ func topReasons(d qualify.Decision, n int) string {
 	}
 	slices.SortStableFunc(ms, func(a, b qualify.Match) int { return weight(a) - weight(b) })
 	var out []string
-	for _, m := range ms[:min(n, len(ms))] {
+	if d.Note != "" {
+		// A route no rule explains (need that reopened a lost lead, a
+		// closed lead for review) leads the explanation.
+		out = append(out, d.Note)
+	}
+	for _, m := range ms {
+		if len(out) == n {
+			break
+		}
 		out = append(out, m.Reason)
 	}
 	return strings.Join(out, "; ")
