@@ -260,7 +260,7 @@ func TestGuardStopsInsideIteration(t *testing.T) {
 	st.l = l
 	p.aggregate(st, l, t0)
 	p.fillEnv(st, l, t0)
-	st.meter.reset(ctx)
+	st.meter.reset(ctx, ctx.Done())
 	_, err = st.testVM(r)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.Canceled)

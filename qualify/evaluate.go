@@ -268,7 +268,8 @@ func clip(s string) string {
 
 func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time.Time) (Decision, error) {
 	st.l = l
-	st.meter.reset(ctx)
+	done := ctx.Done()
+	st.meter.reset(ctx, done)
 	lastNeed, lastInterest := p.aggregate(st, l, now)
 	p.fillEnv(st, l, now)
 
@@ -276,7 +277,6 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 	var need, interest, doNotContact bool
 	var disqualified lead.Reason
 	st.matched, st.points = st.matched[:0], st.points[:0]
-	done := ctx.Done()
 	for i := range p.rules {
 		if done != nil {
 			select {
@@ -289,7 +289,9 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 		var match bool
 		var err error
 		if r.fastWhen != nil {
-			match, err = r.fastWhen(st), st.takeFault()
+			if match = r.fastWhen(st); st.fault != nil {
+				err = st.takeFault()
+			}
 		} else {
 			match, err = st.testVM(r)
 		}

@@ -57,9 +57,10 @@ type meter struct {
 	charged int64
 }
 
-// reset prepares the meter for an evaluation.
-func (m *meter) reset(ctx context.Context) {
-	m.ctx, m.done, m.stop, m.charged = ctx, ctx.Done(), nil, 0
+// reset prepares the meter for an evaluation under ctx, whose Done
+// channel is done.
+func (m *meter) reset(ctx context.Context, done <-chan struct{}) {
+	m.ctx, m.done, m.stop, m.charged = ctx, done, nil, 0
 }
 
 // begin starts an expression: its fixed cost is charged at once.
