@@ -256,7 +256,7 @@ func TestGuardStopsInsideIteration(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	st := p.pool.Get().(*state)
-	require.NoError(t, p.checkLimits(l))
+	require.NoError(t, p.checkLimits(nil, l))
 	st.l = l
 	p.aggregate(st, l, t0)
 	p.fillEnv(st, l, t0)
@@ -429,4 +429,17 @@ func TestCostUnits(t *testing.T) {
 	assert.Equal(t, "12 units", units(11.2))
 	assert.Equal(t, "-1,000", thousands(-1000))
 	assert.True(t, strings.HasPrefix(units(1e30), "more than"))
+}
+
+// TestIntentOfAgreesWithTheVocabulary: the kind index answers what the
+// vocabulary does, for every kind it knows and for kinds it does not.
+func TestIntentOfAgreesWithTheVocabulary(t *testing.T) {
+	s := spec(need("r", `any(activities, .intent == "need")`), need("c", `count("rfp", "30d") > 0 && count("page_visit", "1d") > 0`))
+	s.Settings.Intents = map[lead.Kind]lead.Intent{"rfp": lead.IntentNeed, lead.KindWebinarAttended: lead.IntentNone, "ping": lead.IntentNegative}
+	p, err := Compile(s)
+	require.NoError(t, err)
+	kinds := append(lead.Kinds(), "rfp", "ping", "nothing", "", lead.Kind(strings.Repeat("k", 5000)))
+	for _, k := range kinds {
+		assert.Equal(t, p.vocab.Intent(k), p.intentOf(k), "kind %.20q", k)
+	}
 }

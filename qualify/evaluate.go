@@ -90,7 +90,10 @@ func EvaluateAt(ctx context.Context, p *Policy, l *lead.Lead, now time.Time) (d 
 	if l == nil {
 		return Decision{}, ErrNilLead
 	}
-	if err := p.checkLimits(l); err != nil {
+	if err := p.checkLimits(ctx.Done(), l); err != nil {
+		if err == errStopped {
+			return Decision{}, p.stopped(l, context.Cause(ctx))
+		}
 		return Decision{}, err
 	}
 	st := p.pool.Get().(*state)
@@ -127,8 +130,9 @@ func (p *Policy) release(st *state) {
 }
 
 // checkLimits refuses a lead beyond the policy's limits: what the cost
-// estimates of its rules assume.
-func (p *Policy) checkLimits(l *lead.Lead) error {
+// estimates of its rules assume. On the largest leads it takes a while,
+// so it looks at done every few hundred activities (errStopped).
+func (p *Policy) checkLimits(done <-chan struct{}, l *lead.Lead) error {
 	lim := &p.limits
 	if n := len(l.Activities); n > lim.MaxActivities {
 		return &LimitError{Limit: "MaxActivities", Max: lim.MaxActivities, Got: n, Where: "lead " + clip(l.ID) + " activities", Path: "activities"}
@@ -160,7 +164,14 @@ func (p *Policy) checkLimits(l *lead.Lead) error {
 				return &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: len(f.v), Where: "lead " + clip(l.ID) + " " + path, Path: path}
 			}
 		}
-		if len(a.Attrs) == 0 {
+		if done != nil && i&255 == 255 {
+			select {
+			case <-done:
+				return errStopped
+			default:
+			}
+		}
+		if len(a.Attrs) == 0 || !p.needActivities { // attributes are read only through activities
 			continue
 		}
 		for k, v := range a.Attrs {
@@ -378,7 +389,7 @@ func (p *Policy) fillEnv(st *state, l *lead.Lead, now time.Time) {
 			}
 			st.acts = append(st.acts, Activity{
 				Kind: string(a.Kind), At: a.At, Asset: a.Asset, Product: a.Product,
-				Channel: string(a.Channel), Intent: p.vocab.Intent(a.Kind).String(), Attrs: a.Attrs,
+				Channel: string(a.Channel), Intent: p.intentOf(a.Kind).String(), Attrs: a.Attrs,
 			})
 		}
 		st.actPtrs = st.actPtrs[:0]

@@ -147,6 +147,9 @@ func (p *Policy) score(st *state, r *compiledRule) (float64, error) {
 	return r.pointsConst, nil
 }
 
+// errStopped says that the context of an evaluation was done.
+var errStopped = errors.New("stopped")
+
 // stopped is the error of an evaluation stopped by its context.
 func (p *Policy) stopped(l *lead.Lead, cause error) error {
 	return fmt.Errorf("qualify: evaluating lead %s: %w", clip(l.ID), cause)

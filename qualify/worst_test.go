@@ -163,3 +163,38 @@ func TestWorstCasesAreAdmitted(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkCancelLatency measures how long an evaluation runs on after its
+// context is cancelled in the middle of its rules: the most expensive
+// policy the budget admits, on the largest lead, is cancelled after 2 ms.
+// Run it with -cpu 2 or more: with one, the timer that cancels waits for
+// the scheduler to preempt the evaluation.
+func BenchmarkCancelLatency(b *testing.B) {
+	for _, name := range []string{"iterate-members", "regex-nfa-activities", "upper-unicode"} {
+		var c worstCase
+		for _, w := range worstCases {
+			if w.name == name {
+				c = w
+			}
+		}
+		p, _ := worstPolicy(b, c, Limits{})
+		l := worstLead(c.text, c.fields)
+		b.Run(name, func(b *testing.B) {
+			var late time.Duration
+			for b.Loop() {
+				ctx, cancel := context.WithCancel(context.Background())
+				cancelled := make(chan time.Time, 1)
+				timer := time.AfterFunc(2*time.Millisecond, func() { cancelled <- time.Now(); cancel() })
+				_, err := EvaluateAt(ctx, p, l, t0)
+				end := time.Now()
+				timer.Stop()
+				cancel()
+				if err == nil {
+					b.Fatal("the evaluation ended before it was cancelled")
+				}
+				late += end.Sub(<-cancelled)
+			}
+			b.ReportMetric(float64(late.Microseconds())/float64(b.N), "µs-after-cancel")
+		})
+	}
+}
