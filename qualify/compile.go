@@ -310,6 +310,7 @@ type compilation struct {
 	parseConfig *conf.Config
 	vmOnly      bool
 
+	guardedCfg *conf.Config    // see guardedConfig
 	shapes     shapes          // the largest values under the limits
 	regexes    map[string]int  // program sizes of the literal patterns
 	guardsUsed map[string]bool // the guarded functions the VM programs call
@@ -607,7 +608,18 @@ func onlyOurBuiltins(cfg *conf.Config) {
 // config builds the checker's configuration: the environment's types,
 // including the slots the rules asked for, the runtime helpers and the
 // money operators.
-func (c *compilation) config() *conf.Config {
+func (c *compilation) config() *conf.Config { return c.buildConfig(false) }
+
+// guardedConfig is config with the guarded functions of the instrumented
+// programs, built once, when the first expression needs it.
+func (c *compilation) guardedConfig() *conf.Config {
+	if c.guardedCfg == nil {
+		c.guardedCfg = c.buildConfig(true)
+	}
+	return c.guardedCfg
+}
+
+func (c *compilation) buildConfig(guards bool) *conf.Config {
 	env := map[string]any{}
 	for _, v := range c.allVariables() {
 		env[v.name] = v.typ
@@ -618,8 +630,10 @@ func (c *compilation) config() *conf.Config {
 	for _, s := range c.order {
 		env[s.key] = s.typ()
 	}
-	for name, typ := range guardTypes {
-		env[name] = typ
+	if guards {
+		for name, typ := range guardTypes {
+			env[name] = typ
+		}
 	}
 	cfg := conf.CreateNew()
 	onlyOurBuiltins(cfg)
@@ -711,11 +725,13 @@ func (c *compilation) compile(cfg *conf.Config, rule string, t parsed) (compiled
 		field == "points" && (f.kind == fastInt || f.kind == fastFloat)) {
 		return compiled{fast: f, cost: cost}, true
 	}
-	c.instrument(tree, cost)
-	if _, err := checker.Check(tree, cfg); err != nil {
-		// The instrumented tree is ours: this is a bug, not a bad rule.
-		c.problems = append(c.problems, exprProblem(rule, field, fmt.Errorf("internal error instrumenting the expression: %w", err)))
-		return compiled{}, false
+	if c.instrument(tree, cost) {
+		cfg = c.guardedConfig()
+		if _, err := checker.Check(tree, cfg); err != nil {
+			// The instrumented tree is ours: this is a bug, not a bad rule.
+			c.problems = append(c.problems, exprProblem(rule, field, fmt.Errorf("internal error instrumenting the expression: %w", err)))
+			return compiled{}, false
+		}
 	}
 	prog, err := compiler.Compile(tree, cfg)
 	if err != nil {

@@ -704,8 +704,9 @@ func guardFor(n ast.Node) string {
 
 // instrument rewrites a checked expression for the VM: guarded operations
 // become calls of their guards, and the body of every iteration starts
-// with a tick of its fixed cost per element. It records the guards used.
-func (c *compilation) instrument(tree *parser.Tree, est estimate) {
+// with a tick of its fixed cost per element. It records the guards used,
+// and reports whether it changed anything.
+func (c *compilation) instrument(tree *parser.Tree, est estimate) (changed bool) {
 	var walk func(np *ast.Node)
 	walk = func(np *ast.Node) {
 		n := *np
@@ -720,6 +721,7 @@ func (c *compilation) instrument(tree *parser.Tree, est estimate) {
 			tick := &ast.CallNode{Callee: &ast.IdentifierNode{Value: "$tick"}, Arguments: []ast.Node{&ast.IntegerNode{Value: int(k)}}}
 			p.Node = &ast.SequenceNode{Nodes: []ast.Node{tick, p.Node}}
 			c.guardsUsed["$tick"] = true
+			changed = true
 			return
 		}
 		name := guardFor(n)
@@ -745,9 +747,11 @@ func (c *compilation) instrument(tree *parser.Tree, est estimate) {
 			}
 		}
 		c.guardsUsed[name] = true
+		changed = true
 		ast.Patch(np, &ast.CallNode{Callee: &ast.IdentifierNode{Value: name}, Arguments: args})
 	}
 	walk(&tree.Node)
+	return changed
 }
 
 // pattern returns the compiled literal pattern, which the rewriter has

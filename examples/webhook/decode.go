@@ -278,15 +278,7 @@ func utf8Error(data []byte) *APIError {
 	problems := invalidUTF8(data)
 	if len(problems) == 0 {
 		// Not JSON that can be walked: locate the first bad byte.
-		off := 0
-		for off < len(data) {
-			r, n := utf8.DecodeRune(data[off:])
-			if r == utf8.RuneError && n <= 1 {
-				break
-			}
-			off += n
-		}
-		line, col := lineCol(data, off+1)
+		line, col := lineCol(data, firstInvalid(data)+1)
 		problems = []Problem{{Line: line, Column: col, Message: "not valid UTF-8"}}
 	}
 	e := apiError(http.StatusBadRequest, CodeMalformedJSON, "the body is not valid UTF-8: %s", plural(len(problems), "problem"))
@@ -346,7 +338,12 @@ func invalidUTF8(data []byte) []Problem {
 			return problems
 		}
 		end := dec.InputOffset()
-		bad := !utf8.Valid(data[start:end])
+		span := data[start:end]
+		bad := !utf8.Valid(span)
+		var line, col int
+		if bad {
+			line, col = lineCol(data, int(start)+firstInvalid(span)+1)
+		}
 		start = end
 		switch v := tok.(type) {
 		case json.Delim:
@@ -369,14 +366,28 @@ func invalidUTF8(data []byte) []Problem {
 				}
 				stack[n-1].key = strings.ToValidUTF8(key, "\ufffd")
 				if bad {
-					problems = append(problems, Problem{Field: path(""), Message: "the key is not valid UTF-8"})
+					problems = append(problems, Problem{Field: path(""), Line: line, Column: col, Message: "the key is not valid UTF-8"})
 				}
 				continue
 			}
 		}
 		if bad {
-			problems = append(problems, Problem{Field: path(""), Message: "not valid UTF-8"})
+			problems = append(problems, Problem{Field: path(""), Line: line, Column: col, Message: "not valid UTF-8"})
 		}
 		valueDone()
 	}
+}
+
+// firstInvalid returns the offset of the first byte of b that is not
+// valid UTF-8, or len(b).
+func firstInvalid(b []byte) int {
+	off := 0
+	for off < len(b) {
+		r, n := utf8.DecodeRune(b[off:])
+		if r == utf8.RuneError && n <= 1 {
+			break
+		}
+		off += n
+	}
+	return off
 }
