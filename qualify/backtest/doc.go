@@ -109,10 +109,15 @@
 //   - stage moves after it are dropped, and the stage becomes the one the
 //     remaining history gives (the `to` of the last move before it, else
 //     the `from` of the first move after it). A lead without a history keeps
-//     its stage only if it was not updated since (or is new); otherwise its
-//     stage then is unknown and is taken to be new. This matters: qualify
-//     keeps a lead in sales' hands (an opportunity, a won deal) with sales,
-//     which would route every lead that converted to sales;
+//     its stage if it was not updated since (or is new); if it was updated
+//     since, its stage then is unknown and is taken to be new. This
+//     matters: qualify keeps a lead in sales' hands (an opportunity, a won
+//     deal) with sales, which would route every lead that converted to
+//     sales. A lead that nothing dates (no history, no updated_at) keeps
+//     its stage and lost reason, counted in RewindStats.StagesUndated and
+//     flagged in the report, so that a recycled lead of an undated export
+//     still recycles; one won today is the exception, taken as new (and
+//     counted), since its stage is its outcome;
 //   - the lost reason is kept only when the stage is known not to have
 //     changed since: a "not a fit" recorded after a lost deal is a later
 //     reason, and would disqualify the lead in hindsight;

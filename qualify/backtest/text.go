@@ -133,6 +133,10 @@ func (r *Report) writeText(t *textWriter) {
 		t.printf(": %s", strings.Join(parts, ", "))
 	}
 	t.printf("\n")
+	if rw.StagesUndated > 0 {
+		t.printf("Warning: %d leads have neither a stage history nor updated_at: their stage and lost reason are taken as they are today,\n"+
+			"which is the future if they changed after the decision time (give the history or updated_at to rewind them)\n", rw.StagesUndated)
+	}
 }
 
 // WriteText writes the comparison as readable text: what changed, the
