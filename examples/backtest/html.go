@@ -313,9 +313,9 @@ func (s section) deciles(pr func(string, ...any), sc backtest.Score, base backte
 		}
 		x := left + slot*float64(i) + slot*0.15
 		yb := y(float64(b.Rate))
-		tip := fmt.Sprintf("decile %d, %s %s to %s: %d leads, %d converted (%s), lift %s", b.Decile, sc.Name, num(b.Lo), num(b.Hi), b.Leads, b.Conversions, b.Rate.Percent(), b.Lift)
-		pr("<rect class=\"rate\" x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\" data-chart=\"deciles\" data-section=\"%s\" data-score=\"%s\" data-decile=\"%d\" data-lo=\"%s\" data-hi=\"%s\" data-leads=\"%d\" data-conversions=\"%d\" data-rate=\"%s\"><title>%s</title></rect>\n",
-			px(x), px(yb), px(slot*0.7), px(top+plotH-yb), esc(s.id), esc(sc.Name), b.Decile, exact(b.Lo), exact(b.Hi), b.Leads, b.Conversions, exact(float64(b.Rate)), esc(tip))
+		tip := fmt.Sprintf("decile %d, %s %s to %s: %d leads, %s converted (%s), lift %s", b.Decile, sc.Name, num(b.Lo), num(b.Hi), b.Leads, num(b.Conversions), b.Rate.Percent(), b.Lift)
+		pr("<rect class=\"rate\" x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\" data-chart=\"deciles\" data-section=\"%s\" data-score=\"%s\" data-decile=\"%d\" data-lo=\"%s\" data-hi=\"%s\" data-leads=\"%d\" data-conversions=\"%s\" data-rate=\"%s\"><title>%s</title></rect>\n",
+			px(x), px(yb), px(slot*0.7), px(top+plotH-yb), esc(s.id), esc(sc.Name), b.Decile, exact(b.Lo), exact(b.Hi), b.Leads, exact(b.Conversions), exact(float64(b.Rate)), esc(tip))
 		pr("<text class=\"small\" x=\"%s\" y=\"%s\" text-anchor=\"middle\">%d</text>\n", px(x+slot*0.35), px(top+plotH+14), b.Decile)
 		pr("<text class=\"small\" x=\"%s\" y=\"%s\" text-anchor=\"middle\">%s</text>\n", px(x+slot*0.35), px(yb-3), esc(pct0(float64(b.Rate))))
 	}

@@ -202,7 +202,7 @@ func checkReportCharts(t *testing.T, els []element, section string, r *backtest.
 	assert.Positive(t, atoi(t, pick(bars, "rect", "data-group", "sales")[0].attr["data-leads"]))
 
 	// The deciles and the AUC of each score.
-	require.Len(t, r.Scores, 3)
+	require.Len(t, r.Scores, 4)
 	for _, sc := range r.Scores {
 		svg := pick(els, "svg", "data-chart", "deciles", "data-section", section, "data-score", sc.Name)
 		require.Len(t, svg, 1, sc.Name)
@@ -214,7 +214,7 @@ func checkReportCharts(t *testing.T, els []element, section string, r *backtest.
 			a := rects[i].attr
 			assert.Equal(t, d.Decile, atoi(t, a["data-decile"]))
 			assert.Equal(t, d.Leads, atoi(t, a["data-leads"]))
-			assert.Equal(t, d.Conversions, atoi(t, a["data-conversions"]))
+			assert.Equal(t, d.Conversions, atof(t, a["data-conversions"]))
 			assert.Equal(t, float64(d.Rate), atof(t, a["data-rate"]))
 			assert.Equal(t, d.Lo, atof(t, a["data-lo"]))
 			assert.Equal(t, d.Hi, atof(t, a["data-hi"]))

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"container/heap"
 	"context"
+	"fmt"
 	"iter"
 	"slices"
 	"time"
@@ -104,6 +105,9 @@ func sideOf(d *qualify.Decision) Side {
 // Like Run, it ranges over the history once, on the caller's goroutine,
 // with memory bounded whatever its length.
 func Compare(ctx context.Context, a, b *qualify.Policy, history iter.Seq[Record], cfg Config) (*Comparison, error) {
+	if cfg.Model != nil {
+		return nil, fmt.Errorf("%w: backtest: Config.Model is for Run: one model describes one policy, and Compare judges two", ErrConfig)
+	}
 	e, err := newEngine(cfg, a, b)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package backtest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -46,6 +47,15 @@ type Config struct {
 	// errors (a *RecordError wrapping the *lead.ValidationError) instead of
 	// being judged.
 	Validate bool
+	// Bootstrap is the number of resamples of the bootstrap that gives each
+	// AUC its 95% interval (Score.AUCLow, AUCHigh). Default 1000.
+	Bootstrap int
+	// Model, when set, reads each decision as a probability of conversion
+	// (the Model of a Calibration, for the policy it proposed): the report
+	// then has a Reliability curve, and each LeadResult a Probability.
+	// Run only: Compare and Calibrate refuse it (ErrConfig), since one
+	// model describes one policy.
+	Model *Model
 	// AsOf, when set, is called on each lead after the built-in rewind
 	// (see AsOf), with the decision time, to restore what the lead does
 	// not date: a role, a budget, a custom field the host's audit log
@@ -59,7 +69,7 @@ type Config struct {
 
 // The defaults of Config.
 const (
-	DefaultBins       = 1024
+	DefaultBins       = 1024 // see Config.Bins
 	DefaultMaxErrors  = 20
 	DefaultMaxChanges = 10
 )
@@ -77,6 +87,7 @@ func (c Config) withDefaults() Config {
 	if c.MaxChanges == 0 {
 		c.MaxChanges = DefaultMaxChanges
 	}
+	c.Bootstrap = cmp.Or(c.Bootstrap, DefaultBootstrap)
 	return c
 }
 
@@ -84,13 +95,19 @@ func (c Config) validate() error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"Workers", c.Workers}, {"Bins", c.Bins}, {"MaxErrors", c.MaxErrors}, {"MaxChanges", c.MaxChanges}} {
+	}{{"Workers", c.Workers}, {"Bins", c.Bins}, {"MaxErrors", c.MaxErrors}, {"MaxChanges", c.MaxChanges}, {"Bootstrap", c.Bootstrap}} {
 		if f.v < 0 {
 			return fmt.Errorf("%w: backtest: Config.%s is negative (%d)", ErrConfig, f.name, f.v)
 		}
 	}
 	if c.Bins == 1 || c.Bins > 1<<20 {
 		return fmt.Errorf("%w: backtest: Config.Bins is %d, want 2 to %d", ErrConfig, c.Bins, 1<<20)
+	}
+	if c.Bootstrap > 100_000 {
+		return fmt.Errorf("%w: backtest: Config.Bootstrap is %d, want at most 100000 resamples", ErrConfig, c.Bootstrap)
+	}
+	if c.Model != nil {
+		return c.Model.validate("Config.Model")
 	}
 	return nil
 }
@@ -114,6 +131,7 @@ func Run(ctx context.Context, p *qualify.Policy, history iter.Seq[Record], cfg C
 	if err != nil {
 		return nil, err
 	}
+	e.models[0] = cfg.Model
 	w, _, err := e.drive(ctx, history, nil)
 	if err != nil {
 		return nil, err
@@ -127,6 +145,8 @@ type engine struct {
 	pols  []*qualify.Policy
 	rules [][]ruleMeta
 	idx   []map[string]int
+	// models[i] reads the decisions of pols[i] as probabilities, or nil
+	models []*Model
 	// optional sinks
 	compare bool
 	grid    func() *grid
@@ -136,7 +156,7 @@ func newEngine(cfg Config, pols ...*qualify.Policy) (*engine, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	e := &engine{cfg: cfg.withDefaults(), pols: pols}
+	e := &engine{cfg: cfg.withDefaults(), pols: pols, models: make([]*Model, len(pols))}
 	for _, p := range pols {
 		if p == nil {
 			return nil, ErrNilPolicy
@@ -170,7 +190,7 @@ type worker struct {
 func (e *engine) newWorker(ctx context.Context) *worker {
 	w := &worker{ctx: ctx, e: e, rw: rewinder{keepUndated: e.cfg.KeepUndated}}
 	for i, p := range e.pols {
-		w.accs = append(w.accs, newAcc(p, e.rules[i], e.idx[i], &e.cfg))
+		w.accs = append(w.accs, newAcc(p, e.rules[i], e.idx[i], &e.cfg, e.models[i]))
 	}
 	if e.compare {
 		w.cmp = newCmpAcc(e.cfg.MaxChanges)

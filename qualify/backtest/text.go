@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"unicode/utf8"
+
+	"github.com/leadqual/leadqual/qualify"
 )
 
 // textWriter writes sections of text, remembering the first error.
@@ -39,6 +41,14 @@ func (t *textWriter) table(rows []string) {
 
 func num(f float64) string { return strconv.FormatFloat(f, 'g', 6, 64) }
 
+// interval writes "0.71-0.77", or "-".
+func interval(lo, hi Stat) string {
+	if !lo.Defined() || !hi.Defined() {
+		return "-"
+	}
+	return strconv.FormatFloat(float64(lo), 'f', 3, 64) + "-" + strconv.FormatFloat(float64(hi), 'f', 3, 64)
+}
+
 // WriteText writes the report as readable text: the totals, a table per
 // verdict and per route, the scores' deciles and AUC, the rules, the
 // findings, the errors and the rewind.
@@ -59,9 +69,9 @@ func (r *Report) writeText(t *textWriter) {
 	}
 	t.printf("\n\n")
 	groups := func(title string, gs []Group) {
-		rows := []string{title + "\tleads\tconversions\trate\tlift\twon"}
+		rows := []string{title + "\tleads\tconversions\trate\tlift\trecall\twon"}
 		for _, g := range gs {
-			rows = append(rows, fmt.Sprintf("%s\t%d\t%d\t%s\t%s\t%s", g.Name, g.Leads, g.Conversions, g.Rate.Percent(), g.Lift, g.Won))
+			rows = append(rows, fmt.Sprintf("%s\t%d\t%d\t%s\t%s\t%s\t%s", g.Name, g.Leads, g.Conversions, g.Rate.Percent(), g.Lift, g.Recall.Percent(), g.Won))
 		}
 		t.table(rows)
 		t.printf("\n")
@@ -69,17 +79,32 @@ func (r *Report) writeText(t *textWriter) {
 	groups("verdict", r.Verdicts)
 	t.printf("Need over interest: %s\n\n", r.NeedOverInterest)
 	groups("route", slices.Concat(r.Routes, []Group{r.Qualified}))
+	sales := r.Route(qualify.RouteSales)
+	t.printf("Sales route: precision %s (of the %d leads sent to sales, %d converted), recall %s (of the %d conversions)\n\n",
+		sales.Rate.Percent(), sales.Leads, sales.Conversions, sales.Recall.Percent(), r.Conversions)
 
-	rows := []string{"score\tAUC\t±\tmin\tmax\tconversion by decile, lowest scores first"}
+	rows := []string{"score\tAUC\t95% interval\t±\tmin\tmax\tconversion by decile (equal counts), lowest scores first"}
 	for _, s := range r.Scores {
 		var ds []string
 		for _, b := range s.Deciles {
 			ds = append(ds, fmt.Sprintf("%d:%s", b.Decile, b.Rate.Percent()))
 		}
-		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", s.Name, s.AUC, num(s.AUCError), num(s.Min), num(s.Max), strings.Join(ds, " ")))
+		bands := strings.Join(ds, " ")
+		if s.Constant() {
+			bands = "constant: tells no lead apart"
+		}
+		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s", s.Name, s.AUC, interval(s.AUCLow, s.AUCHigh), num(s.AUCError), num(s.Min), num(s.Max), bands))
 	}
 	t.table(rows)
-	t.printf("\n")
+	t.printf("AUC: the chance that a lead that converted outranks one that did not (0.5 is a coin toss, 1 is perfect).\n\n")
+	if rel := r.Reliability; rel != nil {
+		var ds []string
+		for _, b := range rel.Bands {
+			ds = append(ds, fmt.Sprintf("%d:%s/%s", b.Decile, Stat(b.Mean).Percent(), b.Rate.Percent()))
+		}
+		t.printf("Reliability (predicted/observed by decile of probability): %s\nPredicted %s on average, observed %s; Brier score %s\n\n",
+			strings.Join(ds, " "), rel.Predicted.Percent(), r.BaseRate.Percent(), rel.Brier)
+	}
 
 	rows = []string{"rule\teffect\tfired\trate fired\trate not fired\tlift\tz\tmean points"}
 	for _, s := range r.Rules {
