@@ -56,6 +56,14 @@ type Config struct {
 	// Run only: Compare and Calibrate refuse it (ErrConfig), since one
 	// model describes one policy.
 	Model *Model
+	// Leads, when set, receives every record as judged, to write it out
+	// (see LeadWriter) or compute metrics of one's own: one LeadResult per
+	// record and policy (two in Compare, A's then B's; in Calibrate, each
+	// pass's, the fitting part first), in history order, from one goroutine
+	// at a time whatever the number of workers. The result and its Matched
+	// are valid only during the call. An error stops the backtest, which
+	// returns it.
+	Leads func(*LeadResult) error
 	// AsOf, when set, is called on each lead after the built-in rewind
 	// (see AsOf), with the decision time, to restore what the lead does
 	// not date: a role, a budget, a custom field the host's audit log
@@ -150,6 +158,16 @@ type engine struct {
 	// optional sinks
 	compare bool
 	grid    func() *grid
+	extras  []func() extra
+	split   string // LeadResult.Split
+}
+
+// extra accumulates something more than the reports from every record
+// judged: a worker has one of each of the engine's extras, merged at the
+// end. ds and errs hold the decision of each policy, or its error.
+type extra interface {
+	add(idx int, r *Record, ds []qualify.Decision, errs []error)
+	merge(o extra)
 }
 
 func newEngine(cfg Config, pols ...*qualify.Policy) (*engine, error) {
@@ -185,6 +203,12 @@ type worker struct {
 	errs   [2]error
 	cmp    *cmpAcc
 	grid   *grid
+	extras []extra
+	// the results of the batch being judged, for Config.Leads
+	out      *batch
+	sinkErr  error
+	inlineRs [1]LeadResult
+	names    []string
 }
 
 func (e *engine) newWorker(ctx context.Context) *worker {
@@ -197,6 +221,9 @@ func (e *engine) newWorker(ctx context.Context) *worker {
 	}
 	if e.grid != nil {
 		w.grid = e.grid()
+	}
+	for _, f := range e.extras {
+		w.extras = append(w.extras, f())
 	}
 	return w
 }
@@ -212,36 +239,78 @@ func (w *worker) merge(o *worker) {
 	if w.grid != nil {
 		w.grid.merge(o.grid)
 	}
+	for i := range w.extras {
+		w.extras[i].merge(o.extras[i])
+	}
 }
 
 // do judges record r, the idx-th of the history.
 func (w *worker) do(idx int, r *Record) {
+	n := len(w.e.pols)
 	if err := w.prepare(r); err != nil {
 		for i := range w.accs {
 			w.accs[i].failed(idx, r, err)
-			w.errs[i] = err
+			w.ds[i], w.errs[i] = qualify.Decision{}, err
 		}
-		if w.cmp != nil {
-			w.cmp.add(idx, r, &w.ds, &w.errs)
+	} else {
+		for i, p := range w.e.pols {
+			w.ds[i], w.errs[i] = qualify.EvaluateAt(w.ctx, p, &w.l, r.At)
+			if w.errs[i] != nil {
+				w.accs[i].failed(idx, r, w.errs[i])
+			} else {
+				w.accs[i].decided(r, &w.ds[i])
+			}
 		}
-		return
-	}
-	for i, p := range w.e.pols {
-		w.ds[i], w.errs[i] = qualify.EvaluateAt(w.ctx, p, &w.l, r.At)
-		if w.errs[i] != nil {
-			w.accs[i].failed(idx, r, w.errs[i])
-		} else {
-			w.accs[i].decided(r, &w.ds[i])
+		if w.grid != nil && w.errs[0] == nil {
+			if d := &w.ds[0]; d.Verdict != qualify.VerdictNeed && d.Verdict != qualify.VerdictOutOfScope {
+				w.grid.add(d.Fit, d.Engagement, r.Converted)
+			}
 		}
 	}
 	if w.cmp != nil {
 		w.cmp.add(idx, r, &w.ds, &w.errs)
 	}
-	if w.grid != nil && w.errs[0] == nil {
-		if d := &w.ds[0]; d.Verdict != qualify.VerdictNeed && d.Verdict != qualify.VerdictOutOfScope {
-			w.grid.add(d.Fit, d.Engagement, r.Converted)
-		}
+	for _, x := range w.extras {
+		x.add(idx, r, w.ds[:n], w.errs[:n])
 	}
+	if w.e.cfg.Leads != nil {
+		w.results(idx, r)
+	}
+}
+
+// results hands the results of record r to Config.Leads: directly on one
+// worker, through the batch (in order) on several.
+func (w *worker) results(idx int, r *Record) {
+	for i, p := range w.e.pols {
+		var d *qualify.Decision
+		if w.errs[i] == nil {
+			d = &w.ds[i]
+		}
+		if b := w.out; b != nil {
+			b.results = append(b.results, LeadResult{})
+			b.names = b.results[len(b.results)-1].fill(idx, r, p.Name(), w.e.split, d, w.errs[i], w.e.models[i], b.names)
+			continue
+		}
+		if w.sinkErr != nil {
+			return
+		}
+		res := &w.inlineRs[0]
+		w.names = res.fill(idx, r, p.Name(), w.e.split, d, w.errs[i], w.e.models[i], w.names[:0])
+		w.sinkErr = callSink(w.e.cfg.Leads, res)
+	}
+}
+
+// callSink calls Config.Leads, turning its panic into an error.
+func callSink(f func(*LeadResult) error, r *LeadResult) (err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			err = fmt.Errorf("panic: %v", x)
+		}
+	}()
+	if err := f(r); err != nil {
+		return fmt.Errorf("backtest: Config.Leads on record %d (lead %q): %w", r.Index, r.Lead, err)
+	}
+	return nil
 }
 
 // prepare checks the record and rewinds its lead into w.l.
@@ -326,6 +395,9 @@ func (e *engine) inline(ctx context.Context, history iter.Seq[Record], keep func
 			if err := safeDo(w, i, &w.rec); err != nil {
 				return i, err
 			}
+			if w.sinkErr != nil {
+				return i, w.sinkErr
+			}
 		}
 		i++
 	}
@@ -345,41 +417,109 @@ func safeDo(w *worker, idx int, r *Record) (err error) {
 	return nil
 }
 
+// batch is a run of records handed to a worker at once, with their
+// results for Config.Leads.
+type batch struct {
+	seq     int
+	items   []item
+	results []LeadResult
+	names   []string // the backing of the results' Matched
+}
+
+// emitter hands the results of the batches to Config.Leads in history
+// order: a batch done early waits for those before it.
+type emitter struct {
+	mu      sync.Mutex
+	next    int
+	pending map[int]*batch
+	sink    func(*LeadResult) error
+	err     error
+	release func(*batch)
+}
+
+// done takes batch b and emits every batch now next in order; it returns
+// the first error of the sink.
+func (em *emitter) done(b *batch) error {
+	em.mu.Lock()
+	defer em.mu.Unlock()
+	em.pending[b.seq] = b
+	for {
+		x, ok := em.pending[em.next]
+		if !ok {
+			break
+		}
+		delete(em.pending, em.next)
+		em.next++
+		for i := range x.results {
+			if em.err != nil || em.sink == nil {
+				break
+			}
+			em.err = callSink(em.sink, &x.results[i])
+		}
+		em.release(x)
+	}
+	return em.err
+}
+
 func (e *engine) parallel(ctx context.Context, history iter.Seq[Record], keep func(*Record) bool, ws []*worker) (n int, err error) {
-	jobs := make(chan []item, len(ws))
-	free := make(chan []item, 2*len(ws)+1)
+	// At most len(slots) batches are between being filled and being
+	// emitted: what is in flight stays bounded, however slow one batch.
+	slots := make(chan struct{}, 2*len(ws)+1)
+	jobs := make(chan *batch, len(ws))
+	free := make(chan *batch, cap(slots))
 	stop := make(chan struct{})
 	var once sync.Once
 	var failure error
+	fail := func(err error) { once.Do(func() { failure = err; close(stop) }) }
+	em := &emitter{pending: map[int]*batch{}, sink: e.cfg.Leads, release: func(b *batch) {
+		clear(b.items) // let the leads go
+		b.items, b.results, b.names = b.items[:0], b.results[:0], b.names[:0]
+		clear(b.results[:cap(b.results)])
+		select {
+		case free <- b:
+		default:
+		}
+		<-slots
+	}}
 	var wg sync.WaitGroup
 	for _, w := range ws {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for b := range jobs {
-				for i := range b {
-					if err := safeDo(w, b[i].idx, &b[i].rec); err != nil {
-						once.Do(func() { failure = err; close(stop) })
+				w.out = b
+				for i := range b.items {
+					if err := safeDo(w, b.items[i].idx, &b.items[i].rec); err != nil {
+						fail(err)
 						return
 					}
 				}
-				clear(b) // let the leads go
-				select {
-				case free <- b[:0]:
-				default:
+				w.out = nil
+				if err := em.done(b); err != nil {
+					fail(err)
+					return
 				}
 			}
 		}()
 	}
-	get := func() []item {
+	seq := 0
+	get := func() *batch {
 		select {
-		case b := <-free:
-			return b
-		default:
-			return make([]item, 0, batchSize)
+		case slots <- struct{}{}:
+		case <-stop:
+			return nil
 		}
+		var b *batch
+		select {
+		case b = <-free:
+		default:
+			b = &batch{items: make([]item, 0, batchSize)}
+		}
+		b.seq = seq
+		seq++
+		return b
 	}
-	send := func(b []item) bool {
+	send := func(b *batch) bool {
 		select {
 		case jobs <- b:
 			return true
@@ -397,29 +537,34 @@ func (e *engine) parallel(ctx context.Context, history iter.Seq[Record], keep fu
 		}
 	}()
 	i := 0
-	batch := get()
+	b := get()
+	if b == nil {
+		return 0, nil
+	}
 	stopped := false
 	for r := range history {
 		if i&255 == 0 && ctx.Err() != nil {
 			break
 		}
-		batch = append(batch, item{i, r})
-		if keep != nil && !keep(&batch[len(batch)-1].rec) {
-			batch[len(batch)-1] = item{}
-			batch = batch[:len(batch)-1]
-		} else {
-			if len(batch) == batchSize {
-				if !send(batch) {
-					stopped = true
-					break
-				}
-				batch = get()
+		b.items = append(b.items, item{i, r})
+		if keep != nil && !keep(&b.items[len(b.items)-1].rec) {
+			b.items[len(b.items)-1] = item{}
+			b.items = b.items[:len(b.items)-1]
+		} else if len(b.items) == batchSize {
+			if !send(b) {
+				stopped = true
+				break
+			}
+			if b = get(); b == nil {
+				stopped = true
+				i++ // the record was sent
+				break
 			}
 		}
 		i++
 	}
-	if !stopped && len(batch) > 0 {
-		send(batch)
+	if !stopped {
+		send(b) // even empty: the emitter waits for its sequence number
 	}
 	return i, nil
 }
