@@ -60,16 +60,17 @@ func comparisonPage(c *backtest.Comparison) page {
 
 func calibrationPage(c *backtest.Calibration) page {
 	th := c.Thresholds
-	reached := "reached"
+	thresholds := fmt.Sprintf("Marketing-qualified thresholds: fit %s, engagement %s (were %s and %s); target precision %s (%s), reached.",
+		th.Fit, th.Engagement, num(th.BeforeFit), num(th.BeforeEngagement), th.Target.Percent(), th.TargetFrom)
 	if !th.Reached {
-		reached = "not reached: no lead qualifies on scores alone"
+		thresholds = fmt.Sprintf("Marketing-qualified thresholds: none proposed. No thresholds reach the target precision %s (%s); the proposal qualifies no lead on scores alone.",
+			th.Target.Percent(), th.TargetFrom)
 	}
 	p := page{
 		title: "Calibration of " + c.Held.A.Policy,
 		intro: []string{
 			fmt.Sprintf("Fitted on %d records of history, reported on the %d held out (split by lead ID).", c.Fitting, c.HeldOut),
-			fmt.Sprintf("Marketing-qualified thresholds: fit %s, engagement %s (were %s and %s); target precision %s (%s), %s.",
-				num(th.Fit), num(th.Engagement), num(th.BeforeFit), num(th.BeforeEngagement), th.Target.Percent(), th.TargetFrom, reached),
+			thresholds,
 		},
 		sections: []section{
 			{id: "A", heading: "Current policy, held-out leads: " + c.Held.A.Policy, report: c.Held.A},

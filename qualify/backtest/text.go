@@ -248,17 +248,23 @@ func sideText(s Side) string {
 	return fmt.Sprintf("%s/%s%s fit %s eng %s", s.Verdict, s.Route, q, num(s.Fit), num(s.Engagement))
 }
 
-// WriteText writes the calibration as readable text: the proposed points
-// and thresholds, the need rules, and the before/after comparison on the
-// held-out part.
+// WriteText writes the calibration as readable text: the fit, the
+// proposed points and thresholds, the need rules, the yardstick, and the
+// before/after comparison on the held-out part.
 func (c *Calibration) WriteText(w io.Writer) error {
 	t := &textWriter{w: w}
-	t.printf("Calibration: fitted on %d records, reported on %d held out\n\n", c.Fitting, c.HeldOut)
-	rows := []string{"points rule\tdimension\tbefore\tafter\tweight\tfired\tconversions"}
+	t.printf("Calibration: fitted on %d records, reported on %d held out\n", c.Fitting, c.HeldOut)
+	conv := "converged"
+	if !c.Fit.Converged {
+		conv = "NOT converged"
+	}
+	t.printf("Points: a logistic regression of conversion on every points rule at once, on %d combinations of rule values; penalty %s (%s); %d iterations, %s\n\n",
+		c.Fit.Patterns, num(c.Fit.Penalty), c.Fit.PenaltyFrom, c.Fit.Iterations, conv)
+	rows := []string{"points rule\tdimension\tbefore\tafter\tweight\talone\tfired\tconversions"}
 	var notes []string
 	for _, p := range c.Points {
-		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%d\t%d", p.Rule, p.Dimension, clip(string(p.Before)), clip(string(p.After)),
-			p.Weight, p.Fired, p.FiredConversions))
+		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d", p.Rule, p.Dimension, clip(string(p.Before)), clip(string(p.After)),
+			p.Weight, p.Alone, p.Fired, p.FiredConversions))
 		if p.Note != "" {
 			notes = append(notes, fmt.Sprintf("  %s: %s\n", p.Rule, p.Note))
 		}
@@ -267,7 +273,7 @@ func (c *Calibration) WriteText(w io.Writer) error {
 	for _, n := range notes {
 		t.printf("%s", n)
 	}
-	t.printf("\n")
+	t.printf("(weight: log-odds when the rule fires, fitted with the others; alone: the same for the rule by itself)\n\n")
 	if len(c.Needs) > 0 {
 		rows = []string{"need rule\tfired\tconversions\tprecision\tupper bound\tdemoted"}
 		for _, n := range c.Needs {
@@ -277,16 +283,36 @@ func (c *Calibration) WriteText(w io.Writer) error {
 		t.printf("\n")
 	}
 	th := &c.Thresholds
-	t.printf("Marketing-qualified thresholds: fit %s, engagement %s (were %s and %s on the old scale)\n",
-		num(th.Fit), num(th.Engagement), num(th.BeforeFit), num(th.BeforeEngagement))
 	if th.Reached {
-		t.printf("Target precision %s (%s) reached on the fitting part: %d leads, %d conversions, %s\n\n",
-			th.Target.Percent(), th.TargetFrom, th.Leads, th.Conversions, th.Precision.Percent())
+		t.printf("Marketing-qualified thresholds: fit %s, engagement %s (were %s and %s on the old scale)\n",
+			num(float64(th.Fit)), num(float64(th.Engagement)), num(th.BeforeFit), num(th.BeforeEngagement))
+		t.printf("Target precision %s (%s) reached on the fitting part: %d leads, %d conversions, precision %s, recall %s\n",
+			th.Target.Percent(), th.TargetFrom, th.Leads, th.Conversions, th.Precision.Percent(), th.Recall.Percent())
+		t.printf("Held out: %d leads, %d conversions, precision %s, recall %s\n\n",
+			th.HeldOutLeads, th.HeldOutConversions, th.HeldOutPrecision.Percent(), th.HeldOutRecall.Percent())
 	} else {
-		t.printf("Target precision %s (%s) NOT reached on the fitting part: no lead qualifies on scores alone\n\n",
-			th.Target.Percent(), th.TargetFrom)
+		t.printf("Marketing-qualified thresholds: NONE proposed. No thresholds reach the target precision %s (%s) on the fitting part", th.Target.Percent(), th.TargetFrom)
+		if th.Best.Defined() {
+			t.printf(" (the best with at least %d leads: %s, on %d leads)", th.MinSupport, th.Best.Percent(), th.BestLeads)
+		}
+		t.printf(";\nthe proposed policy qualifies no lead on scores alone: lower the target, or route by need only\n\n")
 	}
+	t.printf("Held-out AUC of the decision (need first, then the scores): current %s, proposed %s; a logistic regression on all %d rules: %s (%s)\n\n",
+		aucText(c.Held.A), aucText(c.Held.B), len(c.Logistic.Weights), c.Logistic.AUC, interval(c.Logistic.AUCLow, c.Logistic.AUCHigh))
 	t.printf("On the held-out part, before (A) and after (B):\n")
 	c.Held.writeText(t)
+	if rel := c.Held.B.Reliability; rel != nil {
+		t.printf("\nProposed model's probabilities on the held-out part: predicted %s on average, observed %s; Brier score %s\n",
+			rel.Predicted.Percent(), c.Held.B.BaseRate.Percent(), rel.Brier)
+	}
 	return t.err
+}
+
+// aucText writes the AUC of the decision of r, with its interval.
+func aucText(r *Report) string {
+	s, ok := r.Score("decision")
+	if !ok {
+		return "-"
+	}
+	return s.AUC.String() + " (" + interval(s.AUCLow, s.AUCHigh) + ")"
 }
