@@ -223,7 +223,12 @@ func (rw *rewinder) stage(dst, src *lead.Lead, at time.Time, s *RewindStats) {
 		}
 		dst.History = rw.moves
 		if lastKept >= 0 {
-			dst.Stage = src.History[lastKept].To
+			m := &src.History[lastKept]
+			dst.Stage = m.To
+			// The move that set the stage dates the lost reason when it
+			// records it: the lead was lost for it then.
+			unchanged = src.LostReason != "" && m.Reason == string(src.LostReason) &&
+				(m.To == lead.StageLost || m.To == lead.StageRecycled || m.To == lead.StageDisqualified)
 		} else {
 			dst.Stage = src.History[firstDropped].From
 		}

@@ -61,6 +61,17 @@ func TestAsOf(t *testing.T) {
 			stats: backtest.RewindStats{Leads: 1, Moves: 1, Stages: 1, LostReasons: 1, Updated: 1},
 		},
 		{
+			name: "the move that set the stage records the lost reason: kept",
+			lead: lead.Lead{ID: "c2", Stage: lead.StageRecycled, LostReason: lead.ReasonNoBudget,
+				History: []lead.Transition{
+					{From: lead.StageOpportunity, To: lead.StageLost, At: t3, Reason: "no_budget"},
+					{From: lead.StageLost, To: lead.StageRecycled, At: t6},
+				}, UpdatedAt: t6},
+			want: lead.Lead{ID: "c2", Stage: lead.StageLost, LostReason: lead.ReasonNoBudget,
+				History: []lead.Transition{{From: lead.StageOpportunity, To: lead.StageLost, At: t3, Reason: "no_budget"}}, UpdatedAt: t3},
+			stats: backtest.RewindStats{Leads: 1, Moves: 1, Stages: 1, Updated: 1},
+		},
+		{
 			name: "every move later: the stage before the first",
 			lead: lead.Lead{ID: "d", Stage: lead.StageWon,
 				History: []lead.Transition{

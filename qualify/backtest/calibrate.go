@@ -358,7 +358,7 @@ func Calibrate(ctx context.Context, p *qualify.Policy, history iter.Seq[Record],
 	if err != nil {
 		return nil, err
 	}
-	fitted := w1.accs[0].report(w1.rewind)
+	fitted := w1.report(0)
 	if fitted.Conversions == 0 || fitted.Conversions == fitted.Leads {
 		return nil, fmt.Errorf("%w: %d conversions among the %d leads judged in the fitting part (%d records of %d)",
 			ErrNoSignal, fitted.Conversions, fitted.Leads, fitted.Records, total)
@@ -399,7 +399,7 @@ func Calibrate(ctx context.Context, p *qualify.Policy, history iter.Seq[Record],
 	settings := p.Settings()
 	c.Thresholds = Thresholds{BeforeFit: settings.MQLFit, BeforeEngagement: settings.MQLEngagement, MinSupport: cfg.MinSupport}
 	c.Thresholds.Target, c.Thresholds.TargetFrom = mqlTarget(fitted, &cfg)
-	scoredFit := w2.accs[0].report(w2.rewind).Scored
+	scoredFit := w2.report(0).Scored
 	c.Thresholds.choose(w2.grid, float64(c.Thresholds.Target), cfg.MinSupport, cfg.Smoothing, float64(scoredFit.Rate))
 	c.Thresholds.Recall = ratio(float64(c.Thresholds.Conversions), float64(scoredFit.Conversions))
 	spec.Settings.MQLFit, spec.Settings.MQLEngagement = c.Thresholds.settings()

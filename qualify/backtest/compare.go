@@ -123,7 +123,7 @@ func Compare(ctx context.Context, a, b *qualify.Policy, history iter.Seq[Record]
 func (w *worker) comparison() *Comparison {
 	c := w.cmp
 	out := &Comparison{
-		A: w.accs[0].report(w.rewind), B: w.accs[1].report(w.rewind),
+		A: w.report(0), B: w.report(1),
 		Leads: c.both, Changed: c.changed, ScoresChanged: c.scores,
 		OnlyAErrored: c.onlyA, OnlyBErrored: c.onlyB,
 		Verdicts: []Shift{}, Routes: []Shift{}, Changes: []Change{},

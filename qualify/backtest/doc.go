@@ -119,8 +119,9 @@
 //     still recycles; one won today is the exception, taken as new (and
 //     counted), since its stage is its outcome;
 //   - the lost reason is kept only when the stage is known not to have
-//     changed since: a "not a fit" recorded after a lost deal is a later
-//     reason, and would disqualify the lead in hindsight;
+//     changed since, or when the move that set the stage at the decision
+//     time records that very reason: a "not a fit" recorded after a lost
+//     deal is a later reason, and would disqualify the lead in hindsight;
 //   - interests first seen after it are dropped; one first seen before and
 //     last seen after is moved back to the newest evidence at or before it
 //     (an activity about the topic, else its first sighting); undated ones

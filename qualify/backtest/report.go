@@ -77,6 +77,12 @@ type Report struct {
 	// Rewind counts what was recorded after the decision times and taken
 	// away before judging (see AsOf).
 	Rewind RewindStats `json:"rewind"`
+	// Recycled has a curve for each lost reason of the leads that were lost
+	// or recycled at their decision time, the most leads first: when they
+	// converted after being set aside, beside the horizon of their reason
+	// (see RecycleCurve). It is the same for every policy: it reads the
+	// history, not the decisions.
+	Recycled []RecycleCurve `json:"recycled"`
 }
 
 // Group is a set of leads (a verdict, a route, a score band) with what

@@ -56,6 +56,15 @@ type Config struct {
 	// Run only: Compare and Calibrate refuse it (ErrConfig), since one
 	// model describes one policy.
 	Model *Model
+	// Until is when the history was taken: what became of a lead is known
+	// up to it. The recycle curves (Report.Recycled) follow a lead that did
+	// not convert until then. Default: the newest time the history records.
+	Until time.Time
+	// Horizon, when set, gives the wait after which a lead recycled for a
+	// reason is called again (from package recycle: a Planner's
+	// Horizon(reason).After), shown beside its recycle curve. ok false, or
+	// nil, leaves it unknown.
+	Horizon func(reason lead.Reason) (wait time.Duration, ok bool)
 	// Leads, when set, receives every record as judged, to write it out
 	// (see LeadWriter) or compute metrics of one's own: one LeadResult per
 	// record and policy (two in Compare, A's then B's; in Calibrate, each
@@ -144,7 +153,7 @@ func Run(ctx context.Context, p *qualify.Policy, history iter.Seq[Record], cfg C
 	if err != nil {
 		return nil, err
 	}
-	return w.accs[0].report(w.rewind), nil
+	return w.report(0), nil
 }
 
 // engine is one pass over a history with one or two policies.
@@ -204,6 +213,7 @@ type worker struct {
 	cmp    *cmpAcc
 	grid   *grid
 	extras []extra
+	recyc  *recycleAcc
 	// the results of the batch being judged, for Config.Leads
 	out      *batch
 	sinkErr  error
@@ -212,7 +222,7 @@ type worker struct {
 }
 
 func (e *engine) newWorker(ctx context.Context) *worker {
-	w := &worker{ctx: ctx, e: e, rw: rewinder{keepUndated: e.cfg.KeepUndated}}
+	w := &worker{ctx: ctx, e: e, rw: rewinder{keepUndated: e.cfg.KeepUndated}, recyc: newRecycleAcc()}
 	for i, p := range e.pols {
 		w.accs = append(w.accs, newAcc(p, e.rules[i], e.idx[i], &e.cfg, e.models[i]))
 	}
@@ -233,6 +243,7 @@ func (w *worker) merge(o *worker) {
 		w.accs[i].merge(o.accs[i])
 	}
 	w.rewind.add(&o.rewind)
+	w.recyc.merge(o.recyc)
 	if w.cmp != nil {
 		w.cmp.merge(o.cmp)
 	}
@@ -252,7 +263,9 @@ func (w *worker) do(idx int, r *Record) {
 			w.accs[i].failed(idx, r, err)
 			w.ds[i], w.errs[i] = qualify.Decision{}, err
 		}
+		w.recyc.seen(r)
 	} else {
+		w.recyc.add(r, &w.l)
 		for i, p := range w.e.pols {
 			w.ds[i], w.errs[i] = qualify.EvaluateAt(w.ctx, p, &w.l, r.At)
 			if w.errs[i] != nil {
@@ -276,6 +289,13 @@ func (w *worker) do(idx int, r *Record) {
 	if w.e.cfg.Leads != nil {
 		w.results(idx, r)
 	}
+}
+
+// report returns the report of the i-th policy.
+func (w *worker) report(i int) *Report {
+	r := w.accs[i].report(w.rewind)
+	r.Recycled = w.recyc.curves(w.e.cfg.Until, w.e.cfg.Horizon)
+	return r
 }
 
 // results hands the results of record r to Config.Leads: directly on one

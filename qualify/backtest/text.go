@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 	"unicode/utf8"
 
 	"github.com/leadqual/leadqual/qualify"
@@ -137,6 +138,7 @@ func (r *Report) writeText(t *textWriter) {
 		}
 		t.printf("\n")
 	}
+	r.writeRecycled(t)
 	rw := &r.Rewind
 	t.printf("Rewound to the decision time: %d leads had data from after it", rw.Leads)
 	var parts []string
@@ -162,6 +164,41 @@ func (r *Report) writeText(t *textWriter) {
 		t.printf("Warning: %d leads have neither a stage history nor updated_at: their stage and lost reason are taken as they are today,\n"+
 			"which is the future if they changed after the decision time (give the history or updated_at to rewind them)\n", rw.StagesUndated)
 	}
+}
+
+// writeRecycled writes the recycle curves: per reason, the share converted
+// by each time since the recycle, and the horizon.
+func (r *Report) writeRecycled(t *textWriter) {
+	if len(r.Recycled) == 0 {
+		return
+	}
+	head := "recycled for\tleads\tconverted\thorizon\tby then"
+	for _, d := range RecycleDays {
+		head += "\t" + strconv.Itoa(d) + "d"
+	}
+	rows := []string{head}
+	for _, c := range r.Recycled {
+		h := "-"
+		switch {
+		case c.Final:
+			h = "final"
+		case c.Horizon > 0:
+			h = strconv.Itoa(int(c.Horizon/(24*time.Hour))) + "d"
+		}
+		row := fmt.Sprintf("%s\t%d\t%d\t%s\t%s", c.Reason, c.Leads, c.Conversions, h, c.AtHorizon.Percent())
+		for _, p := range c.Points {
+			row += "\t" + p.Converted.Percent()
+		}
+		rows = append(rows, row)
+	}
+	t.printf("Conversion by time since the recycle, for each lost reason (Kaplan-Meier: a lead counts for as long as the history follows it):\n")
+	t.table(rows)
+	for _, c := range r.Recycled {
+		if c.UnknownTime > 0 {
+			t.printf("  %s: %d conversions without a time (no converted_at, no move to won) left out\n", c.Reason, c.UnknownTime)
+		}
+	}
+	t.printf("\n")
 }
 
 // WriteText writes the comparison as readable text: what changed, the
