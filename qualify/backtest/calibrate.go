@@ -708,10 +708,8 @@ func overlapNote(alone, joint float64) string {
 	switch {
 	case math.IsNaN(alone) || math.Abs(alone) < 0.2:
 		return ""
-	case alone*joint < 0:
-		return fmt.Sprintf("weight %s alone but %s fitted with the other rules and the verdicts: the leads it fires on differ in other ways (need, overlapping rules) that account for its weight alone", a, j)
-	case math.Abs(joint) < math.Abs(alone)/2:
-		return fmt.Sprintf("shares its signal with overlapping rules: weight %s alone, %s fitted with the others", a, j)
+	case alone*joint < 0 || math.Abs(joint) < math.Abs(alone)/2:
+		return fmt.Sprintf("weight %s alone, %s fitted with the other rules and the verdicts: what it goes with (overlapping rules, need, out of scope) accounts for the difference", a, j)
 	}
 	return ""
 }

@@ -43,6 +43,18 @@ type RecycleCurve struct {
 	AtHorizon Stat          `json:"at_horizon"`
 	// Points are the curve at RecycleDays days after the recycle.
 	Points []RecyclePoint `json:"points"`
+	// Steps are the whole curve, a step at each day on which leads
+	// converted, up to Followed, the most days any lead that did not
+	// convert was followed (beyond it the curve is unknown).
+	Steps    []RecycleStep `json:"steps"`
+	Followed int           `json:"followed"`
+}
+
+// RecycleStep is a step of a recycle curve: by Days days after the
+// recycle, the share Converted had converted.
+type RecycleStep struct {
+	Days      int  `json:"days"`
+	Converted Stat `json:"converted"`
 }
 
 // RecyclePoint is a recycle curve at one time since the recycle.
@@ -206,7 +218,7 @@ func (a *recycleAcc) curves(until time.Time, horizon func(lead.Reason) (time.Dur
 	}
 	end := day(until)
 	for reason, x := range a.reasons {
-		c := RecycleCurve{Reason: reason, Final: reason.Final(), Leads: x.leads, UnknownTime: x.unknown, AtHorizon: undefined}
+		c := RecycleCurve{Reason: reason, Final: reason.Final(), Leads: x.leads, UnknownTime: x.unknown, AtHorizon: undefined, Steps: []RecycleStep{}}
 		if horizon != nil && !c.Final {
 			if h, ok := horizon(reason); ok && h > 0 {
 				c.Horizon = h
@@ -248,9 +260,11 @@ func (a *recycleAcc) curves(until time.Time, horizon func(lead.Reason) (time.Dur
 			if !horizonDone && hday < d {
 				c.AtHorizon, horizonDone = Stat(1-surv), true
 			}
-			if atRisk > 0 {
+			if atRisk > 0 && events[d] > 0 {
 				surv *= 1 - float64(events[d])/float64(atRisk)
+				c.Steps = append(c.Steps, RecycleStep{Days: d, Converted: Stat(1 - surv)})
 			}
+			c.Followed = d
 			since += events[d]
 			atRisk -= events[d] + censored[d]
 		}

@@ -48,6 +48,8 @@ func TestRecycleCurveByHand(t *testing.T) {
 	assert.Equal(t, 2, c.Conversions)
 	assert.Equal(t, 25*day, c.Horizon)
 	assert.InDelta(t, 0.25, float64(c.AtHorizon), 1e-12, "by day 25, only A")
+	assert.Equal(t, []backtest.RecycleStep{{Days: 10, Converted: 0.25}, {Days: 30, Converted: 0.625}}, c.Steps)
+	assert.Equal(t, 100, c.Followed)
 	want := map[int]struct {
 		conv   float64
 		atRisk int

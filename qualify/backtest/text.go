@@ -334,8 +334,23 @@ func (c *Calibration) WriteText(w io.Writer) error {
 		}
 		t.printf(";\nthe proposed policy qualifies no lead on scores alone: lower the target, or route by need only\n\n")
 	}
-	t.printf("Held-out AUC of the decision (need first, then the scores): current %s, proposed %s; a logistic regression on all %d rules: %s (%s)\n\n",
+	t.printf("Held-out AUC of the decision (need first, out of scope last, the rest by total score): current %s, proposed %s;\n"+
+		"a logistic regression on all %d rules (the yardstick): %s (%s)\n",
 		aucText(c.Held.A), aucText(c.Held.B), len(c.Logistic.Weights), c.Logistic.AUC, interval(c.Logistic.AUCLow, c.Logistic.AUCHigh))
+	rows = []string{"yardstick weight of the rules without points\teffect\tweight"}
+	for i, w := range c.Logistic.Weights {
+		if e := c.Fitted.Rules[i].Effect; e == "need" || e == "interest" || e == "disqualify" {
+			if c.Fitted.Rules[i].Fired > 0 {
+				rows = append(rows, fmt.Sprintf("%s\t%s\t%s", w.Rule, e, w.Weight))
+			}
+		}
+	}
+	if len(rows) > 1 {
+		t.printf("The policy ranks need first and out of scope last, and gives interest rules no points; where the yardstick\n" +
+			"weighs these rules otherwise (a disqualify rule above 0, an interest rule far from 0), it ranks better than any policy can:\n")
+		t.table(rows)
+	}
+	t.printf("\n")
 	t.printf("On the held-out part, before (A) and after (B):\n")
 	c.Held.writeText(t)
 	if rel := c.Held.B.Reliability; rel != nil {
