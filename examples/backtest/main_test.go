@@ -468,7 +468,7 @@ func TestLeadsOutput(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("S-%06d", i), row[2])
 		if row[7] == "sales" {
 			sales++
-			if row[14] == "true" {
+			if row[15] == "true" {
 				salesConv++
 			}
 		}

@@ -43,8 +43,11 @@ type LeadResult struct {
 	// decision (in a calibration, the proposal's model, for the proposal);
 	// undefined without one.
 	Probability Stat `json:"probability"`
-	// Matched are the names of the rules that matched, in policy order.
-	Matched []string `json:"matched"`
+	// Matched are the names of the rules that matched, in policy order;
+	// Unjudged those that could not be judged, an input they read being
+	// unknown (see qualify.Decision.Unjudged).
+	Matched  []string `json:"matched"`
+	Unjudged []string `json:"unjudged,omitempty"`
 	// Converted and Won are what became of the lead.
 	Converted bool       `json:"converted"`
 	Won       lead.Money `json:"won,omitzero"`
@@ -68,7 +71,7 @@ func (res *LeadResult) fill(idx int, r *Record, policy, split string, d *qualify
 	}
 	if err != nil {
 		res.Error = err.Error()
-		res.Matched = names[len(names):]
+		res.Matched = names[len(names):len(names):len(names)]
 		return names
 	}
 	res.Verdict, res.Route, res.Qualified = d.Verdict, d.Route, d.Qualified
@@ -81,6 +84,13 @@ func (res *LeadResult) fill(idx int, r *Record, policy, split string, d *qualify
 		names = append(names, d.Matched[i].Rule)
 	}
 	res.Matched = names[start:len(names):len(names)]
+	if len(d.Unjudged) > 0 {
+		start = len(names)
+		for i := range d.Unjudged {
+			names = append(names, d.Unjudged[i].Rule)
+		}
+		res.Unjudged = names[start:len(names):len(names)]
+	}
 	return names
 }
 
@@ -105,10 +115,10 @@ type LeadWriter struct {
 
 // LeadColumns are the columns of a LeadWriter's CSV, in order: the
 // fields of LeadResult, with Won split into its amount and currency and
-// Matched written as a JSON array of rule names (a rule's name may hold
-// any character).
+// Matched and Unjudged written as JSON arrays of rule names (a rule's name
+// may hold any character).
 var LeadColumns = []string{"index", "line", "lead", "at", "policy", "split", "verdict", "route", "qualified",
-	"fit", "engagement", "total", "probability", "matched", "converted", "won", "won_currency", "error"}
+	"fit", "engagement", "total", "probability", "matched", "unjudged", "converted", "won", "won_currency", "error"}
 
 // NewJSONLeadWriter returns a LeadWriter of JSON lines: each result in
 // its JSON form.
@@ -148,6 +158,13 @@ func (lw *LeadWriter) Write(r *LeadResult) error {
 		lw.err = err
 		return err
 	}
+	unjudged := []byte("[]")
+	if len(r.Unjudged) > 0 {
+		if unjudged, err = json.Marshal(r.Unjudged); err != nil {
+			lw.err = err
+			return err
+		}
+	}
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	row := lw.row
 	row[0] = strconv.Itoa(r.Index)
@@ -162,12 +179,12 @@ func (lw *LeadWriter) Write(r *LeadResult) error {
 	if r.Probability.Defined() {
 		row[12] = f(float64(r.Probability))
 	}
-	row[13], row[14] = string(matched), strconv.FormatBool(r.Converted)
-	row[15], row[16] = "", ""
+	row[13], row[14], row[15] = string(matched), string(unjudged), strconv.FormatBool(r.Converted)
+	row[16], row[17] = "", ""
 	if !r.Won.IsZero() {
-		row[15], row[16] = r.Won.Amount.String(), string(r.Won.Currency)
+		row[16], row[17] = r.Won.Amount.String(), string(r.Won.Currency)
 	}
-	row[17] = r.Error
+	row[18] = r.Error
 	if r.Error != "" {
 		row[6], row[7], row[8], row[9], row[10], row[11] = "", "", "", "", "", ""
 	}

@@ -228,3 +228,29 @@ func TestLeadResultsModel(t *testing.T) {
 	_, err = backtest.Run(context.Background(), noisyPolicy(), nil, backtest.Config{Model: &backtest.Model{PerPoint: 1e300}})
 	assert.ErrorIs(t, err, backtest.ErrConfig)
 }
+
+// A rule that reads a field a lead does not have is listed as unjudged,
+// in the result and in the CSV.
+func TestLeadResultsUnjudged(t *testing.T) {
+	spec := noisyPolicy().Spec()
+	spec.Rules = append(spec.Rules, qualify.Rule{Name: "seats", When: "fields.seats > 10",
+		Dimension: qualify.DimensionFit, Points: "5", Reason: "many seats"})
+	p, err := qualify.Compile(spec)
+	require.NoError(t, err)
+	recs := synthetic(20, 36)
+	recs[0].Lead.Fields["seats"] = 40.0
+	res, rep := collect(t, p, recs, 1)
+	assert.Contains(t, res[0].Matched, "seats")
+	assert.Empty(t, res[0].Unjudged)
+	assert.Equal(t, []string{"seats"}, res[1].Unjudged)
+	st, _ := rep.Rule("seats")
+	assert.Equal(t, 19, st.Unjudged)
+
+	var b bytes.Buffer
+	w := backtest.NewCSVLeadWriter(&b)
+	require.NoError(t, w.Write(&res[1]))
+	require.NoError(t, w.Flush())
+	rows, err := csv.NewReader(&b).ReadAll()
+	require.NoError(t, err)
+	assert.Equal(t, `["seats"]`, rows[1][14])
+}
