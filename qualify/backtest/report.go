@@ -42,7 +42,8 @@ type Report struct {
 	BaseRate Stat `json:"base_rate"`
 	// Verdicts has one group per verdict (none, interest, need,
 	// out_of_scope) and Routes one per route (nurture, sales, recycle,
-	// drop), in that order, empty ones included.
+	// drop, review), in that order (the order of their values), empty ones
+	// included.
 	Verdicts []Group `json:"verdicts"`
 	Routes   []Group `json:"routes"`
 	// Qualified is the group of marketing-qualified leads
@@ -570,8 +571,8 @@ type acc struct {
 	erredCon int
 	wonUnk   int
 	won      Amounts
-	verdicts [4]groupAcc
-	routes   [4]groupAcc
+	verdicts [nVerdicts]groupAcc
+	routes   [nRoutes]groupAcc
 	mql      groupAcc
 	scored   groupAcc // the leads the scores decide
 	scores   [nHists]*hist
@@ -607,6 +608,12 @@ func newAcc(p *qualify.Policy, rules []ruleMeta, idx map[string]int, cfg *Config
 	}
 	return a
 }
+
+// The number of verdicts and of routes: a Report has a Group for each.
+const (
+	nVerdicts = int(qualify.VerdictOutOfScope) + 1
+	nRoutes   = int(qualify.RouteReview) + 1
+)
 
 // tier is the lead's rank in the decision's ranking: out of scope, the
 // leads the scores decide, need.
@@ -742,6 +749,8 @@ func (a *acc) merge(o *acc) {
 	a.won.addAll(o.won)
 	for i := range a.verdicts {
 		a.verdicts[i].merge(&o.verdicts[i])
+	}
+	for i := range a.routes {
 		a.routes[i].merge(&o.routes[i])
 	}
 	a.mql.merge(&o.mql)
@@ -790,7 +799,9 @@ func (a *acc) report(rewind RewindStats) *Report {
 	}
 	for v := range a.verdicts {
 		r.Verdicts = append(r.Verdicts, a.verdicts[v].group(qualify.Verdict(v).String(), base, a.conv))
-		r.Routes = append(r.Routes, a.routes[v].group(qualify.Route(v).String(), base, a.conv))
+	}
+	for x := range a.routes {
+		r.Routes = append(r.Routes, a.routes[x].group(qualify.Route(x).String(), base, a.conv))
 	}
 	r.NeedOverInterest = ratio(float64(r.Verdict(qualify.VerdictNeed).Rate), float64(r.Verdict(qualify.VerdictInterest).Rate))
 	for i, name := range scoreNames {
