@@ -388,6 +388,7 @@ func Calibrate(ctx context.Context, p *qualify.Policy, history iter.Seq[Record],
 		return nil, err
 	}
 	e2.split = SplitFitting
+	e2.models[0] = &c.Model
 	e2.grid = func() *grid { return newGrid(gridAxis, gridCells) }
 	w2, n, err := e2.drive(ctx, history, fitting)
 	if err != nil {
