@@ -186,6 +186,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.columns != "" && o.format != "csv" {
 		return nil, errors.New("-columns is for CSV")
 	}
+	if set["location"] && o.format != "csv" {
+		return nil, errors.New("-location is for CSV: times in JSON lines carry their zone")
+	}
 	return o, nil
 }
 

@@ -422,6 +422,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"-synth", "10", "-calibrate"}, "does not go with -compare or -calibrate"},
 		{[]string{"-history", "h.jsonl", "-calibrate", "-holdout", "1.5"}, "-holdout 1.5: want a share above 0 and below 1"},
 		{[]string{"-history", "h.jsonl", "-leads", "-"}, "-leads writes to a file"},
+		{[]string{"-history", "h.jsonl", "-location", "Europe/London"}, "-location is for CSV"},
 		{[]string{"-history", "h.txt", "-format", "xml"}, `-format "xml"`},
 		{[]string{"-history", "h.jsonl", "-columns", "id=x"}, "-columns is for CSV"},
 		{[]string{"-synth", "-3"}, "-synth must be positive"},
