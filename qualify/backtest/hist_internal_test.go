@@ -354,3 +354,45 @@ func TestHeldOutSplit(t *testing.T) {
 	assert.False(t, HeldOut("x", "", 0))
 	assert.True(t, HeldOut("x", "", 1))
 }
+
+// Properties of the bands, on random histograms: ten bands (fewer only
+// with fewer than ten leads) of equal count, every lead and conversion in
+// one, in ascending order of score, each band's rate within its bins'.
+func TestDecilesProperties(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for trial := range 300 {
+		n := 1 + r.IntN(400)
+		values := 1 + r.IntN(30)
+		var xs []scored
+		for range n {
+			xs = append(xs, scored{float64(r.IntN(values)) * 1.5, r.IntN(4) == 0})
+		}
+		bins := histOf(xs, 1024).sorted()
+		bands := deciles(bins, 0.25)
+		conv := 0
+		for _, b := range bins {
+			conv += b.conv
+		}
+		leads, got := 0, 0.0
+		for i, b := range bands {
+			leads += b.Leads
+			got += b.Conversions
+			assert.LessOrEqual(t, b.Lo, b.Hi, "trial %d", trial)
+			assert.True(t, b.Mean >= b.Lo-1e-9 && b.Mean <= b.Hi+1e-9, "trial %d: mean within the band", trial)
+			if i > 0 {
+				assert.GreaterOrEqual(t, b.Lo, bands[i-1].Hi, "trial %d: ascending", trial)
+				assert.LessOrEqual(t, abs(b.Leads-bands[i-1].Leads), 1, "trial %d: equal counts", trial)
+			}
+		}
+		assert.Equal(t, n, leads, "trial %d", trial)
+		assert.InDelta(t, float64(conv), got, 1e-9, "trial %d", trial)
+		assert.Len(t, bands, min(n, 10), "trial %d", trial)
+	}
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

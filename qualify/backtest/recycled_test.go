@@ -3,6 +3,7 @@ package backtest_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -192,4 +193,45 @@ func TestConvertedAtChecked(t *testing.T) {
 	require.Len(t, rep.Errors, 2)
 	assert.Contains(t, rep.Errors[0].Reason, "converted_at: the lead converted at")
 	assert.Contains(t, rep.Errors[1].Reason, "converted_at: set, but the lead did not convert")
+}
+
+// Properties of the curves, on random recycled histories: the share
+// converted never falls with time and stays within [0, 1]; at-risk counts
+// never rise; every step goes up.
+func TestRecycleCurveProperties(t *testing.T) {
+	reasons := []lead.Reason{lead.ReasonNotNow, lead.ReasonNoBudget, lead.ReasonUnresponsive}
+	for seed := range uint64(40) {
+		r := rand.New(rand.NewPCG(seed, 3))
+		until := t0.Add(time.Duration(100+r.IntN(700)) * day)
+		var recs []backtest.Record
+		for i := range 50 + r.IntN(200) {
+			at := t0.Add(time.Duration(r.Int64N(int64(until.Sub(t0)))))
+			rec := backtest.Record{Lead: recycledLead(fmt.Sprint(i), reasons[r.IntN(len(reasons))]), At: at}
+			if r.IntN(3) == 0 {
+				if conv := at.Add(time.Duration(r.Int64N(int64(800 * day)))); conv.Before(until) {
+					rec.Converted, rec.ConvertedAt = true, conv
+				}
+			}
+			recs = append(recs, rec)
+		}
+		rep, err := backtest.Run(context.Background(), noisyPolicy(), seq(recs), backtest.Config{Until: until, Workers: 1 + int(seed%3)})
+		require.NoError(t, err)
+		for _, c := range rep.Recycled {
+			prev, risk := 0.0, c.Leads
+			for _, p := range c.Points {
+				if !p.Converted.Defined() {
+					continue
+				}
+				assert.GreaterOrEqual(t, float64(p.Converted), prev-1e-12, "seed %d %s day %d", seed, c.Reason, p.Days)
+				assert.LessOrEqual(t, float64(p.Converted), 1.0)
+				assert.LessOrEqual(t, p.AtRisk, risk)
+				prev, risk = float64(p.Converted), p.AtRisk
+			}
+			prev = 0
+			for _, s := range c.Steps {
+				assert.Greater(t, float64(s.Converted), prev, "seed %d: a step goes up", seed)
+				prev = float64(s.Converted)
+			}
+		}
+	}
 }
