@@ -217,9 +217,10 @@ func (c *Comparison) writeText(t *textWriter) {
 		t.printf("; %d errored only under A, %d only under B", c.OnlyAErrored, c.OnlyBErrored)
 	}
 	t.printf("\n\n")
-	rows := []string{"\tA leads\tA rate\tA lift\tB leads\tB rate\tB lift"}
+	rows := []string{"\tA leads\tA rate\tA lift\tA recall\tB leads\tB rate\tB lift\tB recall"}
 	side := func(name string, a, b Group) {
-		rows = append(rows, fmt.Sprintf("%s\t%d\t%s\t%s\t%d\t%s\t%s", name, a.Leads, a.Rate.Percent(), a.Lift, b.Leads, b.Rate.Percent(), b.Lift))
+		rows = append(rows, fmt.Sprintf("%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s", name, a.Leads, a.Rate.Percent(), a.Lift, a.Recall.Percent(),
+			b.Leads, b.Rate.Percent(), b.Lift, b.Recall.Percent()))
 	}
 	for i := range c.A.Verdicts {
 		side("verdict "+c.A.Verdicts[i].Name, c.A.Verdicts[i], c.B.Verdicts[i])
@@ -229,9 +230,10 @@ func (c *Comparison) writeText(t *textWriter) {
 	}
 	side("marketing qualified", c.A.Qualified, c.B.Qualified)
 	t.table(rows)
-	rows = []string{"\tA AUC\tB AUC"}
+	rows = []string{"\tA AUC\t95% interval\tB AUC\t95% interval"}
 	for i := range c.A.Scores {
-		rows = append(rows, fmt.Sprintf("%s\t%s\t%s", c.A.Scores[i].Name, c.A.Scores[i].AUC, c.B.Scores[i].AUC))
+		a, b := &c.A.Scores[i], &c.B.Scores[i]
+		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s", a.Name, a.AUC, interval(a.AUCLow, a.AUCHigh), b.AUC, interval(b.AUCLow, b.AUCHigh)))
 	}
 	t.printf("\n")
 	t.table(rows)
