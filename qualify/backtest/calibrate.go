@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -500,22 +501,34 @@ func newFitter(rules []ruleMeta, fitted *Report, pats *patterns, demoted []bool,
 	return f
 }
 
-// verdictOf is the verdict tier of a pattern under the proposal: out of
-// scope when a disqualify rule fired, need when a need rule that was not
-// demoted fired.
+// verdictOf is the verdict tier of a pattern under the proposal: the
+// current policy's verdict, unless every need rule that made it need was
+// demoted, when it is out of scope if a disqualify rule fired, else one of
+// the verdicts the scores decide.
 func (f *fitter) verdictOf(pt *pattern) (need, out bool) {
+	switch pt.verdict {
+	case qualify.VerdictOutOfScope:
+		return false, true
+	case qualify.VerdictNeed:
+	default:
+		return false, false
+	}
+	disq := false
 	for j, r := range f.rules {
 		if !pt.fired[j] {
 			continue
 		}
-		switch r.effect {
-		case "disqualify":
-			out = true
-		case "need":
-			need = need || !f.demoted[j]
+		switch {
+		case r.effect == "need" && !f.demoted[j]:
+			return true, false
+		case r.effect == "disqualify":
+			disq = true
 		}
 	}
-	return need && !out, out
+	if !slices.Contains(f.demoted, true) {
+		return true, false // need from elsewhere than a rule
+	}
+	return false, disq
 }
 
 // fit fits rows with the configured penalty, or the cross-validated one.

@@ -10,8 +10,8 @@ import (
 )
 
 // patterns counts the leads and conversions of each distinct combination
-// of rule values among the leads a policy judged: which rules matched,
-// and the points of the rules whose points are an expression. They are
+// of rule values among the leads a policy judged: the verdict, which rules
+// matched, and the points of the rules whose points are an expression. They are
 // what a logistic regression on the rules needs, so that Calibrate fits on
 // the combinations, a few thousand, rather than on the leads, however
 // many. The counts are split into cvFolds folds by a hash of the lead ID,
@@ -53,17 +53,18 @@ func (p *patterns) add(_ int, r *Record, ds []qualify.Decision, errs []error) {
 	if errs[0] != nil || p.over {
 		return
 	}
-	bits := (len(p.rules) + 7) / 8
+	bits := 1 + (len(p.rules)+7)/8 // the verdict, then a bit per rule
 	p.key = slices.Grow(p.key[:0], bits+8*p.exprs)[:bits+8*p.exprs]
 	clear(p.key)
 	clear(p.vals)
 	d := &ds[0]
+	p.key[0] = byte(d.Verdict)
 	for i := range d.Matched {
 		j, ok := p.idx[d.Matched[i].Rule]
 		if !ok {
 			continue
 		}
-		p.key[j/8] |= 1 << (j % 8)
+		p.key[1+j/8] |= 1 << (j % 8)
 		if s := p.slot[j]; s >= 0 {
 			p.vals[s] = d.Matched[i].Points + 0 // no -0
 		}
@@ -108,7 +109,8 @@ func (p *patterns) merge(o extra) {
 
 // pattern is one combination of rule values, decoded.
 type pattern struct {
-	fired []bool    // per rule
+	verdict qualify.Verdict // the policy's
+	fired   []bool          // per rule
 	value []float64 // per rule: 1 or the expression's points when fired, else 0
 	cell  *patCell
 }
@@ -116,11 +118,12 @@ type pattern struct {
 // each calls f on every pattern, in the order of their keys, so that
 // whatever is computed from them is the same on every run.
 func (p *patterns) each(f func(*pattern)) {
-	bits := (len(p.rules) + 7) / 8
+	bits := 1 + (len(p.rules)+7)/8
 	pt := &pattern{fired: make([]bool, len(p.rules)), value: make([]float64, len(p.rules))}
 	for _, k := range slices.Sorted(maps.Keys(p.cells)) {
+		pt.verdict = qualify.Verdict(k[0])
 		for j := range p.rules {
-			pt.fired[j] = k[j/8]&(1<<(j%8)) != 0
+			pt.fired[j] = k[1+j/8]&(1<<(j%8)) != 0
 			pt.value[j] = 0
 			if !pt.fired[j] {
 				continue
