@@ -111,8 +111,8 @@ func (p *patterns) merge(o extra) {
 type pattern struct {
 	verdict qualify.Verdict // the policy's
 	fired   []bool          // per rule
-	value []float64 // per rule: 1 or the expression's points when fired, else 0
-	cell  *patCell
+	value   []float64       // per rule: 1 or the expression's points when fired, else 0
+	cell    *patCell
 }
 
 // each calls f on every pattern, in the order of their keys, so that
