@@ -352,6 +352,15 @@ func TestCalibrate(t *testing.T) {
 	assert.NotEmpty(t, pick(els, "rect", "data-chart", "funnel", "data-section", "B"))
 	checkSelfContained(t, page)
 
+	// A target no thresholds reach: none proposed, said so, none printed.
+	res = runMain(t, "", "-history", history, "-calibrate", "-mql-precision", "0.95", "-html", page)
+	require.Equal(t, exitOK, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "Marketing-qualified thresholds: NONE proposed")
+	assert.NotContains(t, res.stdout, "thresholds: fit ")
+	data, err = os.ReadFile(page)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "Marketing-qualified thresholds: none proposed")
+
 	res = runMain(t, "", "-history", "-", "-calibrate")
 	assert.Equal(t, exitUsage, res.code)
 	assert.Contains(t, res.stderr, "give a file, not stdin")
