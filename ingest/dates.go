@@ -443,7 +443,7 @@ func (f *dateFormat) parse(s string, zone *time.Location) (time.Time, dateClass,
 		case zone != nil:
 			loc = zone
 		case hasClock:
-			return time.Time{}, class, fmt.Errorf("%q has no time zone: say where it is (a time zone for the export or the column)", s)
+			return time.Time{}, class, fmt.Errorf("%q has no time zone: say where its times are (zone: in the mapping, or -time-zone)", s)
 		default:
 			loc = time.UTC
 		}

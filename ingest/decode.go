@@ -132,7 +132,7 @@ func (s *schema) decode(rows []row, now time.Time, validator *lead.Validator) *R
 	if s.history {
 		st.outcome(rows)
 	}
-	if validator != nil && !now.IsZero() && st.err.empty() {
+	if validator != nil && !now.IsZero() {
 		s.validate(st, first, now, validator)
 	}
 	if !st.err.empty() {
@@ -538,7 +538,7 @@ func money(v, cur string, b *binding, curColumn string) (lead.Money, error) {
 		if sign != "" {
 			return lead.Money{}, fmt.Errorf("%q: %s is the sign of several currencies: add a %s column, or say currency(USD) for the column", v, sign, curColumn)
 		}
-		return lead.Money{}, fmt.Errorf("%q has no currency: write \"%s GBP\", add a %s column, or say the currency (currency: GBP)", v, amount, curColumn)
+		return lead.Money{}, fmt.Errorf("%q has no currency: write \"%s GBP\", add a %s column, or say the currency (currency: GBP in the mapping, or -currency)", v, amount, curColumn)
 	}
 	num, err := b.nums.canonical(amount)
 	if err != nil {

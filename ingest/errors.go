@@ -79,12 +79,21 @@ func (e *RowError) Error() string {
 	return b.String()
 }
 
-// Describe writes the problems alone, separated by "; ".
+// maxDescribed bounds the problems Describe lists: a row with ten
+// thousand activities in the future gets one line, not a megabyte.
+const maxDescribed = 20
+
+// Describe writes the problems alone, separated by "; ", at most 20 (then
+// how many more there are).
 func (e *RowError) Describe() string {
 	var b strings.Builder
 	for i, p := range e.Problems {
 		if i > 0 {
 			b.WriteString("; ")
+		}
+		if i == maxDescribed-1 && len(e.Problems) > maxDescribed {
+			fmt.Fprintf(&b, "and %d more problems", len(e.Problems)-i)
+			break
 		}
 		b.WriteString(e.describe(i, p))
 	}

@@ -146,6 +146,7 @@ type Reader struct {
 	used   bool
 	report Report
 	header []string
+	schema *schema // the mapping bound to the header (CSV)
 }
 
 // NewReader returns a Reader of r.
@@ -165,6 +166,25 @@ func (r *Reader) Report() *Report { return &r.report }
 
 // Header returns the CSV header, once the range over All has started.
 func (r *Reader) Header() []string { return r.header }
+
+// RowError returns a problem of rec that the reader's caller found (a
+// policy that refuses the lead, say): a *RowError with rec's line and ID
+// and the problem at the lead's field path, located in the column that
+// fills it. path may be "" for a problem of the lead as a whole.
+func (r *Reader) RowError(rec *Record, path, problem string) *RowError {
+	e := &RowError{Line: rec.Line}
+	if rec.Lead != nil {
+		e.ID = rec.Lead.ID
+	}
+	at := place{line: rec.Line}
+	if r.schema != nil && path != "" {
+		if b := r.schema.columnOf(path); b != nil {
+			at.column, at.header = b.cols[0]+1, b.label
+		}
+	}
+	e.add(at, path, "%s", problem)
+	return e
+}
 
 func (r *Reader) fail(err error) {
 	if r.err == nil {
@@ -369,12 +389,13 @@ func (r *Reader) readCSV(in *bufio.Reader, lim *lineLimit, yield func(*Record) b
 		return
 	}
 	s.enc = enc
+	r.schema = s
 	var validator *lead.Validator
 	if !r.opts.Now.IsZero() {
 		validator = &lead.Validator{}
 	}
 
-	var group []row   // the rows of the lead being read
+	var group []row        // the rows of the lead being read
 	var groupBad *RowError // a row of it that did not parse
 	var groupKey [2]string
 	trailer := false
@@ -544,6 +565,14 @@ type record struct {
 
 // readJSON reads JSON lines.
 func (r *Reader) readJSON(in *bufio.Reader, lim *lineLimit, yield func(*Record) bool) {
+	switch {
+	case r.opts.Mapping != nil:
+		r.fail(fmt.Errorf("%w: the input is JSON lines: a mapping is for CSV exports", ErrInput))
+		return
+	case r.opts.Comma != 0:
+		r.fail(fmt.Errorf("%w: the input is JSON lines: a delimiter is for CSV exports", ErrInput))
+		return
+	}
 	var validator *lead.Validator
 	if !r.opts.Now.IsZero() {
 		validator = &lead.Validator{}
@@ -563,6 +592,9 @@ func (r *Reader) readJSON(in *bufio.Reader, lim *lineLimit, yield func(*Record) 
 		if len(bytes.TrimSpace(text)) > 0 {
 			r.report.Rows++
 			rec := r.decodeJSON(text, line, validator)
+			if r.opts.KeepRows {
+				rec.Rows = [][]string{{string(text)}}
+			}
 			if rec.Err != nil {
 				r.report.Bad++
 			} else {

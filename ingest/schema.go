@@ -25,7 +25,7 @@ type binding struct {
 
 // activityGroup is the bindings of one activity per row.
 type activityGroup struct {
-	label                            string
+	label                             string
 	kind, at, product, asset, channel *binding
 }
 

@@ -54,7 +54,9 @@ type target struct {
 
 // outcome reports whether the target is part of a record's outcome: what
 // became of the lead, which must never reach a rule.
-func (t *target) outcome() bool { return t.kind == tConverted || t.kind == tWon || t.kind == tWonCurrency }
+func (t *target) outcome() bool {
+	return t.kind == tConverted || t.kind == tWon || t.kind == tWonCurrency
+}
 
 // withheld reports whether columns the target reads are read by nothing
 // that decides: outcome, after-the-fact and ignored columns.
@@ -70,7 +72,9 @@ func (t *target) activity() bool { return t.kind >= tActKind && t.kind <= tActCh
 
 // leadLevel reports whether the target is a part of the lead that every
 // row of it repeats (or gives once), rather than one per row.
-func (t *target) leadLevel() bool { return !t.activity() && !t.withheld() && t.kind != tID && t.kind != tDecided }
+func (t *target) leadLevel() bool {
+	return !t.activity() && !t.withheld() && t.kind != tID && t.kind != tDecided
+}
 
 // fixedTargets are the targets with a fixed name, in the order of the
 // lead's JSON form; a mapping's default layout reads each from a column
