@@ -369,20 +369,24 @@ func cmpTime(a, b time.Time) time.Time {
 // one; later rows must agree.
 func (st *leadState) outcome(rows []row) {
 	s := st.s
-	var conv, won, wonCur string
-	var convLine int
+	var won, wonCur string
+	convLine := 0
 	for i := range rows {
 		r := &rows[i]
 		v, ok, err := s.value(r, s.converted)
+		if err == nil && ok {
+			var b bool
+			if b, err = parseBool(v); err == nil {
+				switch {
+				case convLine == 0:
+					st.rec.Converted, convLine = b, r.line
+				case b != st.rec.Converted:
+					err = fmt.Errorf("%s, but line %d says %t", v, convLine, st.rec.Converted)
+				}
+			}
+		}
 		if err != nil {
 			st.err.add(s.place(r, s.converted), "converted", "%v", err)
-		} else if ok {
-			if conv != "" && conv != v {
-				st.err.add(s.place(r, s.converted), "converted", "%s, but line %d says %s", v, convLine, conv)
-			}
-			if conv == "" {
-				conv, convLine = v, r.line
-			}
 		}
 		if s.won != nil {
 			if v, ok, _ := s.value(r, s.won); ok && won == "" {
@@ -394,13 +398,6 @@ func (st *leadState) outcome(rows []row) {
 				wonCur = v
 			}
 		}
-	}
-	if conv != "" {
-		b, err := parseBool(conv)
-		if err != nil {
-			st.err.add(s.place(&rows[0], s.converted), "converted", "%v", err)
-		}
-		st.rec.Converted = b
 	}
 	if won != "" {
 		m, err := money(won, wonCur, s.won, "won.currency")
@@ -462,11 +459,17 @@ func (st *leadState) activity(r *row, g *activityGroup) {
 		}
 	}
 	switch {
+	case g.kind == nil && g.label == "":
+		if parts > 0 {
+			b := st.firstPart(r, g)
+			st.err.add(s.place(r, b), "activities", "an activity's %s on a row without its kind (no activity column)", strings.TrimPrefix(b.rule.target.name, "activity."))
+		}
+		return
 	case g.kind == nil && parts == 0:
 		return // a labelled activity with no time: none
 	case g.kind != nil && !ok:
 		if kindMissing && parts > 0 {
-			b := g.first()
+			b := st.firstPart(r, g)
 			st.err.add(s.place(r, b), "activities", "an activity's %s on a row without its kind (column %q)", strings.TrimPrefix(b.rule.target.name, "activity."), g.kind.label)
 		}
 		return
@@ -481,6 +484,17 @@ func (st *leadState) activity(r *row, g *activityGroup) {
 	}
 	st.seen[key] = true
 	st.rec.Lead.Activities = append(st.rec.Lead.Activities, a)
+}
+
+// firstPart returns the first of an activity's parts (but its kind) that
+// has a value in row r.
+func (st *leadState) firstPart(r *row, g *activityGroup) *binding {
+	for _, b := range []*binding{g.at, g.product, g.asset, g.channel} {
+		if b != nil && st.s.text(r, b) != "" {
+			return b
+		}
+	}
+	return g.first()
 }
 
 // validate adds lead.Validate's problems, each with the column it came

@@ -48,7 +48,7 @@ func (f *Flags) Options() (Options, error) {
 	var o Options
 	var err error
 	if o.Format, err = ParseFormat(f.Format); err != nil {
-		return o, fmt.Errorf("-format: %w", err)
+		return o, fmt.Errorf("-format %q: want auto, csv or jsonl", f.Format)
 	}
 	var m *Mapping
 	if f.Preset != "" {
@@ -81,7 +81,7 @@ func (f *Flags) Options() (Options, error) {
 		}
 	}
 	if o.Encoding, err = ParseEncoding(f.Encoding); err != nil {
-		return o, fmt.Errorf("-encoding: %w", err)
+		return o, fmt.Errorf("-encoding %q: want auto, utf-8 or windows-1252", f.Encoding)
 	}
 	if f.TimeZone != "" {
 		if o.TimeZone, err = loadZone(f.TimeZone); err != nil {

@@ -246,7 +246,8 @@ func (r *Reader) All() iter.Seq[*Record] {
 		}
 		if format == FormatJSONLines {
 			r.report.Format = "jsonl"
-			r.readJSON(in, lim, yield)
+			lim.max = 0 // a long line is a bad record, not the end
+			r.readJSON(in, max, yield)
 			return
 		}
 		r.report.Format = "csv"
@@ -274,6 +275,9 @@ func (e *lineTooLongError) Error() string {
 
 func (l *lineLimit) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
+	if l.max <= 0 {
+		return n, err
+	}
 	for chunk := p[:n]; ; {
 		i := bytes.IndexByte(chunk, '\n')
 		if i < 0 {
@@ -289,6 +293,32 @@ func (l *lineLimit) Read(p []byte) (int, error) {
 	if l.run > l.max {
 		return n, &lineTooLongError{line: l.lines + 1, max: l.max}
 	}
+	return n, err
+}
+
+// rowLimit fails a read that goes on for more than max bytes since the
+// last reset: it bounds the memory one CSV row takes, quoted line breaks
+// and all. The bound is loose by the csv reader's read-ahead.
+type rowLimit struct {
+	r    io.Reader
+	max  int
+	used int
+}
+
+// rowReadAhead is the most the csv reader reads beyond the row it returns.
+const rowReadAhead = 4096
+
+var errRowTooLong = errors.New("row too long")
+
+func (l *rowLimit) Read(p []byte) (int, error) {
+	if l.used > l.max {
+		return 0, errRowTooLong
+	}
+	if len(p) > l.max-l.used+1 {
+		p = p[:l.max-l.used+1]
+	}
+	n, err := l.r.Read(p)
+	l.used += n
 	return n, err
 }
 
@@ -340,7 +370,8 @@ func (r *Reader) readCSV(in *bufio.Reader, lim *lineLimit, yield func(*Record) b
 		comma = sniff(in)
 	}
 	r.report.Delimiter = comma
-	cr := csv.NewReader(in)
+	rows := &rowLimit{r: in, max: lim.max + rowReadAhead}
+	cr := csv.NewReader(rows)
 	cr.Comma = comma
 	cr.FieldsPerRecord = -1 // checked per row, so that a bad row is reported, not fatal
 	cr.ReuseRecord = true
@@ -350,7 +381,11 @@ func (r *Reader) readCSV(in *bufio.Reader, lim *lineLimit, yield func(*Record) b
 			r.fail(fmt.Errorf("%w: %v", ErrInput, tl))
 			return
 		}
-		r.fail(fmt.Errorf("%w: reading near line %d: %v", ErrInput, lim.lines+1, err))
+		if errors.Is(err, errRowTooLong) {
+			r.fail(fmt.Errorf("%w: a row longer than %d bytes, near line %d (a quote that is not closed?)", ErrInput, lim.max, lim.lines+1))
+			return
+		}
+		r.fail(fmt.Errorf("%w: reading near line %d: %w", ErrInput, lim.lines+1, err))
 	}
 	rawHeader, err := cr.Read()
 	var pe *csv.ParseError
@@ -453,14 +488,16 @@ func (r *Reader) readCSV(in *bufio.Reader, lim *lineLimit, yield func(*Record) b
 		return yield(rec)
 	}
 	for {
+		rows.used = 0
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			flush()
 			return
 		}
-		if err != nil && !errors.As(err, &pe) {
+		if err != nil && (!errors.As(err, &pe) || errors.Is(err, errRowTooLong)) {
+			// The lead being read may have more rows: it is not yielded
+			// half read.
 			readErr(err)
-			flush()
 			return
 		}
 		r.report.Rows++
@@ -470,7 +507,7 @@ func (r *Reader) readCSV(in *bufio.Reader, lim *lineLimit, yield func(*Record) b
 				msg += fmt.Sprintf(" (the row runs from line %d to line %d: look for a quote that is not closed)", pe.StartLine, pe.Line)
 			}
 			bad := &RowError{Line: pe.StartLine}
-			bad.add(place{line: pe.StartLine}, "", "%s", msg)
+			bad.add(place{line: pe.Line, column: pe.Column}, "", "%s", msg)
 			if !badRow(bad, nil) {
 				return
 			}
@@ -564,7 +601,7 @@ type record struct {
 }
 
 // readJSON reads JSON lines.
-func (r *Reader) readJSON(in *bufio.Reader, lim *lineLimit, yield func(*Record) bool) {
+func (r *Reader) readJSON(in *bufio.Reader, max int, yield func(*Record) bool) {
 	switch {
 	case r.opts.Mapping != nil:
 		r.fail(fmt.Errorf("%w: the input is JSON lines: a mapping is for CSV exports", ErrInput))
@@ -579,17 +616,20 @@ func (r *Reader) readJSON(in *bufio.Reader, lim *lineLimit, yield func(*Record) 
 	}
 	var buf []byte
 	for line := 1; ; line++ {
-		text, err := readLine(in, &buf)
-		var tl *lineTooLongError
-		switch {
-		case errors.As(err, &tl):
-			r.fail(fmt.Errorf("%w: %v", ErrInput, tl))
-			return
-		case err != nil && err != io.EOF:
-			r.fail(fmt.Errorf("%w: reading line %d: %v", ErrInput, line, err))
+		text, tooLong, err := readLine(in, max, &buf)
+		if err != nil && err != io.EOF {
+			r.fail(fmt.Errorf("%w: reading line %d: %w", ErrInput, line, err))
 			return
 		}
-		if len(bytes.TrimSpace(text)) > 0 {
+		if tooLong {
+			r.report.Rows++
+			r.report.Bad++
+			rec := &Record{Line: line, Err: &RowError{Line: line}}
+			rec.Err.add(place{line: line}, "", "longer than %d bytes", max)
+			if !yield(rec) {
+				return
+			}
+		} else if len(bytes.TrimSpace(text)) > 0 {
 			r.report.Rows++
 			rec := r.decodeJSON(text, line, validator)
 			if r.opts.KeepRows {
@@ -610,22 +650,30 @@ func (r *Reader) readJSON(in *bufio.Reader, lim *lineLimit, yield func(*Record) 
 	}
 }
 
-// readLine reads one line, without its line break, into *buf (reused).
-// err is io.EOF at the end of input (text may still hold a last line).
-func readLine(br *bufio.Reader, buf *[]byte) ([]byte, error) {
+// readLine reads one line, without its line break, into *buf (reused). A
+// line longer than max is consumed and reported as tooLong. err is io.EOF
+// at the end of input (text may still hold a last line).
+func readLine(br *bufio.Reader, max int, buf *[]byte) (text []byte, tooLong bool, err error) {
 	*buf = (*buf)[:0]
 	for {
 		chunk, e := br.ReadSlice('\n')
-		*buf = append(*buf, chunk...)
+		if !tooLong {
+			if len(*buf)+len(chunk) > max+2 { // +2: the line break itself
+				tooLong = true
+				*buf = (*buf)[:0]
+			} else {
+				*buf = append(*buf, chunk...)
+			}
+		}
 		switch e {
 		case nil:
-			return trimEOL(*buf), nil
+			return trimEOL(*buf), tooLong, nil
 		case bufio.ErrBufferFull:
 			continue
 		case io.EOF:
-			return trimEOL(*buf), io.EOF
+			return trimEOL(*buf), tooLong, io.EOF
 		default:
-			return nil, e
+			return nil, false, e
 		}
 	}
 }
@@ -662,8 +710,9 @@ func (r *Reader) decodeJSON(text []byte, line int, validator *lead.Validator) *R
 		col, path, msg := jsonError(text, err, r.opts.History)
 		return fail(col, path, "%s", msg)
 	}
+	end := int(dec.InputOffset())
 	if _, err := dec.Token(); err != io.EOF {
-		off := int(dec.InputOffset())
+		off := end
 		rest := text[min(off, len(text)):]
 		off += len(rest) - len(bytes.TrimLeft(rest, " \t\r"))
 		return fail(off+1, "", "unexpected data after the %s", map[bool]string{true: "record", false: "lead"}[r.opts.History])

@@ -329,7 +329,7 @@ func (m *Mapping) bind(cols []string, opts *Options, rep *Report) (*schema, erro
 	}
 	slices.SortStableFunc(s.lead, func(a, b *binding) int { return a.cols[0] - b.cols[0] })
 	for _, g := range s.groups {
-		if g.kind == nil && g.label == "" {
+		if g.kind == nil && g.label == "" && g.first().rule.from != "the default layout" {
 			return nil, fail(g.first().rule, "activity.%s without an activity column: map activity = <the column of its kind>, or give the activity a label that is its kind (activity[webinar_attended].at)",
 				strings.TrimPrefix(g.first().rule.target.name, "activity."))
 		}
