@@ -507,7 +507,11 @@ func (r *Reader) readCSV(in *bufio.Reader, lim *lineLimit, yield func(*Record) b
 				msg += fmt.Sprintf(" (the row runs from line %d to line %d: look for a quote that is not closed)", pe.StartLine, pe.Line)
 			}
 			bad := &RowError{Line: pe.StartLine}
-			bad.add(place{line: pe.Line, column: pe.Column}, "", "%s", msg)
+			at := place{line: pe.StartLine}
+			if pe.Line == pe.StartLine {
+				at.column = pe.Column
+			}
+			bad.add(at, "", "%s", msg)
 			if !badRow(bad, nil) {
 				return
 			}
