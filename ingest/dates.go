@@ -263,21 +263,34 @@ func (f *dateFormat) parse(s string, zone *time.Location) (time.Time, dateClass,
 			}
 			return notTime()
 		}
+		// The class is what the value says by itself, whatever the
+		// column's stated order: the report tells how a file writes its
+		// dates.
+		switch {
+		case a == b:
+			class = classEither
+		case a > 12 && b <= 12:
+			class = classDayFirst
+		case b > 12 && a <= 12:
+			class = classMonthFirst
+		default:
+			class = classAmbiguous
+		}
 		switch f.order {
 		case DateDayFirst:
-			d, m, class = a, b, classDayFirst
+			d, m = a, b
 		case DateMonthFirst:
-			m, d, class = a, b, classMonthFirst
+			m, d = a, b
 		case DateYearFirst:
 			return bad("the column's dates are %s, this one does not start with the year", f.layout)
 		default:
 			switch {
 			case a == b:
-				d, m, class = a, b, classEither
+				d, m = a, b
 			case a > 12 && b >= 1 && b <= 12:
-				d, m, class = a, b, classDayFirst
+				d, m = a, b
 			case b > 12 && a >= 1 && a <= 12:
-				m, d, class = a, b, classMonthFirst
+				m, d = a, b
 			case a >= 1 && b >= 1 && a <= 12 && b <= 12:
 				return time.Time{}, classAmbiguous, fmt.Errorf("%q is ambiguous: %s or %s; say date(DD/MM/YYYY) or date(MM/DD/YYYY) for this column",
 					s, dayName(a, b, y), dayName(b, a, y))

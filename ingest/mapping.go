@@ -272,9 +272,13 @@ func (r *rule) String() string {
 		if i > 0 {
 			b.WriteString("; ")
 		}
+		sep := " + "
+		if r.target.kind == tAfter || r.target.kind == tIgnore {
+			sep = "; " // a list of columns, every one of them
+		}
 		for j, h := range s {
 			if j > 0 {
-				b.WriteString(" + ")
+				b.WriteString(sep)
 			}
 			b.WriteString(h.String())
 		}

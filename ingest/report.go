@@ -82,8 +82,11 @@ type ColumnReport struct {
 	// OtherValues counts the cells of the others.
 	Unmapped    map[string]int
 	OtherValues int
-	// Dates counts the column's times by how they are written.
+	// Dates counts the column's times by how they are written; Order is
+	// the order of numeric dates the column states (its date option, or
+	// the mapping's date setting), "" when each date must say.
 	Dates DateCounts
+	Order string
 
 	hasMap bool
 }
@@ -181,7 +184,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(ew, "  %d cells were not UTF-8 and were read as Windows-1252 (say encoding: utf-8 or windows-1252 to decide)\n", r.Windows1252Cells)
 	}
 	if r.Conflicts > 0 {
-		fmt.Fprintf(ew, "  %d values differed between the rows of a lead; the first row's were kept\n", r.Conflicts)
+		fmt.Fprintf(ew, "  %s differed between the rows of a lead; the first row's were kept\n", plural(r.Conflicts, "value"))
 	}
 	if len(r.Custom) > 0 {
 		fmt.Fprintf(ew, "  %d columns the mapping does not name, read as custom fields:", len(r.Custom))
@@ -226,6 +229,11 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(ew, "  column %q (%s): numeric dates: %d day-first only, %d month-first only, %d either way, %d ambiguous",
 				c.Header, c.Target, d.DayFirst, d.MonthFirst, d.Either, d.Ambiguous)
 			switch {
+			case c.Order != "":
+				fmt.Fprintf(ew, ": read as %s", c.Order)
+				if d.MonthFirst > 0 && c.Order[0] == 'D' || d.DayFirst > 0 && c.Order[0] == 'M' {
+					fmt.Fprint(ew, ", but some dates can only be the other way")
+				}
 			case d.DayFirst > 0 && d.MonthFirst == 0 && d.Ambiguous > 0:
 				fmt.Fprint(ew, ": day-first, say date(DD/MM/YYYY)")
 			case d.MonthFirst > 0 && d.DayFirst == 0 && d.Ambiguous > 0:
@@ -237,6 +245,13 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	return ew.err
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func quoteRune(r rune) string {

@@ -123,6 +123,9 @@ func (m *Mapping) bind(cols []string, opts *Options, rep *Report) (*schema, erro
 		}
 		b.cur = cmpOr(r.opts.currency, s.currency)
 		b.stats = rep.column(r.target.name, label, r.opts.vmap != nil)
+		if b.date.hasOrder {
+			b.stats.Order = strings.ToUpper(b.date.layout)
+		}
 		for _, c := range cols {
 			readers[c] = append(readers[c], b)
 		}
