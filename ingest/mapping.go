@@ -88,12 +88,14 @@ type valueMap struct {
 	hasDef  bool
 }
 
-func (m *valueMap) lookup(v string) (string, bool) {
+// lookup translates v; named is false when the map does not name it (v
+// is then kept, or given the default).
+func (m *valueMap) lookup(v string) (out string, named bool) {
 	if out, ok := m.entries[strings.ToLower(v)]; ok {
 		return out, true
 	}
 	if m.hasDef {
-		return m.def, true
+		return m.def, false
 	}
 	return v, false
 }

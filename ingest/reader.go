@@ -520,9 +520,18 @@ func (r *Reader) readCSV(in *bufio.Reader, lim *lineLimit, yield func(*Record) b
 		line, _ := cr.FieldPos(0)
 		cells := make([]string, len(rec))
 		blank := true
+		var encBad *RowError
 		for i, c := range rec {
 			t, fell, err := cellText(c, enc)
 			if err != nil {
+				if encBad == nil {
+					encBad = &RowError{Line: line}
+				}
+				h := ""
+				if i < len(header) {
+					h = header[i]
+				}
+				encBad.add(place{line: line, column: i + 1, header: h}, "", "%v", err)
 				t = c
 			}
 			if fell {
@@ -557,6 +566,12 @@ func (r *Reader) readCSV(in *bufio.Reader, lim *lineLimit, yield func(*Record) b
 		var raw []string
 		if r.opts.KeepRows {
 			raw = slices.Clone(rec)
+		}
+		if encBad != nil {
+			if !badRow(encBad, raw) {
+				return
+			}
+			continue
 		}
 		if len(cells) != len(header) {
 			bad := &RowError{Line: line}

@@ -75,8 +75,9 @@ const maxSkippedLines = 20
 type ColumnReport struct {
 	// Target is the target the column fills; Header the column's header.
 	Target, Header string
-	// Unmapped counts, per value, the cells its value map did not
-	// translate (kept as written), or for a target without a map the
+	// Unmapped counts, per value, the cells its value map does not name
+	// (kept as written, or given the map's default), or for a target
+	// without a map the
 	// values it does not know (kinds outside the catalogue, stages and
 	// roles that are errors). At most 200 distinct values are counted;
 	// OtherValues counts the cells of the others.
@@ -203,7 +204,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		if len(c.Unmapped) > 0 {
 			what := "values it does not know"
 			if c.hasMap {
-				what = "values its map does not translate (kept as written)"
+				what = "values its map does not name (kept as written, or given the default *=)"
 			}
 			fmt.Fprintf(ew, "  column %q (%s): %s:\n", c.Header, c.Target, what)
 			tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
