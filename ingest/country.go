@@ -291,7 +291,7 @@ func countryKey(s string) string {
 		case r == '.' || r == '\'' || r == '’':
 			continue
 		case r == '&':
-			if b.Len() > 0 && !space {
+			if b.Len() > 0 {
 				b.WriteByte(' ')
 			}
 			b.WriteString("and")
