@@ -324,6 +324,9 @@ func (f *dateFormat) parse(s string, zone *time.Location) (time.Time, dateClass,
 	if m < 1 || m > 12 {
 		return bad("no month %d", m)
 	}
+	if y < minYear {
+		return bad("the year %d is before %d: a typing error", y, minYear)
+	}
 	if y < 1 || d < 1 || d > daysIn(time.Month(m), y) {
 		return bad("%s has no day %d", time.Month(m), d)
 	}
@@ -467,6 +470,10 @@ func (f *dateFormat) parse(s string, zone *time.Location) (time.Time, dateClass,
 	}
 	return t, class, nil
 }
+
+// minYear is the earliest year a time may have: no lead was created, and no
+// activity happened, before it.
+const minYear = 1800
 
 func century(yy int) int {
 	if yy < 70 {
