@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,15 +21,33 @@ type row struct {
 	raw   []string // as read, when Options.KeepRows
 }
 
-// leadState is a lead being built from its rows.
+// leadState is a lead being built from its rows. The schema keeps one and
+// reuses it, lead after lead.
 type leadState struct {
 	s      *schema
 	rec    *Record
-	err    *RowError
-	first  []string // per lead binding: its value in the first row that had one
-	firstL []int    // and that row's line
-	money  map[string]string
+	err    *RowError // nil until a problem is found
+	line   int
+	first  []string  // per lead binding: its value in the first row that had one
+	firstL []int     // and that row's line
+	money  [4]string // budget, budget.currency, value, value.currency
 	seen   map[activityKey]bool
+}
+
+// The indexes of leadState.money.
+const (
+	moneyBudget = iota
+	moneyBudgetCurrency
+	moneyValue
+	moneyValueCurrency
+)
+
+// add records a problem of the lead.
+func (st *leadState) add(at place, path, format string, args ...any) {
+	if st.err == nil {
+		st.err = &RowError{Line: st.line, ID: st.rec.Lead.ID}
+	}
+	st.err.add(at, path, format, args...)
 }
 
 type activityKey struct {
@@ -100,23 +119,32 @@ func (s *schema) value(r *row, b *binding) (v string, ok bool, err error) {
 // decode turns the rows of one lead into a Record.
 func (s *schema) decode(rows []row, now time.Time, validator *lead.Validator) *Record {
 	first := &rows[0]
-	st := &leadState{s: s, rec: &Record{Lead: &lead.Lead{}, Line: first.line}, err: &RowError{Line: first.line},
-		first: make([]string, len(s.lead)), firstL: make([]int, len(s.lead))}
+	st := &s.scratch
+	clear(st.first)
+	clear(st.firstL)
+	clear(st.seen)
+	both := &struct { // one allocation for the record and its lead
+		rec Record
+		l   lead.Lead
+	}{}
+	both.rec.Lead, both.rec.Line = &both.l, first.line
+	*st = leadState{s: s, rec: &both.rec, line: first.line, first: st.first[:0], firstL: st.firstL[:0], seen: st.seen}
+	st.first = append(st.first, make([]string, len(s.lead))...)
+	st.firstL = append(st.firstL, make([]int, len(s.lead))...)
 	l := st.rec.Lead
 	id, _, _ := s.value(first, s.id)
 	l.ID = id
-	st.err.ID = id
 	if id == "" {
-		st.err.add(s.place(first, s.id), "id", "empty")
+		st.add(s.place(first, s.id), "id", "empty")
 	}
 	if s.decided != nil {
 		if v, ok, err := s.value(first, s.decided); err != nil {
-			st.err.add(s.place(first, s.decided), "decided_at", "%v", err)
+			st.add(s.place(first, s.decided), "decided_at", "%v", err)
 		} else if ok {
 			t, class, err := s.decided.date.parse(v, s.decided.zone)
 			s.decided.stats.Dates.add(class)
 			if err != nil {
-				st.err.add(s.place(first, s.decided), "decided_at", "%v", err)
+				st.add(s.place(first, s.decided), "decided_at", "%v", err)
 			}
 			st.rec.At = t
 		}
@@ -135,10 +163,12 @@ func (s *schema) decode(rows []row, now time.Time, validator *lead.Validator) *R
 	if validator != nil && !now.IsZero() {
 		s.validate(st, first, now, validator)
 	}
+	rec := st.rec
 	if !st.err.empty() {
-		st.rec.Err = st.err
+		rec.Err = st.err
 	}
-	return st.rec
+	st.rec, st.err = nil, nil
+	return rec
 }
 
 // leadRow reads the lead-level columns of one row: the first value of
@@ -148,7 +178,7 @@ func (st *leadState) leadRow(r *row) {
 	for i, b := range s.lead {
 		v, ok, err := s.value(r, b)
 		if err != nil {
-			st.err.add(s.place(r, b), b.rule.target.path, "%v", err)
+			st.add(s.place(r, b), b.rule.target.path, "%v", err)
 			continue
 		}
 		if !ok {
@@ -160,7 +190,7 @@ func (st *leadState) leadRow(r *row) {
 					s.report.Conflicts++
 					continue
 				}
-				st.err.add(s.place(r, b), b.rule.target.path, "%q, but line %d gave %q for lead %q (say conflicts: first to keep the first)", v, st.firstL[i], prev, st.rec.Lead.ID)
+				st.add(s.place(r, b), b.rule.target.path, "%q, but line %d gave %q for lead %q (say conflicts: first to keep the first)", v, st.firstL[i], prev, st.rec.Lead.ID)
 			}
 			continue
 		}
@@ -169,9 +199,9 @@ func (st *leadState) leadRow(r *row) {
 			p := s.place(r, b)
 			var ce *cellError
 			if errors.As(err, &ce) {
-				st.err.add(p, ce.path, "%s", ce.msg)
+				st.add(p, ce.path, "%s", ce.msg)
 			} else {
-				st.err.add(p, b.rule.target.path, "%v", err)
+				st.add(p, b.rule.target.path, "%v", err)
 			}
 		}
 	}
@@ -251,10 +281,16 @@ func (st *leadState) apply(r *row, b *binding, v string) error {
 	case tDomain:
 		l.Company.Domain = domainOf(v)
 	case tMoney, tCurrency:
-		if st.money == nil {
-			st.money = map[string]string{}
+		switch t.name {
+		case "budget":
+			st.money[moneyBudget] = v
+		case "budget.currency":
+			st.money[moneyBudgetCurrency] = v
+		case "value":
+			st.money[moneyValue] = v
+		default:
+			st.money[moneyValueCurrency] = v
 		}
-		st.money[t.name] = v
 	case tTime:
 		tm, err := st.time(b, v)
 		if err != nil {
@@ -271,11 +307,9 @@ func (st *leadState) apply(r *row, b *binding, v string) error {
 			l.UpdatedAt = tm
 		}
 	case tActivities:
-		acts, err := st.activities(b, v)
-		if err != nil {
+		if err := st.activities(b, v); err != nil {
 			return err
 		}
-		l.Activities = append(l.Activities, acts...)
 	case tInterests:
 		ins, err := st.interests(b, v)
 		if err != nil {
@@ -317,19 +351,19 @@ func (st *leadState) time(b *binding, v string) (time.Time, error) {
 func (st *leadState) finish(r *row) {
 	s := st.s
 	l := st.rec.Lead
-	for _, m := range []struct {
-		name string
-		dst  *lead.Money
-	}{{"budget", &l.Budget}, {"value", &l.Value}} {
-		amount := st.money[m.name]
+	for _, m := range [...]struct {
+		name, curColumn string
+		amount, cur     string
+		dst             *lead.Money
+	}{{"budget", "budget.currency", st.money[moneyBudget], st.money[moneyBudgetCurrency], &l.Budget}, {"value", "value.currency", st.money[moneyValue], st.money[moneyValueCurrency], &l.Value}} {
+		amount, cur := m.amount, m.cur
 		if amount == "" {
 			continue
 		}
 		b := s.pathCol[m.name]
-		cur := st.money[m.name+".currency"]
 		var err error
-		if *m.dst, err = money(amount, cur, b, m.name+".currency"); err != nil {
-			st.err.add(s.place(r, b), m.name, "%v", err)
+		if *m.dst, err = money(amount, cur, b, m.curColumn); err != nil {
+			st.add(s.place(r, b), m.name, "%v", err)
 		}
 	}
 	// A consent read from a checkbox states no time: it is taken at the
@@ -343,7 +377,7 @@ func (st *leadState) finish(r *row) {
 			if v, has, _ := s.value(r, at); has {
 				t, err := st.time(at, v)
 				if err != nil {
-					st.err.add(s.place(r, at), "consent."+string(ch)+".at", "%v", err)
+					st.add(s.place(r, at), "consent."+string(ch)+".at", "%v", err)
 					continue
 				}
 				c.At = t
@@ -386,7 +420,7 @@ func (st *leadState) outcome(rows []row) {
 			}
 		}
 		if err != nil {
-			st.err.add(s.place(r, s.converted), "converted", "%v", err)
+			st.add(s.place(r, s.converted), "converted", "%v", err)
 		}
 		if s.won != nil {
 			if v, ok, _ := s.value(r, s.won); ok && won == "" {
@@ -402,7 +436,7 @@ func (st *leadState) outcome(rows []row) {
 	if won != "" {
 		m, err := money(won, wonCur, s.won, "won.currency")
 		if err != nil {
-			st.err.add(s.place(&rows[0], s.won), "won", "%v", err)
+			st.add(s.place(&rows[0], s.won), "won", "%v", err)
 		}
 		st.rec.Won = m
 	}
@@ -418,7 +452,7 @@ func (st *leadState) activity(r *row, g *activityGroup) {
 		v, has, err := s.value(r, g.kind)
 		switch {
 		case err != nil:
-			st.err.add(s.place(r, g.kind), "activities", "%v", err)
+			st.add(s.place(r, g.kind), "activities", "%v", err)
 			return
 		case has:
 			a.Kind, ok, kindMissing = lead.Kind(v), true, false
@@ -437,7 +471,7 @@ func (st *leadState) activity(r *row, g *activityGroup) {
 		if v, has, _ := s.value(r, g.at); has {
 			t, err := st.time(g.at, v)
 			if err != nil {
-				st.err.add(s.place(r, g.at), "activities", "%v", err)
+				st.add(s.place(r, g.at), "activities", "%v", err)
 				return
 			}
 			at, parts = t, parts+1
@@ -462,7 +496,7 @@ func (st *leadState) activity(r *row, g *activityGroup) {
 	case g.kind == nil && g.label == "":
 		if parts > 0 {
 			b := st.firstPart(r, g)
-			st.err.add(s.place(r, b), "activities", "an activity's %s on a row without its kind (no activity column)", strings.TrimPrefix(b.rule.target.name, "activity."))
+			st.add(s.place(r, b), "activities", "an activity's %s on a row without its kind (no activity column)", strings.TrimPrefix(b.rule.target.name, "activity."))
 		}
 		return
 	case g.kind == nil && parts == 0:
@@ -470,7 +504,7 @@ func (st *leadState) activity(r *row, g *activityGroup) {
 	case g.kind != nil && !ok:
 		if kindMissing && parts > 0 {
 			b := st.firstPart(r, g)
-			st.err.add(s.place(r, b), "activities", "an activity's %s on a row without its kind (column %q)", strings.TrimPrefix(b.rule.target.name, "activity."), g.kind.label)
+			st.add(s.place(r, b), "activities", "an activity's %s on a row without its kind (column %q)", strings.TrimPrefix(b.rule.target.name, "activity."), g.kind.label)
 		}
 		return
 	}
@@ -508,7 +542,7 @@ func (s *schema) validate(st *leadState, r *row, now time.Time, v *lead.Validato
 		if st.err.has(fe.Path) {
 			continue
 		}
-		st.err.add(s.place(r, s.columnOf(fe.Path)), fe.Path, "%s", fe.Problem)
+		st.add(s.place(r, s.columnOf(fe.Path)), fe.Path, "%s", fe.Problem)
 	}
 }
 
@@ -635,39 +669,47 @@ func fieldValue(b *binding, v string) (any, error) {
 	return v, nil
 }
 
-// activities reads "kind@time;kind@time", or a JSON array of activities.
-func (st *leadState) activities(b *binding, cell string) ([]lead.Activity, error) {
+// activities reads "kind@time;kind@time", or a JSON array of activities,
+// into the lead's activities.
+func (st *leadState) activities(b *binding, cell string) error {
+	l := st.rec.Lead
 	if cell[0] == '[' {
 		var out []lead.Activity
 		if err := strictJSON(cell, &out); err != nil {
-			return nil, fmt.Errorf("not a JSON array of activities: %v", err)
+			return fmt.Errorf("not a JSON array of activities: %v", err)
 		}
-		return out, nil
+		l.Activities = append(l.Activities, out...)
+		return nil
 	}
-	var out []lead.Activity
-	i := len(st.rec.Lead.Activities)
+	start := len(l.Activities)
+	l.Activities = slices.Grow(l.Activities, strings.Count(cell, ";")+1)
+	i := start
 	for entry := range strings.SplitSeq(cell, ";") {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
 			continue
 		}
-		path := "activities[" + strconv.Itoa(i) + "]"
+		n := i
+		path := func() string { return "activities[" + strconv.Itoa(n) + "]" }
 		i++
 		kind, at, ok := strings.Cut(entry, "@")
 		kind, at = strings.TrimSpace(kind), strings.TrimSpace(at)
 		switch {
 		case !ok:
-			return nil, cellErrorf(path, "%q is not kind@time", entry)
+			l.Activities = l.Activities[:start]
+			return cellErrorf(path(), "%q is not kind@time", entry)
 		case kind == "":
-			return nil, cellErrorf(path+".kind", "empty in %q", entry)
+			l.Activities = l.Activities[:start]
+			return cellErrorf(path()+".kind", "empty in %q", entry)
 		}
 		t, err := st.time(b, at)
 		if err != nil {
-			return nil, cellErrorf(path+".at", "%v", err)
+			l.Activities = l.Activities[:start]
+			return cellErrorf(path()+".at", "%v", err)
 		}
-		out = append(out, lead.Activity{Kind: lead.Kind(kind), At: t})
+		l.Activities = append(l.Activities, lead.Activity{Kind: lead.Kind(kind), At: t})
 	}
-	return out, nil
+	return nil
 }
 
 // interests reads "topic@time;topic@first/last", or a JSON array.

@@ -146,6 +146,9 @@ func (e *RowError) add(at place, path, format string, args ...any) {
 // contains it: a column that did not parse is not reported again by
 // validation.
 func (e *RowError) has(path string) bool {
+	if e == nil {
+		return false
+	}
 	for _, p := range e.Problems {
 		if p.Path == "" {
 			continue

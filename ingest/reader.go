@@ -430,6 +430,7 @@ func (r *Reader) readCSV(in *bufio.Reader, lim *lineLimit, yield func(*Record) b
 		validator = &lead.Validator{}
 	}
 
+	var free [][]string    // the cells of decoded rows, to reuse
 	var group []row        // the rows of the lead being read
 	var groupBad *RowError // a row of it that did not parse
 	var groupKey [2]string
@@ -459,6 +460,10 @@ func (r *Reader) readCSV(in *bufio.Reader, lim *lineLimit, yield func(*Record) b
 			for _, g := range group {
 				rec.Rows = append(rec.Rows, g.raw)
 			}
+		}
+		for i := range group {
+			free = append(free, group[i].cells)
+			group[i] = row{}
 		}
 		group, groupBad = group[:0], nil
 		if rec.Err != nil {
@@ -518,7 +523,12 @@ func (r *Reader) readCSV(in *bufio.Reader, lim *lineLimit, yield func(*Record) b
 			continue
 		}
 		line, _ := cr.FieldPos(0)
-		cells := make([]string, len(rec))
+		// The cells of the rows of a lead already decoded are free again.
+		var cells []string
+		if n := len(free); n > 0 {
+			cells, free = free[n-1], free[:n-1]
+		}
+		cells = slices.Grow(cells[:0], len(rec))[:len(rec)]
 		blank := true
 		var encBad *RowError
 		for i, c := range rec {

@@ -144,9 +144,9 @@ func TestReadRow(t *testing.T) {
 			want:    &lead.Lead{ID: "E-1", Value: lead.MustParseMoney("1098.50", "EUR"), Company: lead.Company{Employees: 2500}},
 		},
 		{
-			name:     "every problem of a row, with its column and field",
-			header:   "id,stage,contact.role,company.employees,budget,value,expected_purchase,activities,interests,consent.email",
-			record:   "L-5,closed,boss,12.5,100 GBP EUR,100,next week,demo_request@2026-03-01T09:00:00Z;ebook,RoutePlanner@2026-02-01/soon,opted_in@sometime",
+			name:   "every problem of a row, with its column and field",
+			header: "id,stage,contact.role,company.employees,budget,value,expected_purchase,activities,interests,consent.email",
+			record: "L-5,closed,boss,12.5,100 GBP EUR,100,next week,demo_request@2026-03-01T09:00:00Z;ebook,RoutePlanner@2026-02-01/soon,opted_in@sometime",
 			problems: []string{
 				`stage: unknown stage "closed" (accepted: new, nurturing, marketing_qualified, sales_accepted, sales_qualified, opportunity, won, lost, recycled, disqualified)`,
 				`contact.role: unknown role "boss" (accepted: unknown, decision_maker, influencer, user)`,

@@ -50,6 +50,7 @@ type schema struct {
 	history   bool
 	currency  lead.Currency // the reader's default currency
 	report    *Report
+	scratch   leadState // reused by decode, lead after lead
 }
 
 // normHeader is how headers are compared: without surrounding spaces, or

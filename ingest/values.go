@@ -68,6 +68,9 @@ func (nf numberFormat) isThousands(r rune) bool {
 // at all, a decimal mark and digits. "1,5" with a thousands comma is an
 // error, not 15.
 func (nf numberFormat) canonical(s string) (string, error) {
+	if nf.decimal == '.' && plainNumber(s) {
+		return s, nil // the common case, without a copy
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	i := 0
@@ -121,6 +124,22 @@ frac:
 		return "", nf.notNumber(s)
 	}
 	return b.String(), nil
+}
+
+// plainNumber reports whether s is digits with at most one '.' between
+// digits: already canonical.
+func plainNumber(s string) bool {
+	dot := -1
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+		case c == '.' && dot < 0 && i > 0 && i < len(s)-1:
+			dot = i
+		default:
+			return false
+		}
+	}
+	return len(s) > 0
 }
 
 func (nf numberFormat) notNumber(s string) error {
