@@ -562,7 +562,7 @@ func (r *Reader) readCSV(in *bufio.Reader, lim *lineLimit, yield func(*Record) b
 			r.report.Rows--
 			r.report.skip(line, "header")
 			continue
-		case len(cells) == len(header) && isTotals(cells, s):
+		case isTotals(cells, s):
 			r.report.Rows--
 			r.report.skip(line, "totals")
 			trailer = true
@@ -609,7 +609,10 @@ func (r *Reader) readCSV(in *bufio.Reader, lim *lineLimit, yield func(*Record) b
 // a totals label ("Total", "Grand Totals (42 records)") and an ID that is
 // empty or a number.
 func isTotals(cells []string, s *schema) bool {
-	id := cells[s.id.cols[0]]
+	id := ""
+	if c := s.id.cols[0]; c < len(cells) {
+		id = cells[c]
+	}
 	if id != "" && strings.Trim(id, "0123456789.,") != "" && !totalsRow.MatchString(id) {
 		return false
 	}
