@@ -70,8 +70,9 @@ func (t *totals) value(r qualify.Route) string {
 const pageRows = 50
 
 // routeRank orders the table: the leads sales must act on first, then
-// nurture, recycle, drop, and leads the policy could not decide.
-var routeRank = map[string]int{"sales": 0, "nurture": 1, "recycle": 2, "drop": 3}
+// those for a person to review, nurture, recycle, drop, and leads the
+// policy could not decide.
+var routeRank = map[string]int{"sales": 0, "review": 1, "nurture": 2, "recycle": 3, "drop": 4}
 
 // write prints the report: the routes, the refused input and the neglect
 // audit first, then a page of leads (every one with -all), the most
@@ -85,7 +86,7 @@ func write(w io.Writer, opts options, rows []row, bad []badLine, t *totals, repo
 	fmt.Fprint(ew, "\n\nRoutes\n")
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  ROUTE\tLEADS\tPOTENTIAL VALUE")
-	for _, r := range []qualify.Route{qualify.RouteSales, qualify.RouteNurture, qualify.RouteRecycle, qualify.RouteDrop} {
+	for _, r := range qualify.Routes() {
 		fmt.Fprintf(tw, "  %s\t%d\t%s\n", r, t.leads[r], t.value(r))
 	}
 	if err := tw.Flush(); err != nil {
