@@ -349,8 +349,7 @@ func (f *dateFormat) parse(s string, zone *time.Location) (time.Time, dateClass,
 		if c := sc.peek(); c >= '0' && c <= '9' {
 			hasClock = true
 			var n int
-			hh, n = sc.digits(2)
-			if sc.peek() != ':' {
+			if hh, n = sc.digits(2); n == 0 || sc.peek() != ':' {
 				return bad("want hh:mm after the date")
 			}
 			sc.i++

@@ -3,7 +3,6 @@ package ingest
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -966,13 +965,4 @@ func delimiterName(r rune) string {
 		return "pipe"
 	}
 	return string(r)
-}
-
-// targets returns the names of the targets m maps, sorted.
-func (m *Mapping) targets() []string {
-	set := map[string]bool{}
-	for _, r := range m.rules {
-		set[r.target.name] = true
-	}
-	return slices.Sorted(maps.Keys(set))
 }

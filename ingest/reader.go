@@ -167,6 +167,37 @@ func (r *Reader) Report() *Report { return &r.report }
 // Header returns the CSV header, once the range over All has started.
 func (r *Reader) Header() []string { return r.header }
 
+// Validate validates rec's lead with v at now, as Options.Now does while
+// reading, and adds its problems to rec.Err, each named with the column
+// it came from; a field that did not parse is not reported again. It lets
+// a caller validate on several goroutines while the reader reads: Validate
+// is safe for concurrent use on different records, once the range over
+// All has started. A record without a lead is left as it is.
+func (r *Reader) Validate(rec *Record, now time.Time, v *lead.Validator) {
+	if rec.Lead == nil {
+		return
+	}
+	var ve *lead.ValidationError
+	if !errors.As(v.Validate(rec.Lead, now), &ve) {
+		return
+	}
+	for _, fe := range ve.Problems {
+		if rec.Err.has(fe.Path) {
+			continue
+		}
+		at := place{line: rec.Line}
+		if r.schema != nil {
+			if b := r.schema.columnOf(fe.Path); b != nil {
+				at.column, at.header = b.cols[0]+1, b.label
+			}
+		}
+		if rec.Err == nil {
+			rec.Err = &RowError{Line: rec.Line, ID: rec.Lead.ID}
+		}
+		rec.Err.add(at, fe.Path, "%s", fe.Problem)
+	}
+}
+
 // RowError returns a problem of rec that the reader's caller found (a
 // policy that refuses the lead, say): a *RowError with rec's line and ID
 // and the problem at the lead's field path, located in the column that

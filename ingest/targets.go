@@ -70,12 +70,6 @@ func (t *target) rewound() bool { return t.kind == tStage || t.kind == tReason }
 // activity reports whether the target is a part of a row's activity.
 func (t *target) activity() bool { return t.kind >= tActKind && t.kind <= tActChannel }
 
-// leadLevel reports whether the target is a part of the lead that every
-// row of it repeats (or gives once), rather than one per row.
-func (t *target) leadLevel() bool {
-	return !t.activity() && !t.withheld() && t.kind != tID && t.kind != tDecided
-}
-
 // fixedTargets are the targets with a fixed name, in the order of the
 // lead's JSON form; a mapping's default layout reads each from a column
 // named after it.

@@ -99,8 +99,10 @@ func (j *Job) Run(ctx context.Context, in io.Reader, out io.Writer) (*Summary, e
 	sum := newSummary(j.Policy)
 	defer func() { sum.Elapsed = clock().Sub(start) }()
 
+	// The reader reads and maps the rows; the workers validate the leads,
+	// in order, as validating costs more than deciding.
 	opts := j.Read
-	opts.Now, opts.KeepRows = j.Now, j.Rejects != nil
+	opts.Now, opts.KeepRows = time.Time{}, j.Rejects != nil
 	reader := ingest.NewReader(in, opts)
 
 	bw := bufio.NewWriterSize(out, 64<<10)
@@ -133,8 +135,20 @@ func (j *Job) Run(ctx context.Context, in io.Reader, out io.Writer) (*Summary, e
 	// EvaluateAll's read-ahead.
 	var queue rowQueue
 	first := true
-	leads := func(yield func(*lead.Lead) bool) {
+	var validator lead.Validator // keeps the time zones it loads: shared by the workers
+	records := func(yield func(*ingest.Record) bool) {
 		for rec := range reader.All() {
+			if !yield(rec) {
+				return
+			}
+		}
+	}
+	validate := func(rec *ingest.Record) *ingest.Record {
+		reader.Validate(rec, j.Now, &validator)
+		return rec
+	}
+	leads := func(yield func(*lead.Lead) bool) {
+		for rec := range orderedMap(records, workers, validate) {
 			if first {
 				first = false
 				rep := reader.Report()
