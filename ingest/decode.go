@@ -137,7 +137,7 @@ func (s *schema) decode(rows []row, now time.Time, validator *lead.Validator) *R
 	if id == "" {
 		st.add(s.place(first, s.id), "id", "empty")
 	}
-	if s.decided != nil {
+	if s.decided != nil && s.history {
 		if v, ok, err := s.value(first, s.decided); err != nil {
 			st.add(s.place(first, s.decided), "decided_at", "%v", err)
 		} else if ok {
