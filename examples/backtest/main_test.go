@@ -386,3 +386,25 @@ func TestUsage(t *testing.T) {
 	assert.Equal(t, exitUsage, res.code)
 	assert.Contains(t, res.stderr, "not an IANA time zone")
 }
+
+// A Salesforce report export as delivered is a history with the preset
+// and the organisation's statements: checked by a dry run, then judged.
+func TestSalesforceExport(t *testing.T) {
+	args := []string{"-history", "../../ingest/testdata/presets/salesforce.csv", "-preset", "salesforce", "-mapping", "../../ingest/testdata/presets/salesforce-acme.map"}
+	res := runMain(t, "", append(args, "-validate")...)
+	assert.Equal(t, exitOK, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "4 records good, 0 bad\n")
+	assert.Contains(t, res.stdout, `withheld from the rules (outcome, after the fact, ignored): "Converted", "Converted Date"`)
+
+	res = runMain(t, "", args...)
+	assert.Equal(t, exitOK, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "4 records, 4 judged, 0 errored")
+	assert.Contains(t, res.stdout, "Conversions: 1 of 4")
+
+	// Without the organisation's date order, its dates are ambiguous: the
+	// dry run names every one, and fails.
+	res = runMain(t, "", "-history", "../../ingest/testdata/presets/salesforce.csv", "-preset", "salesforce", "-validate")
+	assert.Equal(t, exitFatal, res.code)
+	assert.Contains(t, res.stderr, `"03/04/2026 16:45" is ambiguous: 3 April 2026 or 4 March 2026`)
+	assert.Contains(t, res.stdout, "day-first, say date(DD/MM/YYYY)")
+}
