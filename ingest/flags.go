@@ -23,10 +23,13 @@ type Flags struct {
 	Encoding    string
 	TimeZone    string
 	Currency    string
+
+	fs *flag.FlagSet // where Register defined them, to tell which were given
 }
 
 // Register defines the flags on fs.
 func (f *Flags) Register(fs *flag.FlagSet) {
+	f.fs = fs
 	fs.StringVar(&f.Format, "format", f.Format, "the input's `format`: csv, jsonl, or auto (JSON lines when it starts with {)")
 	fs.StringVar(&f.Preset, "preset", f.Preset, "read a CRM's standard export: `name` is one of "+strings.Join(Presets(), ", "))
 	fs.StringVar(&f.MappingFile, "mapping", f.MappingFile, "a `file` in the mapping language (extends -preset)")
@@ -94,11 +97,20 @@ func (f *Flags) Options() (Options, error) {
 		}
 	}
 	if o.Format == FormatJSONLines {
+		given := map[string]bool{}
+		if f.fs != nil {
+			f.fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+		}
 		var useless []string
 		for _, u := range []struct {
 			set  bool
 			name string
-		}{{f.Preset != "", "-preset"}, {f.MappingFile != "", "-mapping"}, {len(f.Maps) > 0, "-map"}, {f.Delimiter != "", "-delimiter"}, {f.Encoding != "" && f.Encoding != "auto", "-encoding"}} {
+		}{
+			{f.Preset != "", "-preset"}, {f.MappingFile != "", "-mapping"}, {len(f.Maps) > 0, "-map"},
+			{f.Delimiter != "", "-delimiter"}, {f.Encoding != "" && f.Encoding != "auto", "-encoding"},
+			// A lead in JSON states its times' zones and its amounts' currencies.
+			{given["time-zone"], "-time-zone"}, {given["currency"], "-currency"},
+		} {
 			if u.set {
 				useless = append(useless, u.name)
 			}
