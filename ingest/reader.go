@@ -636,9 +636,9 @@ func (r *Reader) readCSV(in *bufio.Reader, lim *lineLimit, yield func(*Record) b
 	}
 }
 
-// isTotals reports whether a row is a report's totals row: a cell that is
-// a totals label ("Total", "Grand Totals (42 records)") and an ID that is
-// empty or a number.
+// isTotals reports whether a row is a report's totals row: its first
+// non-empty cell is a totals label ("Total", "Grand Totals (42 records)",
+// "Count: 12"), and its ID is empty, a number, or that label.
 func isTotals(cells []string, s *schema) bool {
 	id := ""
 	if c := s.id.cols[0]; c < len(cells) {
@@ -648,8 +648,8 @@ func isTotals(cells []string, s *schema) bool {
 		return false
 	}
 	for _, c := range cells {
-		if c != "" && len(c) < 64 && totalsRow.MatchString(c) && strings.ContainsAny(strings.ToLower(c[:1]), "gtsc") {
-			return true
+		if c != "" {
+			return len(c) < 64 && totalsRow.MatchString(c)
 		}
 	}
 	return false
