@@ -480,6 +480,9 @@ func (r *Reader) readCSV(in *bufio.Reader, lim *lineLimit, yield func(*Record) b
 			}
 			if rec.Err == nil {
 				rec.Err = &RowError{Line: rec.Line, ID: groupBad.ID}
+				if rec.Lead != nil {
+					rec.Err.ID = rec.Lead.ID
+				}
 			}
 			rec.Err.Problems = append(rec.Err.Problems, groupBad.Problems...)
 			rec.Err.at = append(rec.Err.at, groupBad.at...)
