@@ -25,7 +25,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // columns is the mapping of testdata/history.csv.
-const columns = "id=Lead ID,at=Decided,converted=Outcome,won=Won,won_currency=Currency,role=Role,employees=Employees,stage=Stage,created_at=Created,activity=Activity,activity_at=Activity time,activity_product=Product,fields.plan=Plan"
+const columns = "id=Lead ID,decided_at=Decided,converted=Outcome,won=Won,won.currency=Currency,contact.role=Role,company.employees=Employees,stage=Stage,created_at=Created,activity=Activity,activity.at=Activity time,activity.product=Product,fields.plan=Plan"
 
 type result struct {
 	code           int
@@ -68,7 +68,7 @@ func TestReportCSVAndJSONLines(t *testing.T) {
 	dir := t.TempDir()
 	// policy_a.json is the default policy when this test was written, so
 	// that the golden text does not move when the default does.
-	fromCSV := runMain(t, "", "-history", "testdata/history.csv", "-columns", columns, "-policy", "testdata/policy_a.json", "-json", filepath.Join(dir, "csv.json"))
+	fromCSV := runMain(t, "", "-history", "testdata/history.csv", "-map", columns, "-policy", "testdata/policy_a.json", "-json", filepath.Join(dir, "csv.json"))
 	require.Equal(t, exitOK, fromCSV.code, fromCSV.stderr)
 	fromJSON := runMain(t, "", "-history", "testdata/history.jsonl", "-policy", "testdata/policy_a.json", "-json", filepath.Join(dir, "jsonl.json"))
 	require.Equal(t, exitOK, fromJSON.code, fromJSON.stderr)
@@ -395,9 +395,9 @@ func TestBadInput(t *testing.T) {
 	assert.Contains(t, res.stderr, "skipped: history line 4")
 	assert.Contains(t, res.stdout, "3 records, 3 judged")
 
-	res = runMain(t, "", "-history", "testdata/history.csv", "-columns", "id=Nope")
+	res = runMain(t, "", "-history", "testdata/history.csv", "-map", "id=Nope")
 	assert.Equal(t, exitFatal, res.code)
-	assert.Contains(t, res.stderr, `history line 1: id: no column "Nope" in the header`)
+	assert.Contains(t, res.stderr, `history line 1: mapping -map line 1, column 1: "id=Nope": the header has no column "Nope"`)
 
 	res = runMain(t, "", "-history", filepath.Join(dir, "missing.jsonl"))
 	assert.Equal(t, exitFatal, res.code)
@@ -416,7 +416,7 @@ func TestUsage(t *testing.T) {
 		{nil, "-history is required"},
 		{[]string{"-history", "h.jsonl", "extra"}, `unexpected argument "extra"`},
 		{[]string{"-history", "h.jsonl", "-compare", "b.json", "-calibrate"}, "do not go together"},
-		{[]string{"-history", "h.jsonl", "-out", "p.json"}, "-out does nothing in a backtest (no -compare, -calibrate or -synth): it is for -calibrate"},
+		{[]string{"-history", "h.jsonl", "-out", "p.json"}, "-out does nothing in a backtest (no -compare, -calibrate, -validate or -synth): it is for -calibrate"},
 		{[]string{"-history", "h.jsonl", "-holdout", "0.3"}, "-holdout does nothing in a backtest"},
 		{[]string{"-history", "h.jsonl", "-salt", "x"}, "-salt does nothing in a backtest"},
 		{[]string{"-history", "h.jsonl", "-mql-precision", "0.2"}, "-mql-precision does nothing in a backtest"},
@@ -428,12 +428,15 @@ func TestUsage(t *testing.T) {
 		{[]string{"-history", "h.jsonl", "-seed", "3"}, "-seed does nothing in a backtest"},
 		{[]string{"-synth", "10", "-history", "h.jsonl"}, "-history does nothing in -synth"},
 		{[]string{"-synth", "10", "-html", "x.html"}, "-html does nothing in -synth"},
-		{[]string{"-synth", "10", "-calibrate"}, "does not go with -compare or -calibrate"},
+		{[]string{"-synth", "10", "-calibrate"}, "-calibrate and -synth do not go together"},
+		{[]string{"-history", "h.jsonl", "-validate", "-compare", "b.json"}, "-compare and -validate (a dry run) do not go together"},
+		{[]string{"-history", "h.jsonl", "-validate", "-leads", "l.csv"}, "-leads does nothing in -validate (a dry run)"},
+		{[]string{"-history", "h.jsonl", "-validate", "-max-bad", "3"}, "-max-bad does nothing in -validate (a dry run)"},
 		{[]string{"-history", "h.jsonl", "-calibrate", "-holdout", "1.5"}, "-holdout 1.5: want a share above 0 and below 1"},
 		{[]string{"-history", "h.jsonl", "-leads", "-"}, "-leads writes to a file"},
-		{[]string{"-history", "h.jsonl", "-location", "Europe/London"}, "-location is for CSV"},
 		{[]string{"-history", "h.txt", "-format", "xml"}, `-format "xml"`},
-		{[]string{"-history", "h.jsonl", "-columns", "id=x"}, "-columns is for CSV"},
+		{[]string{"-history", "h.jsonl", "-format", "jsonl", "-map", "id=x"}, "-map do nothing for JSON lines"},
+		{[]string{"-history", "h.jsonl", "-validate", "-html", "x.html"}, "-html does nothing in -validate (a dry run): it is for a backtest"},
 		{[]string{"-synth", "-3"}, "-synth must be positive"},
 		{[]string{"-nope"}, "flag provided but not defined"},
 	} {
@@ -444,11 +447,11 @@ func TestUsage(t *testing.T) {
 	res := runMain(t, "", "-h")
 	assert.Equal(t, exitOK, res.code)
 	assert.Contains(t, res.stderr, "usage: backtest")
-	res = runMain(t, "", "-history", "testdata/history.csv", "-columns", "idd=x")
-	assert.Equal(t, exitFatal, res.code)
-	assert.Contains(t, res.stderr, "-columns: ")
-	res = runMain(t, "", "-history", "testdata/history.csv", "-location", "Mars/Olympus")
-	assert.Equal(t, exitFatal, res.code)
+	res = runMain(t, "", "-history", "testdata/history.csv", "-map", "idd=x")
+	assert.Equal(t, exitUsage, res.code)
+	assert.Contains(t, res.stderr, `unknown target "idd"`)
+	res = runMain(t, "", "-history", "testdata/history.csv", "-time-zone", "Mars/Olympus")
+	assert.Equal(t, exitUsage, res.code)
 	assert.Contains(t, res.stderr, "not an IANA time zone")
 }
 
@@ -529,22 +532,6 @@ func readLines(t *testing.T, path string) []string {
 	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
 }
 
-// -validate checks each lead as it was at its decision time.
-func TestValidateFlag(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "h.jsonl")
-	good, err := os.ReadFile("testdata/history.jsonl")
-	require.NoError(t, err)
-	bad := `{"lead": {"id": "NEG", "budget": {"amount": "-5", "currency": "GBP"}}, "at": "2025-03-08T09:05:00Z"}` + "\n"
-	require.NoError(t, os.WriteFile(path, append(good, bad...), 0o644))
-	res := runMain(t, "", "-history", path)
-	require.Equal(t, exitOK, res.code, res.stderr)
-	assert.NotContains(t, res.stdout, `lead "NEG"`)
-	res = runMain(t, "", "-history", path, "-validate")
-	require.Equal(t, exitOK, res.code, res.stderr)
-	assert.Contains(t, res.stdout, `lead "NEG": lead: invalid lead "NEG": budget.amount: negative`)
-}
-
 // A calibration's model, written with -model-out, gives a later backtest
 // of the proposed policy its probabilities and reliability curve; the
 // calibration's page shows the held-out AUCs beside the yardstick's.
@@ -618,4 +605,26 @@ func TestRecycleHorizons(t *testing.T) {
 	res = runMain(t, "", "-history", history, "-horizons", own)
 	assert.Equal(t, exitFatal, res.code)
 	assert.Contains(t, res.stderr, "horizons.json")
+}
+
+// A Salesforce report export as delivered is a history with the preset
+// and the organisation's statements: checked by a dry run, then judged.
+func TestSalesforceExport(t *testing.T) {
+	args := []string{"-history", "../../ingest/testdata/presets/salesforce.csv", "-preset", "salesforce", "-mapping", "../../ingest/testdata/presets/salesforce-acme.map"}
+	res := runMain(t, "", append(args, "-validate")...)
+	assert.Equal(t, exitOK, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "4 records good, 0 bad\n")
+	assert.Contains(t, res.stdout, `withheld from the rules (outcome, after the fact, ignored): "Converted", "Converted Date"`)
+
+	res = runMain(t, "", args...)
+	assert.Equal(t, exitOK, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "4 records, 4 judged, 0 errored")
+	assert.Contains(t, res.stdout, "Conversions: 1 of 4")
+
+	// Without the organisation's date order, its dates are ambiguous: the
+	// dry run names every one, and fails.
+	res = runMain(t, "", "-history", "../../ingest/testdata/presets/salesforce.csv", "-preset", "salesforce", "-validate")
+	assert.Equal(t, exitFatal, res.code)
+	assert.Contains(t, res.stderr, `"03/04/2026 16:45" is ambiguous: 3 April 2026 or 4 March 2026`)
+	assert.Contains(t, res.stdout, "day-first, say date(DD/MM/YYYY)")
 }
