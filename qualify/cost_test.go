@@ -443,3 +443,51 @@ func TestIntentOfAgreesWithTheVocabulary(t *testing.T) {
 		assert.Equal(t, p.vocab.Intent(k), p.intentOf(k), "kind %.20q", k)
 	}
 }
+
+// TestGuardsKeepExprSemantics: the guarded functions answer what expr's
+// own did, nil included, so that a missing custom field stays unknown
+// where it was, and false where expr said false.
+func TestGuardsKeepExprSemantics(t *testing.T) {
+	l := newLead("L")
+	l.Contact.Name = "Ada Byrne"
+	l.Fields = map[string]any{"s": "Route Planner", "n": 3.0, "list": []any{"a", 1.0}, "m": map[string]any{"k": 1.0}}
+	tests := []struct {
+		when  string
+		match bool
+		fails bool // a failure or an unjudged rule, not false
+	}{
+		{`fields.missing contains "a"`, false, false},
+		{`fields.missing startsWith "a" || fields.missing endsWith "a"`, false, false},
+		{`fields.missing matches "a"`, false, false},
+		{`"a" in fields.missing`, false, false},
+		{`hasPrefix(fields.missing, "a")`, false, true},
+		{`upper(fields.missing) == ""`, false, true},
+		{`fields.missing * 2 > 1`, false, true},
+		{`upper(fields.s) == "ROUTE PLANNER" && lower(contact.name) == "ada byrne" && trim("  x ") == "x"`, true, false},
+		{`trimPrefix(fields.s, "Route ") == "Planner" && trimSuffix(fields.s, " Planner") == "Route" && trim("xxaxx", "x") == "a"`, true, false},
+		{`hasPrefix(fields.s, "Route") && hasSuffix(fields.s, "Planner") && indexOf(fields.s, "P") == 6 && lastIndexOf(fields.s, "n") == 10`, true, false},
+		{`fields.s contains "Plan" && fields.s startsWith "Ro" && fields.s endsWith "er" && fields.s matches "^R.*r$"`, true, false},
+		{`"a" in fields.list && 1 in fields.list && !("b" in fields.list) && "k" in fields.m && !("x" in fields.m)`, true, false},
+		{`fields.n * 2 == 6 && fields.n / 2 == 1.5 && fields.n + 1 == 4 && fields.n - 4 == -1 && -fields.n == -3 && abs(-fields.n) == 3`, true, false},
+		{`int(fields.n) % 2 == 1 && int("42") == 42 && float("2.5") == 2.5 && fields.n ** 2 == 9`, true, false},
+		{`days(2) * 3 == days(6) && days(2) + hours(1) > days(2) && since("x") - days(1) > days(1)`, true, false},
+		{`"a" + "b" == "ab" && contact.name + "!" == "Ada Byrne!"`, true, false},
+	}
+	for _, tt := range tests {
+		for _, mode := range []struct {
+			name string
+			opts []Option
+		}{{"fast", nil}, {"vm", []Option{vmOnly()}}} {
+			t.Run(mode.name+": "+tt.when, func(t *testing.T) {
+				s := spec(need("r", tt.when))
+				s.Settings.OnError = OnErrorSkip
+				p, err := Compile(s, mode.opts...)
+				require.NoError(t, err)
+				d, err := EvaluateAt(context.Background(), p, l, t0)
+				require.NoError(t, err)
+				assert.Equal(t, tt.match, d.Verdict == VerdictNeed)
+				assert.Equal(t, tt.fails, len(d.Failures)+len(d.Unjudged) > 0, "failures %v, unjudged %v", d.Failures, d.Unjudged)
+			})
+		}
+	}
+}

@@ -275,6 +275,18 @@ func (m *meter) guards() map[string]any {
 			m.charge(priceScan(min(len(s), len(p))))
 			return strings.HasSuffix(s, p)
 		},
+		// hasPrefix and hasSuffix, unlike startsWith and endsWith, take
+		// strings: nil is an error, as in expr.
+		"$hasPrefix": func(a, b any) bool {
+			s, p := str("hasPrefix", a), str("hasPrefix", b)
+			m.charge(priceScan(min(len(s), len(p))))
+			return strings.HasPrefix(s, p)
+		},
+		"$hasSuffix": func(a, b any) bool {
+			s, p := str("hasSuffix", a), str("hasSuffix", b)
+			m.charge(priceScan(min(len(s), len(p))))
+			return strings.HasSuffix(s, p)
+		},
 		"$contains": func(a, b any) bool {
 			if a == nil || b == nil {
 				return false
@@ -317,6 +329,7 @@ var guardTypes = map[string]any{
 	"$upper": (func(any) string)(nil), "$lower": (func(any) string)(nil),
 	"$trim": (func(any, any) string)(nil), "$trimPrefix": (func(any, any) string)(nil), "$trimSuffix": (func(any, any) string)(nil),
 	"$startsWith": (func(any, any) bool)(nil), "$endsWith": (func(any, any) bool)(nil), "$contains": (func(any, any) bool)(nil),
+	"$hasPrefix": (func(any, any) bool)(nil), "$hasSuffix": (func(any, any) bool)(nil),
 	"$indexOf": (func(any, any) any)(nil), "$lastIndexOf": (func(any, any) any)(nil),
 	"$matches": (func(any, any) bool)(nil), "$in": (func(any, any) bool)(nil),
 }

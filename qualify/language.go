@@ -56,8 +56,8 @@ var builtins = map[string]builtinFn{
 	"trim":          {usage: "trim(s[, chars])", guarded: "$trim"},
 	"trimPrefix":    {usage: "trimPrefix(s, prefix)", guarded: "$trimPrefix"},
 	"trimSuffix":    {usage: "trimSuffix(s, suffix)", guarded: "$trimSuffix"},
-	"hasPrefix":     {usage: "hasPrefix(s, prefix)", guarded: "$startsWith"},
-	"hasSuffix":     {usage: "hasSuffix(s, suffix)", guarded: "$endsWith"},
+	"hasPrefix":     {usage: "hasPrefix(s, prefix)", guarded: "$hasPrefix"},
+	"hasSuffix":     {usage: "hasSuffix(s, suffix)", guarded: "$hasSuffix"},
 	"indexOf":       {usage: "indexOf(s, sub)", guarded: "$indexOf"},
 	"lastIndexOf":   {usage: "lastIndexOf(s, sub)", guarded: "$lastIndexOf"},
 }
