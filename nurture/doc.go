@@ -24,11 +24,15 @@
 //	  {"asset": "RoutePlanner in 10 minutes", "specificity": "product", "channel": "email", "wait": "4d"}
 //	]}
 //
+// A wait is written in the one duration syntax of leadqual, described under
+// "Durations" in the lead package's documentation ("3d", "1d12h", "90m"),
+// and is at most [MaxWait].
+//
 // [ParseTrack] reads it and [NewTrack] builds one from Go values; both
 // refuse a bad track with a [*TrackError] that lists every problem and
 // names its step:
 //
-//	nurture: track "ops-101" step 3 (asset "Fleet costs"): wait is negative (-1h0m0s)
+//	nurture: track "ops-101" step 3 (asset "Fleet costs"): wait is 400d, longer than 366d
 //
 // A Track is immutable and safe for concurrent use: build it once, when the
 // definition changes, and share it.

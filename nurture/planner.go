@@ -73,7 +73,7 @@ func (c Config) validate() error {
 		return configErr("ResponseWindow", fmt.Sprintf("%s is longer than 30 days: need is answered in minutes", c.ResponseWindow))
 	}
 	if c.CapPeriod < 0 || c.CapPeriod > MaxWait {
-		return configErr("CapPeriod", fmt.Sprintf("%s is not between 0 and %s", c.CapPeriod, FormatWait(MaxWait)))
+		return configErr("CapPeriod", fmt.Sprintf("%s is not between 0 and %s", c.CapPeriod, lead.FormatDuration(MaxWait)))
 	}
 	if c.MaxTouches > 1000 {
 		return configErr("MaxTouches", fmt.Sprintf("%d is more than 1000", c.MaxTouches))

@@ -94,8 +94,8 @@ const (
 //
 //	{"asset": "Fleet costs explained", "specificity": "problem", "channel": "email", "wait": "3d"}
 //
-// where wait is a Go duration ("72h", "90m") optionally preceded by whole
-// days ("3d", "1d12h"); a day is 24 hours. An omitted wait is zero.
+// where wait is written in the duration syntax of the lead package
+// (lead.ParseDuration: "3d", "1d12h", "90m"). An omitted wait is zero.
 type Step struct {
 	// Asset names the content the step delivers: the white paper's title,
 	// the webinar, the call script.
@@ -124,7 +124,13 @@ func (s Step) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(stepJSON{Asset: s.Asset, Specificity: string(sp), Channel: string(s.Channel), Wait: FormatWait(s.Wait)})
+	var wait []byte
+	if s.Wait != 0 {
+		if wait, err = lead.Duration(s.Wait).MarshalText(); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(stepJSON{Asset: s.Asset, Specificity: string(sp), Channel: string(s.Channel), Wait: string(wait)})
 }
 
 // UnmarshalJSON reads the form documented on [Step]. Unknown fields, an
@@ -149,9 +155,9 @@ func (s *Step) UnmarshalJSON(b []byte) error {
 		out.Specificity = sp
 	}
 	if raw.Wait != "" {
-		w, problem := parseWait(raw.Wait)
-		if problem != "" {
-			return &fieldErr{field: "wait", msg: fmt.Sprintf("%q %s", clip(raw.Wait, 40), problem), err: errors.New(problem)}
+		w, err := lead.ParseDuration(raw.Wait)
+		if err != nil {
+			return &fieldErr{field: "wait", msg: "is not valid: " + err.Error(), err: err}
 		}
 		out.Wait = w
 	}
@@ -206,76 +212,6 @@ func expectEOF(dec *json.Decoder) error {
 		return errors.New("unexpected data after the JSON value")
 	}
 	return nil
-}
-
-// ParseWait parses a wait: a Go duration ("72h", "90m", "0") optionally
-// preceded by a whole number of days ("3d", "1d12h"). A day is 24 hours.
-func ParseWait(s string) (time.Duration, error) {
-	d, problem := parseWait(s)
-	if problem != "" {
-		return 0, fmt.Errorf("nurture: wait %q %s", clip(s, 40), problem)
-	}
-	return d, nil
-}
-
-func parseWait(s string) (time.Duration, string) {
-	const notDuration = `is not a duration such as "72h" or "3d"`
-	neg := false
-	if strings.HasPrefix(s, "-") {
-		neg, s = true, s[1:]
-	}
-	var days int64
-	if i := strings.IndexByte(s, 'd'); i >= 0 {
-		n, err := strconv.ParseUint(s[:i], 10, 32)
-		if err != nil || i == 0 || s[0] == '+' {
-			return 0, "has days that are not a whole number, as in \"3d\""
-		}
-		days, s = int64(n), s[i+1:]
-	} else if s == "" {
-		return 0, notDuration
-	}
-	var rest time.Duration
-	if s != "" {
-		if s[0] == '-' || s[0] == '+' {
-			return 0, notDuration
-		}
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			return 0, notDuration
-		}
-		rest = d
-	}
-	const day = 24 * time.Hour
-	if days > int64((1<<63-1-rest)/day) {
-		return 0, "is too long"
-	}
-	d := time.Duration(days)*day + rest
-	if neg {
-		d = -d
-	}
-	return d, ""
-}
-
-// FormatWait writes d in the form ParseWait reads: whole days first ("3d",
-// "1d12h0m0s"), then a Go duration. Zero is "0s".
-func FormatWait(d time.Duration) string {
-	const day = 24 * time.Hour
-	sign := ""
-	if d < 0 {
-		if d == -1<<63 {
-			return d.String()
-		}
-		sign, d = "-", -d
-	}
-	if d < day {
-		return sign + d.String()
-	}
-	days, rest := d/day, d%day
-	s := sign + strconv.FormatInt(int64(days), 10) + "d"
-	if rest != 0 {
-		s += rest.String()
-	}
-	return s
 }
 
 // TrackSpec is a track as data: the form a CRM stores and a marketer edits.
@@ -525,9 +461,11 @@ func (c *trackChecker) step(i int, s Step) {
 	}
 	switch {
 	case s.Wait < 0:
-		c.add(i, s.Asset, "wait", "is negative (%s)", FormatWait(s.Wait))
+		c.add(i, s.Asset, "wait", "is negative (%s)", s.Wait)
 	case s.Wait > MaxWait:
-		c.add(i, s.Asset, "wait", "is %s, longer than %s", FormatWait(s.Wait), FormatWait(MaxWait))
+		c.add(i, s.Asset, "wait", "is %s, longer than %s", lead.FormatDuration(s.Wait), lead.FormatDuration(MaxWait))
+	case s.Wait%time.Second != 0:
+		c.add(i, s.Asset, "wait", "%s is not a whole number of seconds", s.Wait)
 	}
 }
 

@@ -36,9 +36,9 @@ func TestParseTrack(t *testing.T) {
 	b, err := json.Marshal(tr)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"name":"ops-101","steps":[
-	  {"asset":"Why fleets overspend","specificity":"problem","channel":"email","wait":"0s"},
+	  {"asset":"Why fleets overspend","specificity":"problem","channel":"email"},
 	  {"asset":"Route planning, the method","specificity":"approach","channel":"email","wait":"3d"},
-	  {"asset":"RoutePlanner in 10 minutes","specificity":"product","channel":"phone","wait":"1d12h0m0s"}]}`, string(b))
+	  {"asset":"RoutePlanner in 10 minutes","specificity":"product","channel":"phone","wait":"1d12h"}]}`, string(b))
 	again, err := nurture.ParseTrack(b)
 	require.NoError(t, err)
 	assert.Equal(t, tr.Spec(), again.Spec())
@@ -162,12 +162,12 @@ func TestParseTrackErrors(t *testing.T) {
 		{"unknown specificity", `{"name": "x", "steps": [{"asset": "a", "specificity": "prodct", "channel": "email"}]}`,
 			`nurture: track "x" step 1 (asset "a"): specificity "prodct" is not one of problem, approach, product`},
 		{"malformed wait", `{"name": "x", "steps": [{"asset": "a", "specificity": "problem", "channel": "email", "wait": "3 days"}]}`,
-			`nurture: track "x" step 1 (asset "a"): wait "3 days" has days that are not a whole number, as in "3d"`},
+			`nurture: track "x" step 1 (asset "a"): wait is not valid: lead: duration "3 days" has the unknown unit " days"`},
 		{"wait not a duration", `{"name": "x", "steps": [{"asset": "a", "specificity": "problem", "channel": "email", "wait": "soon"}]}`,
-			`wait "soon" is not a duration such as "72h" or "3d"`},
+			`wait is not valid: lead: duration "soon" does not start with a number`},
 		{"negative wait", `{"name": "ops-101", "steps": [{"asset": "a", "specificity": "problem", "channel": "email"},
 			{"asset": "b", "specificity": "problem", "channel": "email"}, {"asset": "Fleet costs", "specificity": "problem", "channel": "email", "wait": "-1h"}]}`,
-			`nurture: track "ops-101" step 3 (asset "Fleet costs"): wait is negative (-1h0m0s)`},
+			`nurture: track "ops-101" step 3 (asset "Fleet costs"): wait is not valid: lead: duration "-1h" is negative`},
 		{"problems of decoded and undecoded steps together", `{"name": "x", "steps": [
 			{"asset": "a", "specificity": "product", "channel": "email"},
 			{"asset": "b", "specificity": "?", "channel": "email"},
@@ -194,38 +194,45 @@ func TestParseTrackSyntaxErrorIsKept(t *testing.T) {
 	assert.Equal(t, int64(14), se.Offset)
 }
 
+// TestWait: a step's wait is written in the duration syntax of
+// lead.ParseDuration, and NewTrack narrows its range.
 func TestWait(t *testing.T) {
-	rows := []struct {
-		in   string
+	step := func(wait string) string {
+		return `{"name": "t", "steps": [{"asset": "a", "specificity": "problem", "channel": "email", "wait": ` + wait + `}]}`
+	}
+	for _, r := range []struct {
+		wait string
 		want time.Duration
-		err  string
-	}{
-		{"0", 0, ""}, {"0s", 0, ""}, {"72h", 72 * time.Hour, ""}, {"90m", 90 * time.Minute, ""},
-		{"3d", 3 * day, ""}, {"1d12h", 36 * time.Hour, ""}, {"0d", 0, ""}, {"-1h", -time.Hour, ""},
-		{"2d30m", 2*day + 30*time.Minute, ""},
-		{"", 0, "is not a duration"}, {"d", 0, "days"}, {"3 d", 0, "days"}, {"1.5d", 0, "days"}, {"+3d", 0, "days"},
-		{"3d-1h", 0, "is not a duration"}, {"3dd", 0, "is not a duration"}, {"tomorrow", 0, "is not a duration"}, {"friday", 0, "days"},
-		{"999999d", 0, "too long"}, {"99999999999d", 0, "days"}, {"65535d2562047h", 0, "too long"},
+	}{{`"3d"`, 3 * day}, {`"1d12h"`, 36 * time.Hour}, {`"90m"`, 90 * time.Minute}, {`"2w"`, 14 * day}, {`"366d"`, nurture.MaxWait}} {
+		tr, err := nurture.ParseTrack([]byte(step(r.wait)))
+		require.NoError(t, err, r.wait)
+		s, _ := tr.Step(0)
+		assert.Equal(t, r.want, s.Wait, r.wait)
 	}
-	for _, r := range rows {
-		t.Run(r.in, func(t *testing.T) {
-			d, err := nurture.ParseWait(r.in)
-			if r.err != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), r.err)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, r.want, d)
-			back, err := nurture.ParseWait(nurture.FormatWait(d))
-			require.NoError(t, err)
-			assert.Equal(t, d, back, "round trip of %s", nurture.FormatWait(d))
-		})
+	for _, r := range []struct{ wait, msg string }{
+		{`"1.5h"`, `wait is not valid: lead: duration "1.5h" has a fraction`},
+		{`"-3d"`, `wait is not valid: lead: duration "-3d" is negative`},
+		{`"1h1h"`, `wait is not valid: lead: duration "1h1h" has the unit h twice`},
+		{`"0"`, `wait is not valid: lead: duration "0" is zero`},
+		{`"72h0m0s"`, ``},
+		{`"367d"`, `wait is 367d, longer than 366d`},
+	} {
+		_, err := nurture.ParseTrack([]byte(step(r.wait)))
+		if r.msg == "" {
+			assert.NoError(t, err, r.wait)
+			continue
+		}
+		require.ErrorIs(t, err, nurture.ErrInvalidTrack, r.wait)
+		assert.Contains(t, err.Error(), r.msg)
 	}
-	assert.Equal(t, "3d", nurture.FormatWait(3*day))
-	assert.Equal(t, "1d1s", nurture.FormatWait(day+time.Second))
-	assert.Equal(t, "-2d", nurture.FormatWait(-2*day))
-	assert.Equal(t, "0s", nurture.FormatWait(0))
+	for _, r := range []struct {
+		wait time.Duration
+		msg  string
+	}{{-time.Hour, "wait is negative (-1h0m0s)"}, {nurture.MaxWait + time.Second, "wait is 366d1s, longer than 366d"}, {time.Hour + time.Millisecond, "wait 1h0m0.001s is not a whole number of seconds"}} {
+		_, err := nurture.NewTrack(nurture.TrackSpec{Name: "t", Steps: []nurture.Step{{Asset: "a", Specificity: nurture.SpecificityProblem, Channel: lead.ChannelEmail, Wait: r.wait}}})
+		require.ErrorIs(t, err, nurture.ErrInvalidTrack)
+		assert.Contains(t, err.Error(), r.msg)
+	}
 }
 
 func TestSpecificity(t *testing.T) {
@@ -257,8 +264,8 @@ func TestStepJSONRefusesAnInvalidStep(t *testing.T) {
 	assert.Error(t, err, "no specificity")
 	var st nurture.Step
 	assert.Error(t, json.Unmarshal([]byte(`{"asset":"a","specificity":"problem","channel":"email"} x`), &st))
-	err = json.Unmarshal([]byte(`{"asset":"a","specificity":"problem","channel":"email","wait":"1w"}`), &st)
-	assert.ErrorContains(t, err, `wait "1w" is not a duration`)
+	err = json.Unmarshal([]byte(`{"asset":"a","specificity":"problem","channel":"email","wait":"1.5d"}`), &st)
+	assert.ErrorContains(t, err, `wait is not valid: lead: duration "1.5d" has a fraction`)
 	assert.Equal(t, nurture.Step{}, st, "a step that does not decode is left unchanged")
 }
 

@@ -282,6 +282,8 @@ func (c *compilation) checkSettings(s Settings) Settings {
 			c.problem("", "settings."+d.name, "negative duration %s", d.v)
 		case d.v%time.Second != 0:
 			c.problem("", "settings."+d.name, "%s is not a whole number of seconds", d.v)
+		case d.v > lead.MaxDuration:
+			c.problem("", "settings."+d.name, "%s is longer than the maximum, %s", d.v, lead.FormatDuration(lead.MaxDuration))
 		}
 	}
 	for _, f := range []struct {

@@ -247,15 +247,17 @@ func TestParseSpecErrors(t *testing.T) {
 	}
 }
 
+// TestWindows: count()'s window is a constant in the duration syntax of
+// lead.ParseDuration, refused at Compile when it is not.
 func TestWindows(t *testing.T) {
-	for in, want := range map[string]string{"30d": "30d", "2w": "14d", "1d12h": "1d12h", "90m": "1h30m", "36h": "1d12h", "45s": "45s"} {
-		d, err := ParseWindow(in)
-		require.NoError(t, err, in)
-		assert.Equal(t, want, FormatWindow(d), in)
+	for _, ok := range []string{`"30d"`, `"2w"`, `"1d12h"`, `"90m"`, `"36500d"`, `days(30)`, `hours(36)`} {
+		_, err := Compile(Spec{Name: "w", Rules: []Rule{{Name: "r", When: `count("email_click", ` + ok + `) > 0`, Reason: "r", Intent: lead.IntentInterest}}})
+		assert.NoError(t, err, ok)
 	}
-	for _, bad := range []string{"", "d", "30", "30x", "0d", "-1d", "1.5d", "9999999d", "36500000000d", "1d 2h"} {
-		_, err := ParseWindow(bad)
-		assert.Error(t, err, bad)
+	for _, bad := range []string{`""`, `"d"`, `"30"`, `"30x"`, `"0d"`, `"-1d"`, `"1.5d"`, `"1h1h"`, `"36501d"`, `"1d 2h"`, `days(0)`, `days(-1)`, `days(36501)`} {
+		_, err := Compile(Spec{Name: "w", Rules: []Rule{{Name: "r", When: `count("email_click", ` + bad + `) > 0`, Reason: "r", Intent: lead.IntentInterest}}})
+		var ce *CompileError
+		require.ErrorAs(t, err, &ce, bad)
+		assert.Equal(t, "when", ce.Problems[0].Field, bad)
 	}
-	assert.Equal(t, "", FormatWindow(0))
 }

@@ -58,6 +58,10 @@
 //	amount(m)             the amount of money m as a number, for points
 //	days(n), hours(n), minutes(n), weeks(n)   durations
 //
+// A window, like the durations of [Settings] in a policy's JSON
+// ("need_fresh": "30d"), is written in the one duration syntax of leadqual,
+// described under "Durations" in the lead package's documentation.
+//
 // An activity's intent is its kind's default (lead.Kind.Intent), unless
 // Settings.Intents overrides it. Activities after `now` are ignored.
 //

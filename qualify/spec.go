@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/leadqual/leadqual/internal/enum"
@@ -121,12 +120,13 @@ func (s Settings) IsZero() bool {
 		s.OnError == OnErrorFail
 }
 
-// MarshalJSON writes durations in the rule language's form ("30d", "5m").
+// MarshalJSON writes durations in the syntax of lead.ParseDuration ("30d",
+// "5m").
 func (s Settings) MarshalJSON() ([]byte, error) {
 	return json.Marshal(settingsJSON{
-		NeedFresh:        FormatWindow(s.NeedFresh),
-		InterestFresh:    FormatWindow(s.InterestFresh),
-		ResponseDeadline: FormatWindow(s.ResponseDeadline),
+		NeedFresh:        lead.FormatDuration(s.NeedFresh),
+		InterestFresh:    lead.FormatDuration(s.InterestFresh),
+		ResponseDeadline: lead.FormatDuration(s.ResponseDeadline),
 		MQLFit:           s.MQLFit,
 		MQLEngagement:    s.MQLEngagement,
 		Intents:          s.Intents,
@@ -154,7 +154,7 @@ func (s *Settings) UnmarshalJSON(b []byte) error {
 		if d.text == "" {
 			continue
 		}
-		v, err := ParseWindow(d.text)
+		v, err := lead.ParseDuration(d.text)
 		if err != nil {
 			return fmt.Errorf("%s: %w", d.name, err)
 		}
@@ -326,75 +326,4 @@ func (s Spec) version() string {
 	}
 	sum := sha256.Sum256(b)
 	return "sha256:" + hex.EncodeToString(sum[:8])
-}
-
-// ParseWindow parses a duration written the way rules write windows: a
-// sequence of numbers with units w (weeks), d (days), h, m and s, such as
-// "30d", "2w", "1d12h" or "90m". A window is positive and at most 100 years.
-func ParseWindow(s string) (time.Duration, error) {
-	if s == "" {
-		return 0, errors.New("empty duration")
-	}
-	const maxWindow = 100 * 365 * 24 * time.Hour
-	var total time.Duration
-	rest := s
-	for rest != "" {
-		i := 0
-		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
-			i++
-		}
-		if i == 0 || i == len(rest) || i > 6 {
-			return 0, fmt.Errorf("duration %q: want numbers with units, e.g. \"30d\", \"12h\", \"1d12h\"", s)
-		}
-		n, _ := strconv.Atoi(rest[:i])
-		var unit time.Duration
-		switch rest[i] {
-		case 'w':
-			unit = 7 * 24 * time.Hour
-		case 'd':
-			unit = 24 * time.Hour
-		case 'h':
-			unit = time.Hour
-		case 'm':
-			unit = time.Minute
-		case 's':
-			unit = time.Second
-		default:
-			return 0, fmt.Errorf("duration %q: unknown unit %q (use w, d, h, m or s)", s, rest[i])
-		}
-		total += time.Duration(n) * unit
-		if total > maxWindow {
-			return 0, fmt.Errorf("duration %q: longer than 100 years", s)
-		}
-		rest = rest[i+1:]
-	}
-	if total <= 0 {
-		return 0, fmt.Errorf("duration %q: must be positive", s)
-	}
-	return total, nil
-}
-
-// FormatWindow writes d in the form ParseWindow reads, with the largest
-// units that divide it exactly ("30d", "1d12h", "90s"); zero is "".
-func FormatWindow(d time.Duration) string {
-	if d <= 0 {
-		return ""
-	}
-	var b strings.Builder
-	for _, u := range []struct {
-		unit time.Duration
-		name byte
-	}{{24 * time.Hour, 'd'}, {time.Hour, 'h'}, {time.Minute, 'm'}, {time.Second, 's'}} {
-		if n := d / u.unit; n > 0 {
-			b.WriteString(strconv.FormatInt(int64(n), 10))
-			b.WriteByte(u.name)
-			d -= n * u.unit
-		}
-	}
-	if d > 0 {
-		// Sub-second remainders are not part of the window syntax; keep
-		// them visible rather than silently dropping them.
-		b.WriteString(d.String())
-	}
-	return b.String()
 }

@@ -52,7 +52,9 @@
 // "not now", the renewal for out of scope (optionally [Horizon.Ahead] of
 // it), but never further than Longest. A final reason is an error wrapping
 // [ErrFinal]. [Horizons] round-trip through JSON ([ParseHorizons]), with
-// durations written "90d", "36h", "1d12h".
+// durations written "90d", "36h", "1d12h": the one duration syntax of
+// leadqual, described under "Durations" in the lead package's
+// documentation.
 //
 // # Jitter and working hours
 //
