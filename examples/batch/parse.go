@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadqual/leadqual/internal/strictjson"
 	"github.com/leadqual/leadqual/lead"
 )
 
@@ -243,7 +244,9 @@ func (s *Schema) money(field, amount, currency string) (lead.Money, error) {
 	}
 	m, err := lead.ParseMoney(parts[0], lead.Currency(currency))
 	if err != nil {
-		return lead.Money{}, errors.New(strings.TrimPrefix(err.Error(), "money: "))
+		// The column names the field: "lead: currency \"GPB\" is not ..."
+		// reads "\"GPB\" is not ..." after it.
+		return lead.Money{}, errors.New(strings.TrimPrefix(strings.TrimPrefix(err.Error(), "lead: "), "currency "))
 	}
 	return m, nil
 }
@@ -287,17 +290,11 @@ func cmpLoc(loc *time.Location) *time.Location {
 	return loc
 }
 
-// strictJSON decodes a JSON cell into v: one value, no unknown fields.
-func strictJSON(cell string, v any) error {
-	dec := json.NewDecoder(strings.NewReader(cell))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return errors.New(strings.TrimPrefix(err.Error(), "json: "))
-	}
-	if dec.More() {
-		return errors.New("unexpected data after the JSON array")
-	}
-	return nil
+// jsonCellError names the first problem of a JSON cell by its path within
+// the lead: "activities[0].pages: unknown field".
+func jsonCellError(field string, err error) error {
+	fe := strictjson.Problems(err)[0]
+	return cellErrorf(strictjson.Join(field, fe.Path), "%s", fe.Problem)
 }
 
 // parseActivities reads "kind@time;kind@time", or a JSON array of
@@ -305,8 +302,8 @@ func strictJSON(cell string, v any) error {
 func (s *Schema) parseActivities(cell string) ([]lead.Activity, error) {
 	if cell[0] == '[' {
 		var out []lead.Activity
-		if err := strictJSON(cell, &out); err != nil {
-			return nil, fmt.Errorf("not a JSON array of activities: %v", err)
+		if err := strictjson.Decode([]byte(cell), &out); err != nil {
+			return nil, jsonCellError("activities", err)
 		}
 		return out, nil
 	}
@@ -341,8 +338,8 @@ func (s *Schema) parseActivities(cell string) ([]lead.Activity, error) {
 func (s *Schema) parseInterests(cell string) ([]lead.Interest, error) {
 	if cell[0] == '[' {
 		var out []lead.Interest
-		if err := strictJSON(cell, &out); err != nil {
-			return nil, fmt.Errorf("not a JSON array of interests: %v", err)
+		if err := strictjson.Decode([]byte(cell), &out); err != nil {
+			return nil, jsonCellError("interests", err)
 		}
 		return out, nil
 	}

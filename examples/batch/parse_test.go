@@ -135,7 +135,7 @@ func TestSchemaLead(t *testing.T) {
 			name:     "a JSON activity with an unknown field",
 			header:   "id,activities",
 			record:   []string{"L-8", `[{"kind": "ebook", "at": "2026-03-01T09:00:00Z", "pages": 3}]`},
-			problems: []Problem{{Column: "activities", Field: "activities", Message: `not a JSON array of activities: unknown field "pages"`}},
+			problems: []Problem{{Column: "activities", Field: "activities[0].pages", Message: `unknown field (the fields are kind, at, asset, product, channel, attrs)`}},
 		},
 		{
 			name:     "a time without a zone and no -time-zone",

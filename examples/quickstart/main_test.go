@@ -93,7 +93,7 @@ func TestFlags(t *testing.T) {
 		{"own leads and policy", []string{"-leads", leads, "-policy", policy, "-now", "2026-11-23T09:00:00Z"}, 0,
 			"A-1     ", "", "A-2", false},
 		{"a bad line is reported with its number", []string{"-leads", leads, "-now", "2026-11-23T09:00:00Z"}, 0,
-			`line 3 (no id): not a lead: json: unknown field "surname"`, "", "", false},
+			`line 3 (no id): not a lead: surname at line 1, column 79: unknown field`, "", "", false},
 		{"bad policy", []string{"-policy", badPolicy}, 1, "", `rule "r": when 1:9: unknown field contact.rol`, "", true},
 		{"missing leads file", []string{"-leads", filepath.Join(dir, "nope.jsonl")}, 1, "", "-leads: open", "", true},
 		{"missing policy file", []string{"-policy", filepath.Join(dir, "nope.json")}, 1, "", "-policy: open", "", true},

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadqual/leadqual/internal/strictjson"
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/nurture"
 	"github.com/leadqual/leadqual/qualify"
@@ -304,10 +305,12 @@ func readLeads(r io.Reader, now time.Time) ([]input, []badLine, error) {
 			continue
 		}
 		var l lead.Lead
-		dec := json.NewDecoder(bytes.NewReader(text))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&l); err != nil {
-			bad = append(bad, badLine{line: n, problems: []string{"not a lead: " + err.Error()}})
+		if err := strictjson.Decode(text, &l); err != nil {
+			b := badLine{line: n}
+			for _, p := range strictjson.Problems(err) {
+				b.problems = append(b.problems, "not a lead: "+p.Error())
+			}
+			bad = append(bad, b)
 			continue
 		}
 		if err := validator.Validate(&l, now); err != nil {

@@ -3,13 +3,14 @@ package backtest
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"strings"
 	"time"
+
+	"github.com/leadqual/leadqual/internal/strictjson"
 )
 
 // Format is how a history is written: JSON lines, or CSV with a column
@@ -77,10 +78,12 @@ func (o ReadOptions) validate() error {
 // LineError is input that does not parse, with where it is. It matches
 // ErrInput.
 type LineError struct {
-	// Line is the 1-based line; Column the 1-based byte column within it,
-	// 0 when unknown.
+	// Line is the 1-based line; Column the 1-based column within it (in
+	// characters for JSON lines, as encoding/csv counts for CSV), 0 when
+	// unknown.
 	Line, Column int
-	// Field is the record's field, or the CSV column, when known.
+	// Field is the record's field as a JSON path ("lead.stage",
+	// "won.amount"), or the CSV column, when known.
 	Field string
 	// Err says what is wrong.
 	Err error
@@ -282,43 +285,14 @@ func trimEOL(b []byte) []byte {
 // decodeRecord decodes one JSON line.
 func decodeRecord(text []byte, line int) (Record, *LineError) {
 	var rec Record
-	dec := json.NewDecoder(bytes.NewReader(text))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rec); err != nil {
-		return Record{}, jsonLineError(text, line, err)
-	}
-	end := int(dec.InputOffset())
-	if _, err := dec.Token(); err != io.EOF {
-		// The column of the first byte after the record that is not space.
-		off := end
-		rest := text[min(off, len(text)):]
-		off += len(rest) - len(bytes.TrimLeft(rest, " \t\r"))
-		return Record{}, &LineError{Line: line, Column: off + 1, Err: errors.New("unexpected data after the record")}
+	if err := strictjson.Decode(text, &rec); err != nil {
+		fe := strictjson.Problems(err)[0]
+		cause := fe.Err
+		if cause == nil || cause.Error() != fe.Problem {
+			cause = errors.New(fe.Problem)
+		}
+		return Record{}, &LineError{Line: line, Column: fe.Column, Field: fe.Path, Err: cause}
 	}
 	rec.Line = line
 	return rec, nil
-}
-
-// jsonLineError locates a decoding error in its line.
-func jsonLineError(text []byte, line int, err error) *LineError {
-	e := &LineError{Line: line, Err: err}
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		e.Column = int(max(se.Offset, 1))
-	case errors.As(err, &te):
-		e.Column = int(max(te.Offset, 1))
-		if te.Field != "" {
-			e.Field = te.Field
-			e.Err = fmt.Errorf("cannot use JSON %s as %s", te.Value, te.Type)
-		} else {
-			e.Err = fmt.Errorf("cannot use JSON %s as a record (want an object: {\"lead\": ..., \"at\": ..., \"converted\": ..., \"won\": ...})", te.Value)
-		}
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		e.Column = len(text) + 1
-		e.Err = errors.New("unexpected end of the line: the record is cut short")
-	}
-	e.Column = min(e.Column, len(text)+1)
-	return e
 }
