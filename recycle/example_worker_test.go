@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/recycle"
 )
 
@@ -18,9 +19,10 @@ import (
 func ExampleScheduler_Claim() {
 	ctx := context.Background()
 	s, err := recycle.NewScheduler(recycle.NewMemStore(), recycle.Config{
-		Currency: "GBP",
-		Lease:    15 * time.Minute,
-		Horizons: recycle.Horizons{Jitter: -1},
+		Vocabulary: qualify.DefaultVocabulary(), // the policy's, in a real worker
+		Currency:   "GBP",
+		Lease:      15 * time.Minute,
+		Horizons:   recycle.Horizons{Jitter: -1},
 	})
 	if err != nil {
 		panic(err)

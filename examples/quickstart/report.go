@@ -94,7 +94,7 @@ func write(w io.Writer, now time.Time, rows []row, bad []badLine, t *totals, rep
 	fmt.Fprintf(ew, "\nRoutes\n")
 	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  ROUTE\tLEADS\tPOTENTIAL VALUE")
-	for _, r := range []qualify.Route{qualify.RouteSales, qualify.RouteNurture, qualify.RouteRecycle, qualify.RouteDrop} {
+	for _, r := range qualify.Routes() {
 		fmt.Fprintf(tw, "  %s\t%d\t%s\n", r, t.leads[r], t.value(r))
 	}
 	if err := tw.Flush(); err != nil {

@@ -119,16 +119,20 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 			// The host's store knows the track of a lead it nurtures.
 			item.Track = h.enroller.Enrol(l, opts.now).Track.Name()
 		}
-		if d.Verdict == qualify.VerdictNeed {
-			item.Need = nurture.Need{Deadline: d.Deadline, Why: d.Matched[0].Reason,
-				At: d.Deadline.Add(-h.policy.Settings().ResponseDeadline)}
+		if d.Route == qualify.RouteSales && !d.Deadline.IsZero() {
+			// Need the audit watches: answered by the decision's deadline.
+			at := d.NeedAt
+			if at.IsZero() {
+				at = d.At
+			}
+			item.Need = nurture.Need{Deadline: d.Deadline, Why: needReason(d), At: at}
 		}
 		items = append(items, item)
 
 		obs, wasWoken := woken[l.ID]
 		switch d.Route {
 		case qualify.RouteSales:
-			r.next = salesStep(d, l, opts.now)
+			r.next = h.salesStep(d, l, opts.now)
 		case qualify.RouteNurture:
 			r.next, err = h.nurtureStep(l, opts.now)
 		case qualify.RouteRecycle:
@@ -145,6 +149,8 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 			}
 		case qualify.RouteDrop:
 			r.next = fmt.Sprintf("final (%s): %s", d.Reason, dropAction(d.Reason))
+		case qualify.RouteReview:
+			r.next = "a person decides whether to reopen it"
 		}
 		if err != nil {
 			r.next = "error: " + err.Error()
@@ -210,7 +216,7 @@ func newHost(opts options) (*host, error) {
 	if h.enroller, err = nurture.ParseEnroller(enrolment, tracks...); err != nil {
 		return nil, err
 	}
-	if h.planner, err = nurture.NewPlanner(nurture.Config{Intents: h.policy.Settings().Intents}); err != nil {
+	if h.planner, err = nurture.NewPlanner(nurture.Config{Vocabulary: h.policy.Vocabulary()}); err != nil {
 		return nil, err
 	}
 
@@ -218,7 +224,7 @@ func newHost(opts options) (*host, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := recycle.Config{Rank: rank}
+	cfg := recycle.Config{Rank: rank, Vocabulary: h.policy.Vocabulary()}
 	if cfg.Catalogue, err = recycle.ParseCatalogue(catalogue); err != nil {
 		return nil, err
 	}
@@ -227,8 +233,8 @@ func newHost(opts options) (*host, error) {
 	}
 
 	h.auditor, err = nurture.NewAuditor(nurture.AuditConfig{
+		Vocabulary:  h.policy.Vocabulary(),
 		Enroller:    h.enroller,
-		Intents:     h.policy.Settings().Intents,
 		MaxFindings: 3,
 		Targets: []nurture.Target{
 			{Stage: lead.StageOpportunity, Leads: 5},
@@ -363,10 +369,10 @@ func recycleReason(d qualify.Decision, l *lead.Lead) lead.Reason {
 	return reasonOf(l)
 }
 
-func salesStep(d qualify.Decision, l *lead.Lead, now time.Time) string {
+func (h *host) salesStep(d qualify.Decision, l *lead.Lead, now time.Time) string {
 	switch {
 	case d.Verdict == qualify.VerdictNeed && d.Route == qualify.RouteSales:
-		if answered := lastSalesTouch(l, d.Deadline.Add(-time.Hour*24*365), now); !answered.IsZero() &&
+		if answered := h.lastSalesTouch(l, d.Deadline.Add(-time.Hour*24*365), now); !answered.IsZero() &&
 			answered.After(d.Deadline.Add(-24*time.Hour)) {
 			late := ""
 			if answered.After(d.Deadline) {
@@ -389,11 +395,13 @@ func salesStep(d qualify.Decision, l *lead.Lead, now time.Time) string {
 	}
 }
 
-// lastSalesTouch returns the newest sales touch between from and now.
-func lastSalesTouch(l *lead.Lead, from, now time.Time) time.Time {
+// lastSalesTouch returns the newest sales touch between from and now, by
+// the policy's vocabulary.
+func (h *host) lastSalesTouch(l *lead.Lead, from, now time.Time) time.Time {
+	v := h.policy.Vocabulary()
 	var last time.Time
 	for _, a := range l.Activities {
-		if a.Kind.Touch() == lead.TouchSales && !a.At.Before(from) && !a.At.After(now) && a.At.After(last) {
+		if v.Touch(a.Kind) == lead.TouchSales && !a.At.Before(from) && !a.At.After(now) && a.At.After(last) {
 			last = a.At
 		}
 	}
@@ -421,12 +429,26 @@ func (h *host) nurtureStep(l *lead.Lead, now time.Time) (string, error) {
 	case nurture.OutcomeConsentWithdrawn:
 		why := "opted out"
 		if plan.Cause.Kind != "" {
-			why = plan.Cause.Kind.Describe() + " " + plan.Cause.At.Format("2 Jan")
+			why = h.policy.Vocabulary().Describe(plan.Cause.Kind) + " " + plan.Cause.At.Format("2 Jan")
 		}
 		return fmt.Sprintf("%s: %s stopped (%s): nurture on another channel", track, plan.Channel, why), nil
 	default:
 		return plan.String(), nil
 	}
+}
+
+// needReason says what a need decision answers: the note of a reopened
+// lead, else the reason of its first need rule.
+func needReason(d qualify.Decision) string {
+	if d.Note != "" {
+		return d.Note
+	}
+	for _, m := range d.Matched {
+		if m.Intent == lead.IntentNeed {
+			return m.Reason
+		}
+	}
+	return "need"
 }
 
 func dropAction(r lead.Reason) string {
@@ -437,7 +459,7 @@ func dropAction(r lead.Reason) string {
 }
 
 // topReasons returns the first n reasons of a decision, the evidence
-// first: out of scope, need, interest, then points.
+// first: the decision's note, out of scope, need, interest, then points.
 func topReasons(d qualify.Decision, n int) string {
 	ms := slices.Clone(d.Matched)
 	weight := func(m qualify.Match) int {
@@ -453,7 +475,15 @@ func topReasons(d qualify.Decision, n int) string {
 	}
 	slices.SortStableFunc(ms, func(a, b qualify.Match) int { return weight(a) - weight(b) })
 	var out []string
-	for _, m := range ms[:min(n, len(ms))] {
+	if d.Note != "" {
+		// A route no rule explains (need that reopened a lost lead, a
+		// closed lead for review) leads the explanation.
+		out = append(out, d.Note)
+	}
+	for _, m := range ms {
+		if len(out) == n {
+			break
+		}
 		out = append(out, m.Reason)
 	}
 	return strings.Join(out, "; ")

@@ -47,3 +47,8 @@ func (h *Handoffs) Sales(_ context.Context, _ *lead.Lead, d qualify.Decision) er
 func (h *Handoffs) Nurture(_ context.Context, _ *lead.Lead, d qualify.Decision) error {
 	return h.write("nurture", d)
 }
+
+// Review implements Actions.
+func (h *Handoffs) Review(_ context.Context, _ *lead.Lead, d qualify.Decision) error {
+	return h.write("review", d)
+}

@@ -169,7 +169,7 @@ func start(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 		return err
 	}
 	defer store.Close()
-	sched, err := recycle.NewScheduler(store, recycle.Config{Currency: lead.Currency(o.currency), Lease: o.lease})
+	sched, err := recycle.NewScheduler(store, recycle.Config{Vocabulary: policy.Vocabulary(), Currency: lead.Currency(o.currency), Lease: o.lease})
 	if err != nil {
 		return err
 	}

@@ -78,6 +78,10 @@ func (a *fakeActions) Nurture(ctx context.Context, l *lead.Lead, _ qualify.Decis
 	return a.do(ctx, "nurture", l)
 }
 
+func (a *fakeActions) Review(ctx context.Context, l *lead.Lead, _ qualify.Decision) error {
+	return a.do(ctx, "review", l)
+}
+
 // failingLeads is a CRM that does not answer for some leads.
 type failingLeads struct {
 	Leads
@@ -114,7 +118,7 @@ func newFixture(t *testing.T) *fixture {
 func newFixtureOn(t *testing.T, store *sqlstore.Store) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	sched, err := recycle.NewScheduler(store, recycle.Config{Currency: "GBP", Lease: lease})
+	sched, err := recycle.NewScheduler(store, recycle.Config{Vocabulary: qualify.DefaultVocabulary(), Currency: "GBP", Lease: lease})
 	require.NoError(t, err)
 	f, err := os.Open("testdata/leads.jsonl")
 	require.NoError(t, err)
@@ -189,7 +193,7 @@ func TestRoutes(t *testing.T) {
 	assert.Equal(t, lead.ReasonNoBudget, e.Reason)
 	assert.Equal(t, 2, e.Recycles, "recycled once when set aside, once more now")
 	s := w.Stats()
-	assert.Equal(t, "claimed 5: sales 1, nurture 1, recycled 2, dropped 1, gone 0, failed 0, lease lost 0, released 0", s.String())
+	assert.Equal(t, "claimed 5: sales 1, nurture 1, review 0, recycled 2, dropped 1, gone 0, failed 0, lease lost 0, released 0", s.String())
 }
 
 // TestFailures checks that a lead whose requalification fails is left to
@@ -341,7 +345,7 @@ func TestHeartbeat(t *testing.T) {
 	}
 	close(release)
 	require.NoError(t, <-done)
-	assert.Equal(t, "claimed 5: sales 1, nurture 1, recycled 2, dropped 1, gone 0, failed 0, lease lost 0, released 0", w.Stats().String())
+	assert.Equal(t, "claimed 5: sales 1, nurture 1, review 0, recycled 2, dropped 1, gone 0, failed 0, lease lost 0, released 0", w.Stats().String())
 }
 
 func TestNewWorkerConfig(t *testing.T) {

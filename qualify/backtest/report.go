@@ -203,6 +203,11 @@ type RuleStats struct {
 	// skipped (policies with on_error "skip"); with "fail", such leads are
 	// among the report's errors.
 	Failed int `json:"failed"`
+	// Unjudged counts the leads on which the rule could not be judged
+	// because an input it reads is unknown (a custom field the lead does
+	// not have, an unknown amount: see qualify.Decision.Unjudged). A rule
+	// that is unjudged on most leads reads data the history does not hold.
+	Unjudged int `json:"unjudged"`
 	// Scored is the same count among the leads the scores decide: those
 	// whose verdict is neither need nor out of scope, which the
 	// marketing-qualified thresholds route. For a points rule it is the
@@ -456,9 +461,9 @@ func (g *groupAcc) group(name string, base Stat) Group {
 }
 
 type ruleAcc struct {
-	fired, conv, failed int
-	sFired, sConv       int   // among the leads the scores decide
-	points              fixed // points when fired, exact, so that the sum is order-independent
+	fired, conv, failed, unjudged int
+	sFired, sConv                 int   // among the leads the scores decide
+	points                        fixed // points when fired, exact, so that the sum is order-independent
 }
 
 // fixed is a sum of points in millionths of a point, in 128 bits: exact,
@@ -596,6 +601,11 @@ func (a *acc) decided(r *Record, d *qualify.Decision) {
 			a.ruleAccs[j].failed++
 		}
 	}
+	for i := range d.Unjudged {
+		if j, ok := a.ruleIdx[d.Unjudged[i].Rule]; ok {
+			a.ruleAccs[j].unjudged++
+		}
+	}
 }
 
 // failed counts a record that could not be judged.
@@ -663,6 +673,7 @@ func (a *acc) merge(o *acc) {
 		x.fired += y.fired
 		x.conv += y.conv
 		x.failed += y.failed
+		x.unjudged += y.unjudged
 		x.sFired += y.sFired
 		x.sConv += y.sConv
 		x.points.addFixed(y.points)
@@ -713,7 +724,7 @@ func (a *acc) report(rewind RewindStats) *Report {
 			Fired: all.Fired, FiredConversions: all.FiredConversions,
 			NotFired: all.NotFired, NotFiredConversions: all.NotFiredConversions,
 			RateFired: all.RateFired, RateNotFired: all.RateNotFired, Lift: all.Lift, Z: all.Z,
-			Failed: ra.failed, MeanPoints: undefined,
+			Failed: ra.failed, Unjudged: ra.unjudged, MeanPoints: undefined,
 			Scored: counts(ra.sFired, ra.sConv, a.scored.n, a.scored.conv)}
 		if m.points && ra.fired > 0 {
 			s.MeanPoints = Stat(ra.points.float() / float64(ra.fired))

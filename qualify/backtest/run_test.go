@@ -120,7 +120,7 @@ func TestErrors(t *testing.T) {
 	}
 	recs := []backtest.Record{
 		{Lead: ok("fine"), At: t5, Converted: true, Line: 1},
-		{Lead: &lead.Lead{ID: "no-seats"}, At: t5, Converted: true, Line: 2},
+		{Lead: &lead.Lead{ID: "no-seats", Fields: map[string]any{"seats": "many"}}, At: t5, Converted: true, Line: 2},
 		{Lead: many, At: t5, Line: 3},
 		{Lead: nil, At: t5, Line: 4},
 		{Lead: ok("no-time"), Line: 5},
@@ -129,7 +129,7 @@ func TestErrors(t *testing.T) {
 		{Lead: ok(""), At: t5, Line: 8},
 		{Lead: ok("bad-currency"), At: t5, Converted: true, Won: lead.Money{Currency: "XYZ"}, Line: 9},
 		{Lead: ok("negative"), At: t5, Converted: true, Won: lead.MustParseMoney("-5", "GBP"), Line: 10},
-		{Lead: &lead.Lead{ID: "no-seats-2"}, At: t5, Line: 11},
+		{Lead: &lead.Lead{ID: "no-seats-2", Fields: map[string]any{"seats": "many"}}, At: t5, Line: 11},
 	}
 	r := run(t, p, recs, backtest.Config{MaxErrors: 3})
 	assert.Equal(t, 11, r.Records)
@@ -172,12 +172,15 @@ func TestSkippedFailures(t *testing.T) {
 	p, err := qualify.Compile(spec)
 	require.NoError(t, err)
 	r := run(t, p, []backtest.Record{
-		{Lead: &lead.Lead{ID: "a"}, At: t5},
+		{Lead: &lead.Lead{ID: "a", Fields: map[string]any{"seats": "many"}}, At: t5},
 		{Lead: &lead.Lead{ID: "b", Fields: map[string]any{"seats": 20.0}}, At: t5, Converted: true},
+		{Lead: &lead.Lead{ID: "c"}, At: t5},
+		{Lead: &lead.Lead{ID: "d"}, At: t5},
 	}, backtest.Config{})
 	assert.Zero(t, r.Errored)
 	s, _ := r.Rule("seats")
-	assert.Equal(t, 1, s.Failed)
+	assert.Equal(t, 1, s.Failed, "a string where a number is compared")
+	assert.Equal(t, 2, s.Unjudged, "no seats field: sparse data, not a failure")
 	assert.Equal(t, 1, s.Fired)
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/recycle"
 	"github.com/stretchr/testify/require"
 )
@@ -313,7 +314,7 @@ func testDelivery(t *testing.T, newStore func(t *testing.T) recycle.Store) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			store := newStore(t) // may skip the subtest: a store with no server
 			ran++
-			sched, err := recycle.NewScheduler(store, recycle.Config{Horizons: deliveryHorizons, Currency: "GBP", Lease: lease, MaxClaim: 10})
+			sched, err := recycle.NewScheduler(store, recycle.Config{Vocabulary: qualify.DefaultVocabulary(), Horizons: deliveryHorizons, Currency: "GBP", Lease: lease, MaxClaim: 10})
 			require.NoError(t, err)
 			runDelivery(t, sched, seed, &st)
 		})
