@@ -32,7 +32,7 @@
 // refuse a bad track with a [*TrackError] that lists every problem and
 // names its step:
 //
-//	nurture: track "ops-101" step 3 (asset "Fleet costs"): wait is 400d, longer than 366d
+//	nurture: track "ops-101" step 3 (asset "Fleet costs"): wait at line 4, column 96: is 400d, longer than 366d
 //
 // A Track is immutable and safe for concurrent use: build it once, when the
 // definition changes, and share it.
@@ -182,9 +182,9 @@
 // # Errors and concurrency
 //
 // Bad input is an error that says what and where, never a panic: a
-// [*TrackError] (ErrInvalidTrack), a [*ConfigError] naming the field
-// (ErrInvalidConfig), an [*InputError] naming the lead and the field
-// (ErrInvalidInput). Tracks, Enrollers, Planners and Auditors are
+// [*TrackError] (ErrInvalidTrack) naming the step, an [*Error] naming the
+// field (ErrInvalidConfig) or the lead and the field (ErrInvalidInput).
+// Either reaches each field as a *lead.FieldError with errors.As. Tracks, Enrollers, Planners and Auditors are
 // immutable once built and safe for concurrent use; the Planner caches the
 // time zones it loads. Nothing here reads the wall clock: every time comes
 // from the caller.

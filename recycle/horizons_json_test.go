@@ -102,11 +102,11 @@ func TestParseHorizonsErrors(t *testing.T) {
 	tests := []struct {
 		name, json, err string
 	}{
-		{"not JSON", `{`, "recycle: horizons: json:"},
-		{"unknown field", `{"backof": 2}`, `unknown field "backof"`},
-		{"unknown field in a reason", `{"reasons":{"not_now":{"afterr":"1d"}}}`, `unknown field "afterr"`},
-		{"trailing data", `{} {}`, "data after the first value"},
-		{"wrong type", `{"cap":"five"}`, "cannot unmarshal"},
+		{"not JSON", `{`, "recycle: horizons: line 1, column 2: the JSON ends too early"},
+		{"unknown field", `{"backof": 2}`, `recycle: horizons: backof at line 1, column 2: unknown field (the fields are reasons, fallback, backoff, cap, longest, jitter, hours)`},
+		{"unknown field in a reason", `{"reasons":{"not_now":{"afterr":"1d"}}}`, `reasons.not_now.afterr at line 1, column 24: unknown field`},
+		{"trailing data", `{} {}`, "line 1, column 4: unexpected data after the JSON value"},
+		{"wrong type", `{"cap":"five"}`, `cap at line 1, column 8: want a whole number, got "five"`},
 		{"bad duration", `{"reasons":{"not_now":{"after":"ninety days"}}}`, `reasons.not_now.after: lead: duration "ninety days" does not start with a number`},
 		{"bad longest", `{"longest":"2y"}`, `longest: lead: duration "2y" has the unknown unit "y"`},
 		{"bad reason longest", `{"reasons":{"no_budget":{"longest":"a year"}}}`, `reasons.no_budget.longest: lead: duration "a year" does not start with a number`},
@@ -136,8 +136,30 @@ func TestParseHorizonsErrors(t *testing.T) {
 			_, err := recycle.ParseHorizons([]byte(tc.json))
 			require.ErrorIs(t, err, recycle.ErrInvalid)
 			assert.ErrorContains(t, err, tc.err)
+			var fe *lead.FieldError
+			require.ErrorAs(t, err, &fe, "errors.As reaches the field")
+			assert.Contains(t, err.Error(), fe.Error())
 		})
 	}
+}
+
+// TestParseHorizonsReachesTheField: errors.As gives the first field at
+// fault, with its JSON path and, for a decoding problem, its position.
+func TestParseHorizonsReachesTheField(t *testing.T) {
+	_, err := recycle.ParseHorizons([]byte("{\"cap\": 3,\n \"reasons\": {\"not_now\": {\"after\": 5}}}"))
+	var fe *lead.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "reasons.not_now.after", fe.Path)
+	assert.Equal(t, [2]int{2, 35}, [2]int{fe.Line, fe.Column})
+	var ie *recycle.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Len(t, ie.Problems, 1)
+
+	_, err = recycle.ParseHorizons([]byte(`{"reasons": {"not_now": {"after": "1h1h", "ahead": "-1d"}}}`))
+	require.ErrorAs(t, err, &ie)
+	require.Len(t, ie.Problems, 2)
+	assert.Equal(t, "reasons.not_now.after", ie.Problems[0].Path)
+	assert.Equal(t, "reasons.not_now.ahead", ie.Problems[1].Path)
 }
 
 func FuzzParseHorizons(f *testing.F) {

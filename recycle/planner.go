@@ -96,7 +96,7 @@ type Plan struct {
 
 // NewPlanner fills in the defaults of h, validates it and compiles it. An
 // invalid configuration is an error naming every offending field
-// (errors.Is(err, ErrInvalid); errors.As finds a *FieldError).
+// (errors.Is(err, ErrInvalid); errors.As finds a *lead.FieldError).
 func NewPlanner(h Horizons) (*Planner, error) {
 	h = h.withDefaults()
 	if err := h.validate(); err != nil {
@@ -173,7 +173,7 @@ func (p *Planner) horizon(r lead.Reason) Horizon {
 // is an error wrapping ErrInvalid that names the field.
 func (p *Planner) Plan(l *lead.Lead, r lead.Reason, prior Prior, now time.Time) (Plan, error) {
 	if l == nil {
-		return Plan{}, fmt.Errorf("recycle: plan: %w", &FieldError{Field: "lead", Problem: "nil"})
+		return Plan{}, fmt.Errorf("recycle: plan: %w", invalid("lead", "nil"))
 	}
 	if r == "" {
 		r = l.LostReason
@@ -252,7 +252,7 @@ func (p *Planner) Plan(l *lead.Lead, r lead.Reason, prior Prior, now time.Time) 
 		}
 	}
 	if !due.Before(maxTime) {
-		return Plan{}, fmt.Errorf("recycle: plan lead %q: %w", l.ID, &FieldError{Field: "now", Problem: fmt.Sprintf("due time %s lies beyond %d", due.Format(time.RFC3339), maxTime.Year()-1)})
+		return Plan{}, fmt.Errorf("recycle: plan lead %q: %w", l.ID, invalid("now", "due time %s lies beyond %d", due.Format(time.RFC3339), maxTime.Year()-1))
 	}
 	plan.Due = due.In(loc)
 	return plan, nil

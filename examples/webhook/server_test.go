@@ -142,7 +142,7 @@ func TestPostLeadRefuses(t *testing.T) {
 				{Field: "activities[0].at", Line: 2, Column: 63, Message: `parsing time "yesterday" as "2006-01-02T15:04:05Z07:00": cannot parse "yesterday" as "2006"`},
 				{Field: "activities[1].pages", Line: 2, Column: 125, Message: "unknown field (the fields are kind, at, asset, product, channel, attrs)"},
 				{Field: "consent.email.state", Line: 3, Column: 36, Message: `unknown consent state "maybe" (accepted: unknown, opted_in, opted_out)`},
-				{Field: "budget.amount", Line: 3, Column: 57, Message: `"5e4" is not a decimal number`},
+				{Field: "budget.amount", Line: 3, Column: 68, Message: `"5e4" is not a decimal number`},
 			},
 		},
 		{

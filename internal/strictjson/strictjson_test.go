@@ -237,3 +237,36 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestLocate(t *testing.T) {
+	data := []byte("{\"name\": \"t\",\n \"steps\": [{\"wait\": \"1d\"},\n  {\"Wait\": \"2d\", \"x\": [1, {\"y\": null}]}]}")
+	for path, want := range map[string]string{
+		"": `{"name"`, "name": `"t"`, "steps": `[{`, "steps[0]": `{"wait"`, "steps[1].wait": `"2d"`,
+		"steps[1].x[1].y": `null`, "steps[1].x[0]": `1,`,
+	} {
+		off, ok := strictjson.Locate(data, path)
+		require.True(t, ok, path)
+		assert.True(t, bytes.HasPrefix(data[off:], []byte(want)), "%s: got %q", path, data[off:min(off+10, len(data))])
+	}
+	for _, path := range []string{"nope", "steps[2]", "steps[0].wait.x", "name[0]", "steps[x]", "steps[1"} {
+		_, ok := strictjson.Locate(data, path)
+		assert.False(t, ok, path)
+	}
+}
+
+func TestNest(t *testing.T) {
+	data := []byte("{\"tracks\": [\n  {\"name\": \"t\",\n   \"steps\": [{\"wait\": \"1h1h\"}]}]}")
+	// A problem with a position inside the value keeps it, moved.
+	fe := strictjson.Nest(data, "tracks[0]", &lead.FieldError{Path: "steps[0].wait", Problem: "bad", Line: 2, Column: 23})
+	assert.Equal(t, "tracks[0].steps[0].wait at line 3, column 23: bad", fe.Error())
+	fe = strictjson.Nest(data, "tracks[0].steps", &lead.FieldError{Path: "[0]", Problem: "bad", Line: 1, Column: 2})
+	assert.Equal(t, "tracks[0].steps[0] at line 3, column 14: bad", fe.Error())
+	// One without is placed at its field, found in the document.
+	inner := &lead.FieldError{Path: "steps[0].wait", Problem: "bad"}
+	fe = strictjson.Nest(data, "tracks[0]", inner)
+	assert.Equal(t, "tracks[0].steps[0].wait at line 3, column 23: bad", fe.Error())
+	assert.Same(t, inner, fe.Unwrap(), "the inner problem is the cause")
+	// A path not in the document keeps the problem without a position.
+	fe = strictjson.Nest(data, "tracks[3]", inner)
+	assert.Equal(t, "tracks[3].steps[0].wait: bad", fe.Error())
+}

@@ -198,20 +198,21 @@ func describe(raw []byte) string {
 // value: their paths go after path, and their positions (when they have
 // one) are within the value.
 func (w *walker) nested(i int, path string, err error) {
-	line, col := LineColumn(w.data, i)
 	inner := Problems(err)
 	if len(inner) == 0 {
+		line, col := LineColumn(w.data, i)
 		w.add(&lead.FieldError{Path: path, Problem: err.Error(), Line: line, Column: col, Err: err})
 		return
 	}
+	value := w.data[i:valueEnd(w.data, i)]
+	line, col := LineColumn(w.data, i)
 	for _, fe := range inner {
-		p := &lead.FieldError{Path: Join(path, fe.Path), Problem: fe.Problem, Line: line, Column: col, Err: fe}
-		switch {
-		case fe.Line == 1:
-			p.Column = col + fe.Column - 1
-		case fe.Line > 1:
-			p.Line, p.Column = line+fe.Line-1, fe.Column
+		p := Nest(value, "", fe)
+		p.Path = Join(path, fe.Path)
+		if p.Line == 1 {
+			p.Column += col - 1
 		}
+		p.Line += line - 1
 		w.add(p)
 	}
 }
@@ -455,4 +456,92 @@ func pathAt(d []byte, off int) string {
 		}
 	}
 	return path
+}
+
+// Locate returns the byte offset in the valid JSON document data of the
+// value at path ("steps[2].wait", "" for the document), and false when
+// there is none.
+func Locate(data []byte, path string) (int, bool) {
+	i := skipSpace(data, 0)
+	for path != "" {
+		if i >= len(data) {
+			return 0, false
+		}
+		var key string
+		n := -1
+		switch {
+		case path[0] == '[':
+			end := strings.IndexByte(path, ']')
+			if end < 0 {
+				return 0, false
+			}
+			v, err := strconv.Atoi(path[1:end])
+			if err != nil {
+				return 0, false
+			}
+			n, path = v, path[end+1:]
+		default:
+			path = strings.TrimPrefix(path, ".")
+			end := strings.IndexAny(path, ".[")
+			if end < 0 {
+				end = len(path)
+			}
+			key, path = path[:end], path[end:]
+		}
+		found := -1
+		switch {
+		case n >= 0 && data[i] == '[':
+			j := skipSpace(data, i+1)
+			for k := 0; j < len(data) && data[j] != ']'; k++ {
+				if k == n {
+					found = j
+					break
+				}
+				j = skipSpace(data, valueEnd(data, j))
+				if j < len(data) && data[j] == ',' {
+					j = skipSpace(data, j+1)
+				}
+			}
+		case n < 0 && data[i] == '{':
+			w := &walker{data: data}
+			w.object(i, "", func(k string, _, v int) int {
+				v = skipSpace(data, v)
+				if found < 0 && (k == key || strings.EqualFold(k, key)) {
+					found = v
+				}
+				return valueEnd(data, v)
+			})
+		}
+		if found < 0 {
+			return 0, false
+		}
+		i = found
+	}
+	return i, true
+}
+
+// Nest returns fe, a problem of the value at path in the document data, as
+// a problem of the document: its path after path, and its position, which
+// was within the value, within the document. A problem without a position
+// gets the position of its own field when it is in data, else that of the
+// value.
+func Nest(data []byte, path string, fe *lead.FieldError) *lead.FieldError {
+	out := &lead.FieldError{Path: Join(path, fe.Path), Problem: fe.Problem, Err: fe}
+	start, ok := Locate(data, path)
+	if !ok {
+		return out
+	}
+	line, col := LineColumn(data, start)
+	switch {
+	case fe.Line == 1:
+		out.Line, out.Column = line, col+fe.Column-1
+	case fe.Line > 1:
+		out.Line, out.Column = line+fe.Line-1, fe.Column
+	default:
+		if at, ok := Locate(data, out.Path); ok {
+			line, col = LineColumn(data, at)
+		}
+		out.Line, out.Column = line, col
+	}
+	return out
 }

@@ -92,7 +92,7 @@ func TestReadJSONLinesErrors(t *testing.T) {
 		{"unknown key", good + "\n" + `{"lead": {"id": "b", "activites": []}, "at": "2025-03-08T09:05:00Z"}`, 2, 22, "lead.activites", `unknown field`},
 		{"wrong type", `{"lead": {"id": "b"}, "at": "2025-03-08T09:05:00Z", "converted": "yes"}`, 1, 66, "converted", `want true or false, got "yes"`},
 		{"bad stage", `{"lead": {"id": "b", "stage": "wonn"}, "at": "2025-03-08T09:05:00Z"}`, 1, 31, "lead.stage", `unknown stage "wonn"`},
-		{"bad money", `{"lead": {"id": "b"}, "at": "2025-03-08T09:05:00Z", "won": {"amount": "1e5", "currency": "GBP"}}`, 1, 60, "won.amount", "not a decimal number"},
+		{"bad money", `{"lead": {"id": "b"}, "at": "2025-03-08T09:05:00Z", "won": {"amount": "1e5", "currency": "GBP"}}`, 1, 71, "won.amount", "not a decimal number"},
 		{"cut short", `{"lead": {"id": "b"}, "at": "2025-03`, 1, 37, "at", "the JSON ends too early"},
 		{"two values", good + ` {}`, 1, 53, "", "unexpected data after the JSON value"},
 		{"bad time", `{"lead": {"id": "b"}, "at": "yesterday"}`, 1, 29, "at", `cannot parse "yesterday"`},
