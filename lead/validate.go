@@ -265,7 +265,7 @@ func (c *checker) contact(ct *Contact) {
 	if !ct.Role.Valid() {
 		c.add("contact.role", "unknown role %d", uint8(ct.Role))
 	}
-	load := loadZone
+	load := LoadZone
 	if c.zones != nil {
 		load = c.zones.Load
 	}

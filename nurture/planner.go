@@ -78,7 +78,8 @@ type Planner struct {
 	cfg   Config
 	kinds kinds
 	quiet quiet
-	zones zones
+	zone  *time.Location // Config.TimeZone: for leads without one
+	zones lead.Zones     // the contacts' zones loaded so far
 }
 
 // NewPlanner validates cfg, fills its defaults and returns a Planner. A
@@ -92,11 +93,11 @@ func NewPlanner(cfg Config) (*Planner, error) {
 	if err != nil {
 		return nil, err
 	}
-	def, err := loadZone(cfg.TimeZone)
+	def, err := lead.LoadZone(cfg.TimeZone)
 	if err != nil {
 		return nil, &Error{Kind: ErrInvalidConfig, Problems: []*lead.FieldError{{Path: "TimeZone", Problem: fmt.Sprintf("%q is not a time zone", clip(cfg.TimeZone, 60)), Err: err}}}
 	}
-	return &Planner{cfg: cfg, kinds: kinds{cfg.Vocabulary}, quiet: q, zones: zones{def: def}}, nil
+	return &Planner{cfg: cfg, kinds: kinds{cfg.Vocabulary}, quiet: q, zone: def}, nil
 }
 
 // Config returns the planner's configuration with its defaults filled in.
@@ -461,7 +462,7 @@ func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
 		return plan, nil
 	}
 
-	loc, err := p.zones.load(l.Contact.TimeZone)
+	loc, err := p.location(l.Contact.TimeZone)
 	if err != nil {
 		return Plan{}, inputErr(l.ID, "contact.time_zone", fmt.Sprintf("%q is not a time zone", clip(l.Contact.TimeZone, 60)), err)
 	}

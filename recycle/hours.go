@@ -2,6 +2,8 @@ package recycle
 
 import (
 	"time"
+
+	"github.com/leadqual/leadqual/lead"
 )
 
 // hours is a compiled WorkingHours.
@@ -31,7 +33,7 @@ func compileHours(w *WorkingHours) (*hours, error) {
 		y, m, d := t.Date()
 		h.holidays[date{y, m, d}] = true
 	}
-	zone, err := time.LoadLocation(w.Zone)
+	zone, err := lead.LoadZone(w.Zone)
 	if err != nil {
 		return nil, invalid("Horizons.Hours.Zone", "unknown time zone %q", w.Zone)
 	}
