@@ -30,6 +30,28 @@
 // field as it appears in JSON (activities[3].at, budget.currency), so a web
 // form or an import can show them all.
 //
+// # Errors
+//
+// [FieldError] is the one shape in which every leadqual package says that a
+// field is wrong: its JSON-style path, the problem in words, the line and
+// column when it was read from a document, and the cause. Each package's
+// own error (a [*ValidationError] here) lists its FieldErrors through
+// Unwrap() []error, so that
+//
+//	var fe *lead.FieldError
+//	if errors.As(err, &fe) {
+//		// fe.Path: "activities[3].at", "rules[2].when", "steps[1].wait"
+//	}
+//
+// works on an error from any package, while errors.Is matches the
+// package's sentinel ([ErrInvalid] here).
+//
+// # Time zones
+//
+// A contact's time zone is an IANA name; [LoadZone] reads one the way every
+// package does (UTC for none, the machine's "Local" refused) and [Zones] is
+// the cache the Validator and the planners keep.
+//
 // # Durations
 //
 // Every duration a host writes for leadqual (a rule's window in

@@ -184,8 +184,9 @@
 // Bad input is an error that says what and where, never a panic: a
 // [*TrackError] (ErrInvalidTrack) naming the step, an [*Error] naming the
 // field (ErrInvalidConfig) or the lead and the field (ErrInvalidInput).
-// Either reaches each field as a *lead.FieldError with errors.As. Tracks, Enrollers, Planners and Auditors are
-// immutable once built and safe for concurrent use; the Planner caches the
-// time zones it loads. Nothing here reads the wall clock: every time comes
+// Either reaches each field as a *lead.FieldError with errors.As. Tracks,
+// Enrollers, Planners and Auditors are immutable once built and safe for
+// concurrent use; the Planner keeps the time zones it loads in a
+// lead.Zones. Nothing here reads the wall clock: every time comes
 // from the caller.
 package nurture
