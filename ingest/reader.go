@@ -789,4 +789,3 @@ func (r *Reader) decodeJSON(text []byte, line int, validator *lead.Validator) *R
 	}
 	return rec
 }
-
