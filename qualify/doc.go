@@ -71,6 +71,10 @@
 //	amount(value) / 1000              the amount of money as a number, for points
 //	weeks(2), days(14), hours(12), minutes(30)   durations
 //
+// A window, like the durations of [Settings] in a policy's JSON
+// ("need_fresh": "30d"), is written in the one duration syntax of leadqual,
+// described under "Durations" in the lead package's documentation.
+//
 // Functions:
 //
 //	any(list, predicate), all(list, predicate), none(list, predicate), one(list, predicate)

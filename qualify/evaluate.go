@@ -94,7 +94,7 @@ func EvaluateAt(ctx context.Context, p *Policy, l *lead.Lead, now time.Time) (d 
 		if err == errStopped {
 			return Decision{}, p.stopped(l, context.Cause(ctx))
 		}
-		return Decision{}, err
+		return Decision{}, fmt.Errorf("qualify: %w", err)
 	}
 	st := p.pool.Get().(*state)
 	defer func() {
