@@ -701,13 +701,16 @@ func (c *compilation) compile(cfg *conf.Config, rule string, t parsed) (compiled
 	// constants: verify has folded, or refused, the arithmetic) and fuses
 	// iterations; the fast path, the estimate and the VM then all see the
 	// same expression. Checking again types what it built.
+	before := nodes(tree.Node)
 	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
 		c.problems = append(c.problems, exprProblem(rule, field, err))
 		return compiled{}, false
 	}
-	if _, err := checker.Check(tree, cfg); err != nil {
-		c.problems = append(c.problems, exprProblem(rule, field, err))
-		return compiled{}, false
+	if !slices.Equal(before, nodes(tree.Node)) {
+		if _, err := checker.Check(tree, cfg); err != nil {
+			c.problems = append(c.problems, exprProblem(rule, field, err))
+			return compiled{}, false
+		}
 	}
 	typ := tree.Node.Type()
 	unknown := typ == nil || typ.Kind() == reflect.Interface
@@ -828,4 +831,22 @@ func toFloat(v any) (float64, bool) {
 		return x, true
 	}
 	return 0, false
+}
+
+// nodes lists the nodes of an expression in walk order: two lists are
+// equal when nothing was replaced.
+func nodes(n ast.Node) []ast.Node {
+	var out []ast.Node
+	var walk func(np *ast.Node)
+	walk = func(np *ast.Node) {
+		if *np == nil {
+			return
+		}
+		out = append(out, *np)
+		for _, ch := range childPointers(*np) {
+			walk(ch)
+		}
+	}
+	walk(&n)
+	return out
 }
