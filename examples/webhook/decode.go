@@ -31,7 +31,7 @@ func decodeLead(data []byte) (lead.Lead, *APIError) {
 		if je.Empty {
 			return lead.Lead{}, apiError(http.StatusBadRequest, CodeMalformedJSON, "the body is empty: send a lead as a JSON object")
 		}
-		if errors.Is(err, strictjson.ErrInvalidUTF8) {
+		if errors.Is(err, ingest.ErrInvalidUTF8) {
 			return lead.Lead{}, utf8Problems(fes)
 		}
 		fe := fes[0]
@@ -46,16 +46,8 @@ func decodeLead(data []byte) (lead.Lead, *APIError) {
 	return lead.Lead{}, e
 }
 
-// utf8Error is a 400 for a body that is not valid UTF-8, naming each key
-// and value that is not: encoding/json would replace the bytes with U+FFFD
-// without a word, and the lead's own check would never see them.
-func utf8Error(data []byte) *APIError {
-	if err := strictjson.ValidUTF8(data); err != nil {
-		return utf8Problems(strictjson.Problems(err))
-	}
-	return nil
-}
-
+// utf8Problems is a 400 for a body that is not valid UTF-8, naming each
+// key and value that is not.
 func utf8Problems(fes []*lead.FieldError) *APIError {
 	e := apiError(http.StatusBadRequest, CodeMalformedJSON, "the body is not valid UTF-8: %s", plural(len(fes), "problem"))
 	for _, fe := range fes {

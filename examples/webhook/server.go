@@ -436,9 +436,6 @@ func (s *Server) putPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data, aerr := readBody(w, r, s.cfg.MaxPolicyBytes)
-	if aerr == nil {
-		aerr = utf8Error(data)
-	}
 	if aerr != nil {
 		writeError(w, r, aerr)
 		return
