@@ -2,6 +2,7 @@ package qualify
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,14 +13,24 @@ import (
 // decided at Compile from the slots the rules read. The results are typed
 // (ints, bools, durations) so that the fast path reads them unboxed.
 type aggPlan struct {
-	index  kindIndex
-	kinds  []kindAgg // by index
-	counts []countAgg
-	lasts  []lastAgg // fresh() and since()
+	index kindIndex
+	kinds []kindAgg // by index
+	// windows are the distinct windows of count(); each count compares an
+	// activity's time with its window's cut.
+	windows []time.Duration
+	// every are count("*", window): activities of every kind within a
+	// window; lens the int positions of len(activities).
+	every []countAgg
+	lens  []int
+	lasts []lastAgg // fresh() and since()
+	// tracked is the number of kinds whose newest activity the pass keeps
+	// (kindAgg.last), for fresh() and since().
+	tracked int
 	// signals holds the int position of signals(intent), -1 when unread.
-	signals [4]int
-	topics  []topicAgg
-	known   []knownAgg
+	signals   [4]int
+	topics    []topicAgg
+	known     []knownAgg
+	interests []int // int positions of len(interests)
 	// nInts, nBools and nDurs size the typed slot arrays.
 	nInts, nBools, nDurs int
 }
@@ -28,17 +39,18 @@ type aggPlan struct {
 type kindAgg struct {
 	kind   lead.Kind
 	intent lead.Intent // under the policy's intent table
-	counts []int       // indexes into aggPlan.counts
+	counts []countAgg
+	last   int // the kind's tracking position, or -1
 }
 
+// countAgg is one count slot: its int position and its window.
 type countAgg struct {
-	pos    int // in the int slots
-	window time.Duration
+	pos, win int
 }
 
 type lastAgg struct {
 	pos    int // in the duration slots for since(), the bool slots for fresh()
-	kind   int
+	track  int // the kind's tracking position
 	since  bool
 	window time.Duration // fresh(): the freshness of the kind's intent
 	need   bool          // fresh() of a need kind: a loss answers what came before it
@@ -54,6 +66,9 @@ type knownAgg struct {
 	field string
 }
 
+// everyKind is the kind of count("*", window): activities of every kind.
+const everyKind lead.Kind = "*"
+
 // plan builds the aggregate plan from the slots the rules asked for, and
 // gives each slot its position in the typed arrays. Every kind with an
 // intent is indexed, so that signals() and the need deadline see them all.
@@ -65,8 +80,22 @@ func (c *compilation) plan(s Settings) aggPlan {
 			return i
 		}
 		idx[k] = len(p.kinds)
-		p.kinds = append(p.kinds, kindAgg{kind: k, intent: c.intents(k)})
+		p.kinds = append(p.kinds, kindAgg{kind: k, intent: c.intents(k), last: -1})
 		return idx[k]
+	}
+	track := func(k int) int {
+		if p.kinds[k].last < 0 {
+			p.kinds[k].last = p.tracked
+			p.tracked++
+		}
+		return p.kinds[k].last
+	}
+	window := func(w time.Duration) int {
+		if i := slices.Index(p.windows, w); i >= 0 {
+			return i
+		}
+		p.windows = append(p.windows, w)
+		return len(p.windows) - 1
 	}
 	for _, e := range c.vocab.entries {
 		if e.intent != lead.IntentNone {
@@ -78,19 +107,28 @@ func (c *compilation) plan(s Settings) aggPlan {
 		switch sl.op {
 		case slotCount:
 			sl.pos = next(&p.nInts)
-			k := kindOf(sl.kind)
-			p.kinds[k].counts = append(p.kinds[k].counts, len(p.counts))
-			p.counts = append(p.counts, countAgg{pos: sl.pos, window: sl.window})
+			switch {
+			case sl.kind == everyKind && sl.window == 0: // len(activities)
+				p.lens = append(p.lens, sl.pos)
+			case sl.kind == everyKind:
+				p.every = append(p.every, countAgg{pos: sl.pos, win: window(sl.window)})
+			default:
+				k := kindOf(sl.kind)
+				p.kinds[k].counts = append(p.kinds[k].counts, countAgg{pos: sl.pos, win: window(sl.window)})
+			}
 		case slotSignals:
 			sl.pos = next(&p.nInts)
 			p.signals[sl.intent] = sl.pos
+		case slotInterests:
+			sl.pos = next(&p.nInts)
+			p.interests = append(p.interests, sl.pos)
 		case slotSince:
 			sl.pos = next(&p.nDurs)
-			p.lasts = append(p.lasts, lastAgg{pos: sl.pos, kind: kindOf(sl.kind), since: true})
+			p.lasts = append(p.lasts, lastAgg{pos: sl.pos, track: track(kindOf(sl.kind)), since: true})
 		case slotFresh:
 			sl.pos = next(&p.nBools)
 			k := kindOf(sl.kind)
-			p.lasts = append(p.lasts, lastAgg{pos: sl.pos, kind: k, window: c.vocab.Freshness(p.kinds[k].intent), need: p.kinds[k].intent == lead.IntentNeed})
+			p.lasts = append(p.lasts, lastAgg{pos: sl.pos, track: track(k), window: c.vocab.Freshness(p.kinds[k].intent), need: p.kinds[k].intent == lead.IntentNeed})
 		case slotInterested:
 			sl.pos = next(&p.nBools)
 			p.topics = append(p.topics, topicAgg{pos: sl.pos, topic: sl.topic})
@@ -130,20 +168,22 @@ func before(n int64, d time.Duration) int64 {
 }
 
 // aggregate runs the plan over a lead: one pass over its activities into
-// the typed slots. Activities after now are ignored, so that a lead
-// evaluated "as it was" at a past time sees no future, and a loss answers
-// the need before it: need activities at or before l.LostAt(now) are not
-// fresh. It returns the indexes of the newest fresh need and interest
-// activities, or -1.
-func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed, lastInterest int) {
+// the typed slots, which also refuses an activity beyond the limits (see
+// checkLead) and looks at done every 256 activities. Activities after now
+// are ignored, so that a lead evaluated "as it was" at a past time sees no
+// future, and a loss answers the need before it: need activities at or
+// before l.LostAt(now) are not fresh. It records in the state the indexes
+// of the newest fresh need and interest activities (-1 for none) and the
+// number of activities after now.
+func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time, done <-chan struct{}) error {
 	a := &p.agg
 	clear(st.ints)
 	for i := range st.lastIdx {
 		st.lastIdx[i] = -1
 	}
 	nowN := nanos(now)
-	for i, c := range a.counts {
-		st.cuts[i] = before(nowN, c.window)
+	for i, w := range a.windows {
+		st.cuts[i] = before(nowN, w)
 	}
 	needFloor := int64(math.MinInt64)
 	if len(l.History) > 0 {
@@ -154,26 +194,49 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed, la
 	needCut := max(before(nowN, p.settings.NeedFresh), needFloor)
 	interestCut := before(nowN, p.settings.InterestFresh)
 	var sig [4]int
-	lastNeed, lastInterest = -1, -1
+	lastNeed, lastInterest := -1, -1
 	var lastNeedN, lastInterestN int64
+	maxText, attrs := p.limits.MaxTextBytes, p.needAttrs
+	ints, cuts, lastIdx, lastN := st.ints, st.cuts, st.lastIdx, st.lastN
+	kinds, index := a.kinds, &a.index
+	every := a.every
+	future := 0
 	acts := l.Activities
 	for i := range acts {
 		act := &acts[i]
+		if max(len(act.Kind), len(act.Asset), len(act.Product), len(act.Channel)) > maxText || attrs && len(act.Attrs) > 0 {
+			if err := p.checkActivity(l, i); err != nil {
+				return err
+			}
+		}
+		if i&255 == 255 && done != nil {
+			select {
+			case <-done:
+				return errStopped
+			default:
+			}
+		}
 		at := nanos(act.At)
 		if at > nowN {
+			future++
 			continue
 		}
-		k := a.index.lookup(act.Kind)
+		for _, c := range every {
+			if at >= cuts[c.win] {
+				ints[c.pos]++
+			}
+		}
+		k := index.lookup(act.Kind)
 		if k < 0 {
 			continue
 		}
-		ka := &a.kinds[k]
-		if st.lastIdx[k] < 0 || at > st.lastN[k] {
-			st.lastIdx[k], st.lastN[k] = int32(i), at
+		ka := &kinds[k]
+		if t := ka.last; t >= 0 && (lastIdx[t] < 0 || at > lastN[t]) {
+			lastIdx[t], lastN[t] = int32(i), at
 		}
-		for _, ci := range ka.counts {
-			if at >= st.cuts[ci] {
-				st.ints[a.counts[ci].pos]++
+		for _, c := range ka.counts {
+			if at >= cuts[c.win] {
+				ints[c.pos]++
 			}
 		}
 		switch ka.intent {
@@ -197,13 +260,20 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed, la
 			}
 		}
 	}
+	st.lastNeed, st.lastInterest, st.future = lastNeed, lastInterest, future
+	for _, pos := range a.lens {
+		ints[pos] = len(acts) - future
+	}
+	for _, pos := range a.interests {
+		ints[pos] = len(l.Interests)
+	}
 	for in, pos := range a.signals {
 		if pos >= 0 {
-			st.ints[pos] = sig[in]
+			ints[pos] = sig[in]
 		}
 	}
 	for _, la := range a.lasts {
-		li := st.lastIdx[la.kind]
+		li := lastIdx[la.track]
 		if la.since {
 			d := time.Duration(math.MaxInt64)
 			if li >= 0 {
@@ -215,7 +285,7 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed, la
 			if la.need {
 				cut = max(cut, needFloor)
 			}
-			st.bools[la.pos] = li >= 0 && st.lastN[la.kind] >= cut
+			st.bools[la.pos] = li >= 0 && lastN[la.track] >= cut
 		}
 	}
 	if len(a.topics) > 0 {
@@ -238,7 +308,7 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed, la
 		}
 		st.bools[k.pos] = known
 	}
-	return lastNeed, lastInterest
+	return nil
 }
 
 // interestedIn reports a fresh interest in topic: an interest of that
@@ -268,10 +338,14 @@ func interestedIn(l *lead.Lead, topic string, now, cut time.Time) bool {
 }
 
 // kindIndex maps an activity kind to its index in the plan with one hash
-// probe and one string comparison: cheaper than a map for the handful of
-// short strings a policy reads. Immutable after newKindIndex.
+// of four bytes and one string comparison: cheaper than a map for the
+// handful of short strings a policy reads. The multiplier of the hash is
+// chosen when the index is built so that, if it can be, every kind sits in
+// its own slot. Immutable after newKindIndex.
 type kindIndex struct {
 	mask  uint32
+	shift uint32
+	mult  uint32
 	slots []kindSlot
 }
 
@@ -280,26 +354,51 @@ type kindSlot struct {
 	idx  int32 // -1: empty
 }
 
-func hashKind(k lead.Kind) uint32 {
+// kindKey packs what the hash reads of k: its length and three of its
+// bytes.
+func kindKey(k lead.Kind) uint32 {
 	n := len(k)
 	if n == 0 {
 		return 0
 	}
-	h := uint32(n)*0x9E3779B1 ^ uint32(k[0])<<7 ^ uint32(k[n-1])<<15 ^ uint32(k[n/2])<<23 ^ uint32(k[n/3])<<3
-	return h ^ h>>13
+	return uint32(n) | uint32(k[0])<<8 | uint32(k[n-1])<<16 | uint32(k[n>>1])<<24
 }
 
+func (x *kindIndex) home(k lead.Kind) uint32 { return kindKey(k) * x.mult >> x.shift }
+
 func newKindIndex(kinds []lead.Kind) kindIndex {
-	size := 8
-	for size < 4*len(kinds) {
-		size <<= 1
+	bits := uint32(3)
+	for 1<<bits < 2*len(kinds) {
+		bits++
 	}
-	x := kindIndex{mask: uint32(size - 1), slots: make([]kindSlot, size)}
+	x := kindIndex{mask: 1<<bits - 1, shift: 32 - bits, mult: 0x9E3779B1}
+	// Look for a multiplier that gives every kind a slot of its own (two
+	// kinds alike in length and in the bytes the hash reads cannot be told
+	// apart: they share a slot and the second probes on).
+	seen := make(map[uint32]bool, len(kinds))
+	for try := uint32(0); try < 256; try++ {
+		mult := 0x9E3779B1 + 2*try*0x2545F491
+		clear(seen)
+		distinct := true
+		for _, k := range kinds {
+			h := kindKey(k) * mult >> x.shift
+			if seen[h] {
+				distinct = false
+				break
+			}
+			seen[h] = true
+		}
+		if distinct {
+			x.mult = mult
+			break
+		}
+	}
+	x.slots = make([]kindSlot, 1<<bits)
 	for i := range x.slots {
 		x.slots[i].idx = -1
 	}
 	for i, k := range kinds {
-		h := hashKind(k) & x.mask
+		h := x.home(k)
 		for x.slots[h].idx >= 0 {
 			h = (h + 1) & x.mask
 		}
@@ -310,14 +409,14 @@ func newKindIndex(kinds []lead.Kind) kindIndex {
 
 // lookup returns the index of k, or -1.
 func (x *kindIndex) lookup(k lead.Kind) int {
-	h := hashKind(k) & x.mask
+	h := x.home(k)
 	for {
 		s := &x.slots[h]
+		if s.kind == k {
+			return int(s.idx) // -1 for an empty slot and the empty kind
+		}
 		if s.idx < 0 {
 			return -1
-		}
-		if s.kind == k {
-			return int(s.idx)
 		}
 		h = (h + 1) & x.mask
 	}

@@ -39,6 +39,7 @@ type Policy struct {
 	agg   aggPlan
 	final []lead.Reason
 	vocab *Vocabulary
+	notes map[noteKey]string // see note
 
 	// What the expressions that run in the VM read, filled into the
 	// environment map per evaluation; the fast path reads the lead and the
@@ -47,8 +48,15 @@ type Policy struct {
 	envSlots []*slot
 	guards   []string // the guarded functions the VM programs call
 	cost     float64  // the estimated worst-case cost of the policy
+	// bigIndexes are the positions the VM's views need beyond the shared
+	// table (see views.go), for limits above the defaults; built once.
+	bigIndexes func() []any
 
-	needActivities, needInterests, needNow, readsFields bool
+	needActivities, needInterests, needNow bool
+	// readsFields: a rule reads custom fields, whose size is then bounded;
+	// needAttrs: a rule can read the attributes of activities, whose text
+	// is then bounded too.
+	readsFields, needAttrs bool
 
 	pool sync.Pool // of *state
 }
@@ -58,14 +66,15 @@ type compiledRule struct {
 	intent       lead.Intent
 	dimension    Dimension
 	disqualify   lead.Reason
-	// when is either a fast-path closure or a VM program.
+	// when is a fast-path closure, a VM program, or both: a closure that
+	// may give up (errBail), and the program it gives up to.
 	fastWhen func(*state) bool
 	when     *vm.Program
 	// whenCost and pointsCost are what the guard knows of the VM
 	// programs (see guard.go).
 	whenCost, pointsCost exprCost
-	// points is a fast-path closure, a VM program, or neither when the
-	// points are the constant pointsConst.
+	// points is a fast-path closure, a VM program, both (as for when), or
+	// neither when the points are the constant pointsConst.
 	fastPoints  func(*state) float64
 	points      *vm.Program
 	pointsConst float64
@@ -273,7 +282,10 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 	p.needActivities = c.vmUsed[varActivities]
 	p.needInterests = c.vmUsed[varInterests]
 	p.needNow = c.vmUsed[varNow]
-	p.readsFields = c.vmUsed["fields"]
+	p.readsFields = c.vmUsed["fields"] || c.fastFields
+	p.needAttrs = p.needActivities // attributes are read only through activities
+	lim := o.limits
+	p.bigIndexes = sync.OnceValue(func() []any { return boxedIndexes(max(lim.MaxActivities, lim.MaxInterests)) })
 	for name := range c.guardsUsed {
 		p.guards = append(p.guards, name)
 	}
@@ -282,6 +294,7 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 		p.cost += rc.total()
 	}
 	p.agg = agg
+	p.buildNotes()
 	p.pool.New = func() any { return p.newState() }
 	return p, nil
 }
@@ -321,6 +334,7 @@ type compilation struct {
 	vmOnly      bool
 
 	guardedCfg *conf.Config    // see guardedConfig
+	fastFields bool            // a fast-path expression reads custom fields
 	shapes     shapes          // the largest values under the limits
 	regexes    map[string]int  // program sizes of the literal patterns
 	guardsUsed map[string]bool // the guarded functions the VM programs call
@@ -402,6 +416,8 @@ func (c *compilation) checkKind(field string, k lead.Kind) bool {
 	switch {
 	case strings.TrimSpace(string(k)) == "":
 		c.problem("", "settings."+field, "empty activity kind")
+	case k == everyKind:
+		c.problem("", "settings."+field, `"*" is not a kind: count("*", window) counts activities of every kind`)
 	case len(k) > maxKind || !utf8.ValidString(string(k)) || strings.ContainsAny(string(k), "\n\r\t"):
 		c.problem("", "settings."+field, "kind %q: at most %d bytes of UTF-8 on one line", clipKind(k), maxKind)
 	default:
@@ -646,6 +662,9 @@ func (c *compilation) buildConfig(guards bool) *conf.Config {
 		for name, typ := range guardTypes {
 			env[name] = typ
 		}
+		for name, typ := range accessorTypes {
+			env[name] = typ
+		}
 	}
 	cfg := conf.CreateNew()
 	onlyOurBuiltins(cfg)
@@ -677,7 +696,8 @@ var (
 )
 
 // compiled is one expression after pass 2: a fast-path closure, a VM
-// program, or (for points) a constant; and its estimated cost.
+// program, both (a fast-path closure that may give up, and the program it
+// gives up to), or (for points) a constant; and its estimated cost.
 type compiled struct {
 	fast     fastExpr
 	prog     *vm.Program
@@ -736,9 +756,21 @@ func (c *compilation) compile(cfg *conf.Config, rule string, t parsed) (compiled
 		}
 	}
 	cost := c.estimate(tree)
-	if f, ok := c.fast(tree.Node); ok && !c.vmOnly && (field == "when" && f.kind == fastBool ||
-		field == "points" && (f.kind == fastInt || f.kind == fastFloat)) {
-		return compiled{fast: f, cost: cost}, true
+	var out compiled
+	if cost.total <= checkEvery && !c.vmOnly {
+		// Cheap enough to run between two looks at the context.
+		f, ok := c.fast(tree.Node)
+		if ok && field == "when" && f.kind == fastAny { // a custom field: it must be a boolean
+			f = fastExpr{kind: fastBool, b: anyBool(f), bails: true}
+		}
+		if ok && (field == "when" && f.kind == fastBool ||
+			field == "points" && (f.kind == fastInt || f.kind == fastFloat)) {
+			out.fast = f
+			if !f.bails {
+				return compiled{fast: f, cost: cost}, true
+			}
+			// It may give up at run time: the VM program too.
+		}
 	}
 	if c.instrument(tree, cost) {
 		cfg = c.guardedConfig()
@@ -756,7 +788,8 @@ func (c *compilation) compile(cfg *conf.Config, rule string, t parsed) (compiled
 	for name := range t.idents {
 		c.vmUsed[name] = true
 	}
-	return compiled{prog: prog, cost: cost}, true
+	out.prog, out.cost = prog, cost
+	return out, true
 }
 
 func typeName(t reflect.Type) string {

@@ -198,7 +198,8 @@ func TestRunTimeCostWithinEstimate(t *testing.T) {
 		compiled++
 		for _, l := range leads {
 			st := p.pool.Get().(*state)
-			d, err := p.evaluate(context.Background(), st, l, t0)
+			var d Decision
+			err := p.evaluate(context.Background(), st, l, t0, &d)
 			require.NoError(t, err)
 			for _, f := range d.Failures {
 				require.NotContains(t, f.Error, "beyond the rule's estimate", "rule %d %s: %s / %s", i, f.Rule, s.Rules[0].When, s.Rules[1].Points)
@@ -256,10 +257,8 @@ func TestGuardStopsInsideIteration(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	st := p.pool.Get().(*state)
-	require.NoError(t, p.checkLimits(nil, l))
-	st.l = l
-	p.aggregate(st, l, t0)
-	p.fillEnv(st, l, t0)
+	require.NoError(t, p.prepare(context.Background(), st, l, t0))
+	p.fillEnv(st)
 	st.meter.reset(ctx, ctx.Done())
 	_, err = st.testVM(r)
 	require.Error(t, err)

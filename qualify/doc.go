@@ -59,6 +59,7 @@
 // computed once per lead in one pass over its activities.
 //
 //	count("pricing_request", "30d")   int: activities of a kind within the window ("30d", "2w", "12h", days(30))
+//	count("*", "30d")                 int: activities of every kind within the window
 //	fresh("demo_request")             bool: an activity of kind within the freshness of its intent
 //	                                  (Settings.NeedFresh for need kinds, InterestFresh otherwise;
 //	                                  for need, after the lead's last loss)
@@ -70,6 +71,9 @@
 //	money("10000.00", "GBP")          an exact amount
 //	amount(value) / 1000              the amount of money as a number, for points
 //	weeks(2), days(14), hours(12), minutes(30)   durations
+//
+// len(activities) and len(interests) are counted in the same pass (all
+// activities at or before now): like the helpers, they read no list.
 //
 // A window, like the durations of [Settings] in a policy's JSON
 // ("need_fresh": "30d"), is written in the one duration syntax of leadqual,
@@ -87,7 +91,10 @@
 //
 // A predicate is an expression over # (the element; .kind is #.kind) and
 // #index. Iterations do not nest, and activities and interests cannot be
-// read inside one.
+// read inside one. An activity or an interest is read through its members:
+// it may be iterated, counted, indexed, chosen (find, first, last) and
+// compared with nil, but not compared with another, put in a list or a
+// map, or passed to a function.
 //
 // Operators:
 //
@@ -221,11 +228,22 @@
 //
 // # Speed
 //
-// Rules of the common shapes (helpers and fields compared with constants,
-// joined by && and ||, integer and float arithmetic, min and max) are
-// compiled to typed Go closures that read the lead and the helpers' results
-// directly; everything else runs in expr's VM, over an environment map that
-// holds only the variables those rules read. The two agree, and a test and
-// a fuzz target hold them to it. See BENCHMARKS.md at the repository root (or run ./.ci/bench)
-// for the figures and the command that produces them.
+// Rules of the common shapes are compiled to typed Go closures that read
+// the lead and the helpers' results directly: helpers, variables and
+// custom fields compared with constants, `in` lists, money compared with
+// money, times and durations, startsWith, endsWith and contains, integer
+// and float arithmetic, min and max, joined by && and ||. A comparison of
+// a slot or an enumeration (contact.role, stage, consent.<channel>) with a
+// constant is one closure. Everything else runs in expr's VM, over an
+// environment filled only when such a rule runs, that holds only what
+// those rules read; its view of the activities and interests is the lead's
+// own lists (nothing is copied), their members read by accessors. The two
+// paths agree, and a test and a fuzz target hold them to it: where a value
+// is not what the closures model (a custom field of a surprising type, an
+// amount in another currency), the rule runs in the VM, which has the last
+// word.
+//
+// An evaluation allocates its Decision's list of matched rules and, in the
+// common case, nothing else. See BENCHMARKS.md at the repository root (or
+// run ./.ci/bench) for the figures and the command that produces them.
 package qualify

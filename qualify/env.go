@@ -21,7 +21,15 @@ type variable struct {
 	str func(l *lead.Lead) string
 	num func(l *lead.Lead) int
 	get func(l *lead.Lead) any
-	doc string
+	// enum reads a variable of a closed enumeration as its value, whose
+	// name is names[v] (or the enumeration's "<type>(n)" beyond them), so
+	// that the fast path compares values instead of names. tm and money
+	// read times and money unboxed.
+	enum  func(l *lead.Lead) uint8
+	names []string
+	tm    func(l *lead.Lead) time.Time
+	money func(l *lead.Lead) *lead.Money
+	doc   string
 }
 
 // boxed returns the variable's value for the VM.
@@ -63,6 +71,7 @@ var (
 	boxedRoles       = boxNames(lead.RoleUnknown, lead.RoleUser)
 	boxedStages      = boxNames(lead.StageNew, lead.StageDisqualified)
 	boxedConsent     = boxNames(lead.ConsentUnknown, lead.ConsentOptedOut)
+	boxedIntents     = boxNames(lead.IntentNone, lead.IntentNegative)
 	boxedTrue    any = true
 	boxedFalse   any = false
 	boxedEmpty   any = ""
@@ -117,10 +126,24 @@ func strVar(name string, f func(l *lead.Lead) string, doc string) variable {
 
 // enumVar is a string variable whose values come from a closed enumeration.
 func enumVar[T ~uint8](name string, table []any, f func(l *lead.Lead) T, names func(T) string, doc string) variable {
+	list := make([]string, len(table))
+	for i, v := range table {
+		list[i] = v.(string)
+	}
 	return variable{name: name, typ: "",
-		str: func(l *lead.Lead) string { return names(f(l)) },
-		get: func(l *lead.Lead) any { v := f(l); return boxEnum(table, v, func() string { return names(v) }) },
-		doc: doc}
+		str:   func(l *lead.Lead) string { return names(f(l)) },
+		get:   func(l *lead.Lead) any { v := f(l); return boxEnum(table, v, func() string { return names(v) }) },
+		enum:  func(l *lead.Lead) uint8 { return uint8(f(l)) },
+		names: list,
+		doc:   doc}
+}
+
+func timeVar(name string, f func(l *lead.Lead) time.Time, doc string) variable {
+	return variable{name: name, typ: time.Time{}, get: func(l *lead.Lead) any { return f(l) }, tm: f, doc: doc}
+}
+
+func moneyVar(name string, f func(l *lead.Lead) *lead.Money, doc string) variable {
+	return variable{name: name, typ: (*lead.Money)(nil), get: func(l *lead.Lead) any { return f(l) }, money: f, doc: doc}
 }
 
 // variables is the documented environment, except consent.<channel>,
@@ -153,16 +176,16 @@ var variables = []variable{
 	strVar("company.country", func(l *lead.Lead) string { return l.Company.Country }, "ISO 3166-1 alpha-2 country code"),
 	{name: "company.employees", typ: 0, num: func(l *lead.Lead) int { return l.Company.Employees },
 		doc: "head count; 0 when unknown"},
-	{name: "budget", typ: (*lead.Money)(nil), get: func(l *lead.Lead) any { return &l.Budget },
-		doc: "the stated budget (money); guard with known(budget)"},
-	{name: "value", typ: (*lead.Money)(nil), get: func(l *lead.Lead) any { return &l.Value },
-		doc: "the lead's potential value (money); guard with known(value)"},
-	{name: "expected_purchase", typ: time.Time{}, get: func(l *lead.Lead) any { return l.ExpectedPurchase },
-		doc: "when they expect to buy; guard with known(expected_purchase)"},
-	{name: "renewal", typ: time.Time{}, get: func(l *lead.Lead) any { return l.Renewal },
-		doc: "when their contract with another supplier renews; guard with known(renewal)"},
-	{name: "created_at", typ: time.Time{}, get: func(l *lead.Lead) any { return l.CreatedAt }, doc: "when the lead was created"},
-	{name: "updated_at", typ: time.Time{}, get: func(l *lead.Lead) any { return l.UpdatedAt }, doc: "when the lead was last updated"},
+	moneyVar("budget", func(l *lead.Lead) *lead.Money { return &l.Budget },
+		"the stated budget (money); guard with known(budget)"),
+	moneyVar("value", func(l *lead.Lead) *lead.Money { return &l.Value },
+		"the lead's potential value (money); guard with known(value)"),
+	timeVar("expected_purchase", func(l *lead.Lead) time.Time { return l.ExpectedPurchase },
+		"when they expect to buy; guard with known(expected_purchase)"),
+	timeVar("renewal", func(l *lead.Lead) time.Time { return l.Renewal },
+		"when their contract with another supplier renews; guard with known(renewal)"),
+	timeVar("created_at", func(l *lead.Lead) time.Time { return l.CreatedAt }, "when the lead was created"),
+	timeVar("updated_at", func(l *lead.Lead) time.Time { return l.UpdatedAt }, "when the lead was last updated"),
 	{name: "fields", typ: map[string]any(nil), get: func(l *lead.Lead) any { return l.Fields },
 		doc: "the host CRM's custom fields, read as fields.name (type any)"},
 }

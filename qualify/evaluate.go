@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -15,47 +17,61 @@ import (
 )
 
 // state is the scratch space of one evaluation. A Policy keeps a pool of
-// them, so that an evaluation allocates little beyond its Decision.
+// them, so that an evaluation allocates nothing beyond its Decision.
 type state struct {
-	l   *lead.Lead // the lead being evaluated, for the fast path
-	vm  vm.VM
-	env map[string]any
+	p   *Policy
+	l   *lead.Lead // the lead being evaluated
+	now time.Time
 
-	// The typed slots (see aggPlan) and the per-kind newest activity.
+	// The environment of the VM programs, filled when the first of them
+	// runs in an evaluation (see fillEnv): a policy whose rules all run on
+	// the fast path never fills it.
+	vm       vm.VM
+	env      map[string]any
+	envReady bool
+	// acts is the list of activities the VM sees, when some are after now
+	// (see views.go).
+	acts []any
+
+	// The typed slots (see aggPlan) and the newest activity of each
+	// tracked kind.
 	ints    []int
 	bools   []bool
 	durs    []time.Duration
-	cuts    []int64 // per count slot: now minus its window, in nanoseconds
-	lastIdx []int32 // per indexed kind: the newest activity, or -1
+	cuts    []int64 // per count window: now minus the window, in nanoseconds
+	lastIdx []int32 // per tracked kind: the newest activity, or -1
 	lastN   []int64 // its time in nanoseconds
+	// The newest fresh need and interest activities, or -1, and the number
+	// of activities after now.
+	lastNeed, lastInterest, future int
 
-	matched   []int32   // rules that matched
-	points    []float64 // the points each of them added
-	acts      []Activity
-	interests []Interest
-	// The VM iterates over pointers into acts and interests: fetching a
-	// pointer from a list copies and allocates nothing.
-	actPtrs      []*Activity
-	interestPtrs []*Interest
+	matched []int32   // rules that matched
+	points  []float64 // the points each of them added
 
 	meter meter // the guard of the VM programs (guard.go)
-	fault error // an arithmetic fault of the fast path (fast.go)
+	fault error // a fault of the fast path (fast.go)
 }
 
 func (p *Policy) newState() *state {
 	a := &p.agg
 	st := &state{
+		p:       p,
 		env:     make(map[string]any, len(p.vars)+len(p.envSlots)+len(p.guards)+3),
 		ints:    make([]int, a.nInts),
 		bools:   make([]bool, a.nBools),
 		durs:    make([]time.Duration, a.nDurs),
-		cuts:    make([]int64, len(a.counts)),
-		lastIdx: make([]int32, len(a.kinds)),
-		lastN:   make([]int64, len(a.kinds)),
+		cuts:    make([]int64, len(a.windows)),
+		lastIdx: make([]int32, a.tracked),
+		lastN:   make([]int64, a.tracked),
+		matched: make([]int32, 0, len(p.rules)),
+		points:  make([]float64, 0, len(p.rules)),
 	}
 	st.vm.MemoryBudget = uint(p.limits.MemoryBudget)
 	if len(p.guards) > 0 {
 		fns := st.meter.guards()
+		for name, fn := range st.viewFuncs() {
+			fns[name] = fn
+		}
 		for _, name := range p.guards {
 			st.env[name] = fns[name]
 		}
@@ -82,19 +98,15 @@ func Evaluate(ctx context.Context, p *Policy, l *lead.Lead) (Decision, error) {
 // at run time makes EvaluateAt return a *RuleError (errors.Is(err,
 // ErrRule)), unless the policy says OnErrorSkip. A lead beyond the policy's
 // Limits is refused with a *LimitError (errors.Is(err, ErrLimit)) before
-// any rule runs. EvaluateAt never panics and never modifies the lead.
+// any rule runs. EvaluateAt never panics and never modifies the lead; it
+// allocates the Decision's list of matched rules and, in the common case,
+// nothing else.
 func EvaluateAt(ctx context.Context, p *Policy, l *lead.Lead, now time.Time) (d Decision, err error) {
 	if p == nil {
 		return Decision{}, ErrNilPolicy
 	}
 	if l == nil {
 		return Decision{}, ErrNilLead
-	}
-	if err := p.checkLimits(ctx.Done(), l); err != nil {
-		if err == errStopped {
-			return Decision{}, p.stopped(l, context.Cause(ctx))
-		}
-		return Decision{}, fmt.Errorf("qualify: %w", err)
 	}
 	st := p.pool.Get().(*state)
 	defer func() {
@@ -106,33 +118,61 @@ func EvaluateAt(ctx context.Context, p *Policy, l *lead.Lead, now time.Time) (d 
 		}
 		p.release(st)
 	}()
-	return p.evaluate(ctx, st, l, now)
+	if err = p.evaluate(ctx, st, l, now, &d); err != nil {
+		d = Decision{}
+	}
+	return d, err
 }
 
 func (p *Policy) release(st *state) {
 	// Drop references to the lead so the pool does not keep it alive.
 	st.l, st.fault = nil, nil
 	st.meter.ctx, st.meter.done = nil, nil
-	for _, v := range p.vars {
-		st.env[v.name] = nil
-	}
-	if p.needActivities {
-		clear(st.acts)
-		clear(st.actPtrs)
-		st.env[varActivities] = nil
-	}
-	if p.needInterests {
-		clear(st.interests)
-		clear(st.interestPtrs)
-		st.env[varInterests] = nil
+	if st.envReady {
+		for _, v := range p.vars {
+			st.env[v.name] = nil
+		}
+		if p.needActivities {
+			clear(st.acts)
+			st.env[varActivities] = nil
+		}
+		if p.needInterests {
+			st.env[varInterests] = nil
+		}
+		st.envReady = false
 	}
 	p.pool.Put(st)
 }
 
-// checkLimits refuses a lead beyond the policy's limits: what the cost
-// estimates of its rules assume. On the largest leads it takes a while,
-// so it looks at done every few hundred activities (errStopped).
-func (p *Policy) checkLimits(done <-chan struct{}, l *lead.Lead) error {
+// prepare checks l against the policy's limits and runs the aggregate
+// plan over it: everything an evaluation does before the first rule. It
+// returns the error Evaluate returns.
+func (p *Policy) prepare(ctx context.Context, st *state, l *lead.Lead, now time.Time) error {
+	done := ctx.Done()
+	st.l, st.now, st.envReady = l, now, false
+	st.meter.reset(ctx, done)
+	err := p.checkLead(l)
+	if err == nil {
+		err = p.aggregate(st, l, now, done)
+	}
+	if err == nil {
+		err = p.checkCollections(done, l)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case err == errStopped:
+		return p.stopped(l, context.Cause(ctx))
+	}
+	return fmt.Errorf("qualify: %w", err)
+}
+
+// checkLead refuses a lead beyond the policy's limits in its counts and its
+// own text fields. The text of its activities is checked by the aggregate
+// pass (checkActivity), its interests and custom fields after it
+// (checkCollections): together, what the cost estimates of the rules
+// assume, checked before any rule runs.
+func (p *Policy) checkLead(l *lead.Lead) error {
 	lim := &p.limits
 	if n := len(l.Activities); n > lim.MaxActivities {
 		return &LimitError{Limit: "MaxActivities", Max: lim.MaxActivities, Got: n, Where: "lead " + clip(l.ID) + " activities", Path: "activities"}
@@ -140,54 +180,71 @@ func (p *Policy) checkLimits(done <-chan struct{}, l *lead.Lead) error {
 	if n := len(l.Interests); n > lim.MaxInterests {
 		return &LimitError{Limit: "MaxInterests", Max: lim.MaxInterests, Got: n, Where: "lead " + clip(l.ID) + " interests", Path: "interests"}
 	}
-	maxText := lim.MaxTextBytes
+	c, co := &l.Contact, &l.Company
+	if max(len(l.ID), len(l.Source), len(l.Owner), len(l.LostReason), len(c.Name), len(c.Email), len(c.Phone),
+		len(c.Title), len(c.TimeZone), len(co.Name), len(co.Domain), len(co.Industry), len(co.Country)) <= lim.MaxTextBytes {
+		return nil
+	}
 	for _, f := range [...]struct {
 		name, v string
 	}{
 		{"id", l.ID}, {"source", l.Source}, {"owner", l.Owner}, {"lost_reason", string(l.LostReason)},
-		{"contact.name", l.Contact.Name}, {"contact.email", l.Contact.Email}, {"contact.phone", l.Contact.Phone},
-		{"contact.title", l.Contact.Title}, {"contact.time_zone", l.Contact.TimeZone},
-		{"company.name", l.Company.Name}, {"company.domain", l.Company.Domain},
-		{"company.industry", l.Company.Industry}, {"company.country", l.Company.Country},
+		{"contact.name", c.Name}, {"contact.email", c.Email}, {"contact.phone", c.Phone},
+		{"contact.title", c.Title}, {"contact.time_zone", c.TimeZone},
+		{"company.name", co.Name}, {"company.domain", co.Domain},
+		{"company.industry", co.Industry}, {"company.country", co.Country},
 	} {
-		if len(f.v) > maxText {
-			return &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: len(f.v), Where: "lead " + clip(l.ID) + " " + f.name, Path: f.name}
+		if len(f.v) > lim.MaxTextBytes {
+			return &LimitError{Limit: "MaxTextBytes", Max: lim.MaxTextBytes, Got: len(f.v), Where: "lead " + clip(l.ID) + " " + f.name, Path: f.name}
 		}
 	}
-	for i := range l.Activities {
-		a := &l.Activities[i]
-		for _, f := range [...]struct {
-			name, v string
-		}{{"kind", string(a.Kind)}, {"asset", a.Asset}, {"product", a.Product}, {"channel", string(a.Channel)}} {
-			if len(f.v) > maxText {
-				path := fmt.Sprintf("activities[%d].%s", i, f.name)
-				return &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: len(f.v), Where: "lead " + clip(l.ID) + " " + path, Path: path}
-			}
+	return nil
+}
+
+// checkActivity refuses activity i of l when a text of it is beyond
+// MaxTextBytes: its kind, asset, product or channel, or, when rules can
+// read them (through activities), its attributes.
+func (p *Policy) checkActivity(l *lead.Lead, i int) error {
+	maxText := p.limits.MaxTextBytes
+	a := &l.Activities[i]
+	for _, f := range [...]struct {
+		name, v string
+	}{{"kind", string(a.Kind)}, {"asset", a.Asset}, {"product", a.Product}, {"channel", string(a.Channel)}} {
+		if len(f.v) > maxText {
+			path := fmt.Sprintf("activities[%d].%s", i, f.name)
+			return &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: len(f.v), Where: "lead " + clip(l.ID) + " " + path, Path: path}
 		}
-		if done != nil && i&255 == 255 {
+	}
+	if !p.needAttrs {
+		return nil
+	}
+	for k, v := range a.Attrs {
+		if n := max(len(k), len(v)); n > maxText {
+			path := fmt.Sprintf("activities[%d].attrs.%s", i, clipText(k))
+			return &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: n, Where: "lead " + clip(l.ID) + " " + path, Path: path}
+		}
+	}
+	return nil
+}
+
+// checkCollections refuses a lead whose interests' topics or custom
+// fields (when rules read them) are beyond the limits.
+func (p *Policy) checkCollections(done <-chan struct{}, l *lead.Lead) error {
+	lim := &p.limits
+	for i := range l.Interests {
+		if n := len(l.Interests[i].Topic); n > lim.MaxTextBytes {
+			path := fmt.Sprintf("interests[%d].topic", i)
+			return &LimitError{Limit: "MaxTextBytes", Max: lim.MaxTextBytes, Got: n, Where: "lead " + clip(l.ID) + " " + path, Path: path}
+		}
+	}
+	if p.readsFields && len(l.Fields) > 0 {
+		if done != nil {
 			select {
 			case <-done:
 				return errStopped
 			default:
 			}
 		}
-		if len(a.Attrs) == 0 || !p.needActivities { // attributes are read only through activities
-			continue
-		}
-		for k, v := range a.Attrs {
-			if n := max(len(k), len(v)); n > maxText {
-				path := fmt.Sprintf("activities[%d].attrs.%s", i, clipText(k))
-				return &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: n, Where: "lead " + clip(l.ID) + " " + path, Path: path}
-			}
-		}
-	}
-	for i := range l.Interests {
-		if n := len(l.Interests[i].Topic); n > maxText {
-			path := fmt.Sprintf("interests[%d].topic", i)
-			return &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: n, Where: "lead " + clip(l.ID) + " " + path, Path: path}
-		}
-	}
-	if p.readsFields && len(l.Fields) > 0 {
 		if size := fieldsSize(l.Fields, lim.MaxFieldsBytes, 0); size > lim.MaxFieldsBytes {
 			return &LimitError{Limit: "MaxFieldsBytes", Max: lim.MaxFieldsBytes, Got: size, Where: "lead " + clip(l.ID) + " fields", Path: "fields"}
 		}
@@ -277,14 +334,14 @@ func clip(s string) string {
 	return fmt.Sprintf("%q...", s[:i])
 }
 
-func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time.Time) (Decision, error) {
-	st.l = l
+// evaluate judges l into *d, which the caller zeroed. On an error *d is
+// left half-way: the caller discards it.
+func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time.Time, d *Decision) error {
+	if err := p.prepare(ctx, st, l, now); err != nil {
+		return err
+	}
 	done := ctx.Done()
-	st.meter.reset(ctx, done)
-	lastNeed, lastInterest := p.aggregate(st, l, now)
-	p.fillEnv(st, l, now)
-
-	d := Decision{Lead: l.ID, Stage: l.Stage, Policy: p.name, Version: p.version, At: now}
+	d.Lead, d.Stage, d.Policy, d.Version, d.At = l.ID, l.Stage, p.name, p.version, now
 	var need, interest, doNotContact bool
 	var disqualified lead.Reason
 	st.matched, st.points = st.matched[:0], st.points[:0]
@@ -292,7 +349,7 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 		if done != nil {
 			select {
 			case <-done:
-				return Decision{}, p.stopped(l, context.Cause(ctx))
+				return p.stopped(l, context.Cause(ctx))
 			default:
 			}
 		}
@@ -301,17 +358,19 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 		var err error
 		if r.fastWhen != nil {
 			if match = r.fastWhen(st); st.fault != nil {
-				err = st.takeFault()
+				if err = st.takeFault(r); err == errBail {
+					match, err = st.testVM(r)
+				}
 			}
 		} else {
 			match, err = st.testVM(r)
 		}
 		if err != nil {
 			if st.meter.stop != nil {
-				return Decision{}, p.stopped(l, st.meter.stop)
+				return p.stopped(l, st.meter.stop)
 			}
-			if ferr := p.fail(&d, r, "when", l, err); ferr != nil {
-				return Decision{}, ferr
+			if ferr := p.fail(d, r, "when", l, err); ferr != nil {
+				return ferr
 			}
 			continue
 		}
@@ -333,10 +392,10 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 			pts, err = p.score(st, r)
 			if err != nil {
 				if st.meter.stop != nil {
-					return Decision{}, p.stopped(l, st.meter.stop)
+					return p.stopped(l, st.meter.stop)
 				}
-				if ferr := p.fail(&d, r, "points", l, err); ferr != nil {
-					return Decision{}, ferr
+				if ferr := p.fail(d, r, "points", l, err); ferr != nil {
+					return ferr
 				}
 				continue
 			}
@@ -355,21 +414,24 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 		r := &p.rules[i]
 		reason := r.reason
 		if r.reasonBy != nil {
-			reason = r.reasonFor(p, l, lastNeed, lastInterest)
+			reason = r.reasonFor(p, l, st.lastNeed, st.lastInterest)
 		}
 		d.Matched[j] = Match{Rule: r.name, Reason: reason, Intent: r.intent, Dimension: r.dimension,
 			Points: st.points[j], Disqualify: r.disqualify}
 	}
-	if lastNeed >= 0 {
-		d.NeedKind, d.NeedAt = l.Activities[lastNeed].Kind, l.Activities[lastNeed].At
+	if st.lastNeed >= 0 {
+		a := &l.Activities[st.lastNeed]
+		d.NeedKind, d.NeedAt = a.Kind, a.At
 	}
-	p.decide(&d, l, now, verdictInputs{need: need, interest: interest, doNotContact: doNotContact, disq: disqualified})
-	return d, nil
+	p.decide(d, l, now, verdictInputs{need: need, interest: interest, doNotContact: doNotContact, disq: disqualified})
+	return nil
 }
 
-// fillEnv puts into the environment map what the VM programs read.
-func (p *Policy) fillEnv(st *state, l *lead.Lead, now time.Time) {
-	env := st.env
+// fillEnv puts into the environment map what the VM programs read: the
+// variables boxed, the slots they read, now, and the views of the
+// activities and interests (see views.go).
+func (p *Policy) fillEnv(st *state) {
+	env, l := st.env, st.l
 	for i := range p.vars {
 		v := &p.vars[i]
 		env[v.name] = v.boxed(l)
@@ -378,37 +440,15 @@ func (p *Policy) fillEnv(st *state, l *lead.Lead, now time.Time) {
 		env[s.key] = s.value(st)
 	}
 	if p.needNow {
-		env[varNow] = now
+		env[varNow] = st.now
 	}
 	if p.needActivities {
-		st.acts = st.acts[:0]
-		for i := range l.Activities {
-			a := &l.Activities[i]
-			if a.At.After(now) {
-				continue
-			}
-			st.acts = append(st.acts, Activity{
-				Kind: string(a.Kind), At: a.At, Asset: a.Asset, Product: a.Product,
-				Channel: string(a.Channel), Intent: p.intentOf(a.Kind).String(), Attrs: a.Attrs,
-			})
-		}
-		st.actPtrs = st.actPtrs[:0]
-		for i := range st.acts {
-			st.actPtrs = append(st.actPtrs, &st.acts[i])
-		}
-		env[varActivities] = st.actPtrs
+		env[varActivities] = st.activityView()
 	}
 	if p.needInterests {
-		st.interests = st.interests[:0]
-		for _, in := range l.Interests {
-			st.interests = append(st.interests, Interest{Topic: in.Topic, FirstSeen: in.FirstSeen, LastSeen: in.LastSeen})
-		}
-		st.interestPtrs = st.interestPtrs[:0]
-		for i := range st.interests {
-			st.interestPtrs = append(st.interestPtrs, &st.interests[i])
-		}
-		env[varInterests] = st.interestPtrs
+		env[varInterests] = p.indexes(len(l.Interests))
 	}
+	st.envReady = true
 }
 
 // fail handles a rule that failed at run time. A rule that failed because
@@ -491,12 +531,12 @@ func (p *Policy) decide(d *Decision, l *lead.Lead, now time.Time, in verdictInpu
 	case in.need && closed:
 		d.Reason = cmp.Or(in.disq, l.LostReason, lead.ReasonNotAFit)
 		d.Route = RouteReview
-		d.Note = p.needPhrase(d) + " after being " + d.Reason.Describe() + ": a person must decide whether to reopen it"
+		d.Note = p.note(d.NeedKind, d.Reason, true)
 	case in.need && setAside:
 		d.Reopened = cmp.Or(in.disq, l.LostReason)
 		d.Route, next = RouteSales, lead.StageSalesAccepted
 		d.Deadline = p.deadline(d, now)
-		d.Note = p.needPhrase(d) + " after being " + d.Reopened.Describe()
+		d.Note = p.note(d.NeedKind, d.Reopened, false)
 	case in.disq != "":
 		d.Verdict, d.Reason = VerdictOutOfScope, in.disq
 		if p.isFinal(in.disq) {
@@ -538,14 +578,56 @@ func (p *Policy) deadline(d *Decision, now time.Time) time.Time {
 	return base.Add(p.settings.ResponseDeadline)
 }
 
-// needPhrase says what the lead of d asked for: its newest fresh need
-// activity in the policy's words, or a general phrase when the need comes
-// from other evidence.
-func (p *Policy) needPhrase(d *Decision) string {
-	if d.NeedKind == "" {
-		return "asked to be helped"
+// noteKey names one Note: the need kind ("" for need from other evidence),
+// the reason it outranked, and whether the lead goes to review.
+type noteKey struct {
+	kind   lead.Kind
+	reason lead.Reason
+	review bool
+}
+
+// note returns the Note of a need of kind (in the policy's words) after a
+// lead was set aside for reason: from the table Compile made of every need
+// kind and every reason the policy knows, else built.
+func (p *Policy) note(kind lead.Kind, reason lead.Reason, review bool) string {
+	if s, ok := p.notes[noteKey{kind, reason, review}]; ok {
+		return s
 	}
-	return p.vocab.Describe(d.NeedKind)
+	return p.buildNote(kind, reason, review)
+}
+
+func (p *Policy) buildNote(kind lead.Kind, reason lead.Reason, review bool) string {
+	what := "asked to be helped"
+	if kind != "" {
+		what = p.vocab.Describe(kind)
+	}
+	s := what + " after being " + reason.Describe()
+	if review {
+		s += ": a person must decide whether to reopen it"
+	}
+	return s
+}
+
+// buildNotes fills the table of notes: every need kind of the vocabulary
+// and none, with every reason of the catalogue, of the rules and of the
+// settings.
+func (p *Policy) buildNotes() {
+	reasons := slices.Collect(maps.Keys(knownReasons))
+	for _, r := range p.rules {
+		if r.disqualify != "" {
+			reasons = append(reasons, r.disqualify)
+		}
+	}
+	reasons = append(reasons, p.final...)
+	kinds := append([]lead.Kind{""}, p.vocab.byIntent[lead.IntentNeed]...)
+	p.notes = make(map[noteKey]string, 2*len(kinds)*len(reasons))
+	for _, k := range kinds {
+		for _, r := range reasons {
+			for _, review := range []bool{false, true} {
+				p.notes[noteKey{k, r, review}] = p.buildNote(k, r, review)
+			}
+		}
+	}
 }
 
 func (p *Policy) isFinal(r lead.Reason) bool {

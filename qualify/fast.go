@@ -1,29 +1,47 @@
 package qualify
 
 import (
+	"errors"
 	"math"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/vm/runtime"
+	"github.com/leadqual/leadqual/lead"
 )
 
 // The fast path.
 //
 // Most rules are small: a helper's slot compared with a constant, a role
-// compared with a name, a few of those joined by && and ||. For those,
-// Compile builds a tree of typed Go closures from the checked syntax tree,
-// reading variables straight from the lead and slots straight from the
-// state: no map loads, no boxing, no VM dispatch. Anything else (money,
-// times, collections, custom fields, division, string functions) runs in
-// expr's VM, so the language is expr's whole language either way.
+// compared with a name, a custom field or an amount of money compared with
+// a constant, a few of those joined by && and ||. For those, Compile builds
+// a tree of typed Go closures from the checked syntax tree, reading
+// variables straight from the lead and slots straight from the state: no
+// map loads, no boxing, no VM dispatch. Comparisons with a constant, of a
+// slot or of an enumeration (contact.role, stage, consent.<channel>), are
+// compiled to one closure each. Anything else (iterations, string
+// functions, regular expressions, string building) runs in expr's VM, so
+// the language is the same either way.
 //
 // The fast path implements exactly the VM's semantics for what it accepts:
 // checked integer arithmetic (an overflow is an *ArithmeticError, as in the
 // guarded VM), float64 when an int meets a float (a result that is not
-// finite is one too),
-// short-circuit && and ||, and min/max keeping the first of equal values.
-// TestFastPathAgreesWithVM and FuzzFastPath check it against the VM.
+// finite is one too), short-circuit && and ||, min/max keeping the first of
+// equal values, expr's equality and ordering of custom fields (a number
+// equals a number whatever its Go type), money compared exactly. Where a
+// value at run time is not what the fast path models (a custom field that
+// is a list where a number was compared, an amount in another currency),
+// the expression gives up (errBail) and the rule runs in the VM instead,
+// which has the last word on errors and their text. An unknown input (a
+// missing custom field compared with a number, an unknown amount) fails the
+// expression as in the VM, so that the rule is reported unjudged.
+// TestFastPathAgreesWithVM and FuzzFastPath check all this against the VM.
+//
+// Only expressions whose estimated cost is within checkEvery units run on
+// the fast path, which looks at the context between rules only: the
+// guard's latency bound holds for them too.
 
 type fastKind uint8
 
@@ -34,9 +52,13 @@ const (
 	fastFloat
 	fastString
 	fastDuration
+	fastTime
+	fastMoney
+	fastAny // a custom field: any JSON value, nil when absent
 )
 
-// fastExpr is a compiled fast-path expression: the closure of its kind.
+// fastExpr is a compiled fast-path expression: the closure of its kind,
+// and what comparisons specialise on.
 type fastExpr struct {
 	kind fastKind
 	b    func(*state) bool
@@ -44,7 +66,45 @@ type fastExpr struct {
 	f    func(*state) float64
 	s    func(*state) string
 	d    func(*state) time.Duration
+	t    func(*state) time.Time
+	m    func(*state) *lead.Money
+	a    func(*state) any
+
+	// konst is the value of a constant expression, of its kind's Go type
+	// (*lead.Money for money, any value for fastAny).
+	konst   any
+	isConst bool
+	// slot is the int slot the expression reads, when isSlot.
+	slot   int
+	isSlot bool
+	// enum is set when the expression reads an enumeration variable.
+	enum *variable
+	// bails reports that the expression may give up at run time (errBail),
+	// so that its rule needs a VM program too.
+	bails bool
 }
+
+// errBail is the fault of a fast-path expression that met a value it does
+// not model: the rule runs in the VM instead.
+var errBail = errors.New("qualify: fast path gave up")
+
+// errUnknownMoney is the fault of a comparison with an unknown amount
+// (errors.Is lead.ErrUnknownAmount, as lead.Money.Cmp reports it), and
+// errUnknownField that of an ordering of an absent custom field, which the
+// VM refuses. Both are unknown inputs: unknownInput names the input, and
+// the rule is unjudged (see Policy.fail).
+var (
+	errUnknownMoney error = &unknownFault{msg: "amount unknown", err: lead.ErrUnknownAmount}
+	errUnknownField error = &unknownFault{msg: "a custom field is absent"}
+)
+
+type unknownFault struct {
+	msg string
+	err error
+}
+
+func (u *unknownFault) Error() string { return u.msg }
+func (u *unknownFault) Unwrap() error { return u.err }
 
 // asFloat returns e as a float64 closure (ints are converted, as the VM
 // does when an int meets a float).
@@ -60,16 +120,26 @@ func (e fastExpr) asFloat() func(*state) float64 {
 }
 
 var (
-	durationType = reflect.TypeOf(time.Duration(0))
+	durationType  = reflect.TypeOf(time.Duration(0))
+	stringType    = reflect.TypeOf("")
+	interfaceType = reflect.TypeOf((*any)(nil)).Elem()
 )
 
 // fastKindOf maps a checked node type to the fast path's kind.
 func fastKindOf(t reflect.Type) fastKind {
-	if t == nil {
+	switch t {
+	case nil:
 		return fastNone
-	}
-	if t == durationType {
+	case durationType:
 		return fastDuration
+	case timeType:
+		return fastTime
+	case moneyType:
+		return fastMoney
+	case stringType:
+		return fastString
+	case interfaceType:
+		return fastAny
 	}
 	switch t.Kind() {
 	case reflect.Bool:
@@ -78,10 +148,6 @@ func fastKindOf(t reflect.Type) fastKind {
 		return fastInt
 	case reflect.Float64:
 		return fastFloat
-	case reflect.String:
-		if t == reflect.TypeOf("") {
-			return fastString
-		}
 	}
 	return fastNone
 }
@@ -100,29 +166,28 @@ func (c *compilation) fast(n ast.Node) (fastExpr, bool) {
 func (c *compilation) fastNode(n ast.Node) (fastExpr, bool) {
 	switch n := n.(type) {
 	case *ast.BoolNode:
-		v := n.Value
-		return fastExpr{kind: fastBool, b: func(*state) bool { return v }}, true
+		return constant(n.Value)
 	case *ast.IntegerNode:
 		switch fastKindOf(n.Type()) {
 		case fastFloat:
-			v := float64(n.Value)
-			return fastExpr{kind: fastFloat, f: func(*state) float64 { return v }}, true
+			return constant(float64(n.Value))
 		case fastInt:
-			v := n.Value
-			return fastExpr{kind: fastInt, i: func(*state) int { return v }}, true
+			return constant(n.Value)
 		}
 	case *ast.FloatNode:
 		if fastKindOf(n.Type()) == fastFloat {
-			v := n.Value
-			return fastExpr{kind: fastFloat, f: func(*state) float64 { return v }}, true
+			return constant(n.Value)
 		}
 	case *ast.StringNode:
-		v := n.Value
-		return fastExpr{kind: fastString, s: func(*state) string { return v }}, true
+		return constant(n.Value)
+	case *ast.NilNode:
+		return fastExpr{kind: fastAny, a: func(*state) any { return nil }, isConst: true}, true
 	case *ast.ConstantNode:
-		return fastConstant(n.Value)
+		return constant(n.Value)
 	case *ast.IdentifierNode:
 		return c.fastIdent(n.Value)
+	case *ast.MemberNode:
+		return c.fastField(n)
 	case *ast.UnaryNode:
 		return c.fastUnary(n)
 	case *ast.BinaryNode:
@@ -131,37 +196,48 @@ func (c *compilation) fastNode(n ast.Node) (fastExpr, bool) {
 		return c.fastMinMax(n)
 	case *ast.ConditionalNode:
 		return c.fastConditional(n)
+	case *ast.CallNode:
+		return c.fastCall(n)
 	}
 	return fastExpr{}, false
 }
 
-func fastConstant(v any) (fastExpr, bool) {
+// constant is a constant of the fast path.
+func constant(v any) (fastExpr, bool) {
+	e := fastExpr{konst: v, isConst: true}
 	switch v := v.(type) {
 	case bool:
-		return fastExpr{kind: fastBool, b: func(*state) bool { return v }}, true
+		e.kind, e.b = fastBool, func(*state) bool { return v }
 	case int:
-		return fastExpr{kind: fastInt, i: func(*state) int { return v }}, true
+		e.kind, e.i = fastInt, func(*state) int { return v }
 	case float64:
-		return fastExpr{kind: fastFloat, f: func(*state) float64 { return v }}, true
+		e.kind, e.f = fastFloat, func(*state) float64 { return v }
 	case string:
-		return fastExpr{kind: fastString, s: func(*state) string { return v }}, true
+		e.kind, e.s = fastString, func(*state) string { return v }
 	case time.Duration:
-		return fastExpr{kind: fastDuration, d: func(*state) time.Duration { return v }}, true
+		e.kind, e.d = fastDuration, func(*state) time.Duration { return v }
+	case *lead.Money:
+		e.kind, e.m = fastMoney, func(*state) *lead.Money { return v }
+	default:
+		return fastExpr{}, false
 	}
-	return fastExpr{}, false
+	return e, true
 }
 
 func (c *compilation) fastIdent(name string) (fastExpr, bool) {
 	if s, ok := c.slots[name]; ok {
 		pos := s.pos
 		switch s.op {
-		case slotCount, slotSignals:
-			return fastExpr{kind: fastInt, i: func(st *state) int { return st.ints[pos] }}, true
+		case slotCount, slotSignals, slotInterests:
+			return fastExpr{kind: fastInt, i: func(st *state) int { return st.ints[pos] }, slot: pos, isSlot: true}, true
 		case slotSince:
 			return fastExpr{kind: fastDuration, d: func(st *state) time.Duration { return st.durs[pos] }}, true
 		default:
 			return fastExpr{kind: fastBool, b: func(st *state) bool { return st.bools[pos] }}, true
 		}
+	}
+	if name == varNow {
+		return fastExpr{kind: fastTime, t: func(st *state) time.Time { return st.now }}, true
 	}
 	for _, v := range c.allVariables() {
 		if v.name != name {
@@ -170,13 +246,71 @@ func (c *compilation) fastIdent(name string) (fastExpr, bool) {
 		switch {
 		case v.str != nil:
 			get := v.str
-			return fastExpr{kind: fastString, s: func(st *state) string { return get(st.l) }}, true
+			e := fastExpr{kind: fastString, s: func(st *state) string { return get(st.l) }}
+			if v.enum != nil {
+				e.enum = &v
+			}
+			return e, true
 		case v.num != nil:
 			get := v.num
 			return fastExpr{kind: fastInt, i: func(st *state) int { return get(st.l) }}, true
+		case v.tm != nil:
+			get := v.tm
+			return fastExpr{kind: fastTime, t: func(st *state) time.Time { return get(st.l) }}, true
+		case v.money != nil:
+			get := v.money
+			return fastExpr{kind: fastMoney, m: func(st *state) *lead.Money { return get(st.l) }}, true
 		}
 	}
 	return fastExpr{}, false
+}
+
+// fastField reads a custom field by a constant path (fields.plan,
+// fields["seats"], fields.address.country) as the VM does: an absent name
+// is nil; a name read from nil, or from anything but a JSON object, is left
+// to the VM.
+func (c *compilation) fastField(n *ast.MemberNode) (fastExpr, bool) {
+	path, ok := fieldPath(n)
+	if !ok {
+		return fastExpr{}, false
+	}
+	if id, root := rootOf(n); !root || id != "fields" {
+		return fastExpr{}, false
+	}
+	c.fastFields = true
+	first, rest := path[0], path[1:]
+	if len(rest) == 0 {
+		return fastExpr{kind: fastAny, a: func(st *state) any { return st.l.Fields[first] }}, true
+	}
+	return fastExpr{kind: fastAny, bails: true, a: func(st *state) any {
+		v := st.l.Fields[first]
+		for _, name := range rest {
+			m, ok := v.(map[string]any)
+			if !ok {
+				st.setFault(errBail)
+				return nil
+			}
+			v = m[name]
+		}
+		return v
+	}}, true
+}
+
+// rootOf returns the identifier a member chain starts from.
+func rootOf(n ast.Node) (string, bool) {
+	for {
+		switch m := n.(type) {
+		case *ast.MemberNode:
+			if m.Optional {
+				return "", false
+			}
+			n = m.Node
+		case *ast.IdentifierNode:
+			return m.Value, true
+		default:
+			return "", false
+		}
+	}
 }
 
 func (c *compilation) fastUnary(n *ast.UnaryNode) (fastExpr, bool) {
@@ -187,10 +321,13 @@ func (c *compilation) fastUnary(n *ast.UnaryNode) (fastExpr, bool) {
 	switch {
 	case (n.Operator == "!" || n.Operator == "not") && x.kind == fastBool:
 		b := x.b
-		return fastExpr{kind: fastBool, b: func(st *state) bool { return !b(st) }}, true
+		return fastExpr{kind: fastBool, b: func(st *state) bool { return !b(st) }, bails: x.bails}, true
+	case (n.Operator == "!" || n.Operator == "not") && x.kind == fastAny:
+		b := anyBool(x)
+		return fastExpr{kind: fastBool, b: func(st *state) bool { return !b(st) }, bails: true}, true
 	case n.Operator == "-" && x.kind == fastInt:
 		i := x.i
-		return fastExpr{kind: fastInt, i: func(st *state) int {
+		return fastExpr{kind: fastInt, bails: x.bails, i: func(st *state) int {
 			v := i(st)
 			if v == math.MinInt {
 				st.setFault(&ArithmeticError{Op: "-", X: v, Fault: "integer overflow"})
@@ -200,14 +337,32 @@ func (c *compilation) fastUnary(n *ast.UnaryNode) (fastExpr, bool) {
 		}}, true
 	case n.Operator == "-" && x.kind == fastFloat:
 		f := x.f
-		return fastExpr{kind: fastFloat, f: func(st *state) float64 { return -f(st) }}, true
+		return fastExpr{kind: fastFloat, f: func(st *state) float64 { return -f(st) }, bails: x.bails}, true
 	case n.Operator == "+" && (x.kind == fastInt || x.kind == fastFloat):
+		x.isConst, x.isSlot, x.konst = false, false, nil
 		return x, true
 	}
 	return fastExpr{}, false
 }
 
+// anyBool reads a custom field as a boolean, where the VM requires one (!,
+// && and ||): anything else gives up.
+func anyBool(x fastExpr) func(*state) bool {
+	a := x.a
+	return func(st *state) bool {
+		b, ok := a(st).(bool)
+		if !ok {
+			st.setFault(errBail)
+		}
+		return b
+	}
+}
+
 func (c *compilation) fastBinary(n *ast.BinaryNode) (fastExpr, bool) {
+	op := n.Operator
+	if op == "in" {
+		return c.fastIn(n)
+	}
 	l, ok := c.fastNode(n.Left)
 	if !ok {
 		return fastExpr{}, false
@@ -216,27 +371,57 @@ func (c *compilation) fastBinary(n *ast.BinaryNode) (fastExpr, bool) {
 	if !ok {
 		return fastExpr{}, false
 	}
-	op := n.Operator
+	bails := l.bails || r.bails
 	switch op {
 	case "&&", "and", "||", "or":
+		if l.kind == fastAny {
+			l = fastExpr{kind: fastBool, b: anyBool(l), bails: true}
+		}
+		if r.kind == fastAny {
+			r = fastExpr{kind: fastBool, b: anyBool(r), bails: true}
+		}
 		if l.kind != fastBool || r.kind != fastBool {
 			return fastExpr{}, false
 		}
 		a, b := l.b, r.b
+		bails = l.bails || r.bails
 		if op == "&&" || op == "and" {
-			return fastExpr{kind: fastBool, b: func(st *state) bool { return a(st) && b(st) }}, true
+			return fastExpr{kind: fastBool, b: func(st *state) bool { return a(st) && b(st) }, bails: bails}, true
 		}
-		return fastExpr{kind: fastBool, b: func(st *state) bool { return a(st) || b(st) }}, true
+		return fastExpr{kind: fastBool, b: func(st *state) bool { return a(st) || b(st) }, bails: bails}, true
 	case "==", "!=", "<", "<=", ">", ">=":
-		cmp, ok := fastCompare(op, l, r)
+		cmp, bail, ok := fastCompare(op, l, r)
 		if !ok {
 			return fastExpr{}, false
 		}
-		return fastExpr{kind: fastBool, b: cmp}, true
-	case "+", "-", "*":
-		return fastArith(op, l, r)
+		return fastExpr{kind: fastBool, b: cmp, bails: bails || bail}, true
+	case "startsWith", "endsWith", "contains":
+		f, bail, ok := fastStrings(op, l, r)
+		if !ok {
+			return fastExpr{}, false
+		}
+		return fastExpr{kind: fastBool, b: f, bails: bails || bail}, true
+	case "+", "-", "*", "/", "%":
+		e, ok := fastArith(op, l, r)
+		e.bails = e.bails || bails
+		return e, ok
 	}
 	return fastExpr{}, false
+}
+
+// flip returns the operator that compares b with a as op compares a with b.
+func flip(op string) string {
+	switch op {
+	case "<":
+		return ">"
+	case "<=":
+		return ">="
+	case ">":
+		return "<"
+	case ">=":
+		return "<="
+	}
+	return op
 }
 
 // ordered compares two closures of one ordered type.
@@ -258,24 +443,277 @@ func ordered[T int | float64 | string | time.Duration](op string, a, b func(*sta
 	return nil
 }
 
-func fastCompare(op string, l, r fastExpr) (func(*state) bool, bool) {
+// orderedConst compares a closure with a constant: one call instead of
+// two.
+func orderedConst[T int | float64 | string | time.Duration](op string, a func(*state) T, k T) func(*state) bool {
+	switch op {
+	case "==":
+		return func(st *state) bool { return a(st) == k }
+	case "!=":
+		return func(st *state) bool { return a(st) != k }
+	case "<":
+		return func(st *state) bool { return a(st) < k }
+	case "<=":
+		return func(st *state) bool { return a(st) <= k }
+	case ">":
+		return func(st *state) bool { return a(st) > k }
+	case ">=":
+		return func(st *state) bool { return a(st) >= k }
+	}
+	return nil
+}
+
+// slotConst compares an int slot with a constant, reading the slot itself.
+func slotConst(op string, pos, k int) func(*state) bool {
+	switch op {
+	case "==":
+		return func(st *state) bool { return st.ints[pos] == k }
+	case "!=":
+		return func(st *state) bool { return st.ints[pos] != k }
+	case "<":
+		return func(st *state) bool { return st.ints[pos] < k }
+	case "<=":
+		return func(st *state) bool { return st.ints[pos] <= k }
+	case ">":
+		return func(st *state) bool { return st.ints[pos] > k }
+	case ">=":
+		return func(st *state) bool { return st.ints[pos] >= k }
+	}
+	return nil
+}
+
+// compareOrdered compares two expressions of one ordered type,
+// specialising a comparison with a constant.
+func compareOrdered[T int | float64 | string | time.Duration](op string, l, r fastExpr, lf, rf func(*state) T) func(*state) bool {
 	switch {
+	case r.isConst && !l.isConst:
+		return orderedConst(op, lf, r.konst.(T))
+	case l.isConst && !r.isConst:
+		return orderedConst(flip(op), rf, l.konst.(T))
+	}
+	return ordered(op, lf, rf)
+}
+
+// fastCompare compiles a comparison; bail reports that it may give up.
+func fastCompare(op string, l, r fastExpr) (cmp func(*state) bool, bail, ok bool) {
+	switch {
+	case l.kind == fastAny || r.kind == fastAny:
+		return compareAny(op, l, r)
 	case l.kind == fastInt && r.kind == fastInt:
-		return ordered(op, l.i, r.i), true
+		switch {
+		case l.isSlot && r.isConst:
+			return slotConst(op, l.slot, r.konst.(int)), false, true
+		case r.isSlot && l.isConst:
+			return slotConst(flip(op), r.slot, l.konst.(int)), false, true
+		}
+		return compareOrdered(op, l, r, l.i, r.i), false, true
 	case (l.kind == fastInt || l.kind == fastFloat) && (r.kind == fastInt || r.kind == fastFloat):
-		return ordered(op, l.asFloat(), r.asFloat()), true
+		lf, rf := l.asFloat(), r.asFloat()
+		if l.isConst && l.kind == fastInt {
+			l.konst = float64(l.konst.(int))
+		}
+		if r.isConst && r.kind == fastInt {
+			r.konst = float64(r.konst.(int))
+		}
+		return compareOrdered(op, l, r, lf, rf), false, true
 	case l.kind == fastString && r.kind == fastString:
-		return ordered(op, l.s, r.s), true
+		if f := compareEnum(op, l, r); f != nil {
+			return f, false, true
+		}
+		if f := compareEnum(flip(op), r, l); f != nil {
+			return f, false, true
+		}
+		return compareOrdered(op, l, r, l.s, r.s), false, true
 	case l.kind == fastDuration && r.kind == fastDuration:
-		return ordered(op, l.d, r.d), true
+		return compareOrdered(op, l, r, l.d, r.d), false, true
 	case l.kind == fastBool && r.kind == fastBool && (op == "==" || op == "!="):
 		a, b := l.b, r.b
 		if op == "==" {
-			return func(st *state) bool { return a(st) == b(st) }, true
+			return func(st *state) bool { return a(st) == b(st) }, false, true
 		}
-		return func(st *state) bool { return a(st) != b(st) }, true
+		return func(st *state) bool { return a(st) != b(st) }, false, true
+	case l.kind == fastTime && r.kind == fastTime:
+		return compareTimes(op, l.t, r.t), false, true
 	}
-	return nil, false
+	return nil, false, false
+}
+
+// compareEnum compares an enumeration variable with one of its names by
+// value; nil when l is not one or k not a name.
+func compareEnum(op string, l, r fastExpr) func(*state) bool {
+	if l.enum == nil || !r.isConst || (op != "==" && op != "!=") {
+		return nil
+	}
+	k := r.konst.(string)
+	idx := -1
+	for i, name := range l.enum.names {
+		if name == k {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return nil // not a name: compare the text, which also covers "<type>(n)"
+	}
+	get, v := l.enum.enum, uint8(idx)
+	if op == "==" {
+		return func(st *state) bool { return get(st.l) == v }
+	}
+	return func(st *state) bool { return get(st.l) != v }
+}
+
+// compareTimes compares instants as expr does (Before, After, Equal).
+func compareTimes(op string, a, b func(*state) time.Time) func(*state) bool {
+	switch op {
+	case "==":
+		return func(st *state) bool { return a(st).Equal(b(st)) }
+	case "!=":
+		return func(st *state) bool { return !a(st).Equal(b(st)) }
+	case "<":
+		return func(st *state) bool { return a(st).Before(b(st)) }
+	case "<=":
+		return func(st *state) bool { x, y := a(st), b(st); return x.Before(y) || x.Equal(y) }
+	case ">":
+		return func(st *state) bool { return a(st).After(b(st)) }
+	case ">=":
+		return func(st *state) bool { x, y := a(st), b(st); return x.After(y) || x.Equal(y) }
+	}
+	return nil
+}
+
+// boxed returns e as a closure of any; only constants and custom fields
+// box without allocating, so nothing else is accepted.
+func (e fastExpr) boxed() func(*state) any {
+	switch {
+	case e.kind == fastAny:
+		return e.a
+	case e.isConst:
+		k := e.konst
+		return func(*state) any { return k }
+	}
+	return nil
+}
+
+// compareAny compares custom fields with constants or with each other,
+// with the VM's functions: equality never fails (nil equals only nil, a
+// number equals a number of any Go type); an ordering needs two numbers,
+// two strings, two times or two durations. An ordering with an absent
+// field is the VM's error, an unknown input; anything else it refuses
+// gives up.
+func compareAny(op string, l, r fastExpr) (func(*state) bool, bool, bool) {
+	a, b := l.boxed(), r.boxed()
+	if a == nil || b == nil {
+		return nil, false, false
+	}
+	switch op {
+	case "==":
+		return func(st *state) bool { return runtime.Equal(a(st), b(st)) }, false, true
+	case "!=":
+		return func(st *state) bool { return !runtime.Equal(a(st), b(st)) }, false, true
+	}
+	var less func(x, y any) bool
+	switch op {
+	case "<":
+		less = runtime.Less
+	case "<=":
+		less = runtime.LessOrEqual
+	case ">":
+		less = runtime.More
+	case ">=":
+		less = runtime.MoreOrEqual
+	}
+	lField, rField := l.kind == fastAny && !l.isConst, r.kind == fastAny && !r.isConst
+	return func(st *state) bool {
+		x, y := a(st), b(st)
+		if !orderable(x, y) {
+			if x == nil && lField || y == nil && rField {
+				st.setFault(errUnknownField)
+			} else {
+				st.setFault(errBail)
+			}
+			return false
+		}
+		return less(x, y)
+	}, true, true
+}
+
+// orderable reports whether expr's ordering is defined on x and y.
+func orderable(x, y any) bool {
+	switch x.(type) {
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
+		switch y.(type) {
+		case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
+			return true
+		}
+	case string:
+		_, ok := y.(string)
+		return ok
+	case time.Time:
+		_, ok := y.(time.Time)
+		return ok
+	case time.Duration:
+		_, ok := y.(time.Duration)
+		return ok
+	}
+	return false
+}
+
+// fastStrings compiles startsWith, endsWith and contains on strings; on a
+// custom field, nil is false as in the VM, and anything but a string gives
+// up.
+func fastStrings(op string, l, r fastExpr) (func(*state) bool, bool, bool) {
+	var fn func(s, x string) bool
+	switch op {
+	case "startsWith":
+		fn = strings.HasPrefix
+	case "endsWith":
+		fn = strings.HasSuffix
+	case "contains":
+		fn = strings.Contains
+	}
+	str := func(e fastExpr) (func(*state) (string, bool), bool) {
+		switch e.kind {
+		case fastString:
+			s := e.s
+			return func(st *state) (string, bool) { return s(st), true }, true
+		case fastAny:
+			if e.isConst {
+				return func(*state) (string, bool) { return "", false }, true // nil
+			}
+			a := e.a
+			return func(st *state) (string, bool) {
+				switch v := a(st).(type) {
+				case string:
+					return v, true
+				case nil:
+				default:
+					st.setFault(errBail)
+				}
+				return "", false
+			}, true
+		}
+		return nil, false
+	}
+	a, okA := str(l)
+	b, okB := str(r)
+	if !okA || !okB {
+		return nil, false, false
+	}
+	if l.kind == fastString && r.kind == fastString {
+		x, y := l.s, r.s
+		if r.isConst {
+			k := r.konst.(string)
+			return func(st *state) bool { return fn(x(st), k) }, false, true
+		}
+		return func(st *state) bool { return fn(x(st), y(st)) }, false, true
+	}
+	return func(st *state) bool {
+		x, ok := a(st)
+		if !ok {
+			return false
+		}
+		y, ok := b(st)
+		return ok && fn(x, y)
+	}, true, true
 }
 
 // fastIntArith is checked integer arithmetic: an overflow is a fault of
@@ -312,6 +750,15 @@ func fastIntArith(op string, a, b func(*state) int) func(*state) int {
 			}
 			return r
 		}
+	case "%":
+		return func(st *state) int {
+			x, y := a(st), b(st)
+			if y == 0 {
+				st.setFault(&ArithmeticError{Op: op, X: x, Y: y, Fault: "division by zero"})
+				return 0
+			}
+			return x % y
+		}
 	}
 	return nil
 }
@@ -335,6 +782,34 @@ func fastFloatArith(op string, a, b func(*state) float64) func(*state) float64 {
 	return nil
 }
 
+// fastDivide is /, which gives a float: a division by zero or a result
+// that is not finite is a fault naming the operands as the VM does (an
+// int as an int).
+func fastDivide(l, r fastExpr) func(*state) float64 {
+	operand := func(e fastExpr) func(*state) (float64, any) {
+		if e.kind == fastInt {
+			i := e.i
+			return func(st *state) (float64, any) { v := i(st); return float64(v), v }
+		}
+		f := e.f
+		return func(st *state) (float64, any) { v := f(st); return v, v }
+	}
+	a, b := operand(l), operand(r)
+	return func(st *state) float64 {
+		x, xv := a(st)
+		y, yv := b(st)
+		if y == 0 {
+			st.setFault(&ArithmeticError{Op: "/", X: xv, Y: yv, Fault: "division by zero"})
+			return 0
+		}
+		q := x / y
+		if !finite(q) {
+			st.setFault(&ArithmeticError{Op: "/", X: xv, Y: yv, Fault: "not a finite number"})
+		}
+		return q
+	}
+}
+
 // overflow records an integer overflow and returns 0.
 func (st *state) overflow(op string, x, y int) int {
 	st.setFault(&ArithmeticError{Op: op, X: x, Y: y, Fault: "integer overflow"})
@@ -349,13 +824,282 @@ func (st *state) setFault(err error) {
 }
 
 func fastArith(op string, l, r fastExpr) (fastExpr, bool) {
+	num := func(e fastExpr) bool { return e.kind == fastInt || e.kind == fastFloat }
 	switch {
+	case op == "/" && num(l) && num(r):
+		return fastExpr{kind: fastFloat, f: fastDivide(l, r)}, true
+	case op == "%":
+		if l.kind == fastInt && r.kind == fastInt {
+			return fastExpr{kind: fastInt, i: fastIntArith(op, l.i, r.i)}, true
+		}
 	case l.kind == fastInt && r.kind == fastInt:
 		return fastExpr{kind: fastInt, i: fastIntArith(op, l.i, r.i)}, true
-	case (l.kind == fastInt || l.kind == fastFloat) && (r.kind == fastInt || r.kind == fastFloat):
+	case num(l) && num(r):
 		return fastExpr{kind: fastFloat, f: fastFloatArith(op, l.asFloat(), r.asFloat())}, true
+	case l.kind == fastDuration && r.kind == fastDuration && (op == "+" || op == "-"):
+		return fastExpr{kind: fastDuration, d: durationArith(op, l.d, r.d)}, true
+	case l.kind == fastTime && r.kind == fastDuration && (op == "+" || op == "-"):
+		t, d := l.t, r.d
+		if op == "+" {
+			return fastExpr{kind: fastTime, t: func(st *state) time.Time { return t(st).Add(d(st)) }}, true
+		}
+		return fastExpr{kind: fastTime, t: func(st *state) time.Time { return t(st).Add(-d(st)) }}, true
+	case l.kind == fastDuration && r.kind == fastTime && op == "+":
+		d, t := l.d, r.t
+		return fastExpr{kind: fastTime, t: func(st *state) time.Time { x := d(st); return t(st).Add(x) }}, true
+	case l.kind == fastTime && r.kind == fastTime && op == "-":
+		a, b := l.t, r.t
+		return fastExpr{kind: fastDuration, d: func(st *state) time.Duration { return a(st).Sub(b(st)) }}, true
 	}
 	return fastExpr{}, false
+}
+
+// durationArith adds or subtracts durations, checked as the guarded VM
+// does.
+func durationArith(op string, a, b func(*state) time.Duration) func(*state) time.Duration {
+	return func(st *state) time.Duration {
+		x, y := a(st), b(st)
+		r, fault := intArith(op, int64(x), int64(y))
+		if fault != "" {
+			st.setFault(&ArithmeticError{Op: op, X: x, Y: y, Fault: fault})
+			return 0
+		}
+		return time.Duration(r)
+	}
+}
+
+// fastIn compiles `x in [constants]` (a set after expr's optimizer, or a
+// list of mixed constants) as runtime.In does it: a string in a set of
+// strings, an int in a set of ints, any value equal (runtime.Equal) to an
+// element of a list.
+func (c *compilation) fastIn(n *ast.BinaryNode) (fastExpr, bool) {
+	k, ok := n.Right.(*ast.ConstantNode)
+	if !ok {
+		return fastExpr{}, false
+	}
+	l, ok := c.fastNode(n.Left)
+	if !ok {
+		return fastExpr{}, false
+	}
+	switch set := k.Value.(type) {
+	case map[string]struct{}:
+		switch l.kind {
+		case fastString:
+			return fastExpr{kind: fastBool, b: stringIn(l, set), bails: l.bails}, true
+		case fastAny:
+			a := l.a
+			_, hasEmpty := set[""]
+			return fastExpr{kind: fastBool, bails: true, b: func(st *state) bool {
+				switch v := a(st).(type) {
+				case string:
+					_, ok := set[v]
+					return ok
+				case nil:
+					return hasEmpty // runtime.In looks the key's zero value up
+				}
+				st.setFault(errBail)
+				return false
+			}}, true
+		}
+	case map[int]struct{}:
+		if l.kind == fastInt {
+			i := l.i
+			return fastExpr{kind: fastBool, bails: l.bails, b: func(st *state) bool { _, ok := set[i(st)]; return ok }}, true
+		}
+	case []any:
+		needle := l.boxed()
+		if needle == nil {
+			return listIn(l, set)
+		}
+		return fastExpr{kind: fastBool, bails: l.bails, b: func(st *state) bool {
+			v := needle(st)
+			for _, e := range set {
+				if runtime.Equal(e, v) {
+					return true
+				}
+			}
+			return false
+		}}, true
+	}
+	return fastExpr{}, false
+}
+
+// stringIn looks a string up in a set: by value for an enumeration, by
+// comparing for a short set, by hashing for a long one.
+func stringIn(l fastExpr, set map[string]struct{}) func(*state) bool {
+	if l.enum != nil {
+		member := make([]bool, len(l.enum.names))
+		for i, name := range l.enum.names {
+			_, member[i] = set[name]
+		}
+		get, s := l.enum.enum, l.s
+		return func(st *state) bool {
+			if v := get(st.l); int(v) < len(member) {
+				return member[v]
+			}
+			_, ok := set[s(st)] // a value beyond the names: its "<type>(n)"
+			return ok
+		}
+	}
+	s := l.s
+	if len(set) <= 8 {
+		list := make([]string, 0, len(set))
+		for k := range set {
+			list = append(list, k)
+		}
+		return func(st *state) bool {
+			v := s(st)
+			for _, k := range list {
+				if v == k {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return func(st *state) bool { _, ok := set[s(st)]; return ok }
+}
+
+// listIn is a typed needle in a list of constants, compared as
+// runtime.Equal compares them: a number with numbers, a string with
+// strings, a boolean with booleans.
+func listIn(l fastExpr, list []any) (fastExpr, bool) {
+	var ints []int
+	var floats []float64
+	var strs []string
+	var bools []bool
+	for _, e := range list {
+		switch v := e.(type) {
+		case int:
+			ints = append(ints, v)
+		case float64:
+			floats = append(floats, v)
+		case string:
+			strs = append(strs, v)
+		case bool:
+			bools = append(bools, v)
+		}
+	}
+	var b func(*state) bool
+	switch l.kind {
+	case fastInt:
+		i := l.i
+		b = func(st *state) bool {
+			x := i(st)
+			for _, k := range ints {
+				if x == k {
+					return true
+				}
+			}
+			for _, k := range floats {
+				if float64(x) == k {
+					return true
+				}
+			}
+			return false
+		}
+	case fastFloat:
+		f := l.f
+		b = func(st *state) bool {
+			x := f(st)
+			for _, k := range ints {
+				if x == float64(k) {
+					return true
+				}
+			}
+			for _, k := range floats {
+				if x == k {
+					return true
+				}
+			}
+			return false
+		}
+	case fastString:
+		s := l.s
+		b = func(st *state) bool {
+			x := s(st)
+			for _, k := range strs {
+				if x == k {
+					return true
+				}
+			}
+			return false
+		}
+	case fastBool:
+		f := l.b
+		b = func(st *state) bool {
+			x := f(st)
+			for _, k := range bools {
+				if x == k {
+					return true
+				}
+			}
+			return false
+		}
+	default:
+		return fastExpr{}, false
+	}
+	return fastExpr{kind: fastBool, b: b, bails: l.bails}, true
+}
+
+// fastCall compiles the money operators (comparisons, exactly, whatever
+// the scale) and amount(). An unknown amount fails as in the VM; another
+// currency, or anything but money, gives up.
+func (c *compilation) fastCall(n *ast.CallNode) (fastExpr, bool) {
+	name := calleeName(n)
+	args := make([]fastExpr, len(n.Arguments))
+	for i, a := range n.Arguments {
+		e, ok := c.fastNode(a)
+		if !ok || e.kind != fastMoney {
+			return fastExpr{}, false
+		}
+		args[i] = e
+	}
+	if name == "amount" && len(args) == 1 {
+		m := args[0].m
+		return fastExpr{kind: fastFloat, f: func(st *state) float64 {
+			v := m(st)
+			if !v.Known() {
+				st.setFault(errUnknownMoney)
+				return 0
+			}
+			f, _ := v.Amount.Float64()
+			return f
+		}}, true
+	}
+	var test func(int) bool
+	switch name {
+	case "money_eq":
+		test = func(c int) bool { return c == 0 }
+	case "money_ne":
+		test = func(c int) bool { return c != 0 }
+	case "money_lt":
+		test = func(c int) bool { return c < 0 }
+	case "money_le":
+		test = func(c int) bool { return c <= 0 }
+	case "money_gt":
+		test = func(c int) bool { return c > 0 }
+	case "money_ge":
+		test = func(c int) bool { return c >= 0 }
+	default:
+		return fastExpr{}, false
+	}
+	if len(args) != 2 {
+		return fastExpr{}, false
+	}
+	a, b := args[0].m, args[1].m
+	return fastExpr{kind: fastBool, bails: true, b: func(st *state) bool {
+		x, y := a(st), b(st)
+		switch {
+		case !x.Known() || !y.Known():
+			st.setFault(errUnknownMoney)
+			return false
+		case x.Currency != y.Currency:
+			st.setFault(errBail) // the VM's error names both amounts
+			return false
+		}
+		return test(cmpAmounts(x, y))
+	}}, true
 }
 
 // fastMinMax compiles min and max over scalars of one numeric type. Like
@@ -366,12 +1110,14 @@ func (c *compilation) fastMinMax(n *ast.BuiltinNode) (fastExpr, bool) {
 		return fastExpr{}, false
 	}
 	args := make([]fastExpr, len(n.Arguments))
+	bails := false
 	for i, a := range n.Arguments {
 		e, ok := c.fastNode(a)
 		if !ok || e.kind != args[0].kind && i > 0 || e.kind != fastInt && e.kind != fastFloat {
 			return fastExpr{}, false
 		}
 		args[i] = e
+		bails = bails || e.bails
 	}
 	isMin := n.Name == "min"
 	if args[0].kind == fastInt {
@@ -379,13 +1125,13 @@ func (c *compilation) fastMinMax(n *ast.BuiltinNode) (fastExpr, bool) {
 		for i, a := range args {
 			fs[i] = a.i
 		}
-		return fastExpr{kind: fastInt, i: pick(fs, isMin)}, true
+		return fastExpr{kind: fastInt, i: pick(fs, isMin), bails: bails}, true
 	}
 	fs := make([]func(*state) float64, len(args))
 	for i, a := range args {
 		fs[i] = a.f
 	}
-	return fastExpr{kind: fastFloat, f: pick(fs, isMin)}, true
+	return fastExpr{kind: fastFloat, f: pick(fs, isMin), bails: bails}, true
 }
 
 func pick[T int | float64](fs []func(*state) T, isMin bool) func(*state) T {
@@ -422,7 +1168,13 @@ func pick[T int | float64](fs []func(*state) T, isMin bool) func(*state) T {
 
 func (c *compilation) fastConditional(n *ast.ConditionalNode) (fastExpr, bool) {
 	cond, ok := c.fastNode(n.Cond)
-	if !ok || cond.kind != fastBool {
+	if !ok {
+		return fastExpr{}, false
+	}
+	if cond.kind == fastAny {
+		cond = fastExpr{kind: fastBool, b: anyBool(cond), bails: true}
+	}
+	if cond.kind != fastBool {
 		return fastExpr{}, false
 	}
 	a, ok := c.fastNode(n.Exp1)
@@ -434,39 +1186,29 @@ func (c *compilation) fastConditional(n *ast.ConditionalNode) (fastExpr, bool) {
 		return fastExpr{}, false
 	}
 	k := cond.b
+	out := fastExpr{kind: a.kind, bails: cond.bails || a.bails || b.bails}
 	switch a.kind {
 	case fastBool:
-		x, y := a.b, b.b
-		return fastExpr{kind: fastBool, b: func(st *state) bool {
-			if k(st) {
-				return x(st)
-			}
-			return y(st)
-		}}, true
+		out.b = choose(k, a.b, b.b)
 	case fastInt:
-		x, y := a.i, b.i
-		return fastExpr{kind: fastInt, i: func(st *state) int {
-			if k(st) {
-				return x(st)
-			}
-			return y(st)
-		}}, true
+		out.i = choose(k, a.i, b.i)
 	case fastFloat:
-		x, y := a.f, b.f
-		return fastExpr{kind: fastFloat, f: func(st *state) float64 {
-			if k(st) {
-				return x(st)
-			}
-			return y(st)
-		}}, true
+		out.f = choose(k, a.f, b.f)
 	case fastString:
-		x, y := a.s, b.s
-		return fastExpr{kind: fastString, s: func(st *state) string {
-			if k(st) {
-				return x(st)
-			}
-			return y(st)
-		}}, true
+		out.s = choose(k, a.s, b.s)
+	case fastDuration:
+		out.d = choose(k, a.d, b.d)
+	default:
+		return fastExpr{}, false
 	}
-	return fastExpr{}, false
+	return out, true
+}
+
+func choose[T any](k func(*state) bool, x, y func(*state) T) func(*state) T {
+	return func(st *state) T {
+		if k(st) {
+			return x(st)
+		}
+		return y(st)
+	}
 }

@@ -108,6 +108,9 @@ func newExprCost(e estimate) exprCost {
 // runVM runs a program under the meter. When the meter stopped it, the
 // meter's stop says why.
 func (st *state) runVM(prog *vm.Program, g *exprCost) (any, error) {
+	if !st.envReady {
+		st.p.fillEnv(st)
+	}
 	st.meter.begin(g)
 	out, err := st.vm.Run(prog, st.env)
 	st.meter.charged += st.meter.spent
@@ -130,14 +133,16 @@ func (st *state) testVM(r *compiledRule) (bool, error) {
 
 // score evaluates a matched rule's points.
 func (p *Policy) score(st *state, r *compiledRule) (float64, error) {
-	switch {
-	case r.fastPoints != nil:
+	if r.fastPoints != nil {
 		pts := r.fastPoints(st)
-		if st.fault != nil {
-			return 0, st.takeFault()
+		if st.fault == nil {
+			return pts, nil
 		}
-		return pts, nil
-	case r.points != nil:
+		if err := st.takeFault(r); err != errBail {
+			return 0, err
+		}
+	}
+	if r.points != nil {
 		v, err := st.runVM(r.points, &r.pointsCost)
 		if err != nil {
 			return 0, err
@@ -155,10 +160,16 @@ func (p *Policy) stopped(l *lead.Lead, cause error) error {
 	return fmt.Errorf("qualify: evaluating lead %s: %w", clip(l.ID), cause)
 }
 
-// takeFault returns and clears an arithmetic fault of the fast path.
-func (st *state) takeFault() error {
+// takeFault returns and clears the fault of a fast-path expression of r:
+// errBail when the VM must run the expression instead, which it also does
+// for an absent custom field that r's inputs cannot name (the VM's error
+// then has the last word).
+func (st *state) takeFault(r *compiledRule) error {
 	err := st.fault
 	st.fault = nil
+	if err == errUnknownField && r.unknownInput(st.l, err) == "" {
+		return errBail
+	}
 	return err
 }
 
@@ -690,10 +701,21 @@ func guardFor(n ast.Node) string {
 }
 
 // instrument rewrites a checked expression for the VM: guarded operations
-// become calls of their guards, and the body of every iteration starts
-// with a tick of its fixed cost per element. It records the guards used,
+// become calls of their guards, the body of every iteration starts with a
+// tick of its fixed cost per element, and members of activities and
+// interests are read by their accessors (see views.go). It records the guards used,
 // and reports whether it changed anything.
 func (c *compilation) instrument(tree *parser.Tree, est estimate) (changed bool) {
+	c.viewChains(tree)
+	// The accessors' calls carry their member's type while the walk
+	// decides on their parents; the checker then types them afresh (it
+	// keeps the type of a call that has one).
+	var accesses []ast.Node
+	defer func() {
+		for _, n := range accesses {
+			n.SetType(nil)
+		}
+	}()
 	var walk func(np *ast.Node)
 	walk = func(np *ast.Node) {
 		n := *np
@@ -702,6 +724,13 @@ func (c *compilation) instrument(tree *parser.Tree, est estimate) (changed bool)
 		}
 		for _, ch := range childPointers(n) {
 			walk(ch)
+		}
+		if repl := access(n); repl != nil {
+			c.guardsUsed[repl.(*ast.CallNode).Callee.(*ast.IdentifierNode).Value] = true
+			changed = true
+			ast.Patch(np, repl)
+			accesses = append(accesses, *np)
+			return
 		}
 		if p, ok := n.(*ast.PredicateNode); ok {
 			k := est.ticks[p] // present for every predicate the estimator saw

@@ -52,6 +52,7 @@ const (
 	slotSignals                  // int: fresh activities whose kind has an intent
 	slotInterested               // bool: a fresh interest in a topic or product
 	slotKnown                    // bool: a money or time variable is known
+	slotInterests                // int: len(interests)
 )
 
 // slot is one per-lead aggregate a policy's rules read. Slots are keyed
@@ -71,7 +72,7 @@ type slot struct {
 // value returns the slot's value from the state, boxed for the VM.
 func (s *slot) value(st *state) any {
 	switch s.op {
-	case slotCount, slotSignals:
+	case slotCount, slotSignals, slotInterests:
 		return st.ints[s.pos]
 	case slotSince:
 		return st.durs[s.pos]
@@ -81,7 +82,7 @@ func (s *slot) value(st *state) any {
 
 func (s *slot) typ() any {
 	switch s.op {
-	case slotCount, slotSignals:
+	case slotCount, slotSignals, slotInterests:
 		return 0
 	case slotSince:
 		return time.Duration(0)
@@ -121,6 +122,10 @@ func resolveKind(op slotOp) func(w *rewriter, n *ast.CallNode) ast.Node {
 	return func(w *rewriter, n *ast.CallNode) ast.Node {
 		kind, ok := w.stringArg(n, 0, "the activity kind")
 		if !ok {
+			return nil
+		}
+		if lead.Kind(kind) == everyKind {
+			w.fail(n.Arguments[0].Location(), nil, `"*" means every kind in count("*", window) only: name a kind`)
 			return nil
 		}
 		return w.slot(slot{op: op, kind: lead.Kind(kind)})

@@ -147,7 +147,7 @@ func TestHostilePolicies(t *testing.T) {
 			st := p.pool.Get().(*state)
 			defer p.release(st)
 			start = time.Now()
-			_, err = p.evaluate(context.Background(), st, l, t0)
+			err = p.evaluate(context.Background(), st, l, t0, new(Decision))
 			took := time.Since(start)
 			if h.Exp == "runs" {
 				require.NoError(t, err)

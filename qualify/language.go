@@ -133,6 +133,7 @@ func isList(t reflect.Type) bool {
 func (c *compilation) verify(rule, field string, tree *parser.Tree) bool {
 	v := verifier{c: c, rule: rule, field: field, src: tree.Source.String()}
 	v.walk(&tree.Node)
+	v.checkElements(&tree.Node)
 	return !v.failed
 }
 
@@ -370,6 +371,8 @@ func childPointers(n ast.Node) []*ast.Node {
 		return out
 	case *ast.PairNode:
 		return []*ast.Node{&n.Key, &n.Value}
+	case *ast.VariableDeclaratorNode: // only ours: see viewChains
+		return []*ast.Node{&n.Value, &n.Expr}
 	}
 	return nil
 }

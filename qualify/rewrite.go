@@ -77,7 +77,7 @@ func (w *rewriter) walk(np *ast.Node, depth, pred int) {
 	case *ast.CallNode:
 		w.call(np, n, d, pred)
 	case *ast.BuiltinNode:
-		w.builtin(n, d, pred)
+		w.builtin(np, n, d, pred)
 	case *ast.PredicateNode:
 		w.walk(&n.Node, d, pred)
 	case *ast.UnaryNode:
@@ -252,7 +252,17 @@ func (w *rewriter) call(np *ast.Node, n *ast.CallNode, d, pred int) {
 	}
 }
 
-func (w *rewriter) builtin(n *ast.BuiltinNode, d, pred int) {
+func (w *rewriter) builtin(np *ast.Node, n *ast.BuiltinNode, d, pred int) {
+	// len(activities) and len(interests) are counted by the aggregate
+	// pass: a slot, which reads no list.
+	if id, ok := lenOf(n); ok && pred == 0 {
+		s := slot{op: slotCount, kind: everyKind} // every activity at or before now
+		if id == varInterests {
+			s = slot{op: slotInterests}
+		}
+		ast.Patch(np, w.slot(s))
+		return
+	}
 	b, ok := builtins[n.Name]
 	if !ok {
 		why := unavailable[n.Name]
@@ -276,6 +286,18 @@ func (w *rewriter) builtin(n *ast.BuiltinNode, d, pred int) {
 		}
 		w.walk(&n.Arguments[i], d, pred)
 	}
+}
+
+// lenOf reports whether n is len(activities) or len(interests), and which.
+func lenOf(n *ast.BuiltinNode) (string, bool) {
+	if n.Name != "len" || len(n.Arguments) != 1 {
+		return "", false
+	}
+	id, ok := n.Arguments[0].(*ast.IdentifierNode)
+	if !ok || id.Value != varActivities && id.Value != varInterests {
+		return "", false
+	}
+	return id.Value, true
 }
 
 // pattern checks the pattern of matches: a string literal whose program
@@ -348,6 +370,8 @@ func (s *slot) makeKey() string {
 		return fmt.Sprintf("$interested(%q)", s.topic)
 	case slotKnown:
 		return fmt.Sprintf("$known(%s)", s.field)
+	case slotInterests:
+		return "$len(interests)"
 	}
 	return "$?"
 }

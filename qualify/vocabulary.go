@@ -30,6 +30,7 @@ import (
 type Vocabulary struct {
 	index    kindIndex
 	entries  []vocabEntry // by index
+	boxed    []any        // the kinds, by index, boxed for the VM (see views.go)
 	byIntent [4][]lead.Kind
 
 	needFresh, interestFresh, deadline time.Duration
@@ -73,9 +74,11 @@ func newVocabulary(s Settings) *Vocabulary {
 	v := &Vocabulary{needFresh: s.NeedFresh, interestFresh: s.InterestFresh, deadline: s.ResponseDeadline}
 	kinds := slices.Sorted(maps.Keys(all))
 	v.entries = make([]vocabEntry, len(kinds))
+	v.boxed = make([]any, len(kinds))
 	for i, k := range kinds {
 		e := all[k]
 		v.entries[i] = e
+		v.boxed[i] = string(k)
 		v.byIntent[e.intent] = append(v.byIntent[e.intent], k)
 	}
 	v.index = newKindIndex(kinds)

@@ -129,7 +129,7 @@ func BenchmarkWorstCase(b *testing.B) {
 			var charged int64
 			cpu0, cpuOK := cpuTime()
 			for b.Loop() {
-				if _, err := p.evaluate(context.Background(), st, l, t0); err != nil {
+				if err := p.evaluate(context.Background(), st, l, t0, new(Decision)); err != nil {
 					b.Fatal(err)
 				}
 				charged = st.meter.charged

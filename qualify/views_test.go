@@ -1,0 +1,118 @@
+package qualify
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/leadqual/leadqual/lead"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestViews: rules that iterate in the VM read the lead's own activities
+// and interests through its views, members and all, and see no activity
+// after now.
+func TestViews(t *testing.T) {
+	l := newLead("L",
+		lead.Activity{Kind: lead.KindWhitePaper, At: ago(day), Asset: "/fleet.pdf", Channel: "web", Attrs: map[string]string{"campaign": "spring"}},
+		lead.Activity{Kind: lead.KindPricingRequest, At: ago(2 * day), Product: "RoutePlanner"},
+		lead.Activity{Kind: lead.KindDemoRequest, At: t0.Add(time.Hour), Channel: "phone", Attrs: map[string]string{"campaign": "future"}},
+	)
+	l.Interests = []lead.Interest{{Topic: "RoutePlanner", FirstSeen: ago(30 * day), LastSeen: ago(day)}}
+	tests := []struct {
+		when string
+		want bool
+	}{
+		{`any(activities, #.kind == "white_paper" && #.attrs.campaign == "spring")`, true},
+		{`any(activities, #.attrs.campaign == "future")`, false}, // after now
+		{`len(filter(activities, #.intent == "need")) == 1`, true},
+		{`find(activities, #.kind == "demo_request") == nil`, true},
+		{`find(activities, #.kind == "demo_request")?.at == nil`, true},
+		{`find(activities, #.product != "")?.product == "RoutePlanner"`, true},
+		{`find(activities, #.kind == "white_paper")?.attrs?.campaign == "spring"`, true},
+		{`first(activities).asset == "/fleet.pdf" && last(activities).kind == "pricing_request"`, true},
+		{`activities[0].channel == "web" && activities[-1].intent == "need"`, true},
+		{`map(activities, #.at)[1] < now - days(1)`, true},
+		{`type(first(activities)) == "unknown" && type(find(activities, #.kind == "x")) == "nil"`, true},
+		{`all(activities[0:1], "campaign" in #.attrs)`, true},
+		{`any(interests, #.topic == "RoutePlanner" && #.last_seen > #.first_seen)`, true},
+		{`len(activities) == 2 && len(interests) == 1 && count("*", "36h") == 1`, true},
+	}
+	for _, tt := range tests {
+		for _, mode := range []struct {
+			name string
+			opts []Option
+		}{{"fast", nil}, {"vm", []Option{vmOnly()}}} {
+			t.Run(mode.name+": "+tt.when, func(t *testing.T) {
+				p, err := Compile(spec(need("r", tt.when)), mode.opts...)
+				require.NoError(t, err)
+				d := evalAt(t, p, l)
+				assert.Equal(t, tt.want, len(d.Matched) == 1)
+			})
+		}
+	}
+
+	// A member of nothing fails as it did when activities were records.
+	p, err := Compile(spec(need("r", `find(activities, #.kind == "x").kind == "x"`)))
+	require.NoError(t, err)
+	_, err = EvaluateAt(context.Background(), p, l, t0)
+	require.ErrorIs(t, err, ErrRule)
+	assert.Contains(t, err.Error(), "cannot get kind from <nil>")
+}
+
+// TestViewsCopyNothing: an iterating rule costs no allocation per
+// activity: the VM iterates over the lead's own list, and the kinds,
+// intents and empty texts it reads are boxed once, by the policy. (Other
+// texts and times are boxed as they are read, as expr's VM holds values.)
+func TestViewsCopyNothing(t *testing.T) {
+	p, err := Compile(spec(need("r", `any(activities, #.kind == "never" || #.intent == "never" || #.asset == "never")`),
+		need("s", `none(interests, #.topic == "never")`)))
+	require.NoError(t, err)
+	allocs := map[int]float64{}
+	for _, n := range []int{10, 1000} {
+		l := benchLead(n, 1)
+		for range min(n, 200) {
+			l.Interests = append(l.Interests, lead.Interest{})
+		}
+		allocs[n] = testing.AllocsPerRun(20, func() {
+			if _, err := EvaluateAt(context.Background(), p, l, t0); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	assert.Equal(t, allocs[10], allocs[1000], "allocations do not grow with the activities")
+	assert.LessOrEqual(t, allocs[1000], 4.0, "a few for the VM runs")
+}
+
+// TestElementsAreReadThroughMembers: an activity or an interest is read
+// through its fields; as a whole it cannot be compared, collected or
+// passed on.
+func TestElementsAreReadThroughMembers(t *testing.T) {
+	for _, when := range []string{
+		`first(activities) == last(activities)`,
+		`len([first(activities)]) == 1`,
+		`{"a": first(interests)}.a == nil`,
+		`any(activities, # in activities)`,
+		`activities == activities`,
+		`(true ? first(activities) : "x") != nil`,
+		`len(fields.x ?? activities) > 0`,
+	} {
+		_, err := Compile(spec(need("r", when)))
+		require.Error(t, err, when)
+		assert.ErrorIs(t, err, ErrInvalidPolicy)
+	}
+	_, err := Compile(spec(need("r", `first(activities) == last(activities)`)))
+	assert.ErrorContains(t, err, "an activity is read through its fields")
+}
+
+func TestKindStarIsNotAKind(t *testing.T) {
+	for _, when := range []string{`fresh("*")`, `since("*") < days(1)`} {
+		_, err := Compile(spec(need("r", when)))
+		assert.ErrorContains(t, err, `"*" means every kind`)
+	}
+	s := spec(need("r", "true"))
+	s.Settings.Intents = map[lead.Kind]lead.Intent{"*": lead.IntentNeed}
+	_, err := Compile(s)
+	assert.ErrorContains(t, err, `"*" is not a kind`)
+}
