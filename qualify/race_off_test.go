@@ -1,0 +1,5 @@
+//go:build !race
+
+package qualify
+
+const raceEnabled = false
