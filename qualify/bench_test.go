@@ -208,3 +208,23 @@ func BenchmarkEvaluateAll(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "leads/s")
 }
+
+// TestEvaluateAllocatesOnce: an evaluation of the default policy
+// allocates its Decision's list of matched rules, and nothing else, on
+// leads of every kind the benchmarks use.
+func TestEvaluateAllocatesOnce(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts mean nothing under the race detector")
+	}
+	p := defaultPolicy(t)
+	ctx := context.Background()
+	for seed := range uint64(200) {
+		l := benchLead([]int{5, 50, 500}[seed%3], seed)
+		allocs := testing.AllocsPerRun(5, func() {
+			if _, err := EvaluateAt(ctx, p, l, t0); err != nil {
+				t.Fatal(err)
+			}
+		})
+		require.LessOrEqual(t, allocs, 1.0, "lead %d", seed)
+	}
+}

@@ -612,7 +612,7 @@ func (p *Policy) buildNote(kind lead.Kind, reason lead.Reason, review bool) stri
 // and none, with every reason of the catalogue, of the rules and of the
 // settings.
 func (p *Policy) buildNotes() {
-	reasons := slices.Collect(maps.Keys(knownReasons))
+	reasons := append(slices.Collect(maps.Keys(knownReasons)), "") // "": lost with no reason given
 	for _, r := range p.rules {
 		if r.disqualify != "" {
 			reasons = append(reasons, r.disqualify)
