@@ -14,8 +14,11 @@
 //     default and the package recycletest as the conformance suite of any
 //     other Store.
 //
-// The package never reads the clock: every call takes `now` from its
-// caller, so every decision can be replayed. It holds no global state.
+// The package never reads the clock for a decision: every call takes `now`
+// from its caller, so every decision can be replayed. The one exception is
+// leases, which are not decisions but mutual exclusion between workers:
+// they run on the store's own clock (see Time below). The package holds no
+// global state.
 //
 // # Reasons and horizons
 //
@@ -111,8 +114,10 @@
 //			continue
 //		}
 //		for _, c := range claims {
-//			outcome := call(c.LeadID, c.Task) // the host's work
+//			outcome, err := call(c.Key(), c.LeadID, c.Task) // the host's work, idempotent by key
 //			switch {
+//			case err != nil:
+//				_, err = s.Fail(ctx, c, err, time.Now()) // retried later; dead after Config.MaxAttempts
 //			case outcome.StillNotReady:
 //				_, err = s.RecycleClaimed(ctx, c, lead, outcome.Reason, time.Now())
 //			default:
@@ -123,12 +128,49 @@
 //	}
 //
 // A long task renews its lease with [Scheduler.Extend]; [Scheduler.Release]
-// gives a lead back at once. Every claim carries a fencing token (its
-// Version): an acknowledgement from a worker whose lease ran out and whose
-// lead was claimed again is refused with [ErrLeaseLost], so an acknowledged
-// lead is never handed out twice for the same schedule. Delivery is at
-// least once: a worker that does its task but dies before acknowledging it
-// may see the task done twice.
+// gives a lead back at once, without counting an attempt. Every claim
+// carries a fencing token (its Version): an acknowledgement from a worker
+// whose lease ran out and whose lead was claimed again is refused with
+// [ErrLeaseLost], so an acknowledged lead is never handed out twice for the
+// same schedule.
+//
+// # Time
+//
+// Two clocks meet in the scheduler, and each decides one thing. The
+// caller's clock (the now of every call) decides what is due: due times,
+// horizons, wake-ups and retry delays are the business's timeline, which a
+// replay or a test may put anywhere. The store's clock decides when a lease
+// ends: a claim lasts Config.Lease from the store's now, and only the store
+// compares a lease with its clock. A SQL store uses the database's clock,
+// the same for every worker; [MemStore], one process, uses its Clock. So
+// workers whose clocks disagree, or that replay another day, never see a
+// live lease as ended, and no lead has two live holders; a worker's clock
+// can at worst make a lead due a little early or late for that worker.
+//
+// # Delivery, failures and dead leads
+//
+// Delivery is at least once: a worker that does its task but dies before
+// acknowledging it hands the lead to the next worker. Effects can be at
+// most once per schedule all the same: [Entry.Key] names the schedule a
+// claim belongs to, the same for every delivery of it and new for every new
+// schedule. A host stores the key with its side effect (in a unique column,
+// or in the transaction that acknowledges the claim) and does the effect
+// only for a new key. The calls that end or renew a claim (Ack,
+// RecycleClaimed, Fail, Release, Extend) ride out a store that is away for
+// a moment: an error wrapping [ErrUnavailable] is retried with backoff
+// ([Config.StoreRetries], [Config.StoreBackoff]), and a retry that finds
+// the write of an earlier try whose answer was lost takes it as its own.
+//
+// A worker whose task fails calls [Scheduler.Fail]: the failure is written
+// down in the entry (Failures, LastError) and the lead is due again after
+// [Config.RetryDelay], doubled for each failure. A claim whose lease runs
+// out (the worker died, or hung on this lead) counts as a failure too; a
+// release does not. A lead that fails [Config.MaxAttempts] times is dead:
+// parked, never claimed, listed by [Scheduler.Dead] and counted by
+// [Scheduler.Stats], until the host fixes the cause and calls
+// [Scheduler.Requeue]. Stats gives the depth of the queue: entries
+// scheduled, due, leased, with an expired lease, dead, and the oldest due
+// time.
 //
 // Values in different currencies are never compared: with
 // [Config.Currency] a lead valued in another currency is refused with an
@@ -145,29 +187,39 @@
 //
 // # Stores
 //
-// [Store] is five methods: Get, Put and Delete conditional on a version,
-// Claim and Extend. Its contract is documented on the interface; a host
-// implementing it over its own database runs the conformance suite from a
-// test:
+// [Store] is seven methods: Get, Put and Delete conditional on a version,
+// Claim and Extend on the store's clock, Dead and Stats. Its contract is
+// documented on the interface; a host implementing it over its own
+// database runs the conformance suite from a test, giving it the means to
+// move the store's clock (the suite does not wait for leases to run out)
+// and, if the store has them, the host's transactions:
 //
 //	func TestStore(t *testing.T) {
-//		recycletest.Run(t, func(t *testing.T) recycle.Store { return newEmptyStore(t) })
+//		recycletest.Run(t, func(t *testing.T) recycletest.Harness {
+//			s := newEmptyStore(t)
+//			return recycletest.Harness{Store: s, Advance: s.AdvanceClock, Begin: s.beginForTest}
+//		})
 //	}
 //
+// A store bound to a transaction of the host lets the host's write and the
+// schedule commit or roll back together: [Scheduler.WithStore] runs the
+// scheduler over it (sched.WithStore(store.Tx(tx)).Recycle(...)).
+//
 // In SQL, the contract maps onto one table and a store-wide sequence for
-// the versions. Two things decide whether a claim stays cheap as the
-// schedule grows: claimable entries are the union of two index range scans,
-// not one condition with OR (which PostgreSQL answers with a table scan):
-// entries not leased and due, from a partial index in claim order (due,
-// rank descending, lead ID with a binary collation) stopped after the
-// batch, and entries whose lease ended, from a partial index on the lease's
-// end; and each scan takes its rows with FOR UPDATE SKIP LOCKED, so that
-// concurrent claims neither wait for each other nor take the same entry.
-// Conditional writes run in a transaction that tells ErrStale from
-// ErrNotFound and that a cancelled context cannot interrupt once it
-// commits. The module examples/sqlstore of the repository implements all
-// of it on SQLite and PostgreSQL, with the schema as plain SQL migrations,
-// and passes recycletest.
+// the versions. What keeps a claim's cost to what it returns, however
+// large the schedule and however many leases ended (a mass crash, an
+// outage), is one partial index of the entries that are not dead, in claim
+// order (due, rank descending, lead ID with a binary collation): a claim
+// reads it from its head, skips the leases still running on the
+// database's clock, takes the rows with FOR UPDATE SKIP LOCKED so that
+// concurrent claims neither wait for each other nor take the same entry,
+// and stops after the batch. Leases that ended are found there among the
+// waiting entries, in order, instead of being gathered from an index of
+// their own and sorted. Conditional writes run in a transaction that tells
+// ErrStale from ErrNotFound and that a cancelled context cannot interrupt
+// once it commits. The module examples/sqlstore of the repository
+// implements all of it on SQLite and PostgreSQL, with the schema as plain
+// SQL migrations, and passes recycletest.
 //
 // # Performance
 //

@@ -62,18 +62,18 @@ func TestPostgresCrash(t *testing.T) {
 		return s
 	}
 	setup := f.open(t, open)
+	var outages atomic.Int64 // store errors that may pass, seen by the workers' schedulers
 	sched := func(s *sqlstore.Store) *recycle.Scheduler {
-		sc, err := recycle.NewScheduler(s, recycle.Config{Currency: "GBP", Lease: lease, StoreRetries: 10, StoreBackoff: 50 * time.Millisecond})
+		sc, err := recycle.NewScheduler(watching{s, &outages}, recycle.Config{Currency: "GBP", Lease: lease, StoreRetries: 10, StoreBackoff: 50 * time.Millisecond})
 		require.NoError(t, err)
 		return sc
 	}
 	fill(t, setup, leads, fillOptions{})
 
 	var (
-		wg      sync.WaitGroup
-		stop    atomic.Bool
-		outages atomic.Int64 // store errors the workers rode out
-		errs    = make(chan error, workers+1)
+		wg   sync.WaitGroup
+		stop atomic.Bool
+		errs = make(chan error, workers+1)
 	)
 	for w := range workers {
 		sc := sched(f.open(t, open))
@@ -85,7 +85,6 @@ func TestPostgresCrash(t *testing.T) {
 				start := f.seq.Add(1)
 				cs, err := sc.Claim(ctx, t0, 10)
 				if err != nil {
-					outages.Add(1)
 					time.Sleep(50 * time.Millisecond) // the server is away: poll
 					continue
 				}
@@ -107,7 +106,6 @@ func TestPostgresCrash(t *testing.T) {
 					case errors.Is(err, recycle.ErrLeaseLost):
 						f.lost++
 					default: // the server stayed away past the retries: the lead comes back when its lease ends
-						outages.Add(1)
 					}
 					f.mu.Unlock()
 				}
@@ -128,7 +126,12 @@ func TestPostgresCrash(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for i := range crashes {
-			time.Sleep(300*time.Millisecond + time.Duration(i%2)*400*time.Millisecond)
+			// Crash under load: once the workers have made progress since
+			// the last restart.
+			for start, deadline := f.remaining.Load(), time.Now().Add(30*time.Second); start-f.remaining.Load() < 200 && time.Now().Before(deadline); {
+				time.Sleep(20 * time.Millisecond)
+			}
+			time.Sleep(time.Duration(i%3) * 150 * time.Millisecond)
 			if f.remaining.Load() == 0 {
 				errs <- fmt.Errorf("the workers were done before crash %d: more leads needed", i+1)
 				return
@@ -157,7 +160,30 @@ func TestPostgresCrash(t *testing.T) {
 		assert.Positive(t, f.acked[id], "%s acknowledged", id)
 	}
 	assert.Equal(t, 0, count(t, setup.DB()), "entries left in the store")
-	assert.Positive(t, outages.Load(), "the workers saw the server go")
+	assert.Positive(t, outages.Load(), "the workers saw the server go (errors wrapping recycle.ErrUnavailable)")
 	t.Logf("%d leads, %d claims handed out, %d acknowledgements refused for a lost lease, %d store errors ridden out, %d crashes",
 		leads, len(f.claims), f.lost, outages.Load(), crashes)
+}
+
+// watching is a store that counts the errors wrapping ErrUnavailable of the
+// calls the crash test's workers make.
+type watching struct {
+	*sqlstore.Store
+	n *atomic.Int64
+}
+
+func (w watching) count(err error) error {
+	if errors.Is(err, recycle.ErrUnavailable) {
+		w.n.Add(1)
+	}
+	return err
+}
+
+func (w watching) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]recycle.Entry, error) {
+	es, err := w.Store.Claim(ctx, now, limit, lease)
+	return es, w.count(err)
+}
+
+func (w watching) Delete(ctx context.Context, leadID string, expect uint64) error {
+	return w.count(w.Store.Delete(ctx, leadID, expect))
 }
