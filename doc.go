@@ -16,7 +16,9 @@
 //     and stops the moment need appears or consent is withdrawn.
 //   - A lost or "not now" lead is recycled on a schedule that depends on why
 //     it was lost, and woken early by a new interest in something we also
-//     sell. Only a true non-fit or a do-not-contact request is final.
+//     sell; fresh need after the loss sends it straight back to sales. Only
+//     a true non-fit or a do-not-contact request is final (and a closed lead
+//     that asks again is put in front of a person, never dropped unread).
 //   - Nothing is neglected: every lead has a potential value, and an audit
 //     finds the need leads nobody answered, the prospects nobody touched and
 //     the interest nobody nurtures.
@@ -27,6 +29,15 @@
 //	qualify   a policy of expression rules, compiled once, evaluated per lead
 //	nurture   the next permission-based touch, and the neglect audit
 //	recycle   reasons, horizons, and a scheduler over a host-supplied Store
+//	ingest    leads from JSON lines and CRM exports (Salesforce, HubSpot, Odoo, Mautic, any CSV)
+//	          through one mapping language, with a dry run of what it does not translate
+//
+// What each activity means (need, interest, negative, none), how long it
+// stays fresh and how soon need is answered are said once, in the qualify
+// policy's settings, and every package reads them from the compiled
+// policy (qualify.Policy.Vocabulary): qualify's verdicts, the nurture
+// planner's hand-off, the neglect audit and the recycle classifier agree
+// by construction.
 //
 // Rules are expressions (github.com/expr-lang/expr) that a CRM stores as
 // data; money is decimal (github.com/shopspring/decimal); time always comes

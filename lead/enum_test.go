@@ -237,6 +237,9 @@ func TestKindCatalogue(t *testing.T) {
 		{lead.KindWebinarRegistered, "webinar_registered", lead.IntentInterest, lead.TouchNone, "registered for a webinar"},
 		{lead.KindWebinarAttended, "webinar_attended", lead.IntentInterest, lead.TouchNone, "attended a webinar"},
 		{lead.KindNewsletterSignup, "newsletter_signup", lead.IntentInterest, lead.TouchNone, "signed up for the newsletter"},
+		{lead.KindTradeShow, "trade_show", lead.IntentInterest, lead.TouchNone, "visited our stand at a trade show"},
+		{lead.KindSeminar, "seminar", lead.IntentInterest, lead.TouchNone, "attended a seminar"},
+		{lead.KindConference, "conference", lead.IntentInterest, lead.TouchNone, "met us at a conference"},
 		{lead.KindPageVisit, "page_visit", lead.IntentNone, lead.TouchNone, "visited a page"},
 		{lead.KindEmailOpen, "email_open", lead.IntentNone, lead.TouchNone, "opened an email"},
 		{lead.KindEmailClick, "email_click", lead.IntentNone, lead.TouchNone, "clicked a link in an email"},
@@ -290,51 +293,54 @@ func TestUnknownKinds(t *testing.T) {
 	}
 }
 
-func TestKindsOf(t *testing.T) {
-	tests := []struct {
-		intent lead.Intent
-		want   []lead.Kind
-	}{
-		{lead.IntentInterest, []lead.Kind{
-			lead.KindWhitePaper, lead.KindEbook, lead.KindResearchReport,
-			lead.KindWebinarRegistered, lead.KindWebinarAttended, lead.KindNewsletterSignup,
-		}},
-		{lead.IntentNeed, []lead.Kind{
-			lead.KindPricingRequest, lead.KindProductInfoRequest, lead.KindQuoteRequest, lead.KindDemoRequest,
-			lead.KindContactRequest, lead.KindTrialStarted, lead.KindMeetingBooked, lead.KindCallConnected,
-		}},
-		{lead.IntentNegative, []lead.Kind{lead.KindUnsubscribe, lead.KindBounce, lead.KindSpamComplaint}},
-		{lead.IntentNone, []lead.Kind{
-			lead.KindPageVisit, lead.KindEmailOpen, lead.KindEmailClick, lead.KindChat,
-			lead.KindNurtureEmail, lead.KindSalesEmail, lead.KindCallAttempted,
-		}},
-		{lead.Intent(9), []lead.Kind{}},
-	}
-	total := 0
-	for _, tt := range tests {
-		t.Run(tt.intent.String(), func(t *testing.T) {
-			got := lead.KindsOf(tt.intent)
-			assert.ElementsMatch(t, tt.want, got)
-			assert.Equal(t, tt.want, got, "in catalogue order")
-			total += len(got)
-		})
-	}
-	assert.Len(t, lead.Kinds(), total, "the intents partition the catalogue")
-}
-
 func TestKindSlicesAreFresh(t *testing.T) {
 	a := lead.Kinds()
 	a[0] = "tampered"
 	assert.Equal(t, lead.KindWhitePaper, lead.Kinds()[0])
 	assert.True(t, lead.KindWhitePaper.Known())
 	assert.False(t, lead.Kind("tampered").Known())
-
-	n := lead.KindsOf(lead.IntentNeed)
-	n[0] = lead.KindWhitePaper
-	_ = append(n[:1], lead.KindBounce)
-	assert.Equal(t, lead.KindPricingRequest, lead.KindsOf(lead.IntentNeed)[0])
-	assert.Equal(t, lead.KindProductInfoRequest, lead.KindsOf(lead.IntentNeed)[1])
 	assert.Equal(t, lead.IntentNeed, lead.KindPricingRequest.Intent())
+}
+
+func TestTouchText(t *testing.T) {
+	for _, tt := range []lead.Touch{lead.TouchNone, lead.TouchMarketing, lead.TouchSales} {
+		b, err := tt.MarshalText()
+		require.NoError(t, err)
+		var back lead.Touch
+		require.NoError(t, back.UnmarshalText(b))
+		assert.Equal(t, tt, back)
+		p, err := lead.ParseTouch(tt.String())
+		require.NoError(t, err)
+		assert.Equal(t, tt, p)
+	}
+	_, err := lead.ParseTouch("telepathy")
+	assert.ErrorContains(t, err, "none, marketing, sales")
+	assert.False(t, lead.Touch(7).Valid())
+}
+
+func TestReasonDescribe(t *testing.T) {
+	for _, r := range []lead.Reason{lead.ReasonNotNow, lead.ReasonNoBudget, lead.ReasonNoDecisionMaker, lead.ReasonUnresponsive,
+		lead.ReasonStonewalled, lead.ReasonPreferredSupplier, lead.ReasonOffshored, lead.ReasonNotAFit, lead.ReasonDoNotContact} {
+		assert.NotContains(t, r.Describe(), "(", "the doctrine's reasons read as words")
+		assert.NotEmpty(t, r.Describe())
+	}
+	assert.Equal(t, "set aside (budget_freeze)", lead.Reason("budget_freeze").Describe())
+	assert.Equal(t, "lost to a preferred supplier", lead.ReasonPreferredSupplier.Describe())
+}
+
+func TestLostAt(t *testing.T) {
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	l := &lead.Lead{ID: "L"}
+	assert.True(t, l.LostAt(t0).IsZero())
+	l.History = []lead.Transition{
+		{From: lead.StageNew, To: lead.StageSalesAccepted, At: t0.Add(-5 * time.Hour)},
+		{From: lead.StageSalesAccepted, To: lead.StageLost, At: t0.Add(-4 * time.Hour)},
+		{From: lead.StageLost, To: lead.StageRecycled, At: t0.Add(-3 * time.Hour)},
+		{From: lead.StageRecycled, To: lead.StageNew, At: t0.Add(-2 * time.Hour)},
+		{From: lead.StageNew, To: lead.StageDisqualified, At: t0.Add(time.Hour)},
+	}
+	assert.Equal(t, t0.Add(-3*time.Hour), l.LostAt(t0), "the latest move into lost or recycled, not after now")
+	assert.Equal(t, t0.Add(time.Hour), l.LostAt(t0.Add(2*time.Hour)))
 }
 
 func TestReason(t *testing.T) {
@@ -346,6 +352,7 @@ func TestReason(t *testing.T) {
 		{lead.ReasonNoBudget, false, false},
 		{lead.ReasonNoDecisionMaker, false, false},
 		{lead.ReasonUnresponsive, false, false},
+		{lead.ReasonStonewalled, false, false}, // move on for now: neither final nor out of scope
 		{lead.ReasonPreferredSupplier, false, true},
 		{lead.ReasonOffshored, false, true},
 		{lead.ReasonNotAFit, true, false},

@@ -61,7 +61,7 @@ func ExampleStage_Transitions() {
 	// sales_qualified: [opportunity nurturing lost recycled disqualified]
 	// opportunity: [won lost recycled disqualified]
 	// won: final
-	// lost: [recycled nurturing disqualified]
+	// lost: [recycled sales_accepted nurturing disqualified]
 	// recycled: [new nurturing marketing_qualified sales_accepted lost disqualified]
 	// disqualified: final
 }

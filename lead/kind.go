@@ -2,7 +2,6 @@ package lead
 
 import (
 	"database/sql/driver"
-	"slices"
 
 	"github.com/leadqual/leadqual/internal/enum"
 )
@@ -66,6 +65,13 @@ const (
 	KindWebinarAttended   Kind = "webinar_attended"   // attended an educational webinar
 	KindNewsletterSignup  Kind = "newsletter_signup"  // signed up for the newsletter
 
+	// Interest: events, where the prospect came to learn and to look
+	// around. A conversation at an event that asks for pricing, a quote or
+	// a demo is recorded as that request, which is need.
+	KindTradeShow  Kind = "trade_show" // visited our stand at a trade show or exhibition
+	KindSeminar    Kind = "seminar"    // attended a seminar or workshop
+	KindConference Kind = "conference" // met us at a conference or attended our talk there
+
 	// No intent of their own: light engagement.
 	KindPageVisit  Kind = "page_visit"  // visited a page
 	KindEmailOpen  Kind = "email_open"  // opened an email
@@ -95,6 +101,8 @@ const (
 )
 
 // Touch says who on the vendor's side an activity counts as a touch by.
+//
+// The zero value is TouchNone.
 type Touch uint8
 
 // The touches.
@@ -103,6 +111,24 @@ const (
 	TouchMarketing              // a marketing touch: a nurture email
 	TouchSales                  // a sales touch: a call, a personal email, a meeting
 )
+
+var touchTable = enum.Table[Touch]{Type: "touch", Names: []string{"none", "marketing", "sales"}}
+
+// String returns the touch's name: "none", "marketing" or "sales".
+func (t Touch) String() string { return touchTable.Name(t) }
+
+// Valid reports whether t is one of the declared touches.
+func (t Touch) Valid() bool { return touchTable.Valid(t) }
+
+// ParseTouch returns the touch named s.
+func ParseTouch(s string) (Touch, error) { return touchTable.Parse(s) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (t Touch) MarshalText() ([]byte, error) { return touchTable.Marshal(t) }
+
+// UnmarshalText implements encoding.TextUnmarshaler; unknown names are an
+// error that lists the accepted ones.
+func (t *Touch) UnmarshalText(b []byte) error { return touchTable.Set(t, b) }
 
 // kindInfo is one row of the catalogue.
 type kindInfo struct {
@@ -121,6 +147,9 @@ var catalogue = [...]kindInfo{
 	{KindWebinarRegistered, IntentInterest, TouchNone, "registered for a webinar"},
 	{KindWebinarAttended, IntentInterest, TouchNone, "attended a webinar"},
 	{KindNewsletterSignup, IntentInterest, TouchNone, "signed up for the newsletter"},
+	{KindTradeShow, IntentInterest, TouchNone, "visited our stand at a trade show"},
+	{KindSeminar, IntentInterest, TouchNone, "attended a seminar"},
+	{KindConference, IntentInterest, TouchNone, "met us at a conference"},
 	{KindPageVisit, IntentNone, TouchNone, "visited a page"},
 	{KindEmailOpen, IntentNone, TouchNone, "opened an email"},
 	{KindEmailClick, IntentNone, TouchNone, "clicked a link in an email"},
@@ -154,11 +183,15 @@ func (k Kind) info() (kindInfo, bool) {
 func (k Kind) Known() bool { _, ok := k.info(); return ok }
 
 // Intent returns the default intent of a well-known kind, and IntentNone for
-// a kind the catalogue does not know. A qualify policy can override it.
+// a kind the catalogue does not know. It is the catalogue's default only:
+// what a kind means to a business is decided by its qualify policy (the
+// policy's settings override and extend the catalogue), and every package
+// reads it from there (qualify.Vocabulary).
 func (k Kind) Intent() Intent { c, _ := k.info(); return c.intent }
 
 // Touch says whether an activity of this kind is a touch by the vendor, and
-// by whom. Unknown kinds are not touches.
+// by whom, by the catalogue's default. Unknown kinds are not touches. A
+// qualify policy may override it (qualify.Vocabulary).
 func (k Kind) Touch() Touch { c, _ := k.info(); return c.touch }
 
 // Describe returns a short past-tense phrase for a well-known kind ("asked
@@ -178,11 +211,6 @@ func Kinds() []Kind {
 		out[i] = c.kind
 	}
 	return out
-}
-
-// KindsOf returns the well-known kinds whose default intent is i.
-func KindsOf(i Intent) []Kind {
-	return slices.DeleteFunc(Kinds(), func(k Kind) bool { return k.Intent() != i })
 }
 
 // String returns the kind as text.

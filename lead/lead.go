@@ -242,16 +242,18 @@ func (l *Lead) ConsentFor(ch Channel) Consent { return l.Consent[ch] }
 
 // Reason says why a lead was lost, set aside or disqualified. It is an open
 // type: hosts add their own reasons; the recycle package gives each reason
-// its horizon.
+// its horizon (recycle.DefaultHorizons), and a host's own reason the
+// fallback horizon unless the host gives it one.
 type Reason string
 
 // The reasons the doctrine knows. Only ReasonNotAFit and ReasonDoNotContact
-// are final; every other lead is recycled.
+// are final; every other lead is recycled, out of scope included.
 const (
 	ReasonNotNow            Reason = "not_now"            // in the market, not at this moment: the qualified recycle
 	ReasonNoBudget          Reason = "no_budget"          // no budget until the next cycle
-	ReasonNoDecisionMaker   Reason = "no_decision_maker"  // no access to a sales, finance or managing director
+	ReasonNoDecisionMaker   Reason = "no_decision_maker"  // no access to a sales, finance or managing director yet: persevere
 	ReasonUnresponsive      Reason = "unresponsive"       // stopped answering
+	ReasonStonewalled       Reason = "stonewalled"        // stonewalled or dismissed: reached, but refused a conversation; move on, for now
 	ReasonPreferredSupplier Reason = "preferred_supplier" // chose another preferred supplier: out of scope, for now
 	ReasonOffshored         Reason = "offshored"          // moved the work to a cheaper partner abroad: out of scope, for now
 	ReasonNotAFit           Reason = "not_a_fit"          // final: a true non-fit
@@ -266,6 +268,35 @@ func (r Reason) Final() bool { return r == ReasonNotAFit || r == ReasonDoNotCont
 // reasons: a preferred supplier or offshoring. Out of scope is a long
 // horizon, not never.
 func (r Reason) OutOfScope() bool { return r == ReasonPreferredSupplier || r == ReasonOffshored }
+
+// Describe returns how a person reads the loss, as a past participle that
+// follows "after being": "lost to a preferred supplier", "set aside as
+// not now". A reason the doctrine does not know reads "set aside (code)".
+func (r Reason) Describe() string {
+	switch r {
+	case ReasonNotNow:
+		return "set aside as not now"
+	case ReasonNoBudget:
+		return "lost for lack of budget"
+	case ReasonNoDecisionMaker:
+		return "set aside without a decision maker"
+	case ReasonUnresponsive:
+		return "set aside as unresponsive"
+	case ReasonStonewalled:
+		return "stonewalled or dismissed"
+	case ReasonPreferredSupplier:
+		return "lost to a preferred supplier"
+	case ReasonOffshored:
+		return "lost to a cheaper partner abroad"
+	case ReasonNotAFit:
+		return "disqualified as not a fit"
+	case ReasonDoNotContact:
+		return "asked not to be contacted"
+	case "":
+		return "lost"
+	}
+	return "set aside (" + string(r) + ")"
+}
 
 // Scan implements sql.Scanner. On error r is left unchanged.
 func (r *Reason) Scan(src any) error { return scanInto(r, scanString[Reason]("reason"), src) }

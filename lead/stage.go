@@ -45,12 +45,14 @@ var stageTable = enum.Table[Stage]{Type: "stage", Names: []string{
 //	sales_qualified     -> opportunity, nurturing, lost, recycled, disqualified
 //	opportunity         -> won, lost, recycled, disqualified
 //	won                 -> (none: a customer is a new conversation)
-//	lost                -> recycled, nurturing, disqualified
+//	lost                -> recycled, sales_accepted, nurturing, disqualified
 //	recycled            -> new, nurturing, marketing_qualified, sales_accepted, lost, disqualified
 //	disqualified        -> (none: final)
 //
-// Need skips the queue (new -> sales_accepted); sales may hand a lead back to
-// marketing (-> nurturing); a lead never dies except by disqualification.
+// Need skips the queue (new -> sales_accepted), and reopens a lost lead
+// (lost -> sales_accepted): fresh need after a loss outranks the loss's
+// reason. Sales may hand a lead back to marketing (-> nurturing); a lead
+// never dies except by disqualification.
 var transitions = [...][]Stage{
 	StageNew:                {StageNurturing, StageMarketingQualified, StageSalesAccepted, StageRecycled, StageDisqualified},
 	StageNurturing:          {StageMarketingQualified, StageSalesAccepted, StageRecycled, StageDisqualified},
@@ -59,7 +61,7 @@ var transitions = [...][]Stage{
 	StageSalesQualified:     {StageOpportunity, StageNurturing, StageLost, StageRecycled, StageDisqualified},
 	StageOpportunity:        {StageWon, StageLost, StageRecycled, StageDisqualified},
 	StageWon:                nil,
-	StageLost:               {StageRecycled, StageNurturing, StageDisqualified},
+	StageLost:               {StageRecycled, StageSalesAccepted, StageNurturing, StageDisqualified},
 	StageRecycled:           {StageNew, StageNurturing, StageMarketingQualified, StageSalesAccepted, StageLost, StageDisqualified},
 	StageDisqualified:       nil,
 }
@@ -165,4 +167,26 @@ func (l *Lead) MoveTo(to Stage, at time.Time, reason string) error {
 		l.UpdatedAt = at
 	}
 	return nil
+}
+
+// LostAt returns when the lead was last set aside: the time of the latest
+// move in its History into lost, recycled or disqualified, at or before
+// now. It is zero when the history records no such move (a lead imported
+// already lost has no date for its loss).
+//
+// A loss answers every request made before it: qualify counts need as
+// fresh only when it came after LostAt, so that a lead lost to a preferred
+// supplier that asks for a quote again goes back to sales, while the
+// request it was lost over does not.
+func (l *Lead) LostAt(now time.Time) time.Time {
+	var at time.Time
+	for _, t := range l.History {
+		switch t.To {
+		case StageLost, StageRecycled, StageDisqualified:
+			if t.At.After(at) && !t.At.After(now) {
+				at = t.At
+			}
+		}
+	}
+	return at
 }

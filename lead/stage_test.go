@@ -25,7 +25,7 @@ var allowed = map[lead.Stage][]lead.Stage{
 	lead.StageSalesQualified:     {lead.StageOpportunity, lead.StageNurturing, lead.StageLost, lead.StageRecycled, lead.StageDisqualified},
 	lead.StageOpportunity:        {lead.StageWon, lead.StageLost, lead.StageRecycled, lead.StageDisqualified},
 	lead.StageWon:                nil,
-	lead.StageLost:               {lead.StageRecycled, lead.StageNurturing, lead.StageDisqualified},
+	lead.StageLost:               {lead.StageRecycled, lead.StageSalesAccepted, lead.StageNurturing, lead.StageDisqualified},
 	lead.StageRecycled:           {lead.StageNew, lead.StageNurturing, lead.StageMarketingQualified, lead.StageSalesAccepted, lead.StageLost, lead.StageDisqualified},
 	lead.StageDisqualified:       nil,
 }

@@ -12,16 +12,20 @@ import (
 	"time"
 
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/shopspring/decimal"
 )
 
-// AuditConfig configures an [Auditor]. The zero AuditConfig is the
-// documented defaults; every field states its own.
+// AuditConfig configures an [Auditor]. Vocabulary is required; every
+// other zero field is its documented default.
 type AuditConfig struct {
-	// ResponseWindow is how soon sales must touch a need lead: the
-	// response deadline is the need's time plus this window. Default 5
-	// minutes, as for the Planner.
-	ResponseWindow time.Duration
+	// Vocabulary is what activities mean: need and interest, the touches
+	// that answer need and keep a lead from idling, and the response
+	// deadline (the need's time plus the vocabulary's ResponseDeadline).
+	// Pass the qualify policy's Policy.Vocabulary(), as for the Planner,
+	// so that the audit sees exactly the need the policy sent to sales.
+	// Required.
+	Vocabulary *qualify.Vocabulary
 	// Lookback is how far back a need answered late is still reported, so
 	// that the way leads are answered can be reviewed; older ones are
 	// history. An unanswered need is reported however old. Default 30 days.
@@ -39,12 +43,6 @@ type AuditConfig struct {
 	// the report keeps: the highest ranked. Default 100. The report counts
 	// every finding, kept or not.
 	MaxFindings int
-	// Intents overrides the intent of activity kinds, as in Config: need
-	// and interest are judged with it.
-	Intents map[lead.Kind]lead.Intent
-	// Touches overrides which kinds count as touches, and by whom, as in
-	// Config: response deadlines and idle times are judged with it.
-	Touches map[lead.Kind]lead.Touch
 	// Enroller, when set, names the track each unnurtured interest lead
 	// should join, and the channel it needs consent on.
 	Enroller *Enroller
@@ -272,7 +270,7 @@ type Report struct {
 // is independent.
 type Auditor struct {
 	cfg     AuditConfig
-	kinds   *kinds
+	kinds   kinds
 	limits  []time.Duration // by stage; 0: not checked
 	targets []Target        // by stage; zero Target: none
 }
@@ -280,7 +278,6 @@ type Auditor struct {
 // withDefaults fills the zero fields with their defaults: the one place
 // defaults are set (the stage limits' are DefaultStageLimits).
 func (c AuditConfig) withDefaults() AuditConfig {
-	c.ResponseWindow = cmp.Or(c.ResponseWindow, DefaultResponseWindow)
 	c.Lookback = cmp.Or(c.Lookback, DefaultLookback)
 	c.MaxFindings = cmp.Or(c.MaxFindings, DefaultMaxFindings)
 	return c
@@ -290,8 +287,8 @@ func (c AuditConfig) withDefaults() AuditConfig {
 // filled, naming the field; NewAuditor checks the tables as it builds them.
 func (c AuditConfig) validate() error {
 	switch {
-	case c.ResponseWindow < 0:
-		return configErr("ResponseWindow", fmt.Sprintf("is negative (%s)", c.ResponseWindow))
+	case c.Vocabulary == nil:
+		return configErr("Vocabulary", errNoVocabulary)
 	case c.Lookback < 0:
 		return configErr("Lookback", fmt.Sprintf("is negative (%s)", c.Lookback))
 	case c.MaxFindings < 0 || c.MaxFindings > 100_000:
@@ -307,12 +304,8 @@ func NewAuditor(cfg AuditConfig) (*Auditor, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	k, err := newKinds(cfg.Intents, cfg.Touches)
-	if err != nil {
-		return nil, err
-	}
 	n := len(lead.Stages())
-	a := &Auditor{kinds: k, limits: make([]time.Duration, n), targets: make([]Target, n)}
+	a := &Auditor{kinds: kinds{cfg.Vocabulary}, limits: make([]time.Duration, n), targets: make([]Target, n)}
 	for s, d := range DefaultStageLimits() {
 		a.limits[s] = d
 	}
@@ -359,7 +352,7 @@ func NewAuditor(cfg AuditConfig) (*Auditor, error) {
 		slices.SortFunc(t.Values, func(x, y lead.Money) int { return cmp.Compare(x.Currency, y.Currency) })
 		a.targets[t.Stage] = t
 	}
-	cfg.StageLimits, cfg.Targets, cfg.Intents, cfg.Touches = nil, nil, nil, nil // kept above; the host's may change
+	cfg.StageLimits, cfg.Targets = nil, nil // kept above; the host's may change
 	a.cfg = cfg
 	return a, nil
 }
@@ -543,7 +536,7 @@ func (st *auditState) item(it *Item) {
 // breach looks for a response breach and reports whether the lead has an
 // unanswered need (overdue or not).
 func (st *auditState) breach(it *Item, f *leadFacts, cur lead.Currency) bool {
-	l, window := it.Lead, st.a.cfg.ResponseWindow
+	l, window := it.Lead, st.a.cfg.Vocabulary.ResponseDeadline()
 	var (
 		pendAt, pendDue   time.Time
 		pendKind          lead.Kind
@@ -553,9 +546,11 @@ func (st *auditState) breach(it *Item, f *leadFacts, cur lead.Currency) bool {
 	)
 	if f.anyNeed {
 		k := st.a.kinds
+		// A loss answers every request made before it, as in qualify.
+		lost := l.LostAt(st.now)
 		for i := range l.Activities {
 			act := &l.Activities[i]
-			if act.At.IsZero() || k.of(act.Kind).intent != lead.IntentNeed {
+			if act.At.IsZero() || k.of(act.Kind).intent != lead.IntentNeed || !lost.IsZero() && !act.At.After(lost) {
 				continue
 			}
 			switch {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/nurture"
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -33,6 +34,9 @@ func needLead(id string, value string, at time.Time) *lead.Lead {
 
 func newAuditor(t testing.TB, cfg nurture.AuditConfig) *nurture.Auditor {
 	t.Helper()
+	if cfg.Vocabulary == nil {
+		cfg.Vocabulary = qualify.DefaultVocabulary()
+	}
 	a, err := nurture.NewAuditor(cfg)
 	require.NoError(t, err)
 	return a
@@ -99,6 +103,19 @@ func TestAuditResponseBreaches(t *testing.T) {
 		{name: "unanswered however old", lead: func() *lead.Lead { return needLead("L", "1000", now.Add(-90*day)) },
 			overdue: 90*day - 5*time.Minute, kind: lead.KindPricingRequest},
 		{name: "not yet due", lead: func() *lead.Lead { return needLead("L", "1000", now.Add(-2*time.Minute)) }},
+		{name: "a loss answers the need before it", lead: func() *lead.Lead {
+			l := needLead("L", "1000", now.Add(-90*day))
+			l.Stage = lead.StageLost
+			l.History = []lead.Transition{{From: lead.StageSalesAccepted, To: lead.StageLost, At: now.Add(-30 * day)}}
+			return l
+		}},
+		{name: "need after the loss is unanswered", lead: func() *lead.Lead {
+			l := needLead("L", "1000", now.Add(-90*day))
+			l.Stage = lead.StageLost
+			l.History = []lead.Transition{{From: lead.StageSalesAccepted, To: lead.StageLost, At: now.Add(-30 * day)}}
+			l.Activities = append(l.Activities, act(lead.KindQuoteRequest, now.Add(-time.Hour)))
+			return l
+		}, overdue: 55 * time.Minute, kind: lead.KindQuoteRequest},
 		{name: "a connected call answers itself", lead: func() *lead.Lead {
 			return &lead.Lead{ID: "L", Stage: lead.StageSalesQualified, Activities: []lead.Activity{act(lead.KindCallConnected, now.Add(-time.Hour))}}
 		}},
@@ -130,13 +147,13 @@ func TestAuditResponseBreaches(t *testing.T) {
 		{name: "host need already answered", lead: func() *lead.Lead {
 			return &lead.Lead{ID: "L", Stage: lead.StageNew, Activities: []lead.Activity{act(lead.KindCallAttempted, now.Add(-time.Minute))}}
 		}, need: nurture.Need{At: now.Add(-time.Hour)}},
-		{name: "wider response window", cfg: nurture.AuditConfig{ResponseWindow: 4 * time.Hour},
+		{name: "wider response window", cfg: nurture.AuditConfig{Vocabulary: vocab(t, func(s *qualify.Settings) { s.ResponseDeadline = 4 * time.Hour })},
 			lead: func() *lead.Lead { return needLead("L", "1000", now.Add(-2*time.Hour)) }},
-		{name: "intent override", cfg: nurture.AuditConfig{Intents: map[lead.Kind]lead.Intent{"callback_form": lead.IntentNeed}},
+		{name: "intent override", cfg: nurture.AuditConfig{Vocabulary: vocab(t, intents(map[lead.Kind]lead.Intent{"callback_form": lead.IntentNeed}))},
 			lead: func() *lead.Lead {
 				return &lead.Lead{ID: "L", Stage: lead.StageNew, Activities: []lead.Activity{act("callback_form", now.Add(-time.Hour))}}
 			}, overdue: 55 * time.Minute, kind: "callback_form"},
-		{name: "touch override", cfg: nurture.AuditConfig{Touches: map[lead.Kind]lead.Touch{"linkedin_message": lead.TouchSales}},
+		{name: "touch override", cfg: nurture.AuditConfig{Vocabulary: vocab(t, func(s *qualify.Settings) { s.Touches = map[lead.Kind]lead.Touch{"linkedin_message": lead.TouchSales} })},
 			lead: func() *lead.Lead {
 				l := needLead("L", "1000", now.Add(-2*time.Hour))
 				l.Activities = append(l.Activities, act("linkedin_message", now.Add(-2*time.Hour+time.Minute)))
@@ -452,7 +469,7 @@ func TestAuditConfigErrors(t *testing.T) {
 		cfg   nurture.AuditConfig
 		field string
 	}{
-		{"negative window", nurture.AuditConfig{ResponseWindow: -1}, "ResponseWindow"},
+		{"no vocabulary", nurture.AuditConfig{}, "Vocabulary"},
 		{"negative lookback", nurture.AuditConfig{Lookback: -1}, "Lookback"},
 		{"negative max", nurture.AuditConfig{MaxFindings: -1}, "MaxFindings"},
 		{"huge max", nurture.AuditConfig{MaxFindings: 1_000_000}, "MaxFindings"},
@@ -466,10 +483,12 @@ func TestAuditConfigErrors(t *testing.T) {
 		{"negative money", nurture.AuditConfig{Targets: []nurture.Target{{Stage: lead.StageWon, Values: []lead.Money{lead.MustParseMoney("-1", "GBP")}}}}, "Targets[0].Values[0]"},
 		{"two targets in a currency", nurture.AuditConfig{Targets: []nurture.Target{{Stage: lead.StageWon,
 			Values: []lead.Money{lead.MustParseMoney("1", "GBP"), lead.MustParseMoney("2.00", "GBP")}}}}, "Targets[0].Values[1]"},
-		{"bad intent", nurture.AuditConfig{Intents: map[lead.Kind]lead.Intent{"k": 8}}, "Intents[k]"},
 	}
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
+			if r.field != "Vocabulary" {
+				r.cfg.Vocabulary = qualify.DefaultVocabulary()
+			}
 			_, err := nurture.NewAuditor(r.cfg)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, nurture.ErrInvalidConfig)

@@ -82,12 +82,15 @@
 // # Need and the hand-off
 //
 // Any activity of need intent since the enrolment (a pricing, quote, demo
-// or contact request, a trial, a booked meeting, a phone conversation)
-// stops the track: OutcomeHandOff, with a response deadline of the need's
-// time plus Config.ResponseWindow, five minutes by default. A host whose
-// qualify policy gives kinds other intents mirrors it in Config.Intents; a
-// host that found need by other means, such as a qualify decision, says so
-// in Input.Need, with the decision's own deadline. When sales hands a lead
+// or contact request, a trial, a booked meeting, a phone conversation, or
+// a host kind the policy declares need) stops the track: OutcomeHandOff,
+// with a response deadline of the need's time plus the policy's response
+// deadline, five minutes by default. What each kind means, and the
+// deadline, are the qualify policy's vocabulary (Config.Vocabulary: pass
+// the policy's Vocabulary()), so the planner hands off exactly the leads
+// the policy sends to sales; there is no second place to set them. A host
+// that found need by other means, such as a qualify decision, says so in
+// Input.Need, with the decision's own deadline. When sales hands a lead
 // back to marketing, enrol it again: a new enrolment time starts a new
 // watch for need.
 //
@@ -96,7 +99,8 @@
 // A touch keeps a frequency cap, at most Config.MaxTouches marketing touches
 // in the Config.CapPeriod that ends with it (3 in 7 days by default),
 // counting the lead's activities of marketing kinds (lead.KindNurtureEmail,
-// and host kinds counted in Config.Touches) from every track. It also keeps
+// and host kinds the policy's settings count as marketing touches) from
+// every track. It also keeps
 // [QuietHours], 21:00 to 08:00 by default, optionally with whole quiet
 // days, in the lead's own time zone (lead.Contact.TimeZone, or
 // Config.TimeZone). A touch that falls in them moves to the next allowed

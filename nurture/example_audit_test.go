@@ -9,6 +9,7 @@ import (
 
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/nurture"
+	"github.com/leadqual/leadqual/qualify"
 )
 
 // Neglect is the cardinal sin. The audit streams the leads (from a
@@ -16,6 +17,7 @@ import (
 // act on: need nobody answered, prospects nobody touched, interest nobody
 // nurtures, and stages that hold less than their targets.
 func Example_auditReport() {
+	policy, _ := qualify.Compile(qualify.DefaultSpec()) // the policy that qualifies leads
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	ago := func(d time.Duration) time.Time { return now.Add(-d) }
 	const day = 24 * time.Hour
@@ -48,7 +50,8 @@ func Example_auditReport() {
 		{Asset: "Why fleets overspend", Specificity: nurture.SpecificityProblem, Channel: lead.ChannelEmail}}})
 	enroller, _ := nurture.NewEnroller(nurture.EnrolmentSpec{Default: "ops-101"}, ops)
 	auditor, err := nurture.NewAuditor(nurture.AuditConfig{
-		Enroller: enroller,
+		Vocabulary: policy.Vocabulary(),
+		Enroller:   enroller,
 		Targets: []nurture.Target{
 			{Stage: lead.StageOpportunity, Leads: 5, Values: []lead.Money{gbp("500000"), lead.MustParseMoney("20000", "EUR")}},
 		},

@@ -6,13 +6,15 @@ import (
 
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/nurture"
+	"github.com/leadqual/leadqual/qualify"
 )
 
 // Interest is the counterfeit of need. While a lead reads white papers the
 // track goes on; the moment they ask for pricing, nurture stops and the
 // lead goes to sales with a response deadline: five minutes by default.
 func Example_handOffOnPricingRequest() {
-	planner, err := nurture.NewPlanner(nurture.Config{})
+	policy, _ := qualify.Compile(qualify.DefaultSpec()) // the policy that qualifies leads
+	planner, err := nurture.NewPlanner(nurture.Config{Vocabulary: policy.Vocabulary()})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -6,6 +6,7 @@ import (
 
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/nurture"
+	"github.com/leadqual/leadqual/qualify"
 )
 
 // A lead who downloaded a white paper is enrolled on a track and moves
@@ -13,6 +14,7 @@ import (
 // time. The host sends each touch when the planner says, records it on the
 // lead and in the progress, and asks again.
 func Example_leadMovesThroughTrack() {
+	policy, _ := qualify.Compile(qualify.DefaultSpec()) // the policy that qualifies leads
 	track, err := nurture.ParseTrack([]byte(`{"name": "ops-101", "steps": [
 	  {"asset": "Why fleets overspend", "specificity": "problem", "channel": "email"},
 	  {"asset": "Route planning, the method", "specificity": "approach", "channel": "email", "wait": "3d"},
@@ -30,7 +32,7 @@ func Example_leadMovesThroughTrack() {
 		fmt.Println(err)
 		return
 	}
-	planner, err := nurture.NewPlanner(nurture.Config{})
+	planner, err := nurture.NewPlanner(nurture.Config{Vocabulary: policy.Vocabulary()})
 	if err != nil {
 		fmt.Println(err)
 		return

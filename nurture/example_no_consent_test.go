@@ -6,6 +6,7 @@ import (
 
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/nurture"
+	"github.com/leadqual/leadqual/qualify"
 )
 
 // Permission is enforced, not advised: a step on a channel the prospect
@@ -13,7 +14,8 @@ import (
 // stopped. The plan says which step and why; the host asks for consent or
 // skips the step.
 func Example_refusedForLackOfConsent() {
-	planner, err := nurture.NewPlanner(nurture.Config{})
+	policy, _ := qualify.Compile(qualify.DefaultSpec()) // the policy that qualifies leads
+	planner, err := nurture.NewPlanner(nurture.Config{Vocabulary: policy.Vocabulary()})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -6,6 +6,7 @@ import (
 
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/nurture"
+	"github.com/leadqual/leadqual/qualify"
 )
 
 // A step falls due at 23:30 in the lead's own time zone, on the night New
@@ -13,7 +14,8 @@ import (
 // move the touch to 08:00 the next morning, local time: later, never
 // earlier, and an hour sooner in elapsed time because the night is short.
 func Example_quietHours() {
-	planner, err := nurture.NewPlanner(nurture.Config{}) // quiet hours 21:00 to 08:00
+	policy, _ := qualify.Compile(qualify.DefaultSpec())                                 // the policy that qualifies leads
+	planner, err := nurture.NewPlanner(nurture.Config{Vocabulary: policy.Vocabulary()}) // quiet hours 21:00 to 08:00
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -9,6 +9,7 @@ import (
 
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/nurture"
+	"github.com/leadqual/leadqual/qualify"
 )
 
 // A track that goes back from the product to the problem, and waits a
@@ -76,7 +77,9 @@ func ExampleParseEnroller() {
 }
 
 func ExamplePlanner_Next() {
+	policy, _ := qualify.Compile(qualify.DefaultSpec()) // the policy that qualifies leads
 	planner, _ := nurture.NewPlanner(nurture.Config{
+		Vocabulary: policy.Vocabulary(),              // what activities mean: the policy that qualifies says it
 		MaxTouches: 2, CapPeriod: 7 * 24 * time.Hour, // at most 2 marketing touches a week
 		QuietHours: nurture.QuietHours{From: 20 * time.Hour, Until: 9 * time.Hour, Days: []time.Weekday{time.Saturday, time.Sunday}},
 	})
@@ -106,8 +109,9 @@ func ExamplePlanner_Next() {
 }
 
 func ExampleAuditor_Run() {
+	policy, _ := qualify.Compile(qualify.DefaultSpec()) // the policy that qualifies leads
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	auditor, _ := nurture.NewAuditor(nurture.AuditConfig{})
+	auditor, _ := nurture.NewAuditor(nurture.AuditConfig{Vocabulary: policy.Vocabulary()})
 	leads := []nurture.Item{
 		{Lead: &lead.Lead{ID: "L-1", Owner: "ann", Stage: lead.StageNew, Value: lead.MustParseMoney("5000", "GBP"),
 			Activities: []lead.Activity{{Kind: lead.KindQuoteRequest, At: now.Add(-45 * time.Minute)}}}},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/nurture"
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/stretchr/testify/require"
 )
 
@@ -59,7 +60,25 @@ func interestLead() *lead.Lead {
 
 func newPlanner(t testing.TB, cfg nurture.Config) *nurture.Planner {
 	t.Helper()
+	if cfg.Vocabulary == nil {
+		cfg.Vocabulary = qualify.DefaultVocabulary()
+	}
 	p, err := nurture.NewPlanner(cfg)
 	require.NoError(t, err)
 	return p
+}
+
+// vocab compiles the default policy with settings changed by set and
+// returns its vocabulary: the one place a host says what kinds mean.
+func vocab(t testing.TB, set func(s *qualify.Settings)) *qualify.Vocabulary {
+	t.Helper()
+	spec := qualify.DefaultSpec()
+	set(&spec.Settings)
+	p, err := qualify.Compile(spec)
+	require.NoError(t, err)
+	return p.Vocabulary()
+}
+
+func intents(m map[lead.Kind]lead.Intent) func(s *qualify.Settings) {
+	return func(s *qualify.Settings) { s.Intents = m }
 }

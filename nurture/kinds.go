@@ -1,12 +1,10 @@
 package nurture
 
 import (
-	"fmt"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
 )
 
 // class is what the planner and the audit need to know of an activity
@@ -16,97 +14,19 @@ type class struct {
 	touch  lead.Touch
 }
 
-// kinds classifies activity kinds: the lead package's catalogue with the
-// host's overrides on top. It is built once and never modified, so it is
-// safe for concurrent use.
-//
-// Classifying is the inner loop of the planner and the audit, so short
-// kinds live in small tables by length, compared directly (a map would
-// hash every kind); long kinds, and lengths that hold many kinds, use a
-// map.
-type kinds struct {
-	short [maxShortKind][]kindEntry
-	long  map[lead.Kind]class
-}
-
-type kindEntry struct {
-	kind lead.Kind
-	c    class
-}
-
-const (
-	maxShortKind = 32 // kinds shorter than this go in the tables
-	maxPerLength = 8  // more kinds of one length go in the map
-)
+// kinds classifies activity kinds by the policy's vocabulary: the one
+// place their meaning is set.
+type kinds struct{ v *qualify.Vocabulary }
 
 // of returns the class of kind; the zero class (no intent, not a touch)
-// for a kind neither the catalogue nor the overrides know.
-func (k *kinds) of(kind lead.Kind) class {
-	if n := len(kind); n < maxShortKind && k.short[n] != nil {
-		for _, e := range k.short[n] {
-			if e.kind == kind {
-				return e.c
-			}
-		}
-		return class{}
-	}
-	return k.long[kind]
+// for a kind the vocabulary does not know.
+func (k kinds) of(kind lead.Kind) class {
+	m := k.v.Meaning(kind)
+	return class{intent: m.Intent, touch: m.Touch}
 }
 
-// newKinds merges the catalogue with the overrides, checking them.
-func newKinds(intents map[lead.Kind]lead.Intent, touches map[lead.Kind]lead.Touch) (*kinds, error) {
-	all := make(map[lead.Kind]class, len(lead.Kinds())+len(intents)+len(touches))
-	for _, kind := range lead.Kinds() {
-		all[kind] = class{intent: kind.Intent(), touch: kind.Touch()}
-	}
-	for _, kind := range slices.Sorted(maps.Keys(intents)) {
-		in := intents[kind]
-		if kind == "" {
-			return nil, configErr("Intents", "has an empty kind")
-		}
-		if !in.Valid() {
-			return nil, configErr("Intents["+clip(string(kind), 60)+"]", fmt.Sprintf("%d is not an intent", uint8(in)))
-		}
-		c := all[kind]
-		c.intent = in
-		all[kind] = c
-	}
-	for _, kind := range slices.Sorted(maps.Keys(touches)) {
-		t := touches[kind]
-		if kind == "" {
-			return nil, configErr("Touches", "has an empty kind")
-		}
-		if t > lead.TouchSales {
-			return nil, configErr("Touches["+clip(string(kind), 60)+"]", fmt.Sprintf("%d is not a touch", uint8(t)))
-		}
-		c := all[kind]
-		c.touch = t
-		all[kind] = c
-	}
-	k := &kinds{long: map[lead.Kind]class{}}
-	var perLen [maxShortKind]int
-	for kind := range all {
-		if n := len(kind); n < maxShortKind {
-			perLen[n]++
-		}
-	}
-	for _, kind := range slices.Sorted(maps.Keys(all)) {
-		n := len(kind)
-		if n >= maxShortKind || perLen[n] > maxPerLength {
-			k.long[kind] = all[kind]
-			continue
-		}
-		k.short[n] = append(k.short[n], kindEntry{kind, all[kind]})
-	}
-	// A length with no kinds still answers from its table, without the
-	// map: an empty, non-nil table.
-	for n := range k.short {
-		if k.short[n] == nil && perLen[n] <= maxPerLength {
-			k.short[n] = []kindEntry{}
-		}
-	}
-	return k, nil
-}
+// errNoVocabulary explains a missing Config.Vocabulary.
+const errNoVocabulary = "is required: pass the qualify policy's Vocabulary() (qualify.DefaultVocabulary() for the default policy), so that nurture and qualify agree on what each activity means"
 
 // stoppingChannel returns the channel a negative activity stops: its own,
 // email for the well-known email kinds that carry none, and "" (every
@@ -135,7 +55,7 @@ const (
 // in, and no negative activity (an unsubscribe, a bounce, a spam complaint,
 // or a host kind overridden to negative) may have stopped the channel since.
 // For a withdrawal by activity, cause is the latest such activity.
-func (k *kinds) permit(l *lead.Lead, ch lead.Channel) (permission, lead.Consent, *lead.Activity) {
+func (k kinds) permit(l *lead.Lead, ch lead.Channel) (permission, lead.Consent, *lead.Activity) {
 	c := l.Consent[ch]
 	switch c.State {
 	case lead.ConsentOptedIn:

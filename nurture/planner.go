@@ -9,16 +9,20 @@ import (
 	"time"
 
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
 )
 
-// Config configures a [Planner]. The zero Config is the documented
-// defaults; every field states its own.
+// Config configures a [Planner]. Vocabulary is required; every other zero
+// field is its documented default.
 type Config struct {
-	// ResponseWindow is how soon sales must answer need: a hand-off's
-	// response deadline is the need's time plus this window. Default 5
-	// minutes: the odds of reaching a lead fall about a hundredfold
-	// between 5 and 30 minutes.
-	ResponseWindow time.Duration
+	// Vocabulary is what activities mean: which kinds are need (they stop
+	// the track with a hand-off to sales), which are negative (they stop a
+	// channel), which are marketing touches (the frequency cap counts
+	// them), and the response deadline of a hand-off. Pass the qualify
+	// policy's Policy.Vocabulary(), so that the planner hands off exactly
+	// the leads the policy sends to sales; qualify.DefaultVocabulary() for
+	// the default policy. Required: there is no second place to say it.
+	Vocabulary *qualify.Vocabulary
 
 	// MaxTouches caps the lead's marketing touches: at most MaxTouches in
 	// the CapPeriod that ends with the planned touch, counting it. Default
@@ -35,29 +39,18 @@ type Config struct {
 	// TimeZone is the IANA name of the zone used for a lead whose contact
 	// has none. Default "UTC".
 	TimeZone string
-
-	// Intents overrides the default intent of activity kinds, as a qualify
-	// policy may: a host kind "roi_calculator" can be made need, or
-	// "pricing_request" interest. Nil means the lead package's defaults.
-	Intents map[lead.Kind]lead.Intent
-	// Touches overrides which kinds count as a touch, and by whom: a host
-	// kind "telemarketing_call" can count as a marketing touch. Nil means
-	// the lead package's defaults.
-	Touches map[lead.Kind]lead.Touch
 }
 
 // Defaults of Config.
 const (
-	DefaultResponseWindow = 5 * time.Minute
-	DefaultMaxTouches     = 3
-	DefaultCapPeriod      = 7 * 24 * time.Hour
-	DefaultTimeZone       = "UTC"
+	DefaultMaxTouches = 3
+	DefaultCapPeriod  = 7 * 24 * time.Hour
+	DefaultTimeZone   = "UTC"
 )
 
 // withDefaults fills the zero fields with their defaults: the one place
 // defaults are set.
 func (c Config) withDefaults() Config {
-	c.ResponseWindow = cmp.Or(c.ResponseWindow, DefaultResponseWindow)
 	c.MaxTouches = cmp.Or(c.MaxTouches, DefaultMaxTouches)
 	c.CapPeriod = cmp.Or(c.CapPeriod, DefaultCapPeriod)
 	c.TimeZone = cmp.Or(c.TimeZone, DefaultTimeZone)
@@ -66,11 +59,8 @@ func (c Config) withDefaults() Config {
 
 // validate checks a Config whose defaults are filled, naming the field.
 func (c Config) validate() error {
-	if c.ResponseWindow < 0 {
-		return configErr("ResponseWindow", fmt.Sprintf("is negative (%s)", c.ResponseWindow))
-	}
-	if c.ResponseWindow > 30*24*time.Hour {
-		return configErr("ResponseWindow", fmt.Sprintf("%s is longer than 30 days: need is answered in minutes", c.ResponseWindow))
+	if c.Vocabulary == nil {
+		return configErr("Vocabulary", errNoVocabulary)
 	}
 	if c.CapPeriod < 0 || c.CapPeriod > MaxWait {
 		return configErr("CapPeriod", fmt.Sprintf("%s is not between 0 and %s", c.CapPeriod, FormatWait(MaxWait)))
@@ -86,7 +76,7 @@ func (c Config) validate() error {
 // for concurrent use, and one Planner serves every lead and track.
 type Planner struct {
 	cfg   Config
-	kinds *kinds
+	kinds kinds
 	quiet quiet
 	zones zones
 }
@@ -102,20 +92,14 @@ func NewPlanner(cfg Config) (*Planner, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, err := newKinds(cfg.Intents, cfg.Touches)
-	if err != nil {
-		return nil, err
-	}
 	def, err := loadZone(cfg.TimeZone)
 	if err != nil {
 		return nil, &ConfigError{Field: "TimeZone", Problem: fmt.Sprintf("%q is not a time zone", clip(cfg.TimeZone, 60)), Err: err}
 	}
-	cfg.Intents, cfg.Touches = nil, nil // kept in k; the host's maps may change
-	return &Planner{cfg: cfg, kinds: k, quiet: q, zones: zones{def: def}}, nil
+	return &Planner{cfg: cfg, kinds: kinds{cfg.Vocabulary}, quiet: q, zones: zones{def: def}}, nil
 }
 
-// Config returns the planner's configuration with its defaults filled in
-// (the kind overrides are not repeated).
+// Config returns the planner's configuration with its defaults filled in.
 func (p *Planner) Config() Config { return p.cfg }
 
 // Progress is where a lead stands on its track: the data a host stores
@@ -123,7 +107,7 @@ func (p *Planner) Config() Config { return p.cfg }
 //
 // Record each touch you make with [Progress.Advance], and also as an
 // activity on the lead (lead.KindNurtureEmail, or a kind you count as a
-// marketing touch in Config.Touches): the frequency cap counts the lead's
+// marketing touch in the policy's settings): the frequency cap counts the lead's
 // marketing touches, whatever track they came from.
 type Progress struct {
 	// Next is the index (from 0) of the next step; the track's length
@@ -402,7 +386,7 @@ func (p Plan) String() string {
 //
 //  1. disqualified (stage disqualified, or a final lost reason): OutcomeDisqualified;
 //  2. need: an activity of need intent at or after the enrolment (with
-//     Config.Intents applied), or Input.Need: OutcomeHandOff, with the
+//     the policy's vocabulary), or Input.Need: OutcomeHandOff, with the
 //     response deadline of the earliest need;
 //  3. a stage that belongs to sales, or won: OutcomeWithSales;
 //  4. every step made: OutcomeCompleted;
@@ -554,10 +538,10 @@ func (p *Planner) handOff(plan *Plan, in *Input, first *lead.Activity) bool {
 	}
 	plan.Outcome = OutcomeHandOff
 	if first != nil {
-		plan.Cause, plan.Deadline = *first, first.At.Add(p.cfg.ResponseWindow)
+		plan.Cause, plan.Deadline = *first, first.At.Add(p.cfg.Vocabulary.ResponseDeadline())
 	}
 	if explicit {
-		if d := in.Need.deadline(p.cfg.ResponseWindow); first == nil || d.Before(plan.Deadline) {
+		if d := in.Need.deadline(p.cfg.Vocabulary.ResponseDeadline()); first == nil || d.Before(plan.Deadline) {
 			plan.Cause, plan.Deadline, plan.Need = lead.Activity{}, d, in.Need
 		}
 	}

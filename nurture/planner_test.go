@@ -10,6 +10,7 @@ import (
 
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/nurture"
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -87,19 +88,19 @@ func TestPlannerOutcomes(t *testing.T) {
 				l.Activities = append(l.Activities, lead.Activity{Kind: lead.KindPricingRequest, At: enrolled.Add(-time.Second)})
 			},
 			want: nurture.OutcomeTouch, at: t0, moved: nurture.MovedNow},
-		{name: "response window is configurable", now: t0, cfg: nurture.Config{ResponseWindow: time.Hour},
+		{name: "response window is configurable", now: t0, cfg: nurture.Config{Vocabulary: vocab(t, func(s *qualify.Settings) { s.ResponseDeadline = time.Hour })},
 			mod: func(l *lead.Lead, in *nurture.Input) {
 				l.Activities = append(l.Activities, lead.Activity{Kind: lead.KindContactRequest, At: t0})
 			},
 			want: nurture.OutcomeHandOff, deadline: t1, cause: lead.KindContactRequest},
 		{name: "intent override makes a host kind need", now: t0,
-			cfg: nurture.Config{Intents: map[lead.Kind]lead.Intent{"roi_calculator": lead.IntentNeed}},
+			cfg: nurture.Config{Vocabulary: vocab(t, intents(map[lead.Kind]lead.Intent{"roi_calculator": lead.IntentNeed}))},
 			mod: func(l *lead.Lead, in *nurture.Input) {
 				l.Activities = append(l.Activities, lead.Activity{Kind: "roi_calculator", At: t0})
 			},
 			want: nurture.OutcomeHandOff, deadline: t0.Add(5 * time.Minute), cause: "roi_calculator"},
 		{name: "intent override makes pricing interest", now: t0,
-			cfg: nurture.Config{Intents: map[lead.Kind]lead.Intent{lead.KindPricingRequest: lead.IntentInterest}},
+			cfg: nurture.Config{Vocabulary: vocab(t, intents(map[lead.Kind]lead.Intent{lead.KindPricingRequest: lead.IntentInterest}))},
 			mod: func(l *lead.Lead, in *nurture.Input) {
 				l.Activities = append(l.Activities, lead.Activity{Kind: lead.KindPricingRequest, At: t0})
 			},
@@ -221,13 +222,13 @@ func TestPlannerOutcomes(t *testing.T) {
 			},
 			want: nurture.OutcomeTouch, at: t0, moved: nurture.MovedNow},
 		{name: "host negative kind without channel stops every channel", now: t0,
-			cfg: nurture.Config{Intents: map[lead.Kind]lead.Intent{"gdpr_erasure": lead.IntentNegative}},
+			cfg: nurture.Config{Vocabulary: vocab(t, intents(map[lead.Kind]lead.Intent{"gdpr_erasure": lead.IntentNegative}))},
 			mod: func(l *lead.Lead, in *nurture.Input) {
 				l.Activities = append(l.Activities, lead.Activity{Kind: "gdpr_erasure", At: t0})
 			},
 			want: nurture.OutcomeConsentWithdrawn, cause: "gdpr_erasure"},
 		{name: "intent override can make an unsubscribe harmless", now: t0,
-			cfg: nurture.Config{Intents: map[lead.Kind]lead.Intent{lead.KindUnsubscribe: lead.IntentNone}},
+			cfg: nurture.Config{Vocabulary: vocab(t, intents(map[lead.Kind]lead.Intent{lead.KindUnsubscribe: lead.IntentNone}))},
 			mod: func(l *lead.Lead, in *nurture.Input) {
 				l.Activities = append(l.Activities, lead.Activity{Kind: lead.KindUnsubscribe, At: t0})
 			},
@@ -344,8 +345,7 @@ func TestConfigErrors(t *testing.T) {
 		cfg   nurture.Config
 		field string
 	}{
-		{"negative window", nurture.Config{ResponseWindow: -time.Minute}, "ResponseWindow"},
-		{"absurd window", nurture.Config{ResponseWindow: 31 * day}, "ResponseWindow"},
+		{"no vocabulary", nurture.Config{}, "Vocabulary"},
 		{"negative period", nurture.Config{CapPeriod: -time.Hour}, "CapPeriod"},
 		{"absurd cap", nurture.Config{MaxTouches: 5000}, "MaxTouches"},
 		{"quiet from out of the day", nurture.Config{QuietHours: nurture.QuietHours{From: 25 * time.Hour, Until: time.Hour}}, "QuietHours.From"},
@@ -355,13 +355,12 @@ func TestConfigErrors(t *testing.T) {
 		{"every day quiet", nurture.Config{QuietHours: nurture.QuietHours{Days: []time.Weekday{0, 1, 2, 3, 4, 5, 6}}}, "QuietHours.Days"},
 		{"unknown zone", nurture.Config{TimeZone: "Atlantis/Capital"}, "TimeZone"},
 		{"machine zone", nurture.Config{TimeZone: "Local"}, "TimeZone"},
-		{"bad intent", nurture.Config{Intents: map[lead.Kind]lead.Intent{"x": 9}}, "Intents[x]"},
-		{"empty intent kind", nurture.Config{Intents: map[lead.Kind]lead.Intent{"": lead.IntentNeed}}, "Intents"},
-		{"bad touch", nurture.Config{Touches: map[lead.Kind]lead.Touch{"x": 7}}, "Touches[x]"},
-		{"empty touch kind", nurture.Config{Touches: map[lead.Kind]lead.Touch{"": lead.TouchSales}}, "Touches"},
 	}
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
+			if r.field != "Vocabulary" {
+				r.cfg.Vocabulary = qualify.DefaultVocabulary()
+			}
 			_, err := nurture.NewPlanner(r.cfg)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, nurture.ErrInvalidConfig)
@@ -376,7 +375,7 @@ func TestConfigErrors(t *testing.T) {
 func TestConfigDefaults(t *testing.T) {
 	p := newPlanner(t, nurture.Config{})
 	c := p.Config()
-	assert.Equal(t, 5*time.Minute, c.ResponseWindow)
+	assert.Same(t, qualify.DefaultVocabulary(), c.Vocabulary)
 	assert.Equal(t, 3, c.MaxTouches)
 	assert.Equal(t, 7*day, c.CapPeriod)
 	assert.Equal(t, "UTC", c.TimeZone)
@@ -397,7 +396,7 @@ func TestConfigDefaults(t *testing.T) {
 
 func TestHostOverridesAreCopied(t *testing.T) {
 	intents := map[lead.Kind]lead.Intent{"roi_calculator": lead.IntentNeed}
-	p := newPlanner(t, nurture.Config{Intents: intents})
+	p := newPlanner(t, nurture.Config{Vocabulary: vocab(t, func(s *qualify.Settings) { s.Intents = intents })})
 	intents["roi_calculator"] = lead.IntentNone // the host's map changes later
 	l := interestLead()
 	l.Activities = append(l.Activities, lead.Activity{Kind: "roi_calculator", At: t0})
@@ -457,7 +456,9 @@ func TestFrequencyCap(t *testing.T) {
 			touches: []lead.Activity{email(t0.Add(-6 * day)), email(t0.Add(-5 * day)), {Kind: lead.KindNurtureEmail}},
 			want:    t0, moved: nurture.MovedNow},
 		{name: "a host kind counted as a marketing touch",
-			cfg:     nurture.Config{Touches: map[lead.Kind]lead.Touch{"telemarketing_call": lead.TouchMarketing}},
+			cfg: nurture.Config{Vocabulary: vocab(t, func(s *qualify.Settings) {
+				s.Touches = map[lead.Kind]lead.Touch{"telemarketing_call": lead.TouchMarketing}
+			})},
 			touches: []lead.Activity{email(t0.Add(-6 * day)), email(t0.Add(-5 * day)), {Kind: "telemarketing_call", At: t0.Add(-time.Hour)}},
 			want:    t0.Add(day), moved: nurture.MovedNow | nurture.MovedCap},
 		{name: "the progress's last touch counts when no activity records it",

@@ -1,9 +1,7 @@
 package qualify
 
 import (
-	"maps"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +41,7 @@ type lastAgg struct {
 	kind   int
 	since  bool
 	window time.Duration // fresh(): the freshness of the kind's intent
+	need   bool          // fresh() of a need kind: a loss answers what came before it
 }
 
 type topicAgg struct {
@@ -53,23 +52,6 @@ type topicAgg struct {
 type knownAgg struct {
 	pos   int
 	field string
-}
-
-// intentTable returns the policy's kind -> intent function.
-func intentTable(overrides map[lead.Kind]lead.Intent) func(lead.Kind) lead.Intent {
-	return func(k lead.Kind) lead.Intent {
-		if in, ok := overrides[k]; ok {
-			return in
-		}
-		return k.Intent()
-	}
-}
-
-func freshness(s Settings, in lead.Intent) time.Duration {
-	if in == lead.IntentNeed {
-		return s.NeedFresh
-	}
-	return s.InterestFresh
 }
 
 // plan builds the aggregate plan from the slots the rules asked for, and
@@ -86,14 +68,9 @@ func (c *compilation) plan(s Settings) aggPlan {
 		p.kinds = append(p.kinds, kindAgg{kind: k, intent: c.intents(k)})
 		return idx[k]
 	}
-	for _, k := range lead.Kinds() {
-		if c.intents(k) != lead.IntentNone {
-			kindOf(k)
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(s.Intents)) {
-		if s.Intents[k] != lead.IntentNone {
-			kindOf(k)
+	for _, e := range c.vocab.entries {
+		if e.intent != lead.IntentNone {
+			kindOf(e.kind)
 		}
 	}
 	next := func(n *int) int { *n++; return *n - 1 }
@@ -113,7 +90,7 @@ func (c *compilation) plan(s Settings) aggPlan {
 		case slotFresh:
 			sl.pos = next(&p.nBools)
 			k := kindOf(sl.kind)
-			p.lasts = append(p.lasts, lastAgg{pos: sl.pos, kind: k, window: freshness(s, p.kinds[k].intent)})
+			p.lasts = append(p.lasts, lastAgg{pos: sl.pos, kind: k, window: c.vocab.Freshness(p.kinds[k].intent), need: p.kinds[k].intent == lead.IntentNeed})
 		case slotInterested:
 			sl.pos = next(&p.nBools)
 			p.topics = append(p.topics, topicAgg{pos: sl.pos, topic: sl.topic})
@@ -154,9 +131,11 @@ func before(n int64, d time.Duration) int64 {
 
 // aggregate runs the plan over a lead: one pass over its activities into
 // the typed slots. Activities after now are ignored, so that a lead
-// evaluated "as it was" at a past time sees no future. It returns the
-// index of the newest fresh need activity, or -1.
-func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed int) {
+// evaluated "as it was" at a past time sees no future, and a loss answers
+// the need before it: need activities at or before l.LostAt(now) are not
+// fresh. It returns the indexes of the newest fresh need and interest
+// activities, or -1.
+func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed, lastInterest int) {
 	a := &p.agg
 	clear(st.ints)
 	for i := range st.lastIdx {
@@ -166,11 +145,17 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed int
 	for i, c := range a.counts {
 		st.cuts[i] = before(nowN, c.window)
 	}
-	needCut := before(nowN, p.settings.NeedFresh)
+	needFloor := int64(math.MinInt64)
+	if len(l.History) > 0 {
+		if lost := l.LostAt(now); !lost.IsZero() {
+			needFloor = nanos(lost) + 1
+		}
+	}
+	needCut := max(before(nowN, p.settings.NeedFresh), needFloor)
 	interestCut := before(nowN, p.settings.InterestFresh)
 	var sig [4]int
-	lastNeed = -1
-	var lastNeedN int64
+	lastNeed, lastInterest = -1, -1
+	var lastNeedN, lastInterestN int64
 	acts := l.Activities
 	for i := range acts {
 		act := &acts[i]
@@ -199,9 +184,16 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed int
 					lastNeed, lastNeedN = i, at
 				}
 			}
-		case lead.IntentInterest, lead.IntentNegative:
+		case lead.IntentInterest:
 			if at >= interestCut {
-				sig[ka.intent]++
+				sig[lead.IntentInterest]++
+				if lastInterest < 0 || at > lastInterestN {
+					lastInterest, lastInterestN = i, at
+				}
+			}
+		case lead.IntentNegative:
+			if at >= interestCut {
+				sig[lead.IntentNegative]++
 			}
 		}
 	}
@@ -219,7 +211,11 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed int
 			}
 			st.durs[la.pos] = d
 		} else {
-			st.bools[la.pos] = li >= 0 && st.lastN[la.kind] >= before(nowN, la.window)
+			cut := before(nowN, la.window)
+			if la.need {
+				cut = max(cut, needFloor)
+			}
+			st.bools[la.pos] = li >= 0 && st.lastN[la.kind] >= cut
 		}
 	}
 	if len(a.topics) > 0 {
@@ -242,7 +238,7 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed int
 		}
 		st.bools[k.pos] = known
 	}
-	return lastNeed
+	return lastNeed, lastInterest
 }
 
 // interestedIn reports a fresh interest in topic: an interest of that

@@ -24,7 +24,12 @@ func benchLead(n int, seed uint64) *lead.Lead {
 	}
 	l.Stage = []lead.Stage{lead.StageNew, lead.StageNurturing, lead.StageLost, lead.StageRecycled, lead.StageOpportunity}[r.IntN(5)]
 	if r.IntN(10) == 0 {
-		l.LostReason = []lead.Reason{lead.ReasonPreferredSupplier, lead.ReasonOffshored, lead.ReasonNotAFit, lead.ReasonDoNotContact}[r.IntN(4)]
+		l.LostReason = []lead.Reason{lead.ReasonPreferredSupplier, lead.ReasonOffshored, lead.ReasonNotAFit, lead.ReasonDoNotContact,
+			lead.ReasonNoBudget, lead.ReasonNotNow}[r.IntN(6)]
+	}
+	if (l.Stage == lead.StageLost || l.Stage == lead.StageRecycled) && r.IntN(2) == 0 {
+		// A dated loss, sometimes before and sometimes after the lead's need.
+		l.History = []lead.Transition{{From: lead.StageOpportunity, To: l.Stage, At: t0.Add(-time.Duration(r.Int64N(int64(60 * day))))}}
 	}
 	if r.IntN(20) == 0 {
 		l.Fields = map[string]any{"do_not_contact": r.IntN(2) == 0}

@@ -3,6 +3,7 @@ package qualify
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -34,10 +35,10 @@ type Policy struct {
 	limits   Limits
 	clock    func() time.Time
 
-	rules   []compiledRule
-	agg     aggPlan
-	final   []lead.Reason
-	intents func(lead.Kind) lead.Intent // the kind -> intent table with Settings.Intents
+	rules []compiledRule
+	agg   aggPlan
+	final []lead.Reason
+	vocab *Vocabulary
 
 	// What the expressions that run in the VM read, filled into the
 	// environment map per evaluation; the fast path reads the lead and the
@@ -66,6 +67,16 @@ type compiledRule struct {
 	fastPoints  func(*state) float64
 	points      *vm.Program
 	pointsConst float64
+
+	// inputs are what the rule reads that a lead may not state, to tell a
+	// rule that could not be judged from one that failed.
+	inputs inputs
+	// A reason with {need} or {interest}: its text for the newest fresh
+	// activity of templateIntent, by the aggregate plan's kind index, and
+	// for no such activity. See reasonTemplate.
+	reasonBy       []string
+	reasonNone     string
+	templateIntent lead.Intent
 }
 
 // Name returns the policy's name.
@@ -77,12 +88,12 @@ func (p *Policy) Name() string { return p.name }
 func (p *Policy) Version() string { return p.version }
 
 // Settings returns the policy's settings with every default filled in.
-func (p *Policy) Settings() Settings {
-	s := p.settings
-	s.Intents = cloneMap(s.Intents)
-	s.Final = slices.Clone(s.Final)
-	return s
-}
+func (p *Policy) Settings() Settings { return cloneSettings(p.settings) }
+
+// Vocabulary returns what activities mean under this policy: the one
+// vocabulary that the nurture planner, the neglect audit and the recycle
+// classifier must be given, so that they agree with the policy's verdicts.
+func (p *Policy) Vocabulary() *Vocabulary { return p.vocab }
 
 // Spec returns a copy of the spec the policy was compiled from.
 func (p *Policy) Spec() Spec { return cloneSpec(p.spec) }
@@ -109,8 +120,15 @@ func cloneMap[K comparable, V any](m map[K]V) map[K]V {
 
 func cloneSpec(s Spec) Spec {
 	s.Rules = slices.Clone(s.Rules)
-	s.Settings.Intents = cloneMap(s.Settings.Intents)
-	s.Settings.Final = slices.Clone(s.Settings.Final)
+	s.Settings = cloneSettings(s.Settings)
+	return s
+}
+
+func cloneSettings(s Settings) Settings {
+	s.Intents = cloneMap(s.Intents)
+	s.Touches = cloneMap(s.Touches)
+	s.Descriptions = cloneMap(s.Descriptions)
+	s.Final = slices.Clone(s.Final)
 	return s
 }
 
@@ -165,7 +183,8 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 	}
 	spec = cloneSpec(spec) // the caller may change theirs
 	settings := c.checkSettings(spec.Settings)
-	c.intents = intentTable(settings.Intents)
+	c.vocab = newVocabulary(settings)
+	c.intents = c.vocab.Intent
 	c.checkShape(spec)
 
 	// Pass 1: parse and rewrite every expression, so that the environment
@@ -200,6 +219,7 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 			continue
 		}
 		r := &rules[t.rule]
+		r.inputs.add(&t)
 		r.steps += out.steps
 		switch t.field {
 		case "when":
@@ -214,6 +234,9 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 	if len(c.problems) > 0 {
 		return nil, &CompileError{Policy: spec.Name, Problems: c.problems}
 	}
+	for i := range rules {
+		rules[i].reasonTemplate(c.vocab, &agg)
+	}
 
 	p := &Policy{
 		spec:     spec,
@@ -224,7 +247,7 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 		clock:    o.clock,
 		rules:    rules,
 		final:    append([]lead.Reason{lead.ReasonNotAFit, lead.ReasonDoNotContact}, settings.Final...),
-		intents:  c.intents,
+		vocab:    c.vocab,
 	}
 	for _, v := range c.allVariables() {
 		if c.vmUsed[v.name] {
@@ -256,6 +279,7 @@ func ruleLabel(r Rule, i int) string {
 type compilation struct {
 	limits   Limits
 	policy   string
+	vocab    *Vocabulary
 	intents  func(lead.Kind) lead.Intent
 	problems []Problem
 
@@ -292,13 +316,29 @@ func (c *compilation) checkSettings(s Settings) Settings {
 			c.problem("", "settings."+f.name, "%v is not a number", f.v)
 		}
 	}
-	for k, v := range s.Intents {
-		if k == "" {
-			c.problem("", "settings.intents", "empty activity kind")
+	for _, k := range slices.Sorted(maps.Keys(s.Intents)) {
+		if c.checkKind("intents", k) && !s.Intents[k].Valid() {
+			c.problem("", "settings.intents."+string(k), "unknown intent %d", uint8(s.Intents[k]))
 		}
-		if !v.Valid() {
-			c.problem("", "settings.intents."+string(k), "unknown intent %d", uint8(v))
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Touches)) {
+		if c.checkKind("touches", k) && !s.Touches[k].Valid() {
+			c.problem("", "settings.touches."+string(k), "unknown touch %d", uint8(s.Touches[k]))
 		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Descriptions)) {
+		if !c.checkKind("descriptions", k) {
+			continue
+		}
+		switch d := s.Descriptions[k]; {
+		case strings.TrimSpace(d) == "":
+			c.problem("", "settings.descriptions."+string(k), "empty: leave the kind out to read it as itself")
+		case len(d) > maxDescription || !utf8.ValidString(d) || strings.ContainsAny(d, "\n\r\t"):
+			c.problem("", "settings.descriptions."+string(k), "must be at most %d bytes of UTF-8 on one line", maxDescription)
+		}
+	}
+	if n := len(s.Intents) + len(s.Touches) + len(s.Descriptions); n > maxVocabulary {
+		c.problem("", "settings", "%d kinds in intents, touches and descriptions: at most %d", n, maxVocabulary)
 	}
 	for i, r := range s.Final {
 		if r == "" {
@@ -308,7 +348,41 @@ func (c *compilation) checkSettings(s Settings) Settings {
 	if s.OnError > OnErrorSkip {
 		c.problem("", "settings.on_error", "unknown value %d", uint8(s.OnError))
 	}
+	if s.OnUnknown > UnknownFail {
+		c.problem("", "settings.on_unknown", "unknown value %d", uint8(s.OnUnknown))
+	}
 	return s.withDefaults()
+}
+
+// Bounds of a policy's vocabulary.
+const (
+	maxVocabulary  = 1000 // kinds named in intents, touches and descriptions together
+	maxKind        = 200  // bytes in a kind's name
+	maxDescription = 200  // bytes in a kind's description
+)
+
+// checkKind checks a kind named in the settings map called field.
+func (c *compilation) checkKind(field string, k lead.Kind) bool {
+	switch {
+	case strings.TrimSpace(string(k)) == "":
+		c.problem("", "settings."+field, "empty activity kind")
+	case len(k) > maxKind || !utf8.ValidString(string(k)) || strings.ContainsAny(string(k), "\n\r\t"):
+		c.problem("", "settings."+field, "kind %q: at most %d bytes of UTF-8 on one line", clipKind(k), maxKind)
+	default:
+		return true
+	}
+	return false
+}
+
+func clipKind(k lead.Kind) string {
+	if len(k) <= 40 {
+		return string(k)
+	}
+	i := 40
+	for i > 0 && !utf8.RuneStart(k[i]) {
+		i--
+	}
+	return string(k[:i]) + "..."
 }
 
 func (c *compilation) checkShape(spec Spec) {
@@ -342,6 +416,9 @@ func (c *compilation) checkShape(spec Spec) {
 		}
 		if strings.TrimSpace(r.Reason) == "" {
 			c.problem(name, "reason", "empty: every rule explains itself")
+		}
+		if strings.Contains(r.Reason, placeholderNeed) && strings.Contains(r.Reason, placeholderInterest) {
+			c.problem(name, "reason", "names both %s and %s: a reason names the newest activity of one intent", placeholderNeed, placeholderInterest)
 		}
 		effects := 0
 		if r.Intent != lead.IntentNone {

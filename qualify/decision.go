@@ -46,11 +46,23 @@ const (
 	RouteSales                // sales: respond by the deadline
 	RouteRecycle              // the recycle scheduler: call again later
 	RouteDrop                 // final: a true non-fit or a do-not-contact request
+	// RouteReview: a person must look before anyone acts. A lead closed
+	// as not a fit (or with another of the policy's final reasons) that
+	// asks to be helped after it was closed: the library will not send a
+	// closed lead to sales on its own, nor drop a request unread.
+	// Decision.Note says why. Do-not-contact is never reviewed: it drops.
+	RouteReview
 )
 
-var routeTable = enum.Table[Route]{Type: "route", Names: []string{"nurture", "sales", "recycle", "drop"}}
+var routeTable = enum.Table[Route]{Type: "route", Names: []string{"nurture", "sales", "recycle", "drop", "review"}}
 
-// String returns "nurture", "sales", "recycle" or "drop".
+// Routes returns every route, in the order a report lists them: sales,
+// review, nurture, recycle, drop.
+func Routes() []Route {
+	return []Route{RouteSales, RouteReview, RouteNurture, RouteRecycle, RouteDrop}
+}
+
+// String returns "nurture", "sales", "recycle", "drop" or "review".
 func (r Route) String() string { return routeTable.Name(r) }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -83,10 +95,25 @@ type Decision struct {
 	// Reason is the disqualification code of the first disqualify rule that
 	// matched, when the verdict is out of scope.
 	Reason lead.Reason `json:"reason,omitempty"`
-	// Deadline is when sales must have responded, when the verdict is need:
-	// the newest fresh need activity plus Settings.ResponseDeadline (or now
-	// plus it, when the need comes from other evidence). Zero otherwise.
+	// Deadline is when sales must have responded, when the route is sales
+	// for need: the newest fresh need activity plus
+	// Settings.ResponseDeadline (or now plus it, when the need comes from
+	// other evidence). Zero otherwise.
 	Deadline time.Time `json:"deadline,omitzero"`
+	// NeedKind and NeedAt are the newest fresh need activity, when there is
+	// one: the request sales answers, and the time the deadline counts
+	// from. A loss answers the requests before it, so for a lead lost,
+	// recycled or disqualified only need after the loss is fresh.
+	NeedKind lead.Kind `json:"need_kind,omitempty"`
+	NeedAt   time.Time `json:"need_at,omitzero"`
+	// Reopened is the reason a lead had been set aside for (its lost
+	// reason, or the out-of-scope code of a disqualify rule), when fresh
+	// need after the loss outranked it and sent the lead back to sales.
+	Reopened lead.Reason `json:"reopened,omitempty"`
+	// Note explains, in words, a route that no rule's reason explains: need
+	// that reopened a lost lead ("asked for a quote after being lost to a
+	// preferred supplier"), a closed lead sent for review. Empty otherwise.
+	Note string `json:"note,omitempty"`
 	// Stage is the lead's stage when it was evaluated; NextStage the stage
 	// the decision suggests. NextStage is always Stage itself or a legal
 	// move from it (see lead.CanMove).
@@ -97,6 +124,10 @@ type Decision struct {
 	// Failures lists the rules that failed at run time, when the policy's
 	// OnError is OnErrorSkip.
 	Failures []Failure `json:"failures,omitempty"`
+	// Unjudged lists the rules that could not be judged because an input
+	// they read is unknown (Settings.OnUnknown = UnknownSkip, the default):
+	// they did not match.
+	Unjudged []Unjudged `json:"unjudged,omitempty"`
 	// Policy and Version identify the policy that decided.
 	Policy  string `json:"policy"`
 	Version string `json:"version"`
@@ -125,12 +156,28 @@ type Failure struct {
 	Error string `json:"error"`
 }
 
-// Reasons returns the reasons of the matched rules, in order: the
-// explanation a person reads.
+// Unjudged is a rule that could not be judged on a lead because an input
+// it reads is unknown: a custom field the lead does not have, an amount of
+// money it does not state. Sparse data is normal data: such a rule earns
+// the lead neither points nor a verdict, and is listed so that a person,
+// or a backtest, can see how often each rule could not be judged.
+type Unjudged struct {
+	Rule string `json:"rule"`
+	// Field is "when" or "points".
+	Field string `json:"field"`
+	// Input is what was unknown: "fields.pages_per_visit", "budget".
+	Input string `json:"input"`
+}
+
+// Reasons returns the explanation a person reads: the Note, when there is
+// one, then the reasons of the matched rules, in order.
 func (d *Decision) Reasons() []string {
-	out := make([]string, len(d.Matched))
-	for i, m := range d.Matched {
-		out[i] = m.Reason
+	out := make([]string, 0, len(d.Matched)+1)
+	if d.Note != "" {
+		out = append(out, d.Note)
+	}
+	for _, m := range d.Matched {
+		out = append(out, m.Reason)
 	}
 	return out
 }

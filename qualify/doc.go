@@ -17,6 +17,7 @@
 //	case qualify.RouteNurture: // enrol on a nurture track
 //	case qualify.RouteRecycle: // schedule with the recycle package
 //	case qualify.RouteDrop:    // final: not a fit, or do not contact
+//	case qualify.RouteReview:  // a closed lead asked again: a person decides
 //	}
 //
 // Each [Rule] has a name, a `when` expression, a human-readable reason and
@@ -49,24 +50,62 @@
 //
 //	count(kind, window)   int: activities of kind within the window ("30d", "2w", "12h", days(30))
 //	fresh(kind)           bool: an activity of kind within the freshness of its intent
-//	                      (Settings.NeedFresh for need kinds, InterestFresh otherwise)
+//	                      (Settings.NeedFresh for need kinds, InterestFresh otherwise;
+//	                      for need, after the lead's last loss)
 //	since(kind)           duration since the newest activity of kind (very long if never)
-//	signals(intent)       int: fresh activities whose kind has that intent ("need", "interest", "negative")
+//	signals(intent)       int: fresh activities whose kind has that intent in the
+//	                      policy's vocabulary ("need", "interest", "negative")
 //	interested(topic)     bool: a fresh interest in a topic or product (case ignored)
 //	known(x)              bool: budget, value, expected_purchase or renewal is known
 //	money(amount, cur)    an exact amount: money("1999.99", "GBP")
 //	amount(m)             the amount of money m as a number, for points
 //	days(n), hours(n), minutes(n), weeks(n)   durations
 //
-// An activity's intent is its kind's default (lead.Kind.Intent), unless
-// Settings.Intents overrides it. Activities after `now` are ignored.
+// Activities after `now` are ignored.
+//
+// # One vocabulary
+//
+// What each activity kind means (need, interest, negative or none; a touch
+// by marketing or sales), how long each intent stays fresh and how soon
+// need is answered are the policy's settings (Settings.Intents, Touches,
+// Descriptions, NeedFresh, InterestFresh, ResponseDeadline), on top of the
+// lead package's catalogue. Compile builds them into a [Vocabulary], which
+// [Policy.Vocabulary] returns and the nurture planner, the neglect audit
+// and the recycle classifier take as their configuration: there is no
+// second place to set them, so the packages cannot disagree.
+//
+// The default policy derives need and interest from the vocabulary: its
+// need rule is signals("need") > 0 with the reason "{need}", which names
+// the newest fresh need activity in the policy's words ("asked for a
+// quote", or a host kind's description). Declaring "callback_request" need
+// in the settings is enough to send such leads to sales. A host may still
+// write explicit rules (fresh("pricing_request") with intent need): rules
+// only add evidence, so a kind re-classed in the settings stops counting
+// through the vocabulary rules but still counts through an explicit rule
+// that names it; delete that rule too. A reason may name the newest fresh
+// activity of one intent with {need} or {interest}; the phrases are
+// resolved at Compile and cost nothing per evaluation.
+//
+// # Unknown is not no
+//
+// Sparse data is normal data. A rule that reads a custom field the lead
+// does not have (fields.pages_per_visit > 2), or compares an amount the
+// lead does not state (budget >= money("10000", "GBP") without a budget),
+// cannot be judged: by default (Settings.OnUnknown = UnknownSkip) it does
+// not match, earns nothing, fails nothing, and [Decision].Unjudged lists
+// it with the input, so that a backtest counts how often each rule could
+// not be judged. UnknownFail makes it a [*RuleError] wrapping
+// [ErrUnknownInput] instead, for hosts whose data must be complete.
+// Comparing a missing field for equality (fields.vip == true) is judged:
+// it is false. A type confusion (a string where a number is compared) is
+// not unknown data but a wrong rule or wrong data: it is reported as a
+// failure, by rule and field.
 //
 // Money compares exactly whatever the scale (25000.00 equals 25000), and a
-// comparison across currencies, or with an unknown amount, is an error, not
-// false: guard with known(budget). With the default OnErrorFail, a rule that
-// fails at run time makes Evaluate return a [*RuleError] naming the rule;
-// with OnErrorSkip the rule counts as not matched and [Decision].Failures
-// lists it.
+// comparison across currencies is an error, not false. With the default
+// OnErrorFail, a rule that fails at run time makes Evaluate return a
+// [*RuleError] naming the rule; with OnErrorSkip the rule counts as not
+// matched and [Decision].Failures lists it.
 //
 // Compile type-checks every expression against the environment and
 // reports every problem at once in a [*CompileError], each with the rule,
@@ -75,15 +114,34 @@
 //
 // # Precedence
 //
-// Out of scope beats need, need beats interest: a matched disqualify rule
-// makes the verdict out of scope (route drop for a final reason: not a fit,
-// do not contact, or a code in Settings.Final; recycle otherwise); else a
-// need rule makes it need (route sales, with the deadline); else a lead
-// whose fit and engagement both reach the marketing-qualified thresholds is
-// Qualified and routed to sales; a lead already in sales' hands stays there;
-// interest is nurtured; a lost or recycled lead with no new signal stays in
-// recycling; anything else is nurtured. Decision.NextStage is always a legal
-// move (lead.CanMove) or the current stage.
+// Do not contact beats everything: a matched do-not-contact rule, or the
+// lead's lost reason do_not_contact, drops the lead whatever it did since.
+//
+// Fresh need beats a stale lost reason. A loss answers every request made
+// before it: for a lead whose History records a move into lost, recycled
+// or disqualified, only need after the latest such move is fresh
+// ([lead.Lead.LostAt]; a lead imported already lost, with no dated loss,
+// keeps all its fresh need, for an unanswered request costs more than a
+// wasted call). Fresh need then reopens a lead set aside for any reason:
+// out of scope by a disqualify rule (a preferred supplier, offshoring),
+// lost or recycled for not now, no budget, no decision maker,
+// unresponsive, stonewalled or a host's own reason; it goes to sales with
+// the deadline, Decision.Reopened names the reason it outranked, and
+// Decision.Note says it in words ("asked for a quote after being lost to a
+// preferred supplier"). A lead closed for good (a final disqualify rule:
+// not a fit or a code in Settings.Final; or stage disqualified) that asks
+// again goes to [RouteReview]: the library neither sends a closed lead to
+// sales on its own nor drops a request unread; a person decides.
+//
+// Otherwise out of scope beats need, need beats interest: a matched
+// disqualify rule makes the verdict out of scope (route drop for a final
+// reason, recycle otherwise); else a need rule makes it need (route sales,
+// with the deadline); else a lead whose fit and engagement both reach the
+// marketing-qualified thresholds is Qualified and routed to sales; a lead
+// already in sales' hands stays there; interest is nurtured; a lost or
+// recycled lead with no new signal stays in recycling; anything else is
+// nurtured. Decision.NextStage is always a legal move (lead.CanMove) or the
+// current stage.
 //
 // # Bounded cost
 //

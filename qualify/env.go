@@ -104,7 +104,7 @@ func boxString(s string) any {
 var knownReasons = func() map[lead.Reason]any {
 	m := map[lead.Reason]any{}
 	for _, r := range []lead.Reason{lead.ReasonNotNow, lead.ReasonNoBudget, lead.ReasonNoDecisionMaker,
-		lead.ReasonUnresponsive, lead.ReasonPreferredSupplier, lead.ReasonOffshored,
+		lead.ReasonUnresponsive, lead.ReasonStonewalled, lead.ReasonPreferredSupplier, lead.ReasonOffshored,
 		lead.ReasonNotAFit, lead.ReasonDoNotContact} {
 		m[r] = string(r)
 	}

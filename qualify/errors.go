@@ -18,6 +18,10 @@ var (
 	ErrLimit = errors.New("limit exceeded")
 	// ErrRule: a rule failed at run time. The error is a *RuleError.
 	ErrRule = errors.New("rule failed")
+	// ErrUnknownInput: a rule read an input the lead does not have (a
+	// custom field, an amount of money) under Settings.OnUnknown =
+	// UnknownFail. The error is a *RuleError that wraps it.
+	ErrUnknownInput = errors.New("unknown input")
 	// ErrNilPolicy and ErrNilLead: Evaluate was called without one.
 	ErrNilPolicy = errors.New("qualify: nil policy")
 	ErrNilLead   = errors.New("qualify: nil lead")

@@ -1,6 +1,7 @@
 package qualify
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -211,11 +212,11 @@ func clip(s string) string {
 
 func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time.Time, collection int) (Decision, error) {
 	st.l = l
-	lastNeed := p.aggregate(st, l, now)
+	lastNeed, lastInterest := p.aggregate(st, l, now)
 	p.fillEnv(st, l, now)
 
 	d := Decision{Lead: l.ID, Stage: l.Stage, Policy: p.name, Version: p.version, At: now}
-	var need, interest bool
+	var need, interest, doNotContact bool
 	var disqualified lead.Reason
 	st.matched, st.points = st.matched[:0], st.points[:0]
 	done := ctx.Done()
@@ -267,6 +268,7 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 			if disqualified == "" {
 				disqualified = r.disqualify
 			}
+			doNotContact = doNotContact || r.disqualify == lead.ReasonDoNotContact
 		default:
 			switch {
 			case r.fastPoints != nil:
@@ -298,14 +300,17 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 	d.Matched = make([]Match, len(st.matched))
 	for j, i := range st.matched {
 		r := &p.rules[i]
-		d.Matched[j] = Match{Rule: r.name, Reason: r.reason, Intent: r.intent, Dimension: r.dimension,
+		reason := r.reason
+		if r.reasonBy != nil {
+			reason = r.reasonFor(p, l, lastNeed, lastInterest)
+		}
+		d.Matched[j] = Match{Rule: r.name, Reason: reason, Intent: r.intent, Dimension: r.dimension,
 			Points: st.points[j], Disqualify: r.disqualify}
 	}
-	var needAt time.Time
 	if lastNeed >= 0 {
-		needAt = l.Activities[lastNeed].At
+		d.NeedKind, d.NeedAt = l.Activities[lastNeed].Kind, l.Activities[lastNeed].At
 	}
-	p.decide(&d, l, now, need, interest, disqualified, needAt)
+	p.decide(&d, l, now, verdictInputs{need: need, interest: interest, doNotContact: doNotContact, disq: disqualified})
 	return d, nil
 }
 
@@ -331,7 +336,7 @@ func (p *Policy) fillEnv(st *state, l *lead.Lead, now time.Time) {
 			}
 			st.acts = append(st.acts, Activity{
 				Kind: string(a.Kind), At: a.At, Asset: a.Asset, Product: a.Product,
-				Channel: string(a.Channel), Intent: p.intents(a.Kind).String(), Attrs: a.Attrs,
+				Channel: string(a.Channel), Intent: p.vocab.Intent(a.Kind).String(), Attrs: a.Attrs,
 			})
 		}
 		env[varActivities] = st.acts
@@ -345,9 +350,20 @@ func (p *Policy) fillEnv(st *state, l *lead.Lead, now time.Time) {
 	}
 }
 
-// fail handles a rule that failed at run time: an error for OnErrorFail,
-// a recorded Failure for OnErrorSkip.
+// fail handles a rule that failed at run time. A rule that failed because
+// an input it reads is unknown was not judged: listed in Decision.Unjudged
+// under UnknownSkip, a *RuleError wrapping ErrUnknownInput under
+// UnknownFail. Any other failure is a *RuleError under OnErrorFail and a
+// recorded Failure under OnErrorSkip.
 func (p *Policy) fail(d *Decision, r *compiledRule, field string, l *lead.Lead, err error) error {
+	if input := r.unknownInput(l, err); input != "" {
+		if p.settings.OnUnknown == UnknownSkip {
+			d.Unjudged = append(d.Unjudged, Unjudged{Rule: r.name, Field: field, Input: input})
+			return nil
+		}
+		return &RuleError{Policy: p.name, Rule: r.name, Field: field, Lead: l.ID,
+			Err: fmt.Errorf("%s is unknown: %w", input, ErrUnknownInput)}
+	}
 	if p.settings.OnError == OnErrorSkip {
 		d.Failures = append(d.Failures, Failure{Rule: r.name, Field: field, Error: err.Error()})
 		return nil
@@ -368,31 +384,61 @@ func number(v any) (float64, error) {
 	return f, nil
 }
 
-// decide applies the documented precedence:
+// verdictInputs is what the rules found, for decide.
+type verdictInputs struct {
+	need, interest, doNotContact bool
+	disq                         lead.Reason // the first disqualify rule's code
+}
+
+// decide applies the documented precedence (see the package doc,
+// "Precedence"):
 //
-//  1. a matched disqualify rule: out of scope; route drop for a final
-//     reason (not a fit, do not contact, Settings.Final), else recycle;
-//  2. a lead already disqualified stays dropped;
-//  3. need: sales, with the response deadline;
-//  4. fit and engagement at or above both thresholds: marketing-qualified,
+//  1. do not contact, by a matched disqualify rule or the lead's lost
+//     reason: route drop. Nothing outranks it.
+//  2. fresh need (after the lead's last loss: see aggregate) reopens a lead
+//     that was set aside: a lead closed for good (a matched final
+//     disqualify rule, or stage disqualified) goes to review, for a person
+//     to decide; any other (out of scope by a matched rule, lost or
+//     recycled) goes to sales with the deadline, and Reopened and Note say
+//     why;
+//  3. a matched disqualify rule: out of scope; route drop for a final
+//     reason (not a fit, Settings.Final), else recycle;
+//  4. a lead already disqualified stays dropped;
+//  5. need: sales, with the response deadline;
+//  6. fit and engagement at or above both thresholds: marketing-qualified,
 //     routed to sales;
-//  5. a lead in sales' hands (sales accepted or qualified, opportunity, won)
+//  7. a lead in sales' hands (sales accepted or qualified, opportunity, won)
 //     stays with sales;
-//  6. interest: nurture;
-//  7. no evidence: recycle for a lost or recycled lead, nurture otherwise.
-func (p *Policy) decide(d *Decision, l *lead.Lead, now time.Time, need, interest bool, disq lead.Reason, needAt time.Time) {
+//  8. interest: nurture;
+//  9. no evidence: recycle for a lost or recycled lead, nurture otherwise.
+func (p *Policy) decide(d *Decision, l *lead.Lead, now time.Time, in verdictInputs) {
 	next := l.Stage
 	switch {
-	case need:
+	case in.need:
 		d.Verdict = VerdictNeed
-	case interest:
+	case in.interest:
 		d.Verdict = VerdictInterest
 	}
-	d.Qualified = !need && d.Fit >= p.settings.MQLFit && d.Engagement >= p.settings.MQLEngagement
+	d.Qualified = !in.need && d.Fit >= p.settings.MQLFit && d.Engagement >= p.settings.MQLEngagement
+	closed := in.disq != "" && p.isFinal(in.disq) || l.Stage == lead.StageDisqualified
+	setAside := in.disq != "" || l.Stage == lead.StageLost || l.Stage == lead.StageRecycled
 	switch {
-	case disq != "":
-		d.Verdict, d.Reason = VerdictOutOfScope, disq
-		if p.isFinal(disq) {
+	case in.doNotContact || l.LostReason == lead.ReasonDoNotContact:
+		d.Verdict, d.Reason = VerdictOutOfScope, lead.ReasonDoNotContact
+		d.Route, next = RouteDrop, lead.StageDisqualified
+		d.Qualified = false
+	case in.need && closed:
+		d.Reason = cmp.Or(in.disq, l.LostReason, lead.ReasonNotAFit)
+		d.Route = RouteReview
+		d.Note = p.needPhrase(d) + " after being " + d.Reason.Describe() + ": a person must decide whether to reopen it"
+	case in.need && setAside:
+		d.Reopened = cmp.Or(in.disq, l.LostReason)
+		d.Route, next = RouteSales, lead.StageSalesAccepted
+		d.Deadline = p.deadline(d, now)
+		d.Note = p.needPhrase(d) + " after being " + d.Reopened.Describe()
+	case in.disq != "":
+		d.Verdict, d.Reason = VerdictOutOfScope, in.disq
+		if p.isFinal(in.disq) {
 			d.Route, next = RouteDrop, lead.StageDisqualified
 		} else {
 			d.Route, next = RouteRecycle, lead.StageRecycled
@@ -400,18 +446,14 @@ func (p *Policy) decide(d *Decision, l *lead.Lead, now time.Time, need, interest
 		d.Qualified = false
 	case l.Stage == lead.StageDisqualified:
 		d.Route = RouteDrop
-	case need:
+	case in.need:
 		d.Route, next = RouteSales, lead.StageSalesAccepted
-		base := needAt
-		if base.IsZero() {
-			base = now
-		}
-		d.Deadline = base.Add(p.settings.ResponseDeadline)
+		d.Deadline = p.deadline(d, now)
 	case d.Qualified:
 		d.Route, next = RouteSales, lead.StageMarketingQualified
 	case l.Stage >= lead.StageSalesAccepted && l.Stage <= lead.StageWon:
 		d.Route = RouteSales
-	case interest:
+	case in.interest:
 		d.Route, next = RouteNurture, lead.StageNurturing
 	case l.Stage == lead.StageLost || l.Stage == lead.StageRecycled:
 		d.Route, next = RouteRecycle, lead.StageRecycled
@@ -422,6 +464,27 @@ func (p *Policy) decide(d *Decision, l *lead.Lead, now time.Time, need, interest
 	if lead.CanMove(l.Stage, next) {
 		d.NextStage = next
 	}
+}
+
+// deadline is when sales must answer the need of d: its newest fresh need
+// activity, or now when the need comes from other evidence, plus the
+// response deadline.
+func (p *Policy) deadline(d *Decision, now time.Time) time.Time {
+	base := d.NeedAt
+	if base.IsZero() {
+		base = now
+	}
+	return base.Add(p.settings.ResponseDeadline)
+}
+
+// needPhrase says what the lead of d asked for: its newest fresh need
+// activity in the policy's words, or a general phrase when the need comes
+// from other evidence.
+func (p *Policy) needPhrase(d *Decision) string {
+	if d.NeedKind == "" {
+		return "asked to be helped"
+	}
+	return p.vocab.Describe(d.NeedKind)
 }
 
 func (p *Policy) isFinal(r lead.Reason) bool {

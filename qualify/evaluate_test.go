@@ -47,29 +47,29 @@ func TestDefaultPolicyVerdicts(t *testing.T) {
 		next    lead.Stage
 		rules   []string // must be among the matched rules
 	}{
-		{"nothing known", func(l *lead.Lead) {}, VerdictNone, RouteNurture, lead.StageNurturing, []string{"no-decision-maker"}},
+		{"nothing known", func(l *lead.Lead) {}, VerdictNone, RouteNurture, lead.StageNurturing, nil},
 		{"pricing request", func(l *lead.Lead) { l.Activities = []lead.Activity{act(lead.KindPricingRequest, ago(time.Hour))} },
-			VerdictNeed, RouteSales, lead.StageSalesAccepted, []string{"pricing-request"}},
+			VerdictNeed, RouteSales, lead.StageSalesAccepted, []string{"need"}},
 		{"product information", func(l *lead.Lead) { l.Activities = []lead.Activity{act(lead.KindProductInfoRequest, ago(time.Hour))} },
-			VerdictNeed, RouteSales, lead.StageSalesAccepted, []string{"product-info-request"}},
+			VerdictNeed, RouteSales, lead.StageSalesAccepted, []string{"need"}},
 		{"quote", func(l *lead.Lead) { l.Activities = []lead.Activity{act(lead.KindQuoteRequest, ago(time.Hour))} },
-			VerdictNeed, RouteSales, lead.StageSalesAccepted, []string{"quote-request"}},
+			VerdictNeed, RouteSales, lead.StageSalesAccepted, []string{"need"}},
 		{"demo", func(l *lead.Lead) { l.Activities = []lead.Activity{act(lead.KindDemoRequest, ago(time.Hour))} },
-			VerdictNeed, RouteSales, lead.StageSalesAccepted, []string{"demo-request"}},
+			VerdictNeed, RouteSales, lead.StageSalesAccepted, []string{"need"}},
 		{"contact me", func(l *lead.Lead) { l.Activities = []lead.Activity{act(lead.KindContactRequest, ago(time.Hour))} },
-			VerdictNeed, RouteSales, lead.StageSalesAccepted, []string{"contact-request"}},
+			VerdictNeed, RouteSales, lead.StageSalesAccepted, []string{"need"}},
 		{"phone conversation", func(l *lead.Lead) { l.Activities = []lead.Activity{act(lead.KindCallConnected, ago(time.Hour))} },
-			VerdictNeed, RouteSales, lead.StageSalesAccepted, []string{"phone-conversation"}},
+			VerdictNeed, RouteSales, lead.StageSalesAccepted, []string{"need"}},
 		{"white paper", func(l *lead.Lead) { l.Activities = []lead.Activity{act(lead.KindWhitePaper, ago(day))} },
-			VerdictInterest, RouteNurture, lead.StageNurturing, []string{"education-content", "content-downloads"}},
+			VerdictInterest, RouteNurture, lead.StageNurturing, []string{"interest", "content-downloads"}},
 		{"e-book", func(l *lead.Lead) { l.Activities = []lead.Activity{act(lead.KindEbook, ago(day))} },
-			VerdictInterest, RouteNurture, lead.StageNurturing, []string{"education-content"}},
+			VerdictInterest, RouteNurture, lead.StageNurturing, []string{"interest"}},
 		{"research report", func(l *lead.Lead) { l.Activities = []lead.Activity{act(lead.KindResearchReport, ago(day))} },
-			VerdictInterest, RouteNurture, lead.StageNurturing, []string{"education-content"}},
+			VerdictInterest, RouteNurture, lead.StageNurturing, []string{"interest"}},
 		{"webinar", func(l *lead.Lead) { l.Activities = []lead.Activity{act(lead.KindWebinarAttended, ago(day))} },
-			VerdictInterest, RouteNurture, lead.StageNurturing, []string{"webinar", "webinar-attended"}},
+			VerdictInterest, RouteNurture, lead.StageNurturing, []string{"interest", "webinar-attended"}},
 		{"newsletter", func(l *lead.Lead) { l.Activities = []lead.Activity{act(lead.KindNewsletterSignup, ago(day))} },
-			VerdictInterest, RouteNurture, lead.StageNurturing, []string{"newsletter"}},
+			VerdictInterest, RouteNurture, lead.StageNurturing, []string{"interest"}},
 		{"preferred supplier", func(l *lead.Lead) { l.Stage, l.LostReason = lead.StageLost, lead.ReasonPreferredSupplier },
 			VerdictOutOfScope, RouteRecycle, lead.StageRecycled, []string{"preferred-supplier"}},
 		{"offshored", func(l *lead.Lead) { l.Stage, l.LostReason = lead.StageLost, lead.ReasonOffshored },
@@ -85,13 +85,23 @@ func TestDefaultPolicyVerdicts(t *testing.T) {
 		{"recycled, new interest", func(l *lead.Lead) {
 			l.Stage = lead.StageRecycled
 			l.Activities = []lead.Activity{act(lead.KindWhitePaper, ago(day))}
-		}, VerdictInterest, RouteNurture, lead.StageNurturing, []string{"education-content"}},
+		}, VerdictInterest, RouteNurture, lead.StageNurturing, []string{"interest"}},
 		{"opportunity keeps its owner", func(l *lead.Lead) { l.Stage = lead.StageOpportunity },
 			VerdictNone, RouteSales, lead.StageOpportunity, nil},
 		{"already disqualified stays dropped", func(l *lead.Lead) {
 			l.Stage = lead.StageDisqualified
+			l.Activities = []lead.Activity{act(lead.KindWhitePaper, ago(time.Hour))}
+		}, VerdictInterest, RouteDrop, lead.StageDisqualified, []string{"interest"}},
+		{"disqualified, asks again: a person reviews it", func(l *lead.Lead) {
+			l.Stage = lead.StageDisqualified
 			l.Activities = []lead.Activity{act(lead.KindPricingRequest, ago(time.Hour))}
-		}, VerdictNeed, RouteDrop, lead.StageDisqualified, []string{"pricing-request"}},
+		}, VerdictNeed, RouteReview, lead.StageDisqualified, []string{"need"}},
+		{"trade show", func(l *lead.Lead) { l.Activities = []lead.Activity{act(lead.KindTradeShow, ago(day))} },
+			VerdictInterest, RouteNurture, lead.StageNurturing, []string{"interest", "events"}},
+		{"seminar", func(l *lead.Lead) { l.Activities = []lead.Activity{act(lead.KindSeminar, ago(day))} },
+			VerdictInterest, RouteNurture, lead.StageNurturing, []string{"interest", "events"}},
+		{"conference", func(l *lead.Lead) { l.Activities = []lead.Activity{act(lead.KindConference, ago(day))} },
+			VerdictInterest, RouteNurture, lead.StageNurturing, []string{"interest", "events"}},
 		{"marketing-qualified", func(l *lead.Lead) {
 			l.Contact.Role, l.Company.Employees = lead.RoleDecisionMaker, 500
 			l.Activities = []lead.Activity{
@@ -123,14 +133,27 @@ func TestDefaultPolicyVerdicts(t *testing.T) {
 
 func TestPrecedence(t *testing.T) {
 	p := defaultPolicy(t)
-	// Out of scope beats need.
-	l := newLead("L", act(lead.KindPricingRequest, ago(time.Minute)))
+	// Out of scope beats need from before the loss: the loss answered it.
+	l := newLead("L", act(lead.KindPricingRequest, ago(3*day)))
 	l.Stage, l.LostReason = lead.StageLost, lead.ReasonPreferredSupplier
+	l.History = []lead.Transition{{From: lead.StageOpportunity, To: lead.StageLost, At: ago(2 * day)}}
 	d := evalAt(t, p, l)
 	assert.Equal(t, VerdictOutOfScope, d.Verdict)
+	assert.Equal(t, RouteRecycle, d.Route)
 	assert.Equal(t, lead.ReasonPreferredSupplier, d.Reason)
 	assert.True(t, d.Deadline.IsZero())
-	assert.Contains(t, matchedRules(d), "pricing-request", "every matched rule is still listed")
+	assert.Contains(t, matchedRules(d), "preferred-supplier")
+	assert.NotContains(t, matchedRules(d), "need", "need before the loss is not fresh")
+
+	// Fresh need after the loss beats out of scope.
+	l.Activities = append(l.Activities, act(lead.KindQuoteRequest, ago(time.Minute)))
+	d = evalAt(t, p, l)
+	assert.Equal(t, VerdictNeed, d.Verdict)
+	assert.Equal(t, RouteSales, d.Route)
+	assert.Equal(t, lead.ReasonPreferredSupplier, d.Reopened)
+	assert.Equal(t, "asked for a quote after being lost to a preferred supplier", d.Note)
+	assert.Equal(t, ago(time.Minute).Add(DefaultResponseDeadline), d.Deadline)
+	assert.Subset(t, matchedRules(d), []string{"preferred-supplier", "need"}, "every matched rule is still listed")
 
 	// Need beats interest, and need beats marketing qualification.
 	l = newLead("L", act(lead.KindWhitePaper, ago(day)), act(lead.KindEbook, ago(day)), act(lead.KindResearchReport, ago(day)),
@@ -314,9 +337,8 @@ func TestRunTimeErrors(t *testing.T) {
 		is         error
 	}{
 		{"cross-currency comparison", `budget > money("10", "GBP")`, lead.ErrCurrencyMismatch},
-		{"unknown amount", `value > money("10", "GBP")`, lead.ErrUnknownAmount},
 		{"custom field of another type", `fields.seats > 10`, nil},
-		{"missing custom field", `fields.nothing > 10`, nil},
+		{"missing field inside a custom field of another type", `fields.seats.count > 10`, nil},
 		{"when of unknown type that is not a boolean", `fields.seats`, errNotBool},
 	}
 	for _, tt := range tests {
@@ -500,7 +522,7 @@ func TestDecisionJSON(t *testing.T) {
 	var back Decision
 	require.NoError(t, json.Unmarshal(b, &back))
 	assert.Equal(t, d, back)
-	assert.Equal(t, []string{"asked for pricing", "no decision maker reachable yet: reach the sales, finance or managing director"}, d.Reasons())
+	assert.Equal(t, []string{"asked for pricing", "talking to a user, not a decision maker: reach the sales, finance or managing director"}, d.Reasons())
 	assert.ErrorContains(t, back.Verdict.UnmarshalText([]byte("maybe")), "accepted: none, interest, need, out_of_scope")
 	assert.ErrorContains(t, back.Route.UnmarshalText([]byte("x")), "accepted: nurture, sales, recycle, drop")
 }

@@ -61,7 +61,7 @@ func ExampleEvaluateAt_need() {
 	// need -> sales respond by 09:03
 	// next stage: sales_accepted
 	// - asked for pricing
-	// - downloaded educational content
+	// - downloaded a white paper
 	// - talking to a decision maker
 	// - consumed educational content (10 points each, at most 30)
 }
@@ -87,8 +87,7 @@ func ExampleEvaluateAt_interest() {
 	}
 	// Output:
 	// interest -> nurture (fit 25, engagement 30)
-	// - downloaded educational content
-	// - registered for or attended a webinar
+	// - attended a webinar
 	// - talking to an influencer
 	// - a company of 50 or more people
 	// - consumed educational content (10 points each, at most 30)

@@ -33,23 +33,38 @@ type Spec struct {
 }
 
 // Settings are the policy-wide knobs. Every zero field means its default.
+//
+// The first six are the policy's vocabulary (see [Vocabulary]): what each
+// activity kind means, how long signals stay fresh, how soon need is
+// answered. They are set here and nowhere else; nurture, the neglect audit
+// and recycle read them from the compiled policy.
 type Settings struct {
 	// NeedFresh is how long a need signal (a pricing request, a demo
 	// request, ...) stays fresh: fresh() and signals("need") look this far
 	// back. Default 30 days.
 	NeedFresh time.Duration
-	// InterestFresh is how long an interest signal stays fresh. Default 90 days.
+	// InterestFresh is how long an interest or negative signal stays
+	// fresh. Default 90 days.
 	InterestFresh time.Duration
 	// ResponseDeadline is how soon sales must answer a need lead, counted
 	// from the newest fresh need activity (or from now when the need comes
 	// from other evidence). Default 5 minutes: speed to lead.
 	ResponseDeadline time.Duration
+	// Intents overrides the default intent of activity kinds (see
+	// lead.Kind.Intent), and gives the host's own kinds an intent:
+	// {"callback_request": "need"} makes a host kind need everywhere.
+	Intents map[lead.Kind]lead.Intent
+	// Touches overrides which kinds are the vendor's touches, and by whom
+	// (see lead.Kind.Touch): {"telemarketing_call": "marketing"}.
+	Touches map[lead.Kind]lead.Touch
+	// Descriptions give kinds the phrase a person reads in reasons and
+	// reports ("asked to be called back"); the catalogue describes its own
+	// kinds, and any other kind reads as itself.
+	Descriptions map[lead.Kind]string
+
 	// MQLFit and MQLEngagement are the scores a lead without need must
 	// reach, both, to become marketing-qualified. Defaults 30 and 40.
 	MQLFit, MQLEngagement float64
-	// Intents overrides the default intent of activity kinds (see
-	// lead.Kind.Intent), and gives the host's own kinds an intent.
-	Intents map[lead.Kind]lead.Intent
 	// Final lists disqualification codes, beyond lead.ReasonNotAFit and
 	// lead.ReasonDoNotContact, that close a lead for good (route drop).
 	// Every other code recycles.
@@ -57,6 +72,10 @@ type Settings struct {
 	// OnError says what a rule that fails at run time does. Default
 	// OnErrorFail.
 	OnError OnError
+	// OnUnknown says what a rule that reads an unknown input (a custom
+	// field the lead does not have, an amount it does not state) does.
+	// Default UnknownSkip: sparse data is normal data.
+	OnUnknown OnUnknown
 }
 
 // The defaults of Settings.
@@ -102,6 +121,37 @@ func (o OnError) MarshalText() ([]byte, error) { return onErrorTable.Marshal(o) 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (o *OnError) UnmarshalText(b []byte) error { return onErrorTable.Set(o, b) }
 
+// OnUnknown is what a rule that cannot be judged, because an input it
+// reads is unknown, does to the evaluation: a custom field the lead does
+// not have (fields.pages_per_visit > 2 on a lead without it), or an amount
+// of money it does not state (budget >= money("10000", "GBP") with no
+// budget). A rule that merely compares such an input for equality
+// (fields.vip == true) is judged: a missing field is not equal to true.
+type OnUnknown uint8
+
+// The choices.
+const (
+	// UnknownSkip counts the rule as not matched, so that an unknown input
+	// earns neither points nor a verdict, and lists it in
+	// Decision.Unjudged, so that a backtest can count it.
+	UnknownSkip OnUnknown = iota
+	// UnknownFail makes Evaluate return a *RuleError naming the rule and
+	// the input (errors.Is(err, ErrUnknownInput)): for hosts whose data
+	// must be complete.
+	UnknownFail
+)
+
+var onUnknownTable = enum.Table[OnUnknown]{Type: "on_unknown", Names: []string{"skip", "fail"}}
+
+// String returns "skip" or "fail".
+func (o OnUnknown) String() string { return onUnknownTable.Name(o) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (o OnUnknown) MarshalText() ([]byte, error) { return onUnknownTable.Marshal(o) }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (o *OnUnknown) UnmarshalText(b []byte) error { return onUnknownTable.Set(o, b) }
+
 type settingsJSON struct {
 	NeedFresh        string                    `json:"need_fresh,omitempty"`
 	InterestFresh    string                    `json:"interest_fresh,omitempty"`
@@ -109,16 +159,19 @@ type settingsJSON struct {
 	MQLFit           float64                   `json:"mql_fit,omitempty"`
 	MQLEngagement    float64                   `json:"mql_engagement,omitempty"`
 	Intents          map[lead.Kind]lead.Intent `json:"intents,omitempty"`
+	Touches          map[lead.Kind]lead.Touch  `json:"touches,omitempty"`
+	Descriptions     map[lead.Kind]string      `json:"descriptions,omitempty"`
 	Final            []lead.Reason             `json:"final,omitempty"`
 	OnError          OnError                   `json:"on_error,omitzero"`
+	OnUnknown        OnUnknown                 `json:"on_unknown,omitzero"`
 }
 
 // IsZero reports whether every setting is its zero value (so that JSON
 // omits the settings object).
 func (s Settings) IsZero() bool {
 	return s.NeedFresh == 0 && s.InterestFresh == 0 && s.ResponseDeadline == 0 &&
-		s.MQLFit == 0 && s.MQLEngagement == 0 && len(s.Intents) == 0 && len(s.Final) == 0 &&
-		s.OnError == OnErrorFail
+		s.MQLFit == 0 && s.MQLEngagement == 0 && len(s.Intents) == 0 && len(s.Touches) == 0 &&
+		len(s.Descriptions) == 0 && len(s.Final) == 0 && s.OnError == OnErrorFail && s.OnUnknown == UnknownSkip
 }
 
 // MarshalJSON writes durations in the rule language's form ("30d", "5m").
@@ -130,8 +183,11 @@ func (s Settings) MarshalJSON() ([]byte, error) {
 		MQLFit:           s.MQLFit,
 		MQLEngagement:    s.MQLEngagement,
 		Intents:          s.Intents,
+		Touches:          s.Touches,
+		Descriptions:     s.Descriptions,
 		Final:            s.Final,
 		OnError:          s.OnError,
+		OnUnknown:        s.OnUnknown,
 	})
 }
 
@@ -161,7 +217,8 @@ func (s *Settings) UnmarshalJSON(b []byte) error {
 		*d.dst = v
 	}
 	out.MQLFit, out.MQLEngagement = j.MQLFit, j.MQLEngagement
-	out.Intents, out.Final, out.OnError = j.Intents, j.Final, j.OnError
+	out.Intents, out.Touches, out.Descriptions = j.Intents, j.Touches, j.Descriptions
+	out.Final, out.OnError, out.OnUnknown = j.Final, j.OnError, j.OnUnknown
 	*s = out
 	return nil
 }

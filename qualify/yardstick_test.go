@@ -13,20 +13,13 @@ import (
 // that), and is what the benchmarks compare Evaluate with.
 func yardstick(l *lead.Lead, now time.Time, version string) Decision {
 	const (
-		kPricing = iota
-		kProductInfo
-		kQuote
-		kDemo
-		kContact
-		kCall
-		kMeeting
-		kTrial
-		kWhitePaper
+		kWhitePaper = iota
 		kEbook
 		kReport
-		kWebinarReg
+		kTradeShow
+		kSeminar
+		kConference
 		kWebinarAtt
-		kNewsletter
 		kClick
 		kVisit
 		kUnsub
@@ -34,109 +27,78 @@ func yardstick(l *lead.Lead, now time.Time, version string) Decision {
 		kSpam
 		nKinds
 	)
-	var last [nKinds]time.Time
-	var seen [nKinds]bool
-	var wp90, eb90, rr90, click30, visit30, unsub365, bounce365, spam3650, interest90 int
-	var needAt time.Time
+	var lost time.Time // the latest move into lost, recycled or disqualified
+	for _, t := range l.History {
+		if (t.To == lead.StageLost || t.To == lead.StageRecycled || t.To == lead.StageDisqualified) && t.At.After(lost) && !t.At.After(now) {
+			lost = t.At
+		}
+	}
+	var lastWebinar time.Time
+	var counts [nKinds]int
+	need, interest := -1, -1 // the newest fresh need and interest activities
 	d30, d90 := now.Add(-30*24*time.Hour), now.Add(-90*24*time.Hour)
 	d365, d3650 := now.Add(-365*24*time.Hour), now.Add(-3650*24*time.Hour)
+	needCut := d30
+	if lost.After(needCut) {
+		needCut = lost.Add(1)
+	}
 	for i := range l.Activities {
 		a := &l.Activities[i]
 		if a.At.After(now) {
 			continue
 		}
-		k := -1
+		k, window, isInterest := -1, d90, false
 		switch a.Kind {
-		case lead.KindPricingRequest:
-			k = kPricing
-		case lead.KindProductInfoRequest:
-			k = kProductInfo
-		case lead.KindQuoteRequest:
-			k = kQuote
-		case lead.KindDemoRequest:
-			k = kDemo
-		case lead.KindContactRequest:
-			k = kContact
-		case lead.KindCallConnected:
-			k = kCall
-		case lead.KindMeetingBooked:
-			k = kMeeting
-		case lead.KindTrialStarted:
-			k = kTrial
-		case lead.KindWhitePaper:
-			k = kWhitePaper
-		case lead.KindEbook:
-			k = kEbook
-		case lead.KindResearchReport:
-			k = kReport
-		case lead.KindWebinarRegistered:
-			k = kWebinarReg
+		case lead.KindPricingRequest, lead.KindProductInfoRequest, lead.KindQuoteRequest, lead.KindDemoRequest,
+			lead.KindContactRequest, lead.KindCallConnected, lead.KindMeetingBooked, lead.KindTrialStarted:
+			if !a.At.Before(needCut) && (need < 0 || a.At.After(l.Activities[need].At)) {
+				need = i
+			}
+			continue
+		case lead.KindWebinarRegistered, lead.KindNewsletterSignup:
+			isInterest = true
 		case lead.KindWebinarAttended:
-			k = kWebinarAtt
-		case lead.KindNewsletterSignup:
-			k = kNewsletter
+			k, isInterest = kWebinarAtt, true
+			if a.At.After(lastWebinar) {
+				lastWebinar = a.At
+			}
+		case lead.KindWhitePaper:
+			k, isInterest = kWhitePaper, true
+		case lead.KindEbook:
+			k, isInterest = kEbook, true
+		case lead.KindResearchReport:
+			k, isInterest = kReport, true
+		case lead.KindTradeShow:
+			k, isInterest = kTradeShow, true
+		case lead.KindSeminar:
+			k, isInterest = kSeminar, true
+		case lead.KindConference:
+			k, isInterest = kConference, true
 		case lead.KindEmailClick:
-			k = kClick
+			k, window = kClick, d30
 		case lead.KindPageVisit:
-			k = kVisit
+			k, window = kVisit, d30
 		case lead.KindUnsubscribe:
-			k = kUnsub
+			k, window = kUnsub, d365
 		case lead.KindBounce:
-			k = kBounce
+			k, window = kBounce, d365
 		case lead.KindSpamComplaint:
-			k = kSpam
+			k, window = kSpam, d3650
 		default:
 			continue
 		}
-		if !seen[k] || a.At.After(last[k]) {
-			seen[k], last[k] = true, a.At
+		if isInterest && !a.At.Before(d90) && (interest < 0 || a.At.After(l.Activities[interest].At)) {
+			interest = i
 		}
-		switch {
-		case k <= kTrial:
-			if !a.At.Before(d30) && (needAt.IsZero() || a.At.After(needAt)) {
-				needAt = a.At
-			}
-		case k <= kNewsletter:
-			if !a.At.Before(d90) {
-				interest90++
-				switch k {
-				case kWhitePaper:
-					wp90++
-				case kEbook:
-					eb90++
-				case kReport:
-					rr90++
-				}
-			}
-		case k == kClick:
-			if !a.At.Before(d30) {
-				click30++
-			}
-		case k == kVisit:
-			if !a.At.Before(d30) {
-				visit30++
-			}
-		case k == kUnsub:
-			if !a.At.Before(d365) {
-				unsub365++
-			}
-		case k == kBounce:
-			if !a.At.Before(d365) {
-				bounce365++
-			}
-		case k == kSpam:
-			if !a.At.Before(d3650) {
-				spam3650++
-			}
+		if k >= 0 && !a.At.Before(window) {
+			counts[k]++
 		}
 	}
-	fresh := func(k int, cut time.Time) bool { return seen[k] && !last[k].Before(cut) }
 
 	d := Decision{Lead: l.ID, Stage: l.Stage, Policy: "leadqual-default", Version: version, At: now}
-	var matched [27]Match
+	var matched [19]Match
 	n := 0
 	match := func(m Match) { matched[n] = m; n++ }
-	var need, interest bool
 	var disq lead.Reason
 	dq := func(name string, r lead.Reason, reason string) {
 		if disq == "" {
@@ -144,7 +106,9 @@ func yardstick(l *lead.Lead, now time.Time, version string) Decision {
 		}
 		match(Match{Rule: name, Reason: reason, Disqualify: r})
 	}
-	if dnc, _ := l.Fields["do_not_contact"].(bool); l.LostReason == lead.ReasonDoNotContact || dnc {
+	dnc, _ := l.Fields["do_not_contact"].(bool)
+	dnc = dnc || l.LostReason == lead.ReasonDoNotContact
+	if dnc {
 		dq("do-not-contact", lead.ReasonDoNotContact, "asked not to be contacted: final")
 	}
 	switch l.LostReason {
@@ -155,35 +119,11 @@ func yardstick(l *lead.Lead, now time.Time, version string) Decision {
 	case lead.ReasonOffshored:
 		dq("offshored", lead.ReasonOffshored, "moved the work to a cheaper partner abroad: out of scope for now, revisit later")
 	}
-	for _, r := range [...]struct {
-		k            int
-		name, reason string
-	}{
-		{kPricing, "pricing-request", "asked for pricing"},
-		{kProductInfo, "product-info-request", "asked for product information"},
-		{kQuote, "quote-request", "asked for a quote"},
-		{kDemo, "demo-request", "asked for a demo"},
-		{kContact, "contact-request", "asked to be contacted"},
-		{kCall, "phone-conversation", "had a phone conversation with us"},
-		{kMeeting, "meeting-booked", "booked a meeting"},
-		{kTrial, "trial-started", "started a trial"},
-	} {
-		if fresh(r.k, d30) {
-			need = true
-			match(Match{Rule: r.name, Reason: r.reason, Intent: lead.IntentNeed})
-		}
+	if need >= 0 {
+		match(Match{Rule: "need", Reason: l.Activities[need].Kind.Describe(), Intent: lead.IntentNeed})
 	}
-	if fresh(kWhitePaper, d90) || fresh(kEbook, d90) || fresh(kReport, d90) {
-		interest = true
-		match(Match{Rule: "education-content", Reason: "downloaded educational content", Intent: lead.IntentInterest})
-	}
-	if fresh(kWebinarReg, d90) || fresh(kWebinarAtt, d90) {
-		interest = true
-		match(Match{Rule: "webinar", Reason: "registered for or attended a webinar", Intent: lead.IntentInterest})
-	}
-	if fresh(kNewsletter, d90) {
-		interest = true
-		match(Match{Rule: "newsletter", Reason: "signed up for the newsletter", Intent: lead.IntentInterest})
+	if interest >= 0 {
+		match(Match{Rule: "interest", Reason: l.Activities[interest].Kind.Describe(), Intent: lead.IntentInterest})
 	}
 	fit := func(name, reason string, pts float64) {
 		d.Fit += pts
@@ -198,8 +138,8 @@ func yardstick(l *lead.Lead, now time.Time, version string) Decision {
 		fit("decision-maker", "talking to a decision maker", 25)
 	case lead.RoleInfluencer:
 		fit("influencer", "talking to an influencer", 10)
-	case lead.RoleUser, lead.RoleUnknown:
-		fit("no-decision-maker", "no decision maker reachable yet: reach the sales, finance or managing director", -10)
+	case lead.RoleUser:
+		fit("no-decision-maker", "talking to a user, not a decision maker: reach the sales, finance or managing director", -10)
 	}
 	if l.Company.Employees >= 50 {
 		fit("company-size", "a company of 50 or more people", 15)
@@ -207,38 +147,71 @@ func yardstick(l *lead.Lead, now time.Time, version string) Decision {
 	if l.Budget.Known() {
 		fit("stated-budget", "stated a budget", 10)
 	}
-	if interest90 > 0 {
-		eng("content-downloads", "consumed educational content (10 points each, at most 30)", float64(min(30, 10*(wp90+eb90+rr90))))
+	if c := counts[kWhitePaper] + counts[kEbook] + counts[kReport]; c > 0 {
+		eng("content-downloads", "consumed educational content (10 points each, at most 30)", float64(min(30, 10*c)))
 	}
-	if fresh(kWebinarAtt, d90) {
+	if !lastWebinar.IsZero() && !lastWebinar.Before(d90) {
 		eng("webinar-attended", "attended a webinar", 15)
 	}
-	if click30 > 0 {
-		eng("email-clicks", "clicked our emails (5 points each, at most 20)", float64(min(20, 5*click30)))
+	if c := counts[kTradeShow] + counts[kSeminar] + counts[kConference]; c > 0 {
+		eng("events", "met us at trade shows, seminars or conferences (10 points each, at most 20)", float64(min(20, 10*c)))
 	}
-	if visit30 > 0 {
-		eng("page-visits", "visited our pages (1 point each, at most 10)", float64(min(10, visit30)))
+	if c := counts[kClick]; c > 0 {
+		eng("email-clicks", "clicked our emails (5 points each, at most 20)", float64(min(20, 5*c)))
 	}
-	if unsub365 > 0 {
+	if c := counts[kVisit]; c > 0 {
+		eng("page-visits", "visited our pages (1 point each, at most 10)", float64(min(10, c)))
+	}
+	if counts[kUnsub] > 0 {
 		eng("unsubscribed", "unsubscribed from email", -20)
 	}
-	if bounce365 > 0 {
+	if counts[kBounce] > 0 {
 		eng("bounced", "an email to them bounced", -10)
 	}
-	if spam3650 > 0 {
+	if counts[kSpam] > 0 {
 		eng("spam-complaint", "complained of spam", -40)
 	}
 	d.Matched = make([]Match, n)
 	copy(d.Matched, matched[:n])
 
 	next := l.Stage
-	if need {
+	if need >= 0 {
 		d.Verdict = VerdictNeed
-	} else if interest {
+		d.NeedKind, d.NeedAt = l.Activities[need].Kind, l.Activities[need].At
+	} else if interest >= 0 {
 		d.Verdict = VerdictInterest
 	}
-	d.Qualified = !need && d.Fit >= 30 && d.Engagement >= 40
+	d.Qualified = need < 0 && d.Fit >= 30 && d.Engagement >= 40
+	closed := disq.Final() || l.Stage == lead.StageDisqualified
+	setAside := disq != "" || l.Stage == lead.StageLost || l.Stage == lead.StageRecycled
+	what := func() string {
+		if need >= 0 {
+			return l.Activities[need].Kind.Describe()
+		}
+		return "asked to be helped"
+	}
 	switch {
+	case dnc:
+		d.Verdict, d.Reason, d.Qualified = VerdictOutOfScope, lead.ReasonDoNotContact, false
+		d.Route, next = RouteDrop, lead.StageDisqualified
+	case need >= 0 && closed:
+		d.Reason = disq
+		if d.Reason == "" {
+			d.Reason = l.LostReason
+		}
+		if d.Reason == "" {
+			d.Reason = lead.ReasonNotAFit
+		}
+		d.Route = RouteReview
+		d.Note = what() + " after being " + d.Reason.Describe() + ": a person must decide whether to reopen it"
+	case need >= 0 && setAside:
+		d.Reopened = disq
+		if d.Reopened == "" {
+			d.Reopened = l.LostReason
+		}
+		d.Route, next = RouteSales, lead.StageSalesAccepted
+		d.Deadline = d.NeedAt.Add(5 * time.Minute)
+		d.Note = what() + " after being " + d.Reopened.Describe()
 	case disq != "":
 		d.Verdict, d.Reason, d.Qualified = VerdictOutOfScope, disq, false
 		if disq.Final() {
@@ -248,17 +221,14 @@ func yardstick(l *lead.Lead, now time.Time, version string) Decision {
 		}
 	case l.Stage == lead.StageDisqualified:
 		d.Route = RouteDrop
-	case need:
+	case need >= 0:
 		d.Route, next = RouteSales, lead.StageSalesAccepted
-		if needAt.IsZero() {
-			needAt = now
-		}
-		d.Deadline = needAt.Add(5 * time.Minute)
+		d.Deadline = d.NeedAt.Add(5 * time.Minute)
 	case d.Qualified:
 		d.Route, next = RouteSales, lead.StageMarketingQualified
 	case l.Stage >= lead.StageSalesAccepted && l.Stage <= lead.StageWon:
 		d.Route = RouteSales
-	case interest:
+	case interest >= 0:
 		d.Route, next = RouteNurture, lead.StageNurturing
 	case l.Stage == lead.StageLost || l.Stage == lead.StageRecycled:
 		d.Route, next = RouteRecycle, lead.StageRecycled

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
 )
 
 // The benchmarks run on 1,000,000 scheduled leads. Each compares the
@@ -136,7 +137,7 @@ func BenchmarkMemStore(b *testing.B) {
 func BenchmarkScheduler(b *testing.B) {
 	ctx := context.Background()
 	m, ids, _ := fullStore(b)
-	s, err := NewScheduler(m, Config{Currency: "GBP", Horizons: Horizons{Hours: &WorkingHours{}}})
+	s, err := NewScheduler(m, Config{Vocabulary: qualify.DefaultVocabulary(), Currency: "GBP", Horizons: Horizons{Hours: &WorkingHours{}}})
 	if err != nil {
 		b.Fatal(err)
 	}

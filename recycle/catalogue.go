@@ -12,6 +12,7 @@ import (
 
 	"github.com/leadqual/leadqual/internal/enum"
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
 )
 
 // Catalogue is what the host's business sells and the industry it sells
@@ -119,6 +120,7 @@ type Match struct {
 type Classifier struct {
 	terms       map[string][]term // by first word
 	competitors map[string]string // normalised name -> name as written
+	vocab       *qualify.Vocabulary
 }
 
 type term struct {
@@ -135,7 +137,7 @@ func ParseCatalogue(data []byte) (Catalogue, error) {
 	if err := decodeStrict(data, &c); err != nil {
 		return Catalogue{}, fmt.Errorf("recycle: catalogue: %w", err)
 	}
-	if _, err := NewClassifier(c); err != nil {
+	if _, err := NewClassifier(c, qualify.DefaultVocabulary()); err != nil {
 		return Catalogue{}, err
 	}
 	return c, nil
@@ -164,9 +166,18 @@ func decodeStrict(data []byte, v any) error {
 // only once in the catalogue; an invalid catalogue is an error naming each
 // offending entry (errors.Is(err, ErrInvalid)). The zero Catalogue gives a
 // Classifier that finds everything unrelated except needs shown to us.
-func NewClassifier(c Catalogue) (*Classifier, error) {
-	cl := &Classifier{terms: make(map[string][]term), competitors: make(map[string]string)}
+//
+// v is what activities mean: which kinds are need (a need shown to us is
+// ours even when it names no product), negative, or the vendor's own
+// touches. Pass the qualify policy's Vocabulary(), so that a kind the
+// policy declares need wakes a recycled lead as the policy would route it;
+// it is required.
+func NewClassifier(c Catalogue, v *qualify.Vocabulary) (*Classifier, error) {
+	cl := &Classifier{terms: make(map[string][]term), competitors: make(map[string]string), vocab: v}
 	var p problems
+	if v == nil {
+		p.add("vocabulary", "required: pass the qualify policy's Vocabulary() (qualify.DefaultVocabulary() for the default policy)")
+	}
 	seen := make(map[string]string) // normalised term -> where
 	n := 0
 	add := func(field, text string, class Class, product string) {
@@ -326,8 +337,9 @@ func (c *Classifier) Topic(topic string) Match {
 //     was asked of us;
 //   - anything else: ClassUnrelated.
 func (c *Classifier) Activity(a lead.Activity) Match {
-	intent := a.Kind.Intent()
-	if intent == lead.IntentNegative || a.Kind.Touch() != lead.TouchNone && intent != lead.IntentNeed {
+	meaning := c.vocab.Meaning(a.Kind)
+	intent := meaning.Intent
+	if intent == lead.IntentNegative || meaning.Touch != lead.TouchNone && intent != lead.IntentNeed {
 		return Match{}
 	}
 	vendor := a.Attrs["vendor"]
@@ -339,9 +351,9 @@ func (c *Classifier) Activity(a lead.Activity) Match {
 	case comp != "":
 		return Match{Class: ClassCompetitive, Competitor: comp, Reason: "competitive risk: interest shown to " + comp}
 	case intent == lead.IntentNeed && strings.TrimSpace(vendor) == "":
-		m := Match{Class: ClassOurs, Product: a.Product, Reason: "new need: " + a.Kind.Describe()}
+		m := Match{Class: ClassOurs, Product: a.Product, Reason: "new need: " + meaning.Description}
 		if a.Product != "" {
-			m.Reason = "new interest in " + a.Product + ": " + a.Kind.Describe()
+			m.Reason = "new interest in " + a.Product + ": " + meaning.Description
 		}
 		return m
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/recycle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,7 +25,7 @@ func testCatalogue(t testing.TB) recycle.Catalogue {
 }
 
 func TestClassifyActivity(t *testing.T) {
-	cl, err := recycle.NewClassifier(testCatalogue(t))
+	cl, err := recycle.NewClassifier(testCatalogue(t), qualify.DefaultVocabulary())
 	require.NoError(t, err)
 	at := t0.Add(-time.Hour)
 	tests := []struct {
@@ -80,7 +81,7 @@ func TestClassifyActivity(t *testing.T) {
 }
 
 func TestClassifyTopic(t *testing.T) {
-	cl, err := recycle.NewClassifier(testCatalogue(t))
+	cl, err := recycle.NewClassifier(testCatalogue(t), qualify.DefaultVocabulary())
 	require.NoError(t, err)
 	assert.Equal(t, recycle.ClassOurs, cl.Topic("Delivery scheduling").Class)
 	assert.Equal(t, recycle.ClassCompetitive, cl.Topic("telematics").Class)
@@ -90,7 +91,7 @@ func TestClassifyTopic(t *testing.T) {
 	assert.Equal(t, recycle.ClassUnrelated, cl.Topic(strings.Repeat("x ", 3000)+"telematics").Class)
 	assert.Equal(t, recycle.ClassCompetitive, cl.Topic(strings.Repeat("x ", 2000)+"telematics").Class)
 
-	empty, err := recycle.NewClassifier(recycle.Catalogue{})
+	empty, err := recycle.NewClassifier(recycle.Catalogue{}, qualify.DefaultVocabulary())
 	require.NoError(t, err)
 	assert.Equal(t, recycle.ClassUnrelated, empty.Topic("RoutePlanner").Class)
 	assert.Equal(t, recycle.ClassOurs, empty.Activity(lead.Activity{Kind: lead.KindPricingRequest}).Class, "a need shown to us")
@@ -115,7 +116,7 @@ func TestCatalogueInvalid(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := recycle.NewClassifier(tc.c)
+			_, err := recycle.NewClassifier(tc.c, qualify.DefaultVocabulary())
 			require.ErrorIs(t, err, recycle.ErrInvalid)
 			assert.ErrorContains(t, err, tc.err)
 		})
@@ -124,7 +125,7 @@ func TestCatalogueInvalid(t *testing.T) {
 	for i := range many {
 		many[i] = "topic " + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + " " + strings.Repeat("y", i/26%20) + string(rune('a'+i/520))
 	}
-	_, err := recycle.NewClassifier(recycle.Catalogue{Industry: many})
+	_, err := recycle.NewClassifier(recycle.Catalogue{Industry: many}, qualify.DefaultVocabulary())
 	require.ErrorIs(t, err, recycle.ErrInvalid)
 	assert.ErrorContains(t, err, "more than 10000 terms")
 }
@@ -182,7 +183,7 @@ func FuzzParseCatalogue(f *testing.F) {
 		back, err := recycle.ParseCatalogue(out)
 		require.NoError(t, err)
 		require.Equal(t, c, back)
-		cl, err := recycle.NewClassifier(c)
+		cl, err := recycle.NewClassifier(c, qualify.DefaultVocabulary())
 		require.NoError(t, err)
 		m := cl.Activity(lead.Activity{Kind: lead.KindWhitePaper, Asset: text, Attrs: map[string]string{"vendor": vendor}})
 		if m.Class == recycle.ClassOurs {
@@ -193,4 +194,26 @@ func FuzzParseCatalogue(f *testing.F) {
 		}
 		cl.Topic(text)
 	})
+}
+
+// A kind the policy declares need wakes a recycled lead as the policy
+// would route it: the classifier reads the policy's vocabulary.
+func TestClassifierReadsThePolicysVocabulary(t *testing.T) {
+	spec := qualify.DefaultSpec()
+	spec.Settings.Intents = map[lead.Kind]lead.Intent{"callback_request": lead.IntentNeed, lead.KindWhitePaper: lead.IntentNegative}
+	spec.Settings.Descriptions = map[lead.Kind]string{"callback_request": "asked to be called back"}
+	p, err := qualify.Compile(spec)
+	require.NoError(t, err)
+	cl, err := recycle.NewClassifier(recycle.Catalogue{}, p.Vocabulary())
+	require.NoError(t, err)
+	m := cl.Activity(lead.Activity{Kind: "callback_request"})
+	assert.Equal(t, recycle.ClassOurs, m.Class)
+	assert.Equal(t, "new need: asked to be called back", m.Reason)
+
+	def, err := recycle.NewClassifier(recycle.Catalogue{}, qualify.DefaultVocabulary())
+	require.NoError(t, err)
+	assert.Equal(t, recycle.ClassUnrelated, def.Activity(lead.Activity{Kind: "callback_request"}).Class, "a kind the default vocabulary does not know")
+
+	_, err = recycle.NewClassifier(recycle.Catalogue{}, nil)
+	require.ErrorIs(t, err, recycle.ErrInvalid)
 }

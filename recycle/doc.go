@@ -23,39 +23,49 @@
 // # Reasons and horizons
 //
 // The reasons are lead.Reason values. Each has a [Horizon]: how long the lead
-// sleeps, the task for whoever calls it, and optionally a date of the lead it
-// is anchored to. The defaults ([DefaultHorizons]):
+// sleeps the first time, the most it ever sleeps, the task for whoever
+// calls it, and optionally a date of the lead it is anchored to. The
+// defaults ([DefaultHorizons], where each choice is argued from the
+// doctrine's seeds):
 //
-//	reason              sleeps    or until                       task
-//	not_now             90 days   the expected purchase date     ask whether the time has come
-//	no_budget           180 days                                 ask about the next budget cycle
-//	no_decision_maker   14 days                                  reach the sales, finance or managing director
-//	unresponsive        60 days   after 3 unanswered attempts,   try another channel, time or contact
-//	                              retried after 2 then 4 days
-//	preferred_supplier  365 days  the contract renewal date      is the supplier still delivering?
-//	offshored           365 days  the contract renewal date      is the partner abroad delivering?
-//	not_a_fit, do_not_contact     final: never scheduled         (ErrFinal)
+//	reason              sleeps    at most   or until                       task
+//	not_now             90 days   180 days  the expected purchase date     ask whether the time has come
+//	no_budget           180 days  365 days                                 ask about the next budget cycle
+//	no_decision_maker   14 days   90 days                                  reach the sales, finance or managing director
+//	unresponsive        60 days   180 days  after 3 unanswered attempts,   try another channel, time or contact
+//	                                        retried after 2 then 4 days
+//	stonewalled         180 days  365 days                                 try a fresh approach
+//	preferred_supplier  365 days  365 days  the contract renewal date      is the supplier still delivering?
+//	offshored           365 days  365 days  the contract renewal date      is the partner abroad delivering?
+//	not_a_fit, do_not_contact               final: never scheduled         (ErrFinal)
 //
-// Out of scope is a long horizon, never "never". A reason of the host's own
-// takes [Horizons.Fallback] (90 days) unless it is given a horizon.
+// Out of scope is a long horizon, never "never"; stonewalled (stonewalled
+// or dismissed) is "move on, for now", not never either. A reason of the
+// host's own takes [Horizons.Fallback] (90 days, at most 365) unless it is
+// given a horizon.
 //
 //	p, err := recycle.NewPlanner(recycle.Horizons{
 //		Reasons: map[lead.Reason]recycle.Horizon{
-//			lead.ReasonNoBudget: {After: 120 * recycle.Day},       // override one field
-//			"building_in_house": {After: 150 * recycle.Day, Task: "Ask how the build is going"},
+//			lead.ReasonNoBudget:        {After: 120 * recycle.Day},   // override one field
+//			lead.ReasonNoDecisionMaker: {Longest: 60 * recycle.Day},  // or only the maximum
+//			"building_in_house": {After: 150 * recycle.Day, Longest: 300 * recycle.Day, Task: "Ask how the build is going"},
 //		},
 //	})
 //	plan, err := p.Plan(l, lead.ReasonNoBudget, recycle.Prior{Recycles: 1}, now)
 //	// plan.Due, plan.Task, plan.Basis ("backoff"), plan.Next (the counts to keep)
 //
 // A lead recycled again backs off: the n-th recycle waits After ×
-// Backoff^n, never more than [Horizons.Longest] (730 days), and from
-// [Horizons.Cap] recycles on it goes straight to Longest instead of
-// looping. A date the prospect gave comes first: the expected purchase for
-// "not now", the renewal for out of scope (optionally [Horizon.Ahead] of
-// it), but never further than Longest. A final reason is an error wrapping
-// [ErrFinal]. [Horizons] round-trip through JSON ([ParseHorizons]), with
-// durations written "90d", "36h", "1d12h".
+// Backoff^n, never more than its reason's [Horizon.Longest], and from
+// [Horizons.Cap] recycles on it waits exactly that. So no lead is ever
+// given up on: a lead without a decision maker is called again within a
+// quarter, the fiftieth time as the fifth. A date the prospect gave comes
+// first, even beyond the reason's Longest, for it is the natural time to
+// call: the expected purchase for "not now", the renewal for out of scope
+// (optionally [Horizon.Ahead] of it). Only [Horizons.Longest] (730 days),
+// the ceiling of every wait, bounds it. A maximum below the first wait,
+// negative, or above the ceiling is refused, naming the field. A final
+// reason is an error wrapping [ErrFinal]. [Horizons] round-trip through
+// JSON ([ParseHorizons]), with durations written "90d", "36h", "1d12h".
 //
 // # Jitter and working hours
 //
@@ -93,8 +103,9 @@
 // A [Scheduler] keeps at most one [Entry] per lead in a [Store]:
 //
 //	s, err := recycle.NewScheduler(recycle.NewMemStore(), recycle.Config{
-//		Currency:  "GBP",      // rank leads due together by potential value
-//		Catalogue: catalogue,
+//		Currency:   "GBP",                // rank leads due together by potential value
+//		Catalogue:  catalogue,            // what we sell: a new interest in it wakes a lead
+//		Vocabulary: policy.Vocabulary(),  // what activities mean: the qualify policy's
 //	})
 //	e, err := s.Recycle(ctx, l, lead.ReasonNotNow, now)   // schedule, or reschedule
 //	obs, err := s.Observe(ctx, l.ID, activity, now)       // wake on a new interest in ours

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/recycle"
 )
 
@@ -11,18 +12,21 @@ import (
 // with every problem and the field it is in.
 func ExampleParseHorizons() {
 	h, err := recycle.ParseHorizons([]byte(`{
-		"reasons": {"not_now": {"after": "60d", "ahead": "14d"}, "building_in_house": {"after": "150d"}},
+		"reasons": {"not_now": {"after": "60d", "ahead": "14d"}, "building_in_house": {"after": "150d", "longest": "300d"}},
 		"cap": 4,
 		"hours": {"start": "09:00", "end": "17:30", "zone": "Europe/London"}
 	}`))
-	fmt.Println(h.Reasons[lead.ReasonNotNow].After, h.Cap, h.Hours.End, err)
+	fmt.Println(h.Reasons[lead.ReasonNotNow].After, h.Reasons["building_in_house"].Longest, h.Cap, h.Hours.End, err)
 
 	_, err = recycle.ParseHorizons([]byte(`{"reasons": {"not_now": {"after": "two months"}}, "hours": {"days": ["funday"]}}`))
 	fmt.Println(err)
+	_, err = recycle.ParseHorizons([]byte(`{"reasons": {"no_budget": {"after": "90d", "longest": "30d"}}}`))
+	fmt.Println(err)
 	// Output:
-	// 1440h0m0s 4 17h30m0s <nil>
+	// 1440h0m0s 7200h0m0s 4 17h30m0s <nil>
 	// recycle: horizons: reasons.not_now.after: duration "two months": want a number of 1 to 9 digits then a unit (w, d, h, m, s), as in "90d" or "1d12h"
 	// hours.days[0]: "funday" is not a weekday (monday ... sunday)
+	// recycle: invalid horizons: Horizons.Reasons[no_budget].Longest: 720h0m0s is less than After (2160h0m0s), the first wait: raise Longest or lower After
 }
 
 // A catalogue whose terms collide is refused, naming both places.
@@ -30,7 +34,7 @@ func ExampleNewClassifier() {
 	_, err := recycle.NewClassifier(recycle.Catalogue{
 		Products: []recycle.Product{{Name: "RoutePlanner", Topics: []string{"telematics"}}},
 		Industry: []string{"Telematics"},
-	})
+	}, qualify.DefaultVocabulary())
 	fmt.Println(err)
 	// Output:
 	// recycle: invalid catalogue: industry[0]: "Telematics" is already in the catalogue as products[0].topics[0]

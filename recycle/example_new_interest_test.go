@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/recycle"
 )
 
@@ -26,7 +27,7 @@ func ExampleScheduler_Observe() {
 	if err != nil {
 		panic(err)
 	}
-	s, err := recycle.NewScheduler(recycle.NewMemStore(), recycle.Config{Currency: "GBP", Catalogue: catalogue})
+	s, err := recycle.NewScheduler(recycle.NewMemStore(), recycle.Config{Vocabulary: qualify.DefaultVocabulary(), Currency: "GBP", Catalogue: catalogue})
 	if err != nil {
 		panic(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/recycle"
 )
 
@@ -23,9 +24,10 @@ func ExampleScheduler_Claim() {
 	storeNow := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 	store := &recycle.MemStore{Clock: func() time.Time { return storeNow }}
 	s, err := recycle.NewScheduler(store, recycle.Config{
-		Currency: "GBP",
-		Lease:    15 * time.Minute,
-		Horizons: recycle.Horizons{Jitter: -1},
+		Vocabulary: qualify.DefaultVocabulary(), // the policy's, in a real worker
+		Currency:   "GBP",
+		Lease:      15 * time.Minute,
+		Horizons:   recycle.Horizons{Jitter: -1},
 	})
 	if err != nil {
 		panic(err)

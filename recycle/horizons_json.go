@@ -17,8 +17,9 @@ import (
 //
 //	{
 //	  "reasons": {
-//	    "not_now":   {"after": "60d", "ahead": "14d"},
-//	    "evaluating_in_house": {"after": "120d", "task": "Ask how the in-house build went"}
+//	    "not_now":   {"after": "60d", "longest": "120d", "ahead": "14d"},
+//	    "no_decision_maker": {"longest": "60d"},
+//	    "evaluating_in_house": {"after": "120d", "longest": "240d", "task": "Ask how the in-house build went"}
 //	  },
 //	  "backoff": 1.5,
 //	  "cap": 4,
@@ -39,6 +40,7 @@ type horizonsJSON struct {
 
 type horizonJSON struct {
 	After    string `json:"after,omitempty"`
+	Longest  string `json:"longest,omitempty"`
 	Task     string `json:"task,omitempty"`
 	Anchor   Anchor `json:"anchor,omitempty"`
 	Ahead    string `json:"ahead,omitempty"`
@@ -112,6 +114,9 @@ func (x Horizon) toJSON() horizonJSON {
 	if x.After != 0 {
 		w.After = formatDuration(x.After)
 	}
+	if x.Longest != 0 {
+		w.Longest = formatDuration(x.Longest)
+	}
 	if x.Ahead != 0 {
 		w.Ahead = formatDuration(x.Ahead)
 	}
@@ -171,6 +176,7 @@ func (h *Horizons) UnmarshalJSON(data []byte) error {
 func (w horizonJSON) fromJSON(p *problems, f string) Horizon {
 	return Horizon{
 		After:    parseField(p, f+".after", w.After),
+		Longest:  parseField(p, f+".longest", w.Longest),
 		Task:     w.Task,
 		Anchor:   w.Anchor,
 		Ahead:    parseField(p, f+".ahead", w.Ahead),

@@ -2,8 +2,10 @@ package recycle_test
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,12 +23,14 @@ func TestParseHorizons(t *testing.T) {
 	require.NoError(t, err)
 	want := recycle.Horizons{
 		Reasons: map[lead.Reason]recycle.Horizon{
-			lead.ReasonNotNow:       {After: days(60), Ahead: days(14)},
-			lead.ReasonUnresponsive: {Attempts: 4, Retry: 36 * time.Hour},
-			"evaluating_in_house":   {After: days(120), Task: "Ask how the in-house build went"},
-			lead.ReasonOffshored:    {Anchor: recycle.AnchorOff},
+			lead.ReasonNotNow:          {After: days(60), Longest: days(120), Ahead: days(14)},
+			lead.ReasonNoDecisionMaker: {Longest: days(60)},
+			lead.ReasonUnresponsive:    {Attempts: 4, Retry: 36 * time.Hour},
+			lead.ReasonStonewalled:     {After: days(90)},
+			"evaluating_in_house":      {After: days(120), Longest: days(240), Task: "Ask how the in-house build went"},
+			lead.ReasonOffshored:       {Anchor: recycle.AnchorOff},
 		},
-		Fallback: recycle.Horizon{Task: "Ring them"},
+		Fallback: recycle.Horizon{Longest: days(180), Task: "Ring them"},
 		Backoff:  1.5,
 		Cap:      4,
 		Longest:  days(540),
@@ -47,11 +51,26 @@ func TestParseHorizons(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, h, back)
 
-	// And it plans as configured.
+	// And it plans as configured, each reason within its own maximum.
 	p := mustPlanner(t, h)
 	got, err := p.Plan(&lead.Lead{ID: "L-1", ExpectedPurchase: t0.Add(days(30))}, lead.ReasonNotNow, recycle.Prior{}, t0)
 	require.NoError(t, err)
 	assert.Equal(t, recycle.BasisAnchor, got.Basis)
+	for _, tc := range []struct {
+		reason  lead.Reason
+		longest time.Duration
+	}{
+		{lead.ReasonNotNow, days(120)},
+		{lead.ReasonNoDecisionMaker, days(60)},
+		{lead.ReasonStonewalled, days(365)}, // the default maximum
+		{"evaluating_in_house", days(240)},
+		{"anything_else", days(180)}, // the fallback's
+	} {
+		got, err := p.Plan(&lead.Lead{ID: "L-1"}, tc.reason, recycle.Prior{Recycles: 9}, t0)
+		require.NoError(t, err)
+		assert.Equal(t, tc.longest, got.Wait, "%s", tc.reason)
+		assert.Equal(t, recycle.BasisCap, got.Basis, "%s", tc.reason)
+	}
 }
 
 func TestHorizonsJSONZeroAndOff(t *testing.T) {
@@ -90,6 +109,16 @@ func TestParseHorizonsErrors(t *testing.T) {
 		{"wrong type", `{"cap":"five"}`, "cannot unmarshal"},
 		{"bad duration", `{"reasons":{"not_now":{"after":"ninety days"}}}`, `reasons.not_now.after: duration "ninety days"`},
 		{"bad longest", `{"longest":"2y"}`, `longest: duration "2y"`},
+		{"bad reason longest", `{"reasons":{"no_budget":{"longest":"a year"}}}`, `reasons.no_budget.longest: duration "a year"`},
+		{"reason longest below after", `{"reasons":{"no_decision_maker":{"after":"30d","longest":"20d"}}}`,
+			"Horizons.Reasons[no_decision_maker].Longest: 480h0m0s is less than After (720h0m0s)"},
+		{"reason after beyond its default longest", `{"reasons":{"not_now":{"after":"200d"}}}`,
+			"Horizons.Reasons[not_now].Longest: 4320h0m0s is less than After (4800h0m0s)"},
+		{"reason longest beyond the ceiling", `{"longest":"300d","reasons":{"no_budget":{"longest":"400d"}}}`,
+			"Horizons.Reasons[no_budget].Longest: 9600h0m0s is more than Horizons.Longest (7200h0m0s)"},
+		{"fallback longest below after", `{"fallback":{"after":"90d","longest":"30d"}}`, "Horizons.Fallback.Longest"},
+		{"zero longest is the default, not a maximum of 0", `{"reasons":{"stonewalled":{"after":"400d","longest":"0"}}}`,
+			"Horizons.Reasons[stonewalled].Longest: 8760h0m0s is less than After (9600h0m0s)"},
 		{"bad jitter", `{"jitter":"on"}`, "jitter: duration"},
 		{"bad clock", `{"hours":{"start":"9am","end":"17:00"}}`, `hours.start: "9am" is not a clock time`},
 		{"clock out of range", `{"hours":{"start":"09:00","end":"24:30"}}`, `hours.end: "24:30" is not a clock time between`},
@@ -111,7 +140,8 @@ func FuzzParseHorizons(f *testing.F) {
 	data, err := os.ReadFile(filepath.Join("testdata", "horizons.json"))
 	require.NoError(f, err)
 	f.Add(data)
-	for _, s := range []string{`{}`, `{"jitter":"off"}`, `{"hours":{}}`, `{"reasons":{"x":{"attempts":3,"retry":"1h","after":"1d"}}}`} {
+	for _, s := range []string{`{}`, `{"jitter":"off"}`, `{"hours":{}}`, `{"reasons":{"x":{"attempts":3,"retry":"1h","after":"1d"}}}`,
+		`{"reasons":{"no_decision_maker":{"longest":"30d"},"y":{"after":"2d","longest":"9d","anchor":"renewal"}},"fallback":{"longest":"20d"}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(fuzzBody)
@@ -136,11 +166,14 @@ func fuzzBody(t *testing.T, data []byte) {
 	// the bounds a Plan promises.
 	p := mustPlanner(t, h)
 	cfg := p.Horizons()
-	for r := range cfg.Reasons {
+	for _, r := range append(slices.Collect(maps.Keys(cfg.Reasons)), "fuzz_falls_back") {
+		hz, err := p.Horizon(r)
+		require.NoError(t, err)
 		for _, prior := range []recycle.Prior{{}, {Recycles: 3, Attempt: 2}, {Recycles: 200}} {
 			got, err := p.Plan(l, r, prior, t0)
 			require.NoError(t, err)
 			require.False(t, got.Due.Before(t0))
+			checkWait(t, cfg, hz, l, r, prior, t0, got)
 			limit := t0.Add(cfg.Longest + max(cfg.Jitter, 0) + recycle.Day)
 			if cfg.Hours != nil { // a working moment within a week per holiday
 				limit = limit.Add(time.Duration(7*(len(cfg.Hours.Holidays)+1)+1) * recycle.Day)

@@ -26,8 +26,8 @@ type Planner struct {
 // Prior is what happened to a lead before this recycle.
 type Prior struct {
 	// Recycles is how many times the lead was recycled before: 0 the first
-	// time. Horizons back off with it, and at Horizons.Cap the lead goes
-	// to the longest horizon.
+	// time. Horizons back off with it, up to the reason's Longest, and
+	// from Horizons.Cap on the lead waits its reason's Longest.
 	Recycles int
 	// Attempt is the number of unanswered attempts so far in this round,
 	// the one that has just failed included, for a reason with quick
@@ -44,10 +44,10 @@ type Basis uint8
 // The bases.
 const (
 	BasisHorizon Basis = iota // the first recycle: the horizon's After
-	BasisBackoff              // a repeated recycle: After × Backoff^n, at most Longest
-	BasisCap                  // the recycle cap was reached: Longest
+	BasisBackoff              // a repeated recycle: After × Backoff^n, at most the reason's Longest
+	BasisCap                  // the recycle cap was reached: the reason's Longest
 	BasisAnchor               // the lead's own date (expected purchase, renewal), less Ahead
-	BasisLongest              // the lead's date lies beyond Longest: Longest
+	BasisLongest              // the lead's date lies beyond Horizons.Longest: that ceiling
 	BasisRetry                // a quick retry of an unanswered attempt
 )
 
@@ -78,13 +78,16 @@ type Plan struct {
 	Reason lead.Reason
 	// Due is when the lead should be called again, in whole seconds, in the
 	// lead's time zone: never before now and, jitter and working hours
-	// aside, never later than now + Horizons.Longest.
+	// aside, never later than now + the reason's Longest, unless the lead's
+	// own anchor date lies further (BasisAnchor), and never later than
+	// now + Horizons.Longest.
 	Due time.Time
 	// Task is the follow-up for whoever calls the lead.
 	Task string
 	// Basis says how Due was chosen.
 	Basis Basis
-	// Wait is Due - now before jitter and working hours moved it.
+	// Wait is Due - now before jitter and working hours moved it: always
+	// positive.
 	Wait time.Duration
 	// Next is the Prior to record with the schedule and pass to the next
 	// Plan of this lead.
@@ -150,11 +153,16 @@ func (p *Planner) horizon(r lead.Reason) Horizon {
 //   - a quick retry, while a reason with Attempts has had fewer unanswered
 //     attempts than that (BasisRetry);
 //   - the lead's anchor date, when the horizon has one and the lead's date
-//     lies ahead, less Ahead (BasisAnchor), but no further than Longest
+//     lies ahead, less Ahead (BasisAnchor): the prospect's own date wins
+//     over the reason's Longest, but goes no further than Horizons.Longest
 //     (BasisLongest);
-//   - Longest, once the lead has been recycled Cap times (BasisCap);
-//   - the horizon's After, backed off for each earlier recycle
-//     (BasisHorizon, BasisBackoff).
+//   - the reason's Longest, once the lead has been recycled Cap times
+//     (BasisCap);
+//   - the horizon's After, backed off for each earlier recycle, never more
+//     than the reason's Longest (BasisHorizon, BasisBackoff).
+//
+// So a lead is never left longer than its reason's Longest unless its own
+// date says so: the schedule never gives up on a reachable lead.
 //
 // Jitter derived from the lead ID then moves the due time a little later,
 // and working hours, when configured, move it into the next working moment
@@ -221,13 +229,13 @@ func (p *Planner) Plan(l *lead.Lead, r lead.Reason, prior Prior, now time.Time) 
 			plan.Basis, due = BasisLongest, now.Add(p.h.Longest)
 		}
 	case prior.Recycles >= p.h.Cap:
-		plan.Basis, due = BasisCap, now.Add(p.h.Longest)
+		plan.Basis, due = BasisCap, now.Add(h.Longest)
 	default:
 		plan.Basis = BasisHorizon
 		if prior.Recycles > 0 {
 			plan.Basis = BasisBackoff
 		}
-		due = now.Add(p.grow(h.After, prior.Recycles, p.h.Longest))
+		due = now.Add(p.grow(h.After, prior.Recycles, h.Longest))
 	}
 	plan.Wait = due.Sub(now)
 

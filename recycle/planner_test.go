@@ -34,21 +34,25 @@ func TestPlanHorizons(t *testing.T) {
 			due: t0.Add(days(90)), basis: recycle.BasisHorizon, next: recycle.Prior{Recycles: 1}},
 		{name: "not now, expected purchase now", lead: lead.Lead{ExpectedPurchase: t0}, reason: lead.ReasonNotNow,
 			due: t0.Add(days(90)), basis: recycle.BasisHorizon, next: recycle.Prior{Recycles: 1}},
-		{name: "not now, expected purchase beyond Longest", lead: lead.Lead{ExpectedPurchase: t0.Add(days(1000))}, reason: lead.ReasonNotNow,
+		{name: "not now, expected purchase beyond the reason's Longest: the date wins", lead: lead.Lead{ExpectedPurchase: t0.Add(days(400))},
+			reason: lead.ReasonNotNow, due: t0.Add(days(400)), basis: recycle.BasisAnchor, next: recycle.Prior{Recycles: 1}},
+		{name: "not now, expected purchase beyond Horizons.Longest", lead: lead.Lead{ExpectedPurchase: t0.Add(days(1000))}, reason: lead.ReasonNotNow,
 			due: t0.Add(days(730)), basis: recycle.BasisLongest, next: recycle.Prior{Recycles: 1}},
+		{name: "not now, backed off to its Longest", reason: lead.ReasonNotNow, prior: recycle.Prior{Recycles: 3},
+			due: t0.Add(days(180)), basis: recycle.BasisBackoff, next: recycle.Prior{Recycles: 4}},
 		{name: "no budget", reason: lead.ReasonNoBudget, due: t0.Add(days(180)), basis: recycle.BasisHorizon, task: "budget cycle", next: recycle.Prior{Recycles: 1}},
 		{name: "no decision maker", reason: lead.ReasonNoDecisionMaker, due: t0.Add(days(14)), basis: recycle.BasisHorizon,
 			task: "Reach the sales, finance or managing director", next: recycle.Prior{Recycles: 1}},
 		{name: "no decision maker, second recycle backs off", reason: lead.ReasonNoDecisionMaker, prior: recycle.Prior{Recycles: 1},
 			due: t0.Add(days(28)), basis: recycle.BasisBackoff, next: recycle.Prior{Recycles: 2}},
-		{name: "no decision maker, fifth recycle", reason: lead.ReasonNoDecisionMaker, prior: recycle.Prior{Recycles: 4},
-			due: t0.Add(days(224)), basis: recycle.BasisBackoff, next: recycle.Prior{Recycles: 5}},
-		{name: "backoff is bounded by Longest", reason: lead.ReasonNoBudget, prior: recycle.Prior{Recycles: 3},
-			due: t0.Add(days(730)), basis: recycle.BasisBackoff, next: recycle.Prior{Recycles: 4}},
-		{name: "the cap sends the lead to Longest", reason: lead.ReasonNoDecisionMaker, prior: recycle.Prior{Recycles: 5},
-			due: t0.Add(days(730)), basis: recycle.BasisCap, task: "managing director", next: recycle.Prior{Recycles: 6}},
+		{name: "no decision maker, fifth recycle: within a quarter", reason: lead.ReasonNoDecisionMaker, prior: recycle.Prior{Recycles: 4},
+			due: t0.Add(days(90)), basis: recycle.BasisBackoff, next: recycle.Prior{Recycles: 5}},
+		{name: "backoff is bounded by the reason's Longest", reason: lead.ReasonNoBudget, prior: recycle.Prior{Recycles: 3},
+			due: t0.Add(days(365)), basis: recycle.BasisBackoff, next: recycle.Prior{Recycles: 4}},
+		{name: "the cap sends the lead to its reason's Longest", reason: lead.ReasonNoDecisionMaker, prior: recycle.Prior{Recycles: 5},
+			due: t0.Add(days(90)), basis: recycle.BasisCap, task: "managing director", next: recycle.Prior{Recycles: 6}},
 		{name: "far beyond the cap", reason: lead.ReasonNoDecisionMaker, prior: recycle.Prior{Recycles: recycle.MaxCount},
-			due: t0.Add(days(730)), basis: recycle.BasisCap, next: recycle.Prior{Recycles: recycle.MaxCount}},
+			due: t0.Add(days(90)), basis: recycle.BasisCap, next: recycle.Prior{Recycles: recycle.MaxCount}},
 		{name: "at the cap, the lead's own date still wins", lead: lead.Lead{ExpectedPurchase: t0.Add(days(10))}, reason: lead.ReasonNotNow,
 			prior: recycle.Prior{Recycles: 7}, due: t0.Add(days(10)), basis: recycle.BasisAnchor, next: recycle.Prior{Recycles: 8}},
 		{name: "unresponsive, first attempt", reason: lead.ReasonUnresponsive, prior: recycle.Prior{Attempt: 1},
@@ -61,18 +65,32 @@ func TestPlanHorizons(t *testing.T) {
 			due: t0.Add(days(60)), basis: recycle.BasisHorizon, task: "another contact", next: recycle.Prior{Recycles: 1}},
 		{name: "unresponsive, the next round backs off", reason: lead.ReasonUnresponsive, prior: recycle.Prior{Recycles: 1, Attempt: 3},
 			due: t0.Add(days(120)), basis: recycle.BasisBackoff, next: recycle.Prior{Recycles: 2}},
+		{name: "unresponsive, rounds never more than half a year apart", reason: lead.ReasonUnresponsive, prior: recycle.Prior{Recycles: 4, Attempt: 3},
+			due: t0.Add(days(180)), basis: recycle.BasisBackoff, next: recycle.Prior{Recycles: 5}},
+		{name: "stonewalled or dismissed: move on, for now", reason: lead.ReasonStonewalled, due: t0.Add(days(180)), basis: recycle.BasisHorizon,
+			task: "fresh approach", next: recycle.Prior{Recycles: 1}},
+		{name: "stonewalled, at the cap: a year, not never", reason: lead.ReasonStonewalled, prior: recycle.Prior{Recycles: 9},
+			due: t0.Add(days(365)), basis: recycle.BasisCap, next: recycle.Prior{Recycles: 10}},
+		{name: "stonewalled has no anchor", lead: lead.Lead{Renewal: t0.Add(days(30)), ExpectedPurchase: t0.Add(days(30))}, reason: lead.ReasonStonewalled,
+			due: t0.Add(days(180)), basis: recycle.BasisHorizon, next: recycle.Prior{Recycles: 1}},
 		{name: "preferred supplier: a long horizon", reason: lead.ReasonPreferredSupplier, due: t0.Add(days(365)), basis: recycle.BasisHorizon,
 			task: "preferred supplier", next: recycle.Prior{Recycles: 1}},
 		{name: "preferred supplier: the renewal date", lead: lead.Lead{Renewal: t0.Add(days(200))}, reason: lead.ReasonPreferredSupplier,
 			due: t0.Add(days(200)), basis: recycle.BasisAnchor, next: recycle.Prior{Recycles: 1}},
 		{name: "offshored: a long horizon", reason: lead.ReasonOffshored, due: t0.Add(days(365)), basis: recycle.BasisHorizon,
 			task: "partner abroad", next: recycle.Prior{Recycles: 1}},
-		{name: "offshored: a renewal beyond Longest", lead: lead.Lead{Renewal: t0.Add(days(3000))}, reason: lead.ReasonOffshored,
+		{name: "preferred supplier: a renewal beyond the reason's Longest wins", lead: lead.Lead{Renewal: t0.Add(days(500))}, reason: lead.ReasonPreferredSupplier,
+			prior: recycle.Prior{Recycles: 6}, due: t0.Add(days(500)), basis: recycle.BasisAnchor, next: recycle.Prior{Recycles: 7}},
+		{name: "preferred supplier: flat, a year whatever the count", reason: lead.ReasonPreferredSupplier, prior: recycle.Prior{Recycles: 3},
+			due: t0.Add(days(365)), basis: recycle.BasisBackoff, next: recycle.Prior{Recycles: 4}},
+		{name: "offshored: a renewal beyond Horizons.Longest", lead: lead.Lead{Renewal: t0.Add(days(3000))}, reason: lead.ReasonOffshored,
 			due: t0.Add(days(730)), basis: recycle.BasisLongest, next: recycle.Prior{Recycles: 1}},
 		{name: "not now ignores the renewal date", lead: lead.Lead{Renewal: t0.Add(days(5))}, reason: lead.ReasonNotNow,
 			due: t0.Add(days(90)), basis: recycle.BasisHorizon, next: recycle.Prior{Recycles: 1}},
 		{name: "a host reason takes the fallback", reason: "evaluating_in_house", due: t0.Add(days(90)), basis: recycle.BasisHorizon,
 			task: "what has changed", next: recycle.Prior{Recycles: 1}},
+		{name: "a host reason backs off to the fallback's Longest", reason: "evaluating_in_house", prior: recycle.Prior{Recycles: 3},
+			due: t0.Add(days(365)), basis: recycle.BasisBackoff, next: recycle.Prior{Recycles: 4}},
 		{name: "the lead's lost reason when none is given", lead: lead.Lead{LostReason: lead.ReasonNoBudget},
 			due: t0.Add(days(180)), basis: recycle.BasisHorizon, next: recycle.Prior{Recycles: 1}, reasonOut: lead.ReasonNoBudget},
 	}
@@ -89,6 +107,49 @@ func TestPlanHorizons(t *testing.T) {
 			assert.Equal(t, "L-1", got.LeadID)
 			assert.Equal(t, tc.due.Sub(t0), got.Wait, "wait, without jitter")
 			assert.Equal(t, cmpOr(tc.reasonOut, tc.reason), got.Reason)
+		})
+	}
+}
+
+// TestReasonLadders pins each default reason's waits, recycle after
+// recycle, to the catalogue (DefaultHorizons): each backs off to its own
+// maximum and stays there, however often the lead was recycled. The issue
+// it guards against: no decision maker backed off to two years.
+func TestReasonLadders(t *testing.T) {
+	p := mustPlanner(t, recycle.Horizons{Jitter: -1})
+	tests := []struct {
+		reason lead.Reason
+		waits  []int // days, for recycles 0, 1, 2, ...; the last repeats to recycle 50
+	}{
+		{lead.ReasonNotNow, []int{90, 180}},
+		{lead.ReasonNoBudget, []int{180, 360, 365}},
+		{lead.ReasonNoDecisionMaker, []int{14, 28, 56, 90}},
+		{lead.ReasonUnresponsive, []int{60, 120, 180}},
+		{lead.ReasonStonewalled, []int{180, 360, 365}},
+		{lead.ReasonPreferredSupplier, []int{365}},
+		{lead.ReasonOffshored, []int{365}},
+		{"host_reason", []int{90, 180, 360, 365}},
+	}
+	for _, tc := range tests {
+		t.Run(string(tc.reason), func(t *testing.T) {
+			h, err := p.Horizon(tc.reason)
+			require.NoError(t, err)
+			require.Equal(t, days(tc.waits[len(tc.waits)-1]), h.Longest, "the ladder ends at the reason's Longest")
+			for n := 0; n <= 50; n++ {
+				want := days(tc.waits[min(n, len(tc.waits)-1)])
+				// An unresponsive lead sleeps after its last unanswered attempt.
+				got, err := p.Plan(&lead.Lead{ID: "L-1"}, tc.reason, recycle.Prior{Recycles: n, Attempt: h.Attempts}, t0)
+				require.NoError(t, err)
+				require.Equal(t, want, got.Wait, "recycle %d", n)
+				switch {
+				case n == 0:
+					assert.Equal(t, recycle.BasisHorizon, got.Basis)
+				case n < 5:
+					assert.Equal(t, recycle.BasisBackoff, got.Basis)
+				default:
+					assert.Equal(t, recycle.BasisCap, got.Basis)
+				}
+			}
 		})
 	}
 }
@@ -359,7 +420,7 @@ func TestHorizonOverrides(t *testing.T) {
 	_, err = p.Horizon("")
 	require.ErrorIs(t, err, recycle.ErrInvalid)
 	cfg := p.Horizons()
-	assert.Len(t, cfg.Reasons, 8, "six defaults and two host reasons")
+	assert.Len(t, cfg.Reasons, 9, "seven defaults and two host reasons")
 	cfg.Reasons[lead.ReasonNotNow] = recycle.Horizon{}
 	h, _ = p.Horizon(lead.ReasonNotNow)
 	assert.Equal(t, days(60), h.After, "Horizons returns a copy")
@@ -374,8 +435,24 @@ func TestHorizonsInvalid(t *testing.T) {
 		{"final reason", recycle.Horizons{Reasons: map[lead.Reason]recycle.Horizon{lead.ReasonDoNotContact: {After: days(1)}}}, "Horizons.Reasons[do_not_contact]: do_not_contact is final"},
 		{"empty reason", recycle.Horizons{Reasons: map[lead.Reason]recycle.Horizon{"": {After: days(1)}}}, "Horizons.Reasons[]: empty"},
 		{"negative After", recycle.Horizons{Reasons: map[lead.Reason]recycle.Horizon{lead.ReasonNotNow: {After: -time.Hour}}}, "Horizons.Reasons[not_now].After"},
-		{"After beyond Longest", recycle.Horizons{Longest: days(100), Reasons: map[lead.Reason]recycle.Horizon{lead.ReasonNoBudget: {After: days(180)}}},
-			"Horizons.Reasons[no_budget].After: 4320h0m0s is outside 1s to Longest"},
+		{"After beyond the ceiling", recycle.Horizons{Longest: days(100), Reasons: map[lead.Reason]recycle.Horizon{lead.ReasonNoBudget: {After: days(180)}}},
+			"Horizons.Reasons[no_budget].Longest: 2400h0m0s is less than After (4320h0m0s)"},
+		{"After beyond the reason's default Longest", recycle.Horizons{Reasons: map[lead.Reason]recycle.Horizon{lead.ReasonNoDecisionMaker: {After: days(120)}}},
+			"Horizons.Reasons[no_decision_maker].Longest: 2160h0m0s is less than After (2880h0m0s), the first wait"},
+		{"Longest below After", recycle.Horizons{Reasons: map[lead.Reason]recycle.Horizon{lead.ReasonNotNow: {After: days(60), Longest: days(30)}}},
+			"Horizons.Reasons[not_now].Longest: 720h0m0s is less than After (1440h0m0s)"},
+		{"negative Longest", recycle.Horizons{Reasons: map[lead.Reason]recycle.Horizon{lead.ReasonStonewalled: {Longest: -days(1)}}},
+			"Horizons.Reasons[stonewalled].Longest: negative"},
+		{"Longest below 1s", recycle.Horizons{Reasons: map[lead.Reason]recycle.Horizon{lead.ReasonOffshored: {After: time.Second, Longest: time.Millisecond}}},
+			"Horizons.Reasons[offshored].Longest: 1ms is less than 1s"},
+		{"Longest beyond the ceiling", recycle.Horizons{Reasons: map[lead.Reason]recycle.Horizon{lead.ReasonPreferredSupplier: {Longest: days(800)}}},
+			"Horizons.Reasons[preferred_supplier].Longest: 19200h0m0s is more than Horizons.Longest (17520h0m0s)"},
+		{"a host reason's After beyond the fallback's Longest", recycle.Horizons{Reasons: map[lead.Reason]recycle.Horizon{"trade_show": {After: days(400)}}},
+			"Horizons.Reasons[trade_show].Longest: 8760h0m0s is less than After (9600h0m0s)"},
+		{"fallback Longest below its After", recycle.Horizons{Fallback: recycle.Horizon{After: days(30), Longest: days(20)}},
+			"Horizons.Fallback.Longest: 480h0m0s is less than After"},
+		{"negative fallback Longest", recycle.Horizons{Fallback: recycle.Horizon{Longest: -1}},
+			"Horizons.Fallback.Longest: negative"},
 		{"task too long", recycle.Horizons{Reasons: map[lead.Reason]recycle.Horizon{"x": {Task: strings.Repeat("t", 1025)}}}, "Horizons.Reasons[x].Task"},
 		{"task not UTF-8", recycle.Horizons{Fallback: recycle.Horizon{Task: "\xff"}}, "Horizons.Fallback.Task: not valid UTF-8"},
 		{"unknown anchor", recycle.Horizons{Reasons: map[lead.Reason]recycle.Horizon{"x": {Anchor: "birthday"}}}, `Horizons.Reasons[x].Anchor: unknown anchor "birthday"`},
@@ -420,8 +497,11 @@ func TestLongestShortensDefaults(t *testing.T) {
 		Reasons: map[lead.Reason]recycle.Horizon{lead.ReasonUnresponsive: {After: days(1)}}})
 	cfg := p.Horizons()
 	assert.Equal(t, days(30), cfg.Reasons[lead.ReasonOffshored].After, "a default longer than Longest is shortened")
+	assert.Equal(t, days(30), cfg.Reasons[lead.ReasonOffshored].Longest, "and so is its maximum")
 	assert.Equal(t, days(14), cfg.Reasons[lead.ReasonNoDecisionMaker].After, "a shorter one is kept")
+	assert.Equal(t, days(30), cfg.Reasons[lead.ReasonNoDecisionMaker].Longest)
 	assert.Equal(t, days(30), cfg.Fallback.After)
+	assert.Equal(t, days(30), cfg.Fallback.Longest)
 	assert.Equal(t, days(1), cfg.Reasons[lead.ReasonUnresponsive].Retry, "the default retry fits within the host's After")
 	got, err := p.Plan(&lead.Lead{ID: "L", Renewal: t0.Add(days(300))}, lead.ReasonPreferredSupplier, recycle.Prior{}, t0)
 	require.NoError(t, err)
@@ -429,16 +509,48 @@ func TestLongestShortensDefaults(t *testing.T) {
 	assert.Equal(t, recycle.BasisLongest, got.Basis)
 }
 
+// A host that lowers a reason's maximum need not restate its waits: the
+// default After (and Retry) shrink to fit; what the host wrote is judged.
+func TestReasonLongestShortensDefaults(t *testing.T) {
+	p := mustPlanner(t, recycle.Horizons{Jitter: -1, Reasons: map[lead.Reason]recycle.Horizon{
+		lead.ReasonPreferredSupplier: {Longest: days(180)},
+		lead.ReasonUnresponsive:      {Longest: days(1)},
+		lead.ReasonNoDecisionMaker:   {Longest: days(365)},
+		"trade_show":                 {Longest: days(30)},
+	}})
+	cfg := p.Horizons()
+	assert.Equal(t, recycle.Horizon{After: days(180), Longest: days(180), Anchor: recycle.AnchorRenewal,
+		Task: recycle.DefaultHorizons()[lead.ReasonPreferredSupplier].Task}, cfg.Reasons[lead.ReasonPreferredSupplier])
+	un := cfg.Reasons[lead.ReasonUnresponsive]
+	assert.Equal(t, days(1), un.After)
+	assert.Equal(t, days(1), un.Retry)
+	assert.Equal(t, days(14), cfg.Reasons[lead.ReasonNoDecisionMaker].After, "a higher maximum keeps the first wait")
+	assert.Equal(t, days(30), cfg.Reasons["trade_show"].After, "the fallback's After, shortened to the host's maximum")
+
+	got, err := p.Plan(&lead.Lead{ID: "L"}, lead.ReasonNoDecisionMaker, recycle.Prior{Recycles: 4}, t0)
+	require.NoError(t, err)
+	assert.Equal(t, days(224), got.Wait, "a host may let the wait grow further")
+	got, err = p.Plan(&lead.Lead{ID: "L"}, lead.ReasonNoDecisionMaker, recycle.Prior{Recycles: 5}, t0)
+	require.NoError(t, err)
+	assert.Equal(t, days(365), got.Wait)
+	assert.Equal(t, recycle.BasisCap, got.Basis)
+}
+
 func TestDefaultHorizons(t *testing.T) {
 	d := recycle.DefaultHorizons()
-	for _, r := range []lead.Reason{lead.ReasonNotNow, lead.ReasonNoBudget, lead.ReasonNoDecisionMaker, lead.ReasonUnresponsive, lead.ReasonPreferredSupplier, lead.ReasonOffshored} {
+	for _, r := range []lead.Reason{lead.ReasonNotNow, lead.ReasonNoBudget, lead.ReasonNoDecisionMaker, lead.ReasonUnresponsive,
+		lead.ReasonStonewalled, lead.ReasonPreferredSupplier, lead.ReasonOffshored} {
 		h, ok := d[r]
 		require.True(t, ok, "%s has a default", r)
 		assert.Positive(t, h.After)
+		assert.GreaterOrEqual(t, h.Longest, h.After, "%s: an explicit maximum, at least the first wait", r)
+		assert.LessOrEqual(t, h.Longest, days(365), "%s: every reason is called again within a year", r)
 		assert.NotEmpty(t, h.Task)
 	}
+	assert.Len(t, d, 7)
 	assert.NotContains(t, d, lead.ReasonNotAFit)
 	assert.NotContains(t, d, lead.ReasonDoNotContact)
+	assert.LessOrEqual(t, d[lead.ReasonNoDecisionMaker].Longest, days(92), "no decision maker stays within about a quarter")
 	for r, h := range d {
 		if r.OutOfScope() {
 			assert.GreaterOrEqual(t, h.After, days(365), "out of scope is a long horizon")

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/shopspring/decimal"
 )
 
@@ -24,6 +25,10 @@ type Config struct {
 	// Catalogue is what the business sells, for [Scheduler.Observe]. The
 	// zero value knows no product: only needs shown to us wake a lead.
 	Catalogue Catalogue
+	// Vocabulary is what activities mean, for [Scheduler.Observe]: which
+	// kinds are need, negative or the vendor's touches. Pass the qualify
+	// policy's Vocabulary(); required.
+	Vocabulary *qualify.Vocabulary
 	// Currency is the currency potential values are ranked in: leads due
 	// together are claimed highest value first. A lead whose value is in
 	// another currency is refused with an error wrapping
@@ -144,7 +149,7 @@ func NewScheduler(store Store, cfg Config) (*Scheduler, error) {
 	if err != nil {
 		return nil, err
 	}
-	classifier, err := NewClassifier(cfg.Catalogue)
+	classifier, err := NewClassifier(cfg.Catalogue, cfg.Vocabulary)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/recycle"
 	"github.com/leadqual/leadqual/recycle/recycletest"
 	"github.com/stretchr/testify/assert"
@@ -22,6 +23,9 @@ func newScheduler(t *testing.T, store recycle.Store, cfg recycle.Config) *recycl
 	t.Helper()
 	if cfg.Currency == "" && cfg.Rank == nil {
 		cfg.Currency = "GBP"
+	}
+	if cfg.Vocabulary == nil {
+		cfg.Vocabulary = qualify.DefaultVocabulary()
 	}
 	s, err := recycle.NewScheduler(store, cfg)
 	require.NoError(t, err)
@@ -47,9 +51,13 @@ func TestNewSchedulerInvalid(t *testing.T) {
 		{"too many retries", store, recycle.Config{Currency: "GBP", Retries: 1000}, "Config.Retries"},
 		{"bad horizons", store, recycle.Config{Currency: "GBP", Horizons: recycle.Horizons{Cap: -3}}, "Horizons.Cap"},
 		{"bad catalogue", store, recycle.Config{Currency: "GBP", Catalogue: recycle.Catalogue{Industry: []string{""}}}, "industry[0]"},
+		{"no vocabulary", store, recycle.Config{Currency: "GBP"}, "vocabulary: required"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.name != "no vocabulary" {
+				tc.cfg.Vocabulary = qualify.DefaultVocabulary()
+			}
 			_, err := recycle.NewScheduler(tc.store, tc.cfg)
 			require.ErrorIs(t, err, recycle.ErrInvalid)
 			assert.ErrorContains(t, err, tc.err)

@@ -91,7 +91,7 @@ func (s *Summary) decided(l *lead.Lead, d *qualify.Decision) {
 }
 
 // routeOrder is the order routes are listed in: sales first.
-var routeOrder = []qualify.Route{qualify.RouteSales, qualify.RouteNurture, qualify.RouteRecycle, qualify.RouteDrop}
+var routeOrder = qualify.Routes()
 
 var verdictOrder = []qualify.Verdict{qualify.VerdictNeed, qualify.VerdictInterest, qualify.VerdictNone, qualify.VerdictOutOfScope}
 

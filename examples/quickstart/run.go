@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
@@ -15,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadqual/leadqual/ingest"
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/nurture"
 	"github.com/leadqual/leadqual/qualify"
@@ -29,9 +28,13 @@ var sample embed.FS
 
 // options are the command's flags.
 type options struct {
-	leadsPath  string
-	policyPath string
-	now        time.Time
+	leadsPath                                string
+	policyPath                               string
+	tracksPath, enrolmentPath, cataloguePath string
+	read                                     ingest.Options
+	now                                      time.Time
+	all                                      bool
+	validate                                 bool
 }
 
 // host is what a CRM builds once, when it starts or when its data changes:
@@ -45,9 +48,6 @@ type host struct {
 	auditor  *nurture.Auditor
 }
 
-// maxLine bounds one JSON lead of the input.
-const maxLine = 1 << 20
-
 // run qualifies every lead of the input and writes the report to w.
 func run(ctx context.Context, opts options, w io.Writer) error {
 	h, err := newHost(opts)
@@ -59,7 +59,7 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 		return err
 	}
 	defer in.Close()
-	leads, bad, err := readLeads(in, opts.now)
+	leads, bad, err := readLeads(in, opts.read, opts.now)
 	if err != nil {
 		return err
 	}
@@ -118,16 +118,20 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 			// The host's store knows the track of a lead it nurtures.
 			item.Track = h.enroller.Enrol(l, opts.now).Track.Name()
 		}
-		if d.Verdict == qualify.VerdictNeed {
-			item.Need = nurture.Need{Deadline: d.Deadline, Why: d.Matched[0].Reason,
-				At: d.Deadline.Add(-h.policy.Settings().ResponseDeadline)}
+		if d.Route == qualify.RouteSales && !d.Deadline.IsZero() {
+			// Need the audit watches: answered by the decision's deadline.
+			at := d.NeedAt
+			if at.IsZero() {
+				at = d.At
+			}
+			item.Need = nurture.Need{Deadline: d.Deadline, Why: needReason(d), At: at}
 		}
 		items = append(items, item)
 
 		obs, wasWoken := woken[l.ID]
 		switch d.Route {
 		case qualify.RouteSales:
-			r.next = salesStep(d, l, opts.now)
+			r.next = h.salesStep(d, l, opts.now)
 		case qualify.RouteNurture:
 			r.next, err = h.nurtureStep(l, opts.now)
 		case qualify.RouteRecycle:
@@ -144,6 +148,8 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 			}
 		case qualify.RouteDrop:
 			r.next = fmt.Sprintf("final (%s): %s", d.Reason, dropAction(d.Reason))
+		case qualify.RouteReview:
+			r.next = "a person decides whether to reopen it"
 		}
 		if err != nil {
 			r.next = "error: " + err.Error()
@@ -166,7 +172,7 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return write(w, opts.now, rows, bad, totals, report)
+	return write(w, opts, rows, bad, totals, report)
 }
 
 // newHost builds the policy, tracks, planner, scheduler and auditor from
@@ -190,44 +196,48 @@ func newHost(opts options) (*host, error) {
 		return nil, err
 	}
 
-	var specs []json.RawMessage
-	if err := readJSON("sample/tracks.json", &specs); err != nil {
+	tracksData, err := hostFile(opts.tracksPath, "-tracks", "sample/tracks.json")
+	if err != nil {
 		return nil, err
+	}
+	var specs []json.RawMessage
+	if err := json.Unmarshal(tracksData, &specs); err != nil {
+		return nil, fmt.Errorf("tracks %s: want a JSON array of track specs: %w", cmpOr(opts.tracksPath, "(bundled)"), err)
 	}
 	var tracks []*nurture.Track
 	for _, s := range specs {
 		t, err := nurture.ParseTrack(s)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("tracks %s: %w", cmpOr(opts.tracksPath, "(bundled)"), err)
 		}
 		tracks = append(tracks, t)
 	}
-	enrolment, err := fs.ReadFile(sample, "sample/enrolment.json")
+	enrolment, err := hostFile(opts.enrolmentPath, "-enrolment", "sample/enrolment.json")
 	if err != nil {
 		return nil, err
 	}
 	if h.enroller, err = nurture.ParseEnroller(enrolment, tracks...); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("enrolment %s: %w", cmpOr(opts.enrolmentPath, "(bundled)"), err)
 	}
-	if h.planner, err = nurture.NewPlanner(nurture.Config{Intents: h.policy.Settings().Intents}); err != nil {
+	if h.planner, err = nurture.NewPlanner(nurture.Config{Vocabulary: h.policy.Vocabulary()}); err != nil {
 		return nil, err
 	}
 
-	catalogue, err := fs.ReadFile(sample, "sample/catalogue.json")
+	catalogue, err := hostFile(opts.cataloguePath, "-catalogue", "sample/catalogue.json")
 	if err != nil {
 		return nil, err
 	}
-	cfg := recycle.Config{Rank: rank}
+	cfg := recycle.Config{Rank: rank, Vocabulary: h.policy.Vocabulary()}
 	if cfg.Catalogue, err = recycle.ParseCatalogue(catalogue); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("catalogue %s: %w", cmpOr(opts.cataloguePath, "(bundled)"), err)
 	}
 	if h.sched, err = recycle.NewScheduler(recycle.NewMemStore(), cfg); err != nil {
 		return nil, err
 	}
 
 	h.auditor, err = nurture.NewAuditor(nurture.AuditConfig{
+		Vocabulary:  h.policy.Vocabulary(),
 		Enroller:    h.enroller,
-		Intents:     h.policy.Settings().Intents,
 		MaxFindings: 3,
 		Targets: []nurture.Target{
 			{Stage: lead.StageOpportunity, Leads: 5},
@@ -240,12 +250,23 @@ func newHost(opts options) (*host, error) {
 	return &h, nil
 }
 
-func readJSON(name string, v any) error {
-	data, err := fs.ReadFile(sample, name)
-	if err != nil {
-		return err
+// hostFile reads one of the host's files: path, or the bundled sample's.
+func hostFile(path, flag, bundled string) ([]byte, error) {
+	if path == "" {
+		return fs.ReadFile(sample, bundled)
 	}
-	return json.Unmarshal(data, v)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	return data, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // rates convert potential values into pence for ranking leads due together.
@@ -271,12 +292,9 @@ type input struct {
 	lead *lead.Lead
 }
 
-// badLine is a line that did not give a valid lead.
-type badLine struct {
-	line     int
-	id       string
-	problems []string
-}
+// badLine is a line (or the rows of one lead) that did not give a valid
+// lead.
+type badLine = *ingest.RowError
 
 func openLeads(path string) (io.ReadCloser, error) {
 	if path == "" {
@@ -289,45 +307,57 @@ func openLeads(path string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// readLeads reads one JSON lead per line; blank lines are skipped. A line
-// that does not decode, or a lead that does not validate at now, is
-// reported with every problem and left out.
-func readLeads(r io.Reader, now time.Time) ([]input, []badLine, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), maxLine)
+// readLeads reads the leads: JSON lines, or a CSV export through the
+// mapping of opts. A line that does not decode, or a lead that does not
+// validate at now, is reported with every problem and left out.
+func readLeads(r io.Reader, opts ingest.Options, now time.Time) ([]input, []badLine, error) {
+	opts.Now = now
+	in := ingest.NewReader(r, opts)
 	var leads []input
 	var bad []badLine
-	var validator lead.Validator
-	for n := 1; sc.Scan(); n++ {
-		text := bytes.TrimSpace(sc.Bytes())
-		if len(text) == 0 {
+	for rec := range in.All() {
+		if rec.Err != nil {
+			bad = append(bad, rec.Err)
 			continue
 		}
-		var l lead.Lead
-		dec := json.NewDecoder(bytes.NewReader(text))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&l); err != nil {
-			bad = append(bad, badLine{line: n, problems: []string{"not a lead: " + err.Error()}})
-			continue
-		}
-		if err := validator.Validate(&l, now); err != nil {
-			var ve *lead.ValidationError
-			if !errors.As(err, &ve) {
-				return nil, nil, fmt.Errorf("line %d: %w", n, err)
-			}
-			b := badLine{line: n, id: l.ID}
-			for _, p := range ve.Problems {
-				b.problems = append(b.problems, p.Error())
-			}
-			bad = append(bad, b)
-			continue
-		}
-		leads = append(leads, input{line: n, lead: &l})
+		leads = append(leads, input{line: rec.Line, lead: rec.Lead})
 	}
-	if err := sc.Err(); err != nil {
-		return nil, nil, fmt.Errorf("reading leads: %w (a lead is at most %d bytes, on one line)", err, maxLine)
+	if err := in.Err(); err != nil {
+		return nil, nil, fmt.Errorf("reading leads: %w", err)
 	}
 	return leads, bad, nil
+}
+
+// validate is the dry run: it reads and validates every lead, and writes
+// the bad lines and what reading found (the values the mapping did not
+// translate, the order of each column's dates).
+func validate(opts options, w io.Writer) error {
+	in, err := openLeads(opts.leadsPath)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	read := opts.read
+	read.Now = opts.now
+	r := ingest.NewReader(in, read)
+	ew := &errWriter{w: w}
+	bad := 0
+	for rec := range r.All() {
+		if rec.Err != nil {
+			bad++
+			fmt.Fprintln(ew, rec.Err)
+		}
+	}
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("reading leads: %w", err)
+	}
+	if bad > 0 {
+		fmt.Fprintln(ew)
+	}
+	if err := r.Report().WriteText(ew); err != nil {
+		return err
+	}
+	return ew.err
 }
 
 // recycledAt is when a recycled lead was set aside: its last move to the
@@ -360,10 +390,10 @@ func recycleReason(d qualify.Decision, l *lead.Lead) lead.Reason {
 	return reasonOf(l)
 }
 
-func salesStep(d qualify.Decision, l *lead.Lead, now time.Time) string {
+func (h *host) salesStep(d qualify.Decision, l *lead.Lead, now time.Time) string {
 	switch {
 	case d.Verdict == qualify.VerdictNeed && d.Route == qualify.RouteSales:
-		if answered := lastSalesTouch(l, d.Deadline.Add(-time.Hour*24*365), now); !answered.IsZero() &&
+		if answered := h.lastSalesTouch(l, d.Deadline.Add(-time.Hour*24*365), now); !answered.IsZero() &&
 			answered.After(d.Deadline.Add(-24*time.Hour)) {
 			late := ""
 			if answered.After(d.Deadline) {
@@ -386,11 +416,13 @@ func salesStep(d qualify.Decision, l *lead.Lead, now time.Time) string {
 	}
 }
 
-// lastSalesTouch returns the newest sales touch between from and now.
-func lastSalesTouch(l *lead.Lead, from, now time.Time) time.Time {
+// lastSalesTouch returns the newest sales touch between from and now, by
+// the policy's vocabulary.
+func (h *host) lastSalesTouch(l *lead.Lead, from, now time.Time) time.Time {
+	v := h.policy.Vocabulary()
 	var last time.Time
 	for _, a := range l.Activities {
-		if a.Kind.Touch() == lead.TouchSales && !a.At.Before(from) && !a.At.After(now) && a.At.After(last) {
+		if v.Touch(a.Kind) == lead.TouchSales && !a.At.Before(from) && !a.At.After(now) && a.At.After(last) {
 			last = a.At
 		}
 	}
@@ -418,12 +450,26 @@ func (h *host) nurtureStep(l *lead.Lead, now time.Time) (string, error) {
 	case nurture.OutcomeConsentWithdrawn:
 		why := "opted out"
 		if plan.Cause.Kind != "" {
-			why = plan.Cause.Kind.Describe() + " " + plan.Cause.At.Format("2 Jan")
+			why = h.policy.Vocabulary().Describe(plan.Cause.Kind) + " " + plan.Cause.At.Format("2 Jan")
 		}
 		return fmt.Sprintf("%s: %s stopped (%s): nurture on another channel", track, plan.Channel, why), nil
 	default:
 		return plan.String(), nil
 	}
+}
+
+// needReason says what a need decision answers: the note of a reopened
+// lead, else the reason of its first need rule.
+func needReason(d qualify.Decision) string {
+	if d.Note != "" {
+		return d.Note
+	}
+	for _, m := range d.Matched {
+		if m.Intent == lead.IntentNeed {
+			return m.Reason
+		}
+	}
+	return "need"
 }
 
 func dropAction(r lead.Reason) string {
@@ -434,7 +480,7 @@ func dropAction(r lead.Reason) string {
 }
 
 // topReasons returns the first n reasons of a decision, the evidence
-// first: out of scope, need, interest, then points.
+// first: the decision's note, out of scope, need, interest, then points.
 func topReasons(d qualify.Decision, n int) string {
 	ms := slices.Clone(d.Matched)
 	weight := func(m qualify.Match) int {
@@ -450,7 +496,15 @@ func topReasons(d qualify.Decision, n int) string {
 	}
 	slices.SortStableFunc(ms, func(a, b qualify.Match) int { return weight(a) - weight(b) })
 	var out []string
-	for _, m := range ms[:min(n, len(ms))] {
+	if d.Note != "" {
+		// A route no rule explains (need that reopened a lost lead, a
+		// closed lead for review) leads the explanation.
+		out = append(out, d.Note)
+	}
+	for _, m := range ms {
+		if len(out) == n {
+			break
+		}
 		out = append(out, m.Reason)
 	}
 	return strings.Join(out, "; ")

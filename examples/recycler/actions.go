@@ -96,3 +96,6 @@ func (h *Handoffs) Sales(ctx context.Context, ho Handoff) error { return h.hand(
 
 // Nurture implements Actions.
 func (h *Handoffs) Nurture(ctx context.Context, ho Handoff) error { return h.hand(ctx, "nurture", ho) }
+
+// Review implements Actions.
+func (h *Handoffs) Review(ctx context.Context, ho Handoff) error { return h.hand(ctx, "review", ho) }

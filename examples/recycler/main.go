@@ -184,7 +184,7 @@ func start(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 		return err
 	}
 	defer store.Close()
-	sched, err := recycle.NewScheduler(store, recycle.Config{Currency: lead.Currency(o.currency), Lease: o.lease, MaxAttempts: o.maxAttempts})
+	sched, err := recycle.NewScheduler(store, recycle.Config{Vocabulary: policy.Vocabulary(), Currency: lead.Currency(o.currency), Lease: o.lease, MaxAttempts: o.maxAttempts})
 	if err != nil {
 		return err
 	}

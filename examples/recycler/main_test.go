@@ -107,7 +107,7 @@ func TestProgram(t *testing.T) {
 				got = append(got, h.To+" "+h.Decision.Lead)
 			}
 			assert.Equal(t, []string{"nurture L-interest", "sales L-need"}, got, "hand-offs, in claim order")
-			assert.Contains(t, log.String(), `stats="claimed 5: sales 1, nurture 1, recycled 2, dropped 1, gone 0, failed 0, dead 0, lease lost 0, released 0"`)
+			assert.Contains(t, log.String(), `stats="claimed 5: sales 1, nurture 1, review 0, recycled 2, dropped 1, gone 0, failed 0, dead 0, lease lost 0, released 0"`)
 
 			log.Reset()
 			out.Reset()

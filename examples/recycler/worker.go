@@ -40,6 +40,9 @@ type Actions interface {
 	// Nurture hands a lead with interest to marketing, for a
 	// permission-based nurture track.
 	Nurture(ctx context.Context, h Handoff) error
+	// Review puts a closed lead that asked to be helped again in front of
+	// a person (qualify.RouteReview): h.Decision.Note says why.
+	Review(ctx context.Context, h Handoff) error
 }
 
 // Config configures a Worker. Each field documents its default; defaults
@@ -104,6 +107,7 @@ type Stats struct {
 	Claimed  atomic.Int64 // claims taken
 	Sales    atomic.Int64 // handed to sales and acknowledged
 	Nurture  atomic.Int64 // handed to nurture and acknowledged
+	Review   atomic.Int64 // put in front of a person and acknowledged
 	Recycled atomic.Int64 // recycled again
 	Dropped  atomic.Int64 // final: acknowledged, never called again
 	Gone     atomic.Int64 // no longer in the CRM: acknowledged
@@ -114,8 +118,8 @@ type Stats struct {
 }
 
 func (s *Stats) String() string {
-	return fmt.Sprintf("claimed %d: sales %d, nurture %d, recycled %d, dropped %d, gone %d, failed %d, dead %d, lease lost %d, released %d",
-		s.Claimed.Load(), s.Sales.Load(), s.Nurture.Load(), s.Recycled.Load(), s.Dropped.Load(), s.Gone.Load(),
+	return fmt.Sprintf("claimed %d: sales %d, nurture %d, review %d, recycled %d, dropped %d, gone %d, failed %d, dead %d, lease lost %d, released %d",
+		s.Claimed.Load(), s.Sales.Load(), s.Nurture.Load(), s.Review.Load(), s.Recycled.Load(), s.Dropped.Load(), s.Gone.Load(),
 		s.Failed.Load(), s.Dead.Load(), s.Lost.Load(), s.Released.Load())
 }
 
@@ -336,6 +340,12 @@ func (w *Worker) handle(ctx context.Context, h *holding, c recycle.Entry) {
 			return
 		}
 		w.ack(ctx, h, c, log, "to nurture", &w.stats.Nurture)
+	case qualify.RouteReview:
+		if err := w.cfg.Actions.Review(ctx, ho); err != nil {
+			w.fail(ctx, h, c, log, "handing to a person failed", err)
+			return
+		}
+		w.ack(ctx, h, c, log.With("why", d.Note), "to review", &w.stats.Review)
 	case qualify.RouteRecycle:
 		reason := cmp.Or(d.Reason, l.LostReason, c.Reason)
 		h.end(c.LeadID)

@@ -76,6 +76,8 @@ func (a *fakeActions) Sales(ctx context.Context, h Handoff) error { return a.do(
 
 func (a *fakeActions) Nurture(ctx context.Context, h Handoff) error { return a.do(ctx, "nurture", h) }
 
+func (a *fakeActions) Review(ctx context.Context, h Handoff) error { return a.do(ctx, "review", h) }
+
 // failingLeads is a CRM that does not answer for some leads.
 type failingLeads struct {
 	Leads
@@ -114,7 +116,7 @@ func newFixture(t *testing.T) *fixture {
 func newFixtureOn(t *testing.T, store *sqlstore.Store) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	sched, err := recycle.NewScheduler(store, recycle.Config{Currency: "GBP", Lease: lease})
+	sched, err := recycle.NewScheduler(store, recycle.Config{Vocabulary: qualify.DefaultVocabulary(), Currency: "GBP", Lease: lease})
 	require.NoError(t, err)
 	f, err := os.Open("testdata/leads.jsonl")
 	require.NoError(t, err)
@@ -203,7 +205,7 @@ func TestRoutes(t *testing.T) {
 	assert.Equal(t, lead.ReasonNoBudget, e.Reason)
 	assert.Equal(t, 2, e.Recycles, "recycled once when set aside, once more now")
 	s := w.Stats()
-	assert.Equal(t, "claimed 5: sales 1, nurture 1, recycled 2, dropped 1, gone 0, failed 0, dead 0, lease lost 0, released 0", s.String())
+	assert.Equal(t, "claimed 5: sales 1, nurture 1, review 0, recycled 2, dropped 1, gone 0, failed 0, dead 0, lease lost 0, released 0", s.String())
 }
 
 // TestFailures checks that a lead whose requalification fails is written
@@ -284,7 +286,7 @@ func TestRedeliveredNotHandedTwice(t *testing.T) {
 	var out bytes.Buffer
 	handoffs, err := NewHandoffs(ctx, fx.store, &out, fx.clock.Now)
 	require.NoError(t, err)
-	dying, err := recycle.NewScheduler(ackless{fx.store}, recycle.Config{Currency: "GBP", Lease: lease})
+	dying, err := recycle.NewScheduler(ackless{fx.store}, recycle.Config{Vocabulary: fx.cfg.Policy.Vocabulary(), Currency: "GBP", Lease: lease})
 	require.NoError(t, err)
 	cfg := fx.cfg
 	cfg.Actions, cfg.Scheduler = handoffs, dying
@@ -425,7 +427,7 @@ func TestHeartbeat(t *testing.T) {
 	}
 	close(release)
 	require.NoError(t, <-done)
-	assert.Equal(t, "claimed 5: sales 1, nurture 1, recycled 2, dropped 1, gone 0, failed 0, dead 0, lease lost 0, released 0", w.Stats().String())
+	assert.Equal(t, "claimed 5: sales 1, nurture 1, review 0, recycled 2, dropped 1, gone 0, failed 0, dead 0, lease lost 0, released 0", w.Stats().String())
 }
 
 func TestNewWorkerConfig(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/leadqual/leadqual/examples/sqlstore"
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/recycle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -64,7 +65,7 @@ func TestPostgresCrash(t *testing.T) {
 	setup := f.open(t, open)
 	var outages atomic.Int64 // store errors that may pass, seen by the workers' schedulers
 	sched := func(s *sqlstore.Store) *recycle.Scheduler {
-		sc, err := recycle.NewScheduler(watching{s, &outages}, recycle.Config{Currency: "GBP", Lease: lease, StoreRetries: 10, StoreBackoff: 50 * time.Millisecond})
+		sc, err := recycle.NewScheduler(watching{s, &outages}, recycle.Config{Vocabulary: qualify.DefaultVocabulary(), Currency: "GBP", Lease: lease, StoreRetries: 10, StoreBackoff: 50 * time.Millisecond})
 		require.NoError(t, err)
 		return sc
 	}

@@ -13,7 +13,7 @@
 //
 //	store, err := sqlstore.OpenSQLite(ctx, "recycle.db", sqlstore.SQLiteConfig{})
 //	defer store.Close()
-//	sched, err := recycle.NewScheduler(store, recycle.Config{Currency: "GBP"})
+//	sched, err := recycle.NewScheduler(store, recycle.Config{Vocabulary: qualify.DefaultVocabulary(), Currency: "GBP"})
 //
 // The database runs in WAL mode, so reads never wait for the writer; writes
 // go through one connection whose transactions begin IMMEDIATE and wait up

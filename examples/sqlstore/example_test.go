@@ -7,6 +7,7 @@ import (
 
 	"github.com/leadqual/leadqual/examples/sqlstore"
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/recycle"
 )
 
@@ -20,7 +21,7 @@ func ExampleOpenSQLite() {
 		panic(err)
 	}
 	defer store.Close()
-	sched, err := recycle.NewScheduler(store, recycle.Config{Currency: "GBP", Horizons: recycle.Horizons{Jitter: -1}})
+	sched, err := recycle.NewScheduler(store, recycle.Config{Vocabulary: qualify.DefaultVocabulary(), Currency: "GBP", Horizons: recycle.Horizons{Jitter: -1}})
 	if err != nil {
 		panic(err)
 	}

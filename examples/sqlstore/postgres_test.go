@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/leadqual/leadqual/examples/sqlstore"
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/recycle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,7 +29,7 @@ func TestPgxTx(t *testing.T) {
 	_, err = conn.Exec(ctx, `CREATE TABLE leads (id text PRIMARY KEY, stage text NOT NULL);
 		INSERT INTO leads VALUES ('L-1', 'qualified'), ('L-2', 'qualified')`)
 	require.NoError(t, err)
-	sched, err := recycle.NewScheduler(s, recycle.Config{Currency: "GBP"})
+	sched, err := recycle.NewScheduler(s, recycle.Config{Vocabulary: qualify.DefaultVocabulary(), Currency: "GBP"})
 	require.NoError(t, err)
 
 	lose := func(id string, commit bool) {

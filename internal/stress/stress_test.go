@@ -116,7 +116,7 @@ func TestConcurrentLoad(t *testing.T) {
 
 	// The recycle scheduler: producers schedule and wake, workers claim and
 	// acknowledge, on one store.
-	sched, err := recycle.NewScheduler(recycle.NewMemStore(), recycle.Config{Currency: "GBP"})
+	sched, err := recycle.NewScheduler(recycle.NewMemStore(), recycle.Config{Vocabulary: qualify.DefaultVocabulary(), Currency: "GBP"})
 	require.NoError(t, err)
 	now := t0.Add(5 * 365 * 24 * time.Hour) // every schedule is due by then
 	var acked sync.Map

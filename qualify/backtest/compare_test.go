@@ -127,7 +127,7 @@ func TestCompareErrorsOnOneSide(t *testing.T) {
 	require.NoError(t, err)
 	recs := []backtest.Record{
 		{Lead: &lead.Lead{ID: "a", Fields: map[string]any{"seats": 20.0}}, At: t5},
-		{Lead: &lead.Lead{ID: "b"}, At: t5},
+		{Lead: &lead.Lead{ID: "b", Fields: map[string]any{"seats": "many"}}, At: t5}, // a string where a number is compared
 		{Lead: &lead.Lead{ID: "c"}},
 	}
 	c := compare(t, a, b, recs, backtest.Config{})

@@ -120,7 +120,7 @@ func TestErrors(t *testing.T) {
 	}
 	recs := []backtest.Record{
 		{Lead: ok("fine"), At: t5, Converted: true, Line: 1},
-		{Lead: &lead.Lead{ID: "no-seats"}, At: t5, Converted: true, Line: 2},
+		{Lead: &lead.Lead{ID: "no-seats", Fields: map[string]any{"seats": "many"}}, At: t5, Converted: true, Line: 2},
 		{Lead: many, At: t5, Line: 3},
 		{Lead: nil, At: t5, Line: 4},
 		{Lead: ok("no-time"), Line: 5},
@@ -129,7 +129,7 @@ func TestErrors(t *testing.T) {
 		{Lead: ok(""), At: t5, Line: 8},
 		{Lead: ok("bad-currency"), At: t5, Converted: true, Won: lead.Money{Currency: "XYZ"}, Line: 9},
 		{Lead: ok("negative"), At: t5, Converted: true, Won: lead.MustParseMoney("-5", "GBP"), Line: 10},
-		{Lead: &lead.Lead{ID: "no-seats-2"}, At: t5, Line: 11},
+		{Lead: &lead.Lead{ID: "no-seats-2", Fields: map[string]any{"seats": "many"}}, At: t5, Line: 11},
 	}
 	r := run(t, p, recs, backtest.Config{MaxErrors: 3})
 	assert.Equal(t, 11, r.Records)
@@ -172,12 +172,15 @@ func TestSkippedFailures(t *testing.T) {
 	p, err := qualify.Compile(spec)
 	require.NoError(t, err)
 	r := run(t, p, []backtest.Record{
-		{Lead: &lead.Lead{ID: "a"}, At: t5},
+		{Lead: &lead.Lead{ID: "a", Fields: map[string]any{"seats": "many"}}, At: t5},
 		{Lead: &lead.Lead{ID: "b", Fields: map[string]any{"seats": 20.0}}, At: t5, Converted: true},
+		{Lead: &lead.Lead{ID: "c"}, At: t5},
+		{Lead: &lead.Lead{ID: "d"}, At: t5},
 	}, backtest.Config{})
 	assert.Zero(t, r.Errored)
 	s, _ := r.Rule("seats")
-	assert.Equal(t, 1, s.Failed)
+	assert.Equal(t, 1, s.Failed, "a string where a number is compared")
+	assert.Equal(t, 2, s.Unjudged, "no seats field: sparse data, not a failure")
 	assert.Equal(t, 1, s.Fired)
 }
 
@@ -418,4 +421,32 @@ func TestHistoryPanics(t *testing.T) {
 		}
 		assert.LessOrEqual(t, runtime.NumGoroutine(), before, "workers %d", workers)
 	}
+}
+
+// Every route is counted, review included: a lead closed as not a fit
+// that asks for pricing afterwards goes to a person.
+func TestReviewRoute(t *testing.T) {
+	l := &lead.Lead{ID: "closed", Stage: lead.StageNurturing, CreatedAt: t1, UpdatedAt: t3}
+	require.NoError(t, l.MoveTo(lead.StageDisqualified, t3, "not_a_fit"))
+	l.LostReason = lead.ReasonNotAFit
+	l.Activities = []lead.Activity{{Kind: lead.KindPricingRequest, At: t4}}
+	recs := []backtest.Record{{Lead: l, At: t5, Converted: true}, {Lead: &lead.Lead{ID: "other"}, At: t5}}
+	r := run(t, defaultPolicy(t), recs, backtest.Config{})
+	require.Len(t, r.Routes, 5)
+	review := r.Route(qualify.RouteReview)
+	assert.Equal(t, "review", review.Name)
+	assert.Equal(t, 1, review.Leads)
+	assert.Equal(t, 1, review.Conversions)
+	total := 0
+	for _, g := range r.Routes {
+		total += g.Leads
+	}
+	assert.Equal(t, r.Leads, total, "every lead has a route")
+
+	c := compare(t, defaultPolicy(t), noisyPolicy(), recs, backtest.Config{})
+	found := false
+	for _, s := range c.Routes {
+		found = found || s.From == "review"
+	}
+	assert.True(t, found, "review in the transition table")
 }

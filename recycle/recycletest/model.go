@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/recycle"
 	"github.com/stretchr/testify/require"
 )
@@ -388,6 +389,7 @@ var deliveryHorizons = recycle.Horizons{
 // a lease of one unit, few attempts before a lead is dead, and quick
 // retries of a store that is unavailable.
 var deliveryConfig = recycle.Config{
+	Vocabulary:   qualify.DefaultVocabulary(),
 	Horizons:     deliveryHorizons,
 	Currency:     "GBP",
 	Lease:        unit,
