@@ -234,29 +234,33 @@
 //
 // # Performance
 //
-// [MemStore] keeps each entry in 72 bytes, found by an open-addressing index
-// and ordered by two heaps of 4-byte positions: about 89 bytes per entry
-// beyond the bytes of its lead ID, against about 101 for a hand-written map
-// plus container/heap of structs. Schedule, wake and claim cost O(log n).
-// Measured on 1,000,000 scheduled leads (2 shared cores, Intel Xeon, go1.26;
-// compare the ratios within one run, not the absolute figures):
+// [MemStore] keeps each entry in an 80-byte slot, found by an
+// open-addressing index and ordered by two heaps of 4-byte positions: about
+// 97 bytes per entry beyond the bytes of its lead ID, against about 101 for
+// a hand-written map plus container/heap of structs. Schedule, wake and
+// claim cost O(log n). Measured on 1,000,000 scheduled leads (2 shared
+// cores under a load of about 11 from other jobs, go1.26; medians of 3
+// runs, noisy: compare the ratios within one run, not the absolute
+// figures):
 //
-//	go test -run '^$' -bench . -benchmem ./recycle/
+//	go test -run '^$' -bench . -benchmem -count 3 ./recycle/
 //
 //	                              ns/op       B/op  allocs/op
-//	MemStore   schedule             743         96          1   88.8 bytes/entry
-//	MemStore   wake               1,715          0          0
-//	MemStore   claim-1000+ack 2,088,930    163,861          1
-//	Scheduler  recycle            2,499        128          3   (validate, get, plan, put; working hours on)
-//	Scheduler  wake               1,805        160          1
-//	Scheduler  claim-1000+ack 2,252,094    163,889          1
-//	Planner    Plan                 192          0          0
-//	yardstick  schedule             660        149          1  100.8 bytes/entry
-//	yardstick  wake                 756          0          0
-//	yardstick  claim-1000+ack 1,518,906          0          0
+//	MemStore   schedule           1,204         53          1   96.8 bytes/entry
+//	MemStore   wake               5,103          0          0
+//	MemStore   claim-1000+ack 4,399,583    204,800          1
+//	Scheduler  recycle            3,773        128          3   (validate, get, plan, put; working hours on)
+//	Scheduler  wake               2,691        208          1
+//	Scheduler  claim-1000+ack 5,953,774    204,800          1
+//	Planner    Plan                 623          0          0
+//	yardstick  schedule           2,536         69          1  100.8 bytes/entry
+//	yardstick  wake               3,742          0          0
+//	yardstick  claim-1000+ack 2,194,218          0          0
 //
-// The store costs about 1.1× the yardstick at scheduling, 1.4× at
-// claiming and 2.3× at waking (a read and a conditional write, where the
-// yardstick edits a pointer in place): the price of versions, leases,
-// validation and a lock, none of which the yardstick has.
+// Scheduling costs about the yardstick's, waking 0.7 to 1.4× (a read and a
+// conditional write, where the yardstick edits a pointer in place), and
+// claiming about 2× (each of the 1000 claims is returned as a 205-byte
+// Entry, with a new version, a lease on the store's clock and its
+// schedule): the price of versions, leases, keys, validation and a lock,
+// none of which the yardstick has.
 package recycle
