@@ -3,7 +3,6 @@ package recycle
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"hash/maphash"
 	"math"
 	"slices"
@@ -190,7 +189,7 @@ func (m *MemStore) Put(ctx context.Context, e Entry, expect uint64) (Entry, erro
 	} else {
 		if m.n >= math.MaxInt32-1 {
 			m.what.release(w)
-			return Entry{}, &FieldError{Field: "entry.lead_id", Problem: "the store is full"}
+			return Entry{}, invalid("entry.lead_id", "the store is full")
 		}
 		i = m.alloc(strings.Clone(e.LeadID))
 	}
@@ -309,7 +308,7 @@ func (m *MemStore) Extend(ctx context.Context, leadID string, version uint64, le
 		return Entry{}, err
 	}
 	if lease < 0 {
-		return Entry{}, &FieldError{Field: "lease", Problem: fmt.Sprintf("%s is negative", lease)}
+		return Entry{}, invalid("lease", "%s is negative", lease)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -341,7 +340,7 @@ func (m *MemStore) Dead(ctx context.Context, after string, limit int) ([]Entry, 
 		return nil, err
 	}
 	if limit < 1 {
-		return nil, &FieldError{Field: "limit", Problem: fmt.Sprintf("%d is not positive", limit)}
+		return nil, invalid("limit", "%d is not positive", limit)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -721,7 +720,7 @@ func (t *interner) add(w what) (uint32, error) {
 		id = t.free[n-1]
 	} else {
 		if len(t.whats) > maxWhat {
-			return 0, &FieldError{Field: "entry.task", Problem: "the store holds too many distinct (reason, task, error) triples"}
+			return 0, invalid("entry.task", "the store holds too many distinct (reason, task, error) triples")
 		}
 		id = uint32(len(t.whats))
 	}

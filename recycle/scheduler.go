@@ -231,7 +231,7 @@ func rankIn(c lead.Currency) func(lead.Money) (int64, error) {
 // starts with no failures, and brings a dead entry back to life.
 func (s *Scheduler) Recycle(ctx context.Context, l *lead.Lead, r lead.Reason, now time.Time) (Entry, error) {
 	if l == nil {
-		return Entry{}, fmt.Errorf("recycle: schedule: %w", &FieldError{Field: "lead", Problem: "nil"})
+		return Entry{}, fmt.Errorf("recycle: schedule: %w", invalid("lead", "nil"))
 	}
 	r = cmp.Or(r, l.LostReason)
 	if r.Final() {
@@ -284,14 +284,14 @@ func (s *Scheduler) Recycle(ctx context.Context, l *lead.Lead, r lead.Reason, no
 // try whose answer was lost takes it as its own.
 func (s *Scheduler) RecycleClaimed(ctx context.Context, claim Entry, l *lead.Lead, r lead.Reason, now time.Time) (Entry, error) {
 	if l == nil {
-		return Entry{}, fmt.Errorf("recycle: schedule claimed: %w", &FieldError{Field: "lead", Problem: "nil"})
+		return Entry{}, fmt.Errorf("recycle: schedule claimed: %w", invalid("lead", "nil"))
 	}
 	if err := checkClaim(claim); err != nil {
 		return Entry{}, fmt.Errorf("recycle: schedule claimed lead %q: %w", claim.LeadID, err)
 	}
 	if claim.LeadID != l.ID {
 		return Entry{}, fmt.Errorf("recycle: schedule claimed lead %q: %w", claim.LeadID,
-			&FieldError{Field: "lead.id", Problem: fmt.Sprintf("%q is not the claimed lead", l.ID)})
+			invalid("lead.id", "%q is not the claimed lead", l.ID))
 	}
 	r = cmp.Or(r, l.LostReason)
 	if r.Final() {
@@ -675,8 +675,7 @@ func (s *Scheduler) Requeue(ctx context.Context, leadID string, now time.Time) (
 // last ID of each page.
 func (s *Scheduler) Dead(ctx context.Context, after string, limit int) ([]Entry, error) {
 	if limit < 1 || limit > s.maxClaim {
-		return nil, fmt.Errorf("recycle: list dead: %w", &FieldError{Field: "limit",
-			Problem: fmt.Sprintf("%d is outside 1 to %d (Config.MaxClaim)", limit, s.maxClaim)})
+		return nil, fmt.Errorf("recycle: list dead: %w", invalid("limit", "%d is outside 1 to %d (Config.MaxClaim)", limit, s.maxClaim))
 	}
 	es, err := s.store.Dead(ctx, after, limit)
 	if err != nil {

@@ -16,7 +16,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -440,10 +439,8 @@ func loadModel(path string) (*backtest.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var m backtest.Model
-	if err := dec.Decode(&m); err != nil {
+	if err := ingest.DecodeJSON(data, &m); err != nil {
 		return nil, fmt.Errorf("%s: not a model written by -model-out: %w", path, err)
 	}
 	return &m, nil

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/recycle"
 )
 
@@ -361,14 +362,15 @@ func (o ops) claim(ctx context.Context, now time.Time, limit int, lease time.Dur
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: claim: %w", err)
 	}
-	p := checkTime(nil, "now", now)
+	var p []*lead.FieldError
+	p = checkTime(p, "now", now)
 	if limit < 1 {
-		p = append(p, &recycle.FieldError{Field: "limit", Problem: fmt.Sprintf("%d is not positive", limit)})
+		p = append(p, &lead.FieldError{Path: "limit", Problem: fmt.Sprintf("%d is not positive", limit)})
 	}
 	if lease < time.Microsecond {
-		p = append(p, &recycle.FieldError{Field: "lease", Problem: fmt.Sprintf("%s is less than a microsecond", lease)})
+		p = append(p, &lead.FieldError{Path: "lease", Problem: fmt.Sprintf("%s is less than a microsecond", lease)})
 	}
-	if err := errors.Join(p...); err != nil {
+	if err := recycle.Invalid(p...); err != nil {
 		return nil, fmt.Errorf("sqlstore: claim: %w", err)
 	}
 	var es []recycle.Entry
@@ -389,7 +391,7 @@ func (o ops) extend(ctx context.Context, leadID string, version uint64, lease ti
 	}
 	if lease < 0 {
 		return recycle.Entry{}, fmt.Errorf("sqlstore: extend lead %q: %w", leadID,
-			&recycle.FieldError{Field: "lease", Problem: fmt.Sprintf("%s is negative", lease)})
+			recycle.Invalid(&lead.FieldError{Path: "lease", Problem: fmt.Sprintf("%s is negative", lease)}))
 	}
 	if !storable(leadID) {
 		return recycle.Entry{}, fmt.Errorf("sqlstore: extend lead %q: %w", leadID, recycle.ErrNotFound)
@@ -410,7 +412,7 @@ func (o ops) dead(ctx context.Context, after string, limit int) ([]recycle.Entry
 		return nil, fmt.Errorf("sqlstore: list dead: %w", err)
 	}
 	if limit < 1 {
-		return nil, fmt.Errorf("sqlstore: list dead: %w", &recycle.FieldError{Field: "limit", Problem: fmt.Sprintf("%d is not positive", limit)})
+		return nil, fmt.Errorf("sqlstore: list dead: %w", recycle.Invalid(&lead.FieldError{Path: "limit", Problem: fmt.Sprintf("%d is not positive", limit)}))
 	}
 	if !storable(after) {
 		after = strings.ToValidUTF8(strings.ReplaceAll(after, "\x00", ""), "")
@@ -430,7 +432,7 @@ func (o ops) stats(ctx context.Context, now time.Time) (recycle.Stats, error) {
 	if err := ctx.Err(); err != nil {
 		return recycle.Stats{}, fmt.Errorf("sqlstore: stats: %w", err)
 	}
-	if err := errors.Join(checkTime(nil, "now", now)...); err != nil {
+	if err := recycle.Invalid(checkTime(nil, "now", now)...); err != nil {
 		return recycle.Stats{}, fmt.Errorf("sqlstore: stats: %w", err)
 	}
 	var st recycle.Stats
@@ -467,12 +469,12 @@ var (
 	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
-func checkTime(p []error, field string, t time.Time) []error {
+func checkTime(p []*lead.FieldError, field string, t time.Time) []*lead.FieldError {
 	switch {
 	case t.IsZero():
-		return append(p, &recycle.FieldError{Field: field, Problem: "missing"})
+		return append(p, &lead.FieldError{Path: field, Problem: "missing"})
 	case t.Before(minTime) || !t.Before(maxTime):
-		return append(p, &recycle.FieldError{Field: field,
+		return append(p, &lead.FieldError{Path: field,
 			Problem: fmt.Sprintf("%s is outside %d to %d", t.Format(time.RFC3339), minTime.Year(), maxTime.Year()-1)})
 	}
 	return p
@@ -481,15 +483,19 @@ func checkTime(p []error, field string, t time.Time) []error {
 // validate checks the caller's fields of e: recycle.Entry.Validate, and no
 // NUL byte in its text.
 func validate(e *recycle.Entry) error {
-	p := []error{e.Validate()}
+	var p []*lead.FieldError
+	var ie *recycle.InvalidError
+	if errors.As(e.Validate(), &ie) {
+		p = ie.Problems
+	}
 	for _, f := range []struct{ name, text string }{
 		{"entry.lead_id", e.LeadID}, {"entry.reason", string(e.Reason)}, {"entry.task", e.Task}, {"entry.last_error", e.LastError},
 	} {
 		if strings.IndexByte(f.text, 0) >= 0 {
-			p = append(p, &recycle.FieldError{Field: f.name, Problem: "holds a NUL byte"})
+			p = append(p, &lead.FieldError{Path: f.name, Problem: "holds a NUL byte"})
 		}
 	}
-	return errors.Join(p...)
+	return recycle.Invalid(p...)
 }
 
 // storable reports whether an entry for leadID can exist: Put refuses
