@@ -45,6 +45,9 @@ func sqliteBroken(err error) bool {
 // timeout, a disk full, a connection lost, a server restarting or
 // shutting down. Such errors wrap recycle.ErrUnavailable.
 func transient(d Dialect, err error) bool {
+	if err == nil {
+		return false
+	}
 	if d == SQLite {
 		switch sqliteCode(err) {
 		case sqliteBusy, sqliteLocked, sqliteReadOnly, sqliteIOErr, sqliteFull, sqliteCantOpen:
