@@ -222,9 +222,9 @@ func TestMergeTable(t *testing.T) {
 		Stage:   lead.StageNurturing,
 		History: []lead.Transition{{From: lead.StageNew, To: lead.StageNurturing, At: t1}}}
 	newer := lead.Lead{ID: "L-1", CreatedAt: t3, Contact: lead.Contact{Name: "Ann Lee", Email: "a.lee@acme.example", Role: lead.RoleDecisionMaker},
-		Consent: map[lead.Channel]lead.Consent{lead.ChannelEmail: {State: lead.ConsentOptedIn, At: t3, How: "web form"}},
-		Stage:   lead.StageSalesAccepted,
-		History: []lead.Transition{{From: lead.StageNew, To: lead.StageSalesAccepted, At: t3, Reason: "asked for a quote"}},
+		Consent:    map[lead.Channel]lead.Consent{lead.ChannelEmail: {State: lead.ConsentOptedIn, At: t3, How: "web form"}},
+		Stage:      lead.StageSalesAccepted,
+		History:    []lead.Transition{{From: lead.StageNew, To: lead.StageSalesAccepted, At: t3, Reason: "asked for a quote"}},
 		Activities: []lead.Activity{{Kind: lead.KindQuoteRequest, At: t3}}}
 	m := lead.Merge(newer, older)
 
