@@ -22,6 +22,10 @@ type aggPlan struct {
 	known   []knownAgg
 	// nInts, nBools and nDurs size the typed slot arrays.
 	nInts, nBools, nDurs int
+	// accountSlots are the account aggregates the rules read (see
+	// account.go); account reports any.
+	accountSlots []*slot
+	account      bool
 }
 
 // kindAgg is what the pass does for activities of one kind.
@@ -97,6 +101,14 @@ func (c *compilation) plan(s Settings) aggPlan {
 		case slotKnown:
 			sl.pos = next(&p.nBools)
 			p.known = append(p.known, knownAgg{pos: sl.pos, field: sl.field})
+		default:
+			if sl.isInt() {
+				sl.pos = next(&p.nInts)
+			} else {
+				sl.pos = next(&p.nBools)
+			}
+			p.accountSlots = append(p.accountSlots, sl)
+			p.account = true
 		}
 	}
 	kinds := make([]lead.Kind, len(p.kinds))
@@ -151,6 +163,9 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed, la
 			needFloor = nanos(lost) + 1
 		}
 	}
+	if st.floor != 0 {
+		needFloor = max(needFloor, st.floor) // an account's loss: see EvaluateAccount
+	}
 	needCut := max(before(nowN, p.settings.NeedFresh), needFloor)
 	interestCut := before(nowN, p.settings.InterestFresh)
 	var sig [4]int
@@ -202,6 +217,7 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed, la
 			st.ints[pos] = sig[in]
 		}
 	}
+	st.sig = sig
 	for _, la := range a.lasts {
 		li := st.lastIdx[la.kind]
 		if la.since {

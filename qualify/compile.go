@@ -39,6 +39,9 @@ type Policy struct {
 	agg   aggPlan
 	final []lead.Reason
 	vocab *Vocabulary
+	// scores, account rules and the roll-up of accounts: see
+	// dimensions.go and account.go.
+	scoring scoring
 
 	// What the expressions that run in the VM read, filled into the
 	// environment map per evaluation; the fast path reads the lead and the
@@ -55,6 +58,8 @@ type compiledRule struct {
 	name, reason string
 	intent       lead.Intent
 	dimension    Dimension
+	score        int  // the dimension's index in scoring: 0 fit, 1 engagement, 2... named
+	account      bool // the rule reads account aggregates: see account.go
 	disqualify   lead.Reason
 	// when is either a fast-path closure or a VM program.
 	fastWhen func(*state) bool
@@ -129,6 +134,16 @@ func cloneSettings(s Settings) Settings {
 	s.Touches = cloneMap(s.Touches)
 	s.Descriptions = cloneMap(s.Descriptions)
 	s.Final = slices.Clone(s.Final)
+	s.Dimensions = slices.Clone(s.Dimensions)
+	if s.ProductLines != nil {
+		lines := make([]ProductLine, len(s.ProductLines))
+		for i, l := range s.ProductLines {
+			lines[i] = ProductLine{Name: l.Name, Products: slices.Clone(l.Products)}
+		}
+		s.ProductLines = lines
+	}
+	s.Account.Rollup = cloneMap(s.Account.Rollup)
+	s.Account.Roles = slices.Clone(s.Account.Roles)
 	return s
 }
 
@@ -183,6 +198,7 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 	}
 	spec = cloneSpec(spec) // the caller may change theirs
 	settings := c.checkSettings(spec.Settings)
+	c.checkScoring(settings)
 	c.vocab = newVocabulary(settings)
 	c.intents = c.vocab.Intent
 	c.checkShape(spec)
@@ -210,8 +226,10 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 	cfg := c.config()
 	rules := make([]compiledRule, len(spec.Rules))
 	for i, r := range spec.Rules {
-		rules[i] = compiledRule{name: r.Name, reason: r.Reason, intent: r.Intent, dimension: r.Dimension, disqualify: r.Disqualify}
+		rules[i] = compiledRule{name: r.Name, reason: r.Reason, intent: r.Intent, dimension: r.Dimension,
+			score: c.scoreIndex(r.Dimension), disqualify: r.Disqualify}
 	}
+	c.markAccountRules(spec.Rules, trees, rules)
 	for _, t := range trees {
 		name := ruleLabel(spec.Rules[t.rule], t.rule)
 		out, ok := c.compile(cfg, name, t)
@@ -248,6 +266,7 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 		rules:    rules,
 		final:    append([]lead.Reason{lead.ReasonNotAFit, lead.ReasonDoNotContact}, settings.Final...),
 		vocab:    c.vocab,
+		scoring:  c.scoring,
 	}
 	for _, v := range c.allVariables() {
 		if c.vmUsed[v.name] {
@@ -290,6 +309,9 @@ type compilation struct {
 
 	parseConfig *conf.Config
 	vmOnly      bool
+
+	scoring   scoring
+	lineNames []string // the product lines declared, for messages
 }
 
 func (c *compilation) problem(rule, field string, format string, args ...any) {
@@ -429,9 +451,7 @@ func (c *compilation) checkShape(spec Spec) {
 		}
 		if r.Points != "" {
 			effects++
-			if r.Dimension != DimensionFit && r.Dimension != DimensionEngagement {
-				c.problem(name, "dimension", "points need a dimension: fit or engagement")
-			}
+			c.checkDimension(name, r.Dimension)
 		} else if r.Dimension != DimensionNone {
 			c.problem(name, "dimension", "a dimension without points")
 		}

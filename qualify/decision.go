@@ -82,13 +82,20 @@ func (r Route) Value() (driver.Value, error) { return routeTable.Value(r) }
 // and Version.
 type Decision struct {
 	// Lead is the ID of the lead.
-	Lead    string  `json:"lead"`
+	Lead string `json:"lead"`
+	// Line is the product line this decision judges, for a decision in
+	// Lines; empty for the lead as a whole.
+	Line    string  `json:"line,omitempty"`
 	Verdict Verdict `json:"verdict"`
 	Route   Route   `json:"route"`
 	// Fit and Engagement are the sums of the points of the matched rules
 	// of each dimension, in rule order.
 	Fit        float64 `json:"fit"`
 	Engagement float64 `json:"engagement"`
+	// Scores are the points of each named dimension the policy declares
+	// (Settings.Dimensions), every one of them; nil for a policy that
+	// declares none.
+	Scores map[Dimension]float64 `json:"scores,omitempty"`
 	// Qualified reports that the lead crossed both marketing-qualified
 	// thresholds (Settings.MQLFit and MQLEngagement) without need.
 	Qualified bool `json:"qualified"`
@@ -128,6 +135,13 @@ type Decision struct {
 	// they read is unknown (Settings.OnUnknown = UnknownSkip, the default):
 	// they did not match.
 	Unjudged []Unjudged `json:"unjudged,omitempty"`
+	// Lines are the decisions on each product line the lead is in, when
+	// the policy declares product lines (Settings.ProductLines), in the
+	// order it declares them: the same rules over the line's activities
+	// and interests, at the line's funnel (lead.Lead.Lines). A line the
+	// lead has no activity, interest or funnel on is not judged. Each has
+	// its own verdict, route, scores, deadline, next stage and reasons.
+	Lines []Decision `json:"lines,omitempty"`
 	// Policy and Version identify the policy that decided.
 	Policy  string `json:"policy"`
 	Version string `json:"version"`

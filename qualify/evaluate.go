@@ -32,6 +32,8 @@ type state struct {
 	points    []float64 // the points each of them added
 	acts      []Activity
 	interests []Interest
+
+	lineState // product lines and accounts: lines.go, account.go
 }
 
 func (p *Policy) newState() *state {
@@ -46,6 +48,7 @@ func (p *Policy) newState() *state {
 		lastN:   make([]int64, len(a.kinds)),
 	}
 	st.vm.MemoryBudget = uint(p.limits.MemoryBudget)
+	st.scores = make([]float64, scoreNamed+len(p.scoring.named))
 	return st
 }
 
@@ -88,12 +91,27 @@ func EvaluateAt(ctx context.Context, p *Policy, l *lead.Lead, now time.Time) (d 
 		}
 		p.release(st)
 	}()
+	d, err = p.run(ctx, st, l, now, collection)
+	if err != nil || len(p.vocab.lines.names) == 0 {
+		return d, err
+	}
+	if d.Lines, err = p.evaluateLines(ctx, st, l, now, collection, nil, nil); err != nil {
+		return Decision{}, err
+	}
+	return d, nil
+}
+
+// run evaluates one lead, or one view of a lead, with st.
+func (p *Policy) run(ctx context.Context, st *state, l *lead.Lead, now time.Time, collection int) (Decision, error) {
 	return p.evaluate(ctx, st, l, now, collection)
 }
 
 func (p *Policy) release(st *state) {
 	// Drop references to the lead so the pool does not keep it alive.
 	st.l = nil
+	st.floor, st.pass, st.acct = 0, passAll, nil
+	clear(st.lineActs[:cap(st.lineActs)])
+	clear(st.lineInts[:cap(st.lineInts)])
 	for _, v := range p.vars {
 		st.env[v.name] = nil
 	}
@@ -213,12 +231,16 @@ func clip(s string) string {
 func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time.Time, collection int) (Decision, error) {
 	st.l = l
 	lastNeed, lastInterest := p.aggregate(st, l, now)
+	if p.agg.account {
+		p.fillAccount(st, l)
+	}
 	p.fillEnv(st, l, now)
 
 	d := Decision{Lead: l.ID, Stage: l.Stage, Policy: p.name, Version: p.version, At: now}
 	var need, interest, doNotContact bool
 	var disqualified lead.Reason
 	st.matched, st.points = st.matched[:0], st.points[:0]
+	clear(st.scores)
 	done := ctx.Done()
 	for i := range p.rules {
 		if done != nil {
@@ -229,6 +251,9 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 			}
 		}
 		r := &p.rules[i]
+		if st.pass != passAll && r.account != (st.pass == passAccount) {
+			continue // an account rule judges the account, the others its contacts
+		}
 		if r.steps > 0 && r.steps*collection > p.limits.MaxIterationSteps {
 			lim := &LimitError{Limit: "MaxIterationSteps", Max: p.limits.MaxIterationSteps, Got: r.steps * collection,
 				Where: fmt.Sprintf("rule %q over a collection of %d", r.name, collection)}
@@ -287,10 +312,13 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 			default:
 				pts = r.pointsConst
 			}
-			if r.dimension == DimensionFit {
+			switch r.score {
+			case scoreFit:
 				d.Fit += pts
-			} else {
+			case scoreEngagement:
 				d.Engagement += pts
+			default:
+				st.scores[r.score] += pts
 			}
 		}
 		st.matched = append(st.matched, int32(i))
@@ -309,6 +337,9 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 	}
 	if lastNeed >= 0 {
 		d.NeedKind, d.NeedAt = l.Activities[lastNeed].Kind, l.Activities[lastNeed].At
+	}
+	if len(p.scoring.named) > 0 {
+		d.Scores = p.scoring.scores(st.scores)
 	}
 	p.decide(&d, l, now, verdictInputs{need: need, interest: interest, doNotContact: doNotContact, disq: disqualified})
 	return d, nil

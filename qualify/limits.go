@@ -45,6 +45,11 @@ type Limits struct {
 	// MemoryBudget bounds the elements of arrays and maps that one rule may
 	// build while it runs (expr's memory budget). Default 100000.
 	MemoryBudget int
+	// MaxContacts bounds the leads of an account that EvaluateAccount
+	// accepts. Default 1000: a buying group is a handful of people, and a
+	// company of thousands of contacts is a host's segment, not one
+	// account.
+	MaxContacts int
 }
 
 // The defaults of Limits.
@@ -60,6 +65,7 @@ const (
 	DefaultMaxFieldsBytes    = 64 << 10
 	DefaultMaxIterationSteps = 100_000
 	DefaultMemoryBudget      = 100_000
+	DefaultMaxContacts       = 1000
 )
 
 func (l Limits) withDefaults() Limits {
@@ -74,6 +80,7 @@ func (l Limits) withDefaults() Limits {
 	l.MaxFieldsBytes = cmp.Or(l.MaxFieldsBytes, DefaultMaxFieldsBytes)
 	l.MaxIterationSteps = cmp.Or(l.MaxIterationSteps, DefaultMaxIterationSteps)
 	l.MemoryBudget = cmp.Or(l.MemoryBudget, DefaultMemoryBudget)
+	l.MaxContacts = cmp.Or(l.MaxContacts, DefaultMaxContacts)
 	return l
 }
 
@@ -85,7 +92,7 @@ func (l Limits) validate() error {
 		{"MaxPolicyBytes", l.MaxPolicyBytes}, {"MaxRules", l.MaxRules}, {"MaxExprBytes", l.MaxExprBytes},
 		{"MaxDepth", l.MaxDepth}, {"MaxNodes", l.MaxNodes}, {"MaxActivities", l.MaxActivities},
 		{"MaxInterests", l.MaxInterests}, {"MaxTextBytes", l.MaxTextBytes}, {"MaxFieldsBytes", l.MaxFieldsBytes},
-		{"MaxIterationSteps", l.MaxIterationSteps}, {"MemoryBudget", l.MemoryBudget},
+		{"MaxIterationSteps", l.MaxIterationSteps}, {"MemoryBudget", l.MemoryBudget}, {"MaxContacts", l.MaxContacts},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("qualify: Limits.%s is negative (%d)", f.name, f.v)

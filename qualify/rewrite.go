@@ -282,7 +282,7 @@ func (s *slot) makeKey() string {
 	case slotKnown:
 		return fmt.Sprintf("$known(%s)", s.field)
 	}
-	return "$?"
+	return s.accountKey()
 }
 
 // bound walks a checked expression for what only types reveal: string

@@ -33,6 +33,8 @@ type Vocabulary struct {
 	byIntent [4][]lead.Kind
 
 	needFresh, interestFresh, deadline time.Duration
+
+	lines productLines // see lines.go
 }
 
 type vocabEntry struct {
@@ -79,6 +81,7 @@ func newVocabulary(s Settings) *Vocabulary {
 		v.byIntent[e.intent] = append(v.byIntent[e.intent], k)
 	}
 	v.index = newKindIndex(kinds)
+	v.lines = newProductLines(s.ProductLines)
 	return v
 }
 
