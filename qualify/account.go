@@ -124,7 +124,9 @@ func (d *AccountDecision) Reasons() []string {
 //     account;
 //   - the account's own funnel (Stage, LostReason, History) is the
 //     stage judged, with the precedence of Evaluate: do not contact
-//     drops, fresh need reopens an account set aside, and so on. A loss
+//     drops, a final lost reason (not a fit, Settings.Final) closes the
+//     account as a final disqualify rule closes a lead (need then goes to
+//     review), fresh need reopens an account set aside, and so on. A loss
 //     recorded on the account answers its contacts' requests made before
 //     it, as a lead's own loss does;
 //   - Group names the engaged contacts, the roles reached and the roles
@@ -357,6 +359,10 @@ func (p *Policy) judgeAccount(ctx context.Context, st *state, a *lead.Account, l
 			}
 			in.doNotContact = in.doNotContact || m.Disqualify == lead.ReasonDoNotContact
 		}
+	}
+	if in.disq == "" && f.LostReason != "" && p.isFinal(f.LostReason) {
+		// Closed for good, as a final disqualify rule closes a lead.
+		in.disq = f.LostReason
 	}
 	d := Decision{Fit: roll[scoreFit] + acc.Fit, Engagement: roll[scoreEngagement] + acc.Engagement}
 	if need != nil {

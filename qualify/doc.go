@@ -22,8 +22,9 @@
 //
 // Each [Rule] has a name, a `when` expression, a human-readable reason and
 // exactly one effect: an intent (evidence of need or of interest), points
-// on a dimension (fit: who they are; engagement: what they did), or a
-// disqualification with a reason code. [DefaultSpec] is the doctrine as a
+// on a dimension (fit: who they are; engagement: what they did; or a
+// named dimension the settings declare, such as "urgency", reported in
+// Decision.Scores), or a disqualification with a reason code. [DefaultSpec] is the doctrine as a
 // policy, for hosts to copy and adapt; its JSON is [DefaultJSON].
 //
 // # The rule language
@@ -60,6 +61,15 @@
 //	money(amount, cur)    an exact amount: money("1999.99", "GBP")
 //	amount(m)             the amount of money m as a number, for points
 //	days(n), hours(n), minutes(n), weeks(n)   durations
+//
+// and, for accounts (see "Accounts" below), the buying group's aggregates:
+//
+//	contacts()            int: the account's contacts judged
+//	engaged()             int: contacts with a fresh need or interest signal
+//	people(intent)        int: contacts with a fresh signal of that intent
+//	reached(role)         bool: an engaged contact holds the role
+//	                      ("decision_maker", "influencer", "user")
+//	roles()               int: the roles engaged contacts hold
 //
 // Activities after `now` are ignored.
 //
@@ -142,6 +152,44 @@
 // recycled lead with no new signal stays in recycling; anything else is
 // nurtured. Decision.NextStage is always a legal move (lead.CanMove) or the
 // current stage.
+//
+// # Product lines
+//
+// A business that sells several product lines declares them in the
+// settings (Settings.ProductLines), each with the activity products and
+// interest topics that belong to it. Every evaluation then also judges
+// each line the lead is in (by an activity, an interest, or a funnel in
+// lead.Lead.Lines) on its own, in Decision.Lines: the same rules over a
+// view of the lead that holds the line's activities and interests and
+// stands at the line's funnel (its stage, lost reason and history). Each
+// line has its own verdict, route, scores, deadline and next stage, on the
+// one transition table: a lead won on one line is open on the others, and
+// interest in another line starts that line's funnel. A loss answers the
+// need before it on its own line only. The lead's do not contact applies
+// to every line; its other lost reasons stay with its implicit line, and
+// a host closes a product line with that line's own lost reason.
+//
+// Decision itself still judges the lead as a whole (every activity, the
+// lead's own Stage, LostReason and History), exactly as for a policy
+// without lines, which pays nothing for them. Activities whose product
+// belongs to no line count only there. The nurture planner and the
+// recycle scheduler read the lines from the same settings, through
+// [Vocabulary.Line].
+//
+// # Accounts
+//
+// [EvaluateAccount] judges a lead.Account, a company and its contacts'
+// leads, as B2B teams sell: need anywhere in the group routes the account
+// to sales with the contact who showed it; the contacts' scores roll up
+// by Settings.Account.Rollup (fit the highest, the others summed); the
+// buying group reports who is engaged and which roles of
+// Settings.Account.Roles are reached or missing ("no decision maker
+// reached: reach the sales, finance or managing director"). A rule that
+// reads the account aggregates (engaged() >= 3) is an account rule: it
+// runs once for the account, and may read besides only what the account
+// has (its id, owner, stage, lost reason, company, value, dates). Evaluate
+// runs account rules too, on the lead as an account of one, so one policy
+// serves both.
 //
 // # Bounded cost
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -228,7 +229,7 @@ func (p *Policy) evaluateLines(ctx context.Context, st *state, l *lead.Lead, now
 	if in == 0 {
 		return nil, nil
 	}
-	var out []Decision
+	out := make([]Decision, 0, bits.OnesCount64(uint64(in)))
 	var v lead.Lead
 	for k, name := range p.vocab.lines.names {
 		if !in.has(k) {

@@ -12,6 +12,14 @@ import (
 // the default policy, Decision and all (TestYardstickAgrees holds it to
 // that), and is what the benchmarks compare Evaluate with.
 func yardstick(l *lead.Lead, now time.Time, version string) Decision {
+	d, _ := yardstickAfter(l, now, version, time.Time{})
+	return d
+}
+
+// yardstickAfter is yardstick for a contact of an account lost at
+// accountLost (zero: never), whose loss answers the need before it; it
+// also reports whether the lead shows fresh need or interest.
+func yardstickAfter(l *lead.Lead, now time.Time, version string, accountLost time.Time) (Decision, bool) {
 	const (
 		kWhitePaper = iota
 		kEbook
@@ -27,7 +35,7 @@ func yardstick(l *lead.Lead, now time.Time, version string) Decision {
 		kSpam
 		nKinds
 	)
-	var lost time.Time // the latest move into lost, recycled or disqualified
+	lost := accountLost // the latest move into lost, recycled or disqualified
 	for _, t := range l.History {
 		if (t.To == lead.StageLost || t.To == lead.StageRecycled || t.To == lead.StageDisqualified) && t.At.After(lost) && !t.At.After(now) {
 			lost = t.At
@@ -239,5 +247,5 @@ func yardstick(l *lead.Lead, now time.Time, version string) Decision {
 	if lead.CanMove(l.Stage, next) {
 		d.NextStage = next
 	}
-	return d
+	return d, need >= 0 || interest >= 0
 }
