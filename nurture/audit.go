@@ -125,13 +125,20 @@ const (
 	FindingIgnored
 	// FindingUnnurtured: an interest lead on no nurture track.
 	FindingUnnurtured
+	// FindingUnownedAccount: an account with unanswered need and no
+	// owner (Auditor.RunAccounts).
+	FindingUnownedAccount
+	// FindingBuyingGroup: an account in motion (a contact engaged) whose
+	// buying group has not reached a role the policy requires, the
+	// decision maker by default (Auditor.RunAccounts).
+	FindingBuyingGroup
 	// FindingCoverage: a stage holding fewer leads, or less potential
 	// value in a currency, than its target.
 	FindingCoverage
 	numKinds
 )
 
-var kindNames = [...]string{"response_breach", "ignored", "unnurtured", "coverage"}
+var kindNames = [...]string{"response_breach", "ignored", "unnurtured", "unowned_account", "buying_group", "coverage"}
 
 // String returns the kind's name, e.g. "response_breach".
 func (k FindingKind) String() string {
@@ -165,8 +172,11 @@ func (k *FindingKind) UnmarshalText(b []byte) error {
 type Finding struct {
 	// Kind is what kind of neglect this is.
 	Kind FindingKind `json:"kind"`
-	// Lead is the lead's ID; empty for coverage.
+	// Lead is the lead's ID; empty for coverage and buying groups; for an
+	// unowned account, the contact whose need waits.
 	Lead string `json:"lead,omitempty"`
+	// Account is the account's ID, for the findings of RunAccounts.
+	Account string `json:"account,omitempty"`
 	// Owner is the lead's owner, who should act.
 	Owner string `json:"owner,omitempty"`
 	// Stage is the lead's stage, or the stage a coverage finding is about.
@@ -204,6 +214,11 @@ type Finding struct {
 	TargetLeads int `json:"target_leads,omitempty"`
 	// TargetValue is a coverage finding's value target.
 	TargetValue lead.Money `json:"target_value,omitzero"`
+	// Engaged is, for a buying group, how many of its contacts are
+	// engaged (a fresh need or interest signal).
+	Engaged int `json:"engaged,omitempty"`
+	// Missing are the roles a buying group has not reached.
+	Missing []lead.Role `json:"missing,omitempty"`
 	// Action says what to do, in a sentence.
 	Action string `json:"action"`
 }
@@ -245,6 +260,8 @@ type Report struct {
 	At time.Time `json:"at"`
 	// Leads counts the leads audited.
 	Leads int `json:"leads"`
+	// Accounts counts the accounts audited, by RunAccounts.
+	Accounts int `json:"accounts,omitempty"`
 	// Skipped counts the items the audit could not judge: no lead, or a
 	// lead with an unknown stage.
 	Skipped int `json:"skipped,omitempty"`
@@ -401,7 +418,7 @@ func (a *Auditor) Run(ctx context.Context, items iter.Seq[Item], now time.Time) 
 			}
 		}
 		n++
-		st.item(&it)
+		st.item(&it, time.Time{})
 	}
 	if stopped != nil {
 		return nil, fmt.Errorf("nurture: audit stopped after %d items: %w", n, stopped)
@@ -474,19 +491,29 @@ type leadFacts struct {
 	lastTouch, lastSales, prevSales time.Time
 	firstInterest, firstSeen        time.Time
 	interest, anyNeed               bool
+	// For an account audit: the account's loss, and what breach found.
+	accountLost     time.Time
+	pending         bool
+	pendAt, pendDue time.Time
+	pendKind        lead.Kind
+	judged          bool // the lead was audited: not skipped, not disqualified
 }
 
-func (st *auditState) item(it *Item) {
+// item audits one lead. accountLost is when its account was set aside
+// (zero: never, or no account): that loss answers the need before it too.
+// It returns what an account audit needs of the lead; the zero leadFacts
+// for a lead it could not judge or that is disqualified.
+func (st *auditState) item(it *Item, accountLost time.Time) leadFacts {
 	l := it.Lead
 	if l == nil || !l.Stage.Valid() {
 		st.rep.Skipped++
-		return
+		return leadFacts{}
 	}
 	st.rep.Leads++
 	cur := st.rankCurrency(l.Value)
 	st.cover(l, cur)
 	if disqualified(l) {
-		return
+		return leadFacts{}
 	}
 	k := st.a.kinds
 	var f leadFacts
@@ -526,11 +553,13 @@ func (st *auditState) item(it *Item) {
 			f.firstInterest = t
 		}
 	}
+	f.accountLost = accountLost
 	pending := st.breach(it, &f, cur)
 	st.ignored(l, &f, cur)
 	if !pending {
 		st.unnurtured(it, &f, cur)
 	}
+	return f
 }
 
 // breach looks for a response breach and reports whether the lead has an
@@ -546,8 +575,12 @@ func (st *auditState) breach(it *Item, f *leadFacts, cur lead.Currency) bool {
 	)
 	if f.anyNeed {
 		k := st.a.kinds
-		// A loss answers every request made before it, as in qualify.
+		// A loss answers every request made before it, as in qualify: the
+		// lead's own, or its account's.
 		lost := l.LostAt(st.now)
+		if f.accountLost.After(lost) {
+			lost = f.accountLost
+		}
 		for i := range l.Activities {
 			act := &l.Activities[i]
 			if act.At.IsZero() || k.of(act.Kind).intent != lead.IntentNeed || !lost.IsZero() && !act.At.After(lost) {
@@ -570,6 +603,7 @@ func (st *auditState) breach(it *Item, f *leadFacts, cur lead.Currency) bool {
 			pendAt, pendDue, pendKind, pending = n.At, d, "", true
 		}
 	}
+	f.judged, f.pending, f.pendAt, f.pendDue, f.pendKind = true, pending, pendAt, pendDue, pendKind
 	switch {
 	case pending && st.now.After(pendDue):
 		st.add(Finding{Kind: FindingResponseBreach, Lead: l.ID, Owner: l.Owner, Stage: l.Stage, Value: l.Value,

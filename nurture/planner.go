@@ -172,6 +172,15 @@ type Input struct {
 	// qualify policy's decision: the planner then hands the lead off as it
 	// does for need it finds in the activities.
 	Need Need
+	// Line is the product line the track nurtures, one of the policy's
+	// (Vocabulary.Lines); empty for the lead as a whole, as for a host
+	// without product lines. A lead may be on one track per line: the
+	// line's funnel (lead.Lead.Funnel) decides whether it is
+	// disqualified or with sales, and only need on the line, or need that
+	// names no line's product, hands it off: a customer asking for a quote
+	// on one line keeps learning about another. The frequency cap counts
+	// the marketing touches of every line: it protects the person.
+	Line string
 }
 
 // Outcome is the planner's verdict: a touch, or the reason there is none.
@@ -295,6 +304,8 @@ type Plan struct {
 	Outcome Outcome `json:"outcome"`
 	// Lead is the lead's ID.
 	Lead string `json:"lead"`
+	// Line is Input.Line: the product line the track nurtures.
+	Line string `json:"line,omitempty"`
 	// Track is the track's name.
 	Track string `json:"track"`
 	// Index is the step concerned (from 0): the one to make for a touch,
@@ -382,9 +393,11 @@ func (p Plan) String() string {
 }
 
 // Next plans the lead's next touch on its track as of now, or says why there
-// is none. It checks, in order:
+// is none. It checks, in order (for Input.Line, on the line's funnel and
+// its need, as Input.Line says):
 //
-//  1. disqualified (stage disqualified, or a final lost reason): OutcomeDisqualified;
+//  1. disqualified (stage disqualified, or a final lost reason; the lead's
+//     do not contact on any line): OutcomeDisqualified;
 //  2. need: an activity of need intent at or after the enrolment (with
 //     the policy's vocabulary), or Input.Need: OutcomeHandOff, with the
 //     response deadline of the earliest need;
@@ -401,8 +414,8 @@ func (p Plan) String() string {
 // Input the planner cannot judge is an *InputError (errors.Is(err,
 // ErrInvalidInput)): no lead, no track, progress that is negative, past
 // the end of the track or has no enrolment time, or a time zone that does
-// not load. The lead is read, never changed; Next does not validate the
-// rest of it (see lead.Lead.Validate).
+// not load, or a Line the policy does not declare. The lead is read, never
+// changed; Next does not validate the rest of it (see lead.Lead.Validate).
 func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
 	l, tr := in.Lead, in.Track
 	if l == nil {
@@ -421,12 +434,18 @@ func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
 	case pr.Enrolled.IsZero():
 		return Plan{}, &InputError{Lead: l.ID, Field: "progress.enrolled", Problem: "is missing"}
 	}
-	plan := Plan{Lead: l.ID, Track: tr.name, Index: pr.Next}
+	if in.Line != "" && !p.cfg.Vocabulary.HasLine(in.Line) {
+		return Plan{}, &InputError{Lead: l.ID, Field: "line", Problem: fmt.Sprintf("%q is not a product line of the policy (%s)",
+			clip(in.Line, 60), strings.Join(p.cfg.Vocabulary.Lines(), ", "))}
+	}
+	plan := Plan{Lead: l.ID, Line: in.Line, Track: tr.name, Index: pr.Next}
 	if st, ok := tr.Step(pr.Next); ok {
 		plan.Step, plan.Channel = st, st.Channel
 	}
+	f := l.Funnel(in.Line)
 
-	if disqualified(l) {
+	if disqualified(l) && (in.Line == "" || l.LostReason == lead.ReasonDoNotContact) ||
+		in.Line != "" && (f.Stage == lead.StageDisqualified || f.LostReason.Final()) {
 		plan.Outcome = OutcomeDisqualified
 		return plan, nil
 	}
@@ -435,12 +454,12 @@ func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
 	// step's channel and the marketing touches.
 	consent := l.Consent[plan.Channel]
 	var buf [32]time.Time
-	sc := p.scan(l, &pr, plan.Channel, consent.At, buf[:0])
+	sc := p.scan(l, &pr, in.Line, plan.Channel, consent.At, buf[:0])
 
 	if p.handOff(&plan, &in, sc.need) {
 		return plan, nil
 	}
-	if withSales(l.Stage) {
+	if withSales(f.Stage) {
 		plan.Outcome = OutcomeWithSales
 		return plan, nil
 	}
@@ -495,7 +514,7 @@ type scanned struct {
 	touches []time.Time
 }
 
-func (p *Planner) scan(l *lead.Lead, pr *Progress, ch lead.Channel, consentAt time.Time, buf []time.Time) scanned {
+func (p *Planner) scan(l *lead.Lead, pr *Progress, line string, ch lead.Channel, consentAt time.Time, buf []time.Time) scanned {
 	var s scanned
 	lastRecorded := pr.Last.IsZero()
 	for i := range l.Activities {
@@ -503,7 +522,7 @@ func (p *Planner) scan(l *lead.Lead, pr *Progress, ch lead.Channel, consentAt ti
 		c := p.kinds.of(a.Kind)
 		switch c.intent {
 		case lead.IntentNeed:
-			if !a.At.Before(pr.Enrolled) && (s.need == nil || a.At.Before(s.need.At)) {
+			if !a.At.Before(pr.Enrolled) && (s.need == nil || a.At.Before(s.need.At)) && p.onLine(a, line) {
 				s.need = a
 			}
 		case lead.IntentNegative:

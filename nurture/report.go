@@ -50,6 +50,9 @@ func action(f *Finding, now time.Time) string {
 		if f.Overdue > 0 {
 			fmt.Fprintf(&b, ": interested %s ago and on no track", human(f.Overdue))
 		}
+	case FindingUnownedAccount, FindingBuyingGroup:
+		accountAction(&b, f, now)
+		return b.String()
 	case FindingCoverage:
 		if f.TargetValue.Known() {
 			fmt.Fprintf(&b, "refill %s: it holds %s of the %s targeted", f.Stage, f.Value, f.TargetValue)
@@ -86,7 +89,8 @@ func human(d time.Duration) string {
 	return fmt.Sprintf("%dm", m)
 }
 
-var kindTitles = [...]string{"Response deadline breaches", "Ignored prospects", "Unnurtured interest", "Pipeline coverage shortfalls"}
+var kindTitles = [...]string{"Response deadline breaches", "Ignored prospects", "Unnurtured interest",
+	"Accounts with need and no owner", "Buying groups without the roles that decide", "Pipeline coverage shortfalls"}
 
 // WriteText writes the report for people: the findings by kind, each with
 // its action, then the coverage table.
@@ -96,7 +100,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, t := range r.Totals {
 		found += t.Found
 	}
-	fmt.Fprintf(bw, "Neglect audit at %s: %d leads, %d findings\n", r.At.Format("2006-01-02 15:04 MST"), r.Leads, found)
+	accounts := ""
+	if r.Accounts > 0 {
+		accounts = plural(r.Accounts, "account") + ", "
+	}
+	fmt.Fprintf(bw, "Neglect audit at %s: %s%d leads, %d findings\n", r.At.Format("2006-01-02 15:04 MST"), accounts, r.Leads, found)
 	if r.Skipped > 0 {
 		fmt.Fprintf(bw, "%s skipped: no lead, or an unknown stage\n", plural(r.Skipped, "item"))
 	}
@@ -119,7 +127,11 @@ func (r *Report) WriteText(w io.Writer) error {
 				fmt.Fprintf(bw, "  - %s\n", f.Action)
 				continue
 			}
-			fmt.Fprintf(bw, "  - %s (%s, %s): %s\n", f.Lead, f.Stage, moneyText(f.Value), f.Action)
+			who := f.Lead
+			if f.Account != "" {
+				who = "account " + f.Account
+			}
+			fmt.Fprintf(bw, "  - %s (%s, %s): %s\n", who, f.Stage, moneyText(f.Value), f.Action)
 		}
 	}
 	if len(r.Coverage) > 0 {

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/leadqual/leadqual/lead"
@@ -131,6 +132,41 @@ func resolveReached(w *rewriter, n *ast.CallNode) ast.Node {
 		return nil
 	}
 	return w.slot(slot{op: slotReached, field: r.String(), role: r})
+}
+
+// buyingGroupRoles returns the roles of Settings.Account.Roles a buying
+// group can reach, in role order, once each; the decision maker when none.
+func buyingGroupRoles(roles []lead.Role) []lead.Role {
+	var out []lead.Role
+	for _, r := range roles {
+		if r.Valid() && r != lead.RoleUnknown && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		return []lead.Role{lead.RoleDecisionMaker}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Roles returns the roles a buying group must reach under the policy
+// (Settings.Account.Roles; the decision maker by default), in role order:
+// what EvaluateAccount reports missing, and the neglect audit too. The
+// slice is a copy.
+func (v *Vocabulary) Roles() []lead.Role { return slices.Clone(v.roles) }
+
+// Engaged reports whether activity a shows its lead engaged at now: a
+// fresh signal of need or interest. lost is when the lead (or its
+// account) was last set aside: a need at or before it is answered.
+func (v *Vocabulary) Engaged(a *lead.Activity, lost, now time.Time) bool {
+	switch v.Intent(a.Kind) {
+	case lead.IntentNeed:
+		return v.Fresh(a, now) && (lost.IsZero() || a.At.After(lost))
+	case lead.IntentInterest:
+		return v.Fresh(a, now)
+	}
+	return false
 }
 
 // accountReadable are the variables an account rule may read beside the

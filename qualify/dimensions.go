@@ -66,22 +66,16 @@ func (c *compilation) checkScoring(s Settings) {
 			sc.rollup[i] = r
 		}
 	}
-	sc.roles = []lead.Role{lead.RoleDecisionMaker}
-	if len(s.Account.Roles) > 0 {
-		sc.roles = nil
-		for i, r := range s.Account.Roles {
-			field := fmt.Sprintf("settings.account.roles[%d]", i)
-			switch {
-			case !r.Valid() || r == lead.RoleUnknown:
-				c.problem("", field, "%s is not a role a buying group can reach (decision_maker, influencer, user)", r)
-			case slices.Contains(sc.roles, r):
-				c.problem("", field, "%s is listed twice", r)
-			default:
-				sc.roles = append(sc.roles, r)
-			}
+	for i, r := range s.Account.Roles {
+		field := fmt.Sprintf("settings.account.roles[%d]", i)
+		switch {
+		case !r.Valid() || r == lead.RoleUnknown:
+			c.problem("", field, "%s is not a role a buying group can reach (decision_maker, influencer, user)", r)
+		case slices.Contains(s.Account.Roles[:i], r):
+			c.problem("", field, "%s is listed twice", r)
 		}
-		slices.Sort(sc.roles)
 	}
+	sc.roles = buyingGroupRoles(s.Account.Roles)
 	c.checkProductLines(s.ProductLines)
 }
 

@@ -149,6 +149,9 @@ func (v *Vocabulary) Line(product string) (string, bool) {
 	return "", false
 }
 
+// HasLine reports whether the policy declares a product line called name.
+func (v *Vocabulary) HasLine(name string) bool { return v.lines.lineNamed(name) >= 0 }
+
 // ActivityLine returns the product line of activity a: the line of its
 // product, or "" (the implicit line) when its product belongs to none.
 func (v *Vocabulary) ActivityLine(a *lead.Activity) string {

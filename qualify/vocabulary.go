@@ -35,6 +35,7 @@ type Vocabulary struct {
 	needFresh, interestFresh, deadline time.Duration
 
 	lines productLines // see lines.go
+	roles []lead.Role  // the buying group's roles: see account_helpers.go
 }
 
 type vocabEntry struct {
@@ -82,6 +83,7 @@ func newVocabulary(s Settings) *Vocabulary {
 	}
 	v.index = newKindIndex(kinds)
 	v.lines = newProductLines(s.ProductLines)
+	v.roles = buyingGroupRoles(s.Account.Roles)
 	return v
 }
 
