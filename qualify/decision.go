@@ -138,9 +138,10 @@ type Decision struct {
 	// Lines are the decisions on each product line the lead is in, when
 	// the policy declares product lines (Settings.ProductLines), in the
 	// order it declares them: the same rules over the line's activities
-	// and interests, at the line's funnel (lead.Lead.Lines). A line the
-	// lead has no activity, interest or funnel on is not judged. Each has
-	// its own verdict, route, scores, deadline, next stage and reasons.
+	// and interests, at the line's funnel (lead.Lead.Lines). A line is
+	// judged when the lead has a funnel on it, or an activity or interest
+	// on it within the longer of the need and interest freshness. Each
+	// has its own verdict, route, scores, deadline, next stage and reasons.
 	Lines []Decision `json:"lines,omitempty"`
 	// Policy and Version identify the policy that decided.
 	Policy  string `json:"policy"`

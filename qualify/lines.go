@@ -164,22 +164,34 @@ type lineSet uint64
 
 func (s lineSet) has(i int) bool { return s&(1<<uint(i)) != 0 }
 
-// linesOf returns the lines lead l is in: those of its activities and
-// interests, and those it has a funnel on. It records in st.lineOf the
+// linesOf returns the lines lead l is in at now: those it has a funnel
+// on, and those of its recent activities and interests (within the
+// longer of the need and interest freshness): a line the lead showed
+// nothing on for longer has nothing to judge. It records in st.lineOf the
 // line of each activity.
-func (p *Policy) linesOf(st *state, l *lead.Lead) lineSet {
+func (p *Policy) linesOf(st *state, l *lead.Lead, now time.Time) lineSet {
 	t := &p.vocab.lines
 	var in lineSet
+	cut := now.Add(-max(p.settings.NeedFresh, p.settings.InterestFresh))
 	st.lineOf = st.lineOf[:0]
 	for i := range l.Activities {
-		k := t.index(l.Activities[i].Product)
+		a := &l.Activities[i]
+		k := t.index(a.Product)
 		st.lineOf = append(st.lineOf, int8(k))
-		if k >= 0 {
+		if k >= 0 && !a.At.After(now) && !a.At.Before(cut) {
 			in |= 1 << uint(k)
 		}
 	}
 	for i := range l.Interests {
-		if k := t.index(l.Interests[i].Topic); k >= 0 {
+		it := &l.Interests[i]
+		seen := it.LastSeen
+		if seen.IsZero() {
+			seen = it.FirstSeen
+		}
+		if seen.After(now) || !seen.IsZero() && seen.Before(cut) {
+			continue
+		}
+		if k := t.index(it.Topic); k >= 0 {
 			in |= 1 << uint(k)
 		}
 	}
@@ -228,7 +240,7 @@ func (p *Policy) lineView(st *state, l *lead.Lead, k int, v *lead.Lead) {
 // line's index, while st holds its signals.
 func (p *Policy) evaluateLines(ctx context.Context, st *state, l *lead.Lead, now time.Time, collection int,
 	floor func(line string) int64, seen func(k int)) ([]Decision, error) {
-	in := p.linesOf(st, l)
+	in := p.linesOf(st, l, now)
 	if in == 0 {
 		return nil, nil
 	}

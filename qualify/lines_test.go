@@ -138,6 +138,10 @@ func TestProductLines(t *testing.T) {
 			assert.Equal(t, RouteDrop, lineOf(t, d, "telematics").Route)
 			assert.Equal(t, RouteDrop, d.Route)
 		}},
+		{"an old activity alone puts the lead on no line", func(l *lead.Lead) {
+			l.Activities = []lead.Activity{on(act(lead.KindPricingRequest, ago(91*day)), "telematics")}
+			l.Interests = []lead.Interest{{Topic: "fuelcards", LastSeen: ago(91 * day)}, {Topic: "Telematics", LastSeen: t0.Add(day)}}
+		}, nil, func(t *testing.T, d Decision) {}},
 		{"a funnel alone puts a lead on a line; an undeclared one is not judged", func(l *lead.Lead) {
 			l.SetFunnel("fuelcards", lead.Funnel{Stage: lead.StageNurturing})
 			l.SetFunnel("retired-line", lead.Funnel{Stage: lead.StageNurturing})

@@ -49,7 +49,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	var opts options
 	var now string
 	fs.StringVar(&opts.leadsPath, "leads", "", "`file` of leads: JSON lines, or a CRM's CSV export (see -preset, -map) (default: the bundled sample)")
-	fs.StringVar(&opts.policyPath, "policy", "", "`file` holding a qualify policy as JSON (default: the library's default policy)")
+	fs.StringVar(&opts.policyPath, "policy", "", "`file` holding a qualify policy as JSON (default: the bundled one, the library's default with product lines and a buying-group rule)")
 	fs.StringVar(&opts.tracksPath, "tracks", "", "`file` holding the nurture tracks, a JSON array of track specs (default: the bundled logistics tracks)")
 	fs.StringVar(&opts.enrolmentPath, "enrolment", "", "`file` holding the enrolment rules that choose a lead's track, as JSON (default: the bundled ones)")
 	fs.StringVar(&opts.cataloguePath, "catalogue", "", "`file` holding the catalogue of what the business sells, as JSON (default: the bundled one)")

@@ -40,7 +40,7 @@ func TestSample(t *testing.T) {
 	code, out, errOut := runMain(t)
 	require.Equal(t, 0, code, errOut)
 	golden(t, "sample.golden", []byte(out))
-	assert.Contains(t, out, "Leads: the first 50 of 53, the most urgent first (-all lists every one)")
+	assert.Contains(t, out, "Leads: the first 50 of 60, the most urgent first (-all lists every one)")
 
 	// Every part of the doctrine shows up.
 	code, out, errOut = runMain(t, "-all")
@@ -65,9 +65,36 @@ func TestSample(t *testing.T) {
 		"Response deadline breaches",
 		"Unnurtured interest",
 		"Pipeline coverage shortfalls",
+		// Accounts and product lines: people of one firm judged together,
+		// a customer of one line a prospect for another.
+		"kestrelfreight.co.uk    Kestrel Freight    3       3        interest  sales", // three weak leads, one buying group
+		"marketing-qualified as a buying group",
+		"respond to L-3004 (Leo Grant)", // need anywhere, with the contact who showed it
+		"missing: decision maker",
+		"L-3007  Mersey Parcels    routeplanner  won    none      sales", // won on one line ...
+		"L-3007  Mersey Parcels    fleetinsight  new    need      sales", // ... a prospect on another
+		"Accounts with need and no owner",
+		"Buying groups without the roles that decide",
 	} {
 		assert.Contains(t, out, want)
 	}
+}
+
+// The bundled policy is the library's default with the business's product
+// lines and its buying-group rule: every default rule is there, as it is.
+func TestSamplePolicyExtendsTheDefault(t *testing.T) {
+	data, err := os.ReadFile("sample/policy.json")
+	require.NoError(t, err)
+	s, err := qualify.ParseSpec(data)
+	require.NoError(t, err)
+	def := qualify.DefaultSpec()
+	require.Greater(t, len(s.Rules), len(def.Rules))
+	assert.Equal(t, def.Rules, s.Rules[:len(def.Rules)], "the default policy's rules, in order")
+	want := def.Settings
+	want.ProductLines = s.Settings.ProductLines
+	assert.Equal(t, want, s.Settings, "the default settings, plus the product lines")
+	_, err = qualify.Compile(s)
+	require.NoError(t, err)
 }
 
 func TestFlags(t *testing.T) {

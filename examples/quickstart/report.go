@@ -22,6 +22,24 @@ type row struct {
 	reasons, next               string
 }
 
+// accountRow is one line of the accounts table: a company of several
+// contacts, judged as one buying group.
+type accountRow struct {
+	id, company       string
+	contacts, engaged int
+	verdict, route    string
+	fit, engagement   float64
+	group, next       string
+}
+
+// lineRow is one product line of a lead, judged on its own.
+type lineRow struct {
+	id, company, line, stage string
+	verdict, route           string
+	engagement               float64
+	next                     string
+}
+
 // totals counts leads and potential value per route, per currency:
 // currencies are never added together.
 type totals struct {
@@ -77,7 +95,7 @@ var routeRank = map[string]int{"sales": 0, "review": 1, "nurture": 2, "recycle":
 // write prints the report: the routes, the refused input and the neglect
 // audit first, then a page of leads (every one with -all), the most
 // urgent first.
-func write(w io.Writer, opts options, rows []row, bad []badLine, t *totals, report *nurture.Report) error {
+func write(w io.Writer, opts options, rows []row, accounts []accountRow, lines []lineRow, bad []badLine, t *totals, report *nurture.Report) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "Leads qualified at %s: %d leads", opts.now.Format("Mon 2 Jan 2006 15:04 MST"), len(rows))
 	if len(bad) > 0 {
@@ -105,6 +123,40 @@ func write(w io.Writer, opts options, rows []row, bad []badLine, t *totals, repo
 				id = "(no id)"
 			}
 			fmt.Fprintf(ew, "  line %d %s: %s\n", b.Line, id, clip(b.Describe(), 140))
+		}
+	}
+
+	if len(accounts) > 0 {
+		slices.SortStableFunc(accounts, func(a, b accountRow) int { return routeRank[a.route] - routeRank[b.route] })
+		fmt.Fprintf(ew, "\nAccounts of several contacts, each judged as one buying group (%d)\n\n", len(accounts))
+		tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ACCOUNT\tCOMPANY\tPEOPLE\tENGAGED\tVERDICT\tROUTE\tFIT\tENG\tBUYING GROUP\tNEXT STEP")
+		for i, a := range accounts {
+			if i == pageRows && !opts.all {
+				fmt.Fprintf(tw, "and %d more (-all lists every one)\n", len(accounts)-i)
+				break
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%.0f\t%.0f\t%s\t%s\n", a.id, clip(a.company, 18), a.contacts, a.engaged,
+				a.verdict, a.route, a.fit, a.engagement, clip(a.group, 48), clip(a.next, 80))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(lines) > 0 {
+		fmt.Fprintf(ew, "\nProduct lines, each judged on its own: a customer of one line is a prospect for another (%d)\n\n", len(lines))
+		tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "LEAD\tCOMPANY\tLINE\tSTAGE\tVERDICT\tROUTE\tENG\tNEXT STEP")
+		for i, l := range lines {
+			if i == pageRows && !opts.all {
+				fmt.Fprintf(tw, "and %d more (-all lists every one)\n", len(lines)-i)
+				break
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%.0f\t%s\n", l.id, clip(l.company, 18), l.line, l.stage, l.verdict, l.route,
+				l.engagement, clip(l.next, 80))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
 		}
 	}
 

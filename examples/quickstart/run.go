@@ -15,13 +15,16 @@ import (
 
 	"github.com/leadqual/leadqual/ingest"
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/match"
 	"github.com/leadqual/leadqual/nurture"
 	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/recycle"
 )
 
-// sample holds the bundled leads and the host's data: the nurture tracks,
-// the enrolment rules and the catalogue of what the business sells.
+// sample holds the bundled leads and the host's data: its policy (the
+// default with its product lines and a buying-group rule), the nurture
+// tracks, the enrolment rules and the catalogue of what the business
+// sells.
 //
 //go:embed sample
 var sample embed.FS
@@ -39,13 +42,15 @@ type options struct {
 
 // host is what a CRM builds once, when it starts or when its data changes:
 // the compiled policy, the nurture tracks and planner, the recycle
-// scheduler (here over the in-memory store) and the neglect auditor.
+// scheduler (here over the in-memory store), the neglect auditor, and the
+// matcher that groups leads into accounts by company domain.
 type host struct {
 	policy   *qualify.Policy
 	enroller *nurture.Enroller
 	planner  *nurture.Planner
 	sched    *recycle.Scheduler
 	auditor  *nurture.Auditor
+	matcher  *match.Matcher
 }
 
 // run qualifies every lead of the input and writes the report to w.
@@ -100,7 +105,8 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 	}
 
 	var rows []row
-	var items []nurture.Item
+	var lines []lineRow
+	tracks, needs := map[string]string{}, map[string]nurture.Need{}
 	totals := newTotals()
 	for _, in := range leads {
 		l := in.lead
@@ -113,10 +119,9 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 			id: l.ID, company: l.Company.Name, verdict: d.Verdict.String(), route: d.Route.String(),
 			fit: d.Fit, engagement: d.Engagement, reasons: topReasons(d, 2),
 		}
-		item := nurture.Item{Lead: l}
 		if l.Stage == lead.StageNurturing {
 			// The host's store knows the track of a lead it nurtures.
-			item.Track = h.enroller.Enrol(l, opts.now).Track.Name()
+			tracks[l.ID] = h.enroller.Enrol(l, opts.now).Track.Name()
 		}
 		if d.Route == qualify.RouteSales && !d.Deadline.IsZero() {
 			// Need the audit watches: answered by the decision's deadline.
@@ -124,9 +129,17 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 			if at.IsZero() {
 				at = d.At
 			}
-			item.Need = nurture.Need{Deadline: d.Deadline, Why: needReason(d), At: at}
+			needs[l.ID] = nurture.Need{Deadline: d.Deadline, Why: needReason(d), At: at}
 		}
-		items = append(items, item)
+		for _, ld := range d.Lines {
+			// Each product line the lead is in, judged on its own.
+			next, err := h.lineStep(ld, l, opts.now)
+			if err != nil {
+				next = "error: " + err.Error()
+			}
+			lines = append(lines, lineRow{id: l.ID, company: l.Company.Name, line: ld.Line, stage: ld.Stage.String(),
+				verdict: ld.Verdict.String(), route: ld.Route.String(), engagement: ld.Engagement, next: next})
+		}
 
 		obs, wasWoken := woken[l.ID]
 		switch d.Route {
@@ -168,11 +181,93 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 		totals.add(d.Route, l.Value)
 	}
 
-	report, err := h.auditor.Run(ctx, slices.Values(items), opts.now)
+	// The leads of one company are one account, its people a buying
+	// group: judged together, and audited together.
+	all := make([]lead.Lead, len(leads))
+	for i, in := range leads {
+		all[i] = *in.lead
+	}
+	accounts, alone := h.matcher.Accounts(all)
+	var accRows []accountRow
+	var audit []nurture.AccountItem
+	for i := range accounts {
+		a := &accounts[i]
+		audit = append(audit, nurture.AccountItem{Account: a, Tracks: tracks, Needs: needs})
+		if len(a.Leads) < 2 {
+			continue
+		}
+		ad, err := qualify.EvaluateAccount(ctx, h.policy, a, opts.now)
+		if err != nil {
+			return fmt.Errorf("account %s: %w", a.ID, err)
+		}
+		accRows = append(accRows, h.accountRow(ad, a, opts.now))
+	}
+	for _, i := range alone {
+		// A lead of no known company is an account of its own.
+		l := all[i]
+		audit = append(audit, nurture.AccountItem{Account: &lead.Account{ID: l.ID, Owner: l.Owner, Leads: []lead.Lead{l}},
+			Tracks: tracks, Needs: needs})
+	}
+	report, err := h.auditor.RunAccounts(ctx, slices.Values(audit), opts.now)
 	if err != nil {
 		return err
 	}
-	return write(w, opts, rows, bad, totals, report)
+	return write(w, opts, rows, accRows, lines, bad, totals, report)
+}
+
+// accountRow is what the report says of an account of several contacts.
+func (h *host) accountRow(d qualify.AccountDecision, a *lead.Account, now time.Time) accountRow {
+	r := accountRow{id: a.ID, company: a.Company.Name, contacts: len(a.Leads), engaged: len(d.Group.Engaged),
+		verdict: d.Verdict.String(), route: d.Route.String(), fit: d.Fit, engagement: d.Engagement}
+	var reached []string
+	for _, role := range d.Group.Reached {
+		reached = append(reached, strings.ReplaceAll(role.String(), "_", " "))
+	}
+	r.group = "reached: " + cmpOr(strings.Join(reached, ", "), "nobody")
+	for _, role := range d.Group.Missing {
+		r.group += "; missing: " + strings.ReplaceAll(role.String(), "_", " ")
+	}
+	switch {
+	case d.Route == qualify.RouteSales && d.Contact != "":
+		who := d.Contact
+		for _, l := range a.Leads {
+			if l.ID == d.Contact && l.Contact.Name != "" {
+				who += " (" + l.Contact.Name + ")"
+			}
+		}
+		if now.After(d.Deadline) {
+			r.next = fmt.Sprintf("OVERDUE by %s: respond to %s now", roundDur(now.Sub(d.Deadline)), who)
+		} else {
+			r.next = fmt.Sprintf("respond to %s by %s", who, d.Deadline.Format("15:04"))
+		}
+	case d.Qualified:
+		r.next = "marketing-qualified as a buying group: sales to accept the account"
+	case d.Route == qualify.RouteSales:
+		r.next = "with " + cmpOr(a.Owner, "no owner: assign one")
+	case d.Route == qualify.RouteNurture:
+		r.next = "nurture its contacts"
+	default:
+		r.next = d.Route.String()
+	}
+	if len(d.Group.Missing) > 0 && d.Route == qualify.RouteSales {
+		r.next += "; then reach the " + strings.ReplaceAll(d.Group.Missing[0].String(), "_", " ")
+	}
+	return r
+}
+
+// lineStep is the next step on one product line of a lead.
+func (h *host) lineStep(d qualify.Decision, l *lead.Lead, now time.Time) (string, error) {
+	switch d.Route {
+	case qualify.RouteSales:
+		return h.salesStep(d, l, now), nil
+	case qualify.RouteNurture:
+		return h.nurtureLine(l, d.Line, now)
+	case qualify.RouteRecycle:
+		return "recycle the line (" + string(recycleReason(d, l)) + ")", nil
+	case qualify.RouteDrop:
+		return fmt.Sprintf("final (%s) on this line", d.Reason), nil
+	}
+	return "a person decides whether to reopen the line", nil
 }
 
 // newHost builds the policy, tracks, planner, scheduler and auditor from
@@ -181,7 +276,8 @@ func newHost(opts options) (*host, error) {
 	var h host
 	var err error
 	if opts.policyPath == "" {
-		h.policy, err = qualify.Compile(qualify.DefaultSpec())
+		data, _ := fs.ReadFile(sample, "sample/policy.json")
+		h.policy, err = qualify.CompileJSON(data)
 	} else {
 		var data []byte
 		if data, err = os.ReadFile(opts.policyPath); err != nil {
@@ -235,6 +331,9 @@ func newHost(opts options) (*host, error) {
 		return nil, err
 	}
 
+	if h.matcher, err = match.New(match.Config{}); err != nil {
+		return nil, err
+	}
 	h.auditor, err = nurture.NewAuditor(nurture.AuditConfig{
 		Vocabulary:  h.policy.Vocabulary(),
 		Enroller:    h.enroller,
@@ -430,14 +529,20 @@ func (h *host) lastSalesTouch(l *lead.Lead, from, now time.Time) time.Time {
 }
 
 func (h *host) nurtureStep(l *lead.Lead, now time.Time) (string, error) {
+	return h.nurtureLine(l, "", now)
+}
+
+// nurtureLine plans the next touch of a lead's track on a product line
+// ("" for the lead as a whole).
+func (h *host) nurtureLine(l *lead.Lead, line string, now time.Time) (string, error) {
 	enrolled := now
-	for _, t := range l.History {
+	for _, t := range l.Funnel(line).History {
 		if t.To == lead.StageNurturing {
 			enrolled = t.At
 		}
 	}
 	en := h.enroller.Enrol(l, enrolled)
-	plan, err := h.planner.Next(nurture.Input{Lead: l, Track: en.Track, Progress: en.Progress}, now)
+	plan, err := h.planner.Next(nurture.Input{Lead: l, Track: en.Track, Progress: en.Progress, Line: line}, now)
 	if err != nil {
 		return "", err
 	}
