@@ -25,34 +25,45 @@ import (
 // against the Lead type to list every problem with its path: an unknown
 // field "contact.emial", an unknown role at "contact.role", a time that does
 // not parse at "activities[2].at". A client fixes them all in one round.
-func decodeLead(data []byte) (lead.Lead, *APIError) {
-	var l lead.Lead
+func decodeLead(data []byte) (lead.Lead, *APIError) { return decodeStrict[lead.Lead](data, "lead") }
+
+// decodeAccount decodes the body of POST /v1/accounts as decodeLead
+// decodes a lead: an account with its leads, every problem with its path
+// ("leads[2].contact.emial").
+func decodeAccount(data []byte) (lead.Account, *APIError) {
+	return decodeStrict[lead.Account](data, "account")
+}
+
+// decodeStrict decodes exactly one JSON object of type T, called what in
+// messages, with no unknown fields.
+func decodeStrict[T any](data []byte, what string) (T, *APIError) {
+	var v, zero T
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(&l)
+	err := dec.Decode(&v)
 	if err == nil {
 		if _, terr := dec.Token(); terr != io.EOF {
-			return lead.Lead{}, malformed(data, dec.InputOffset(), "unexpected data after the lead object")
+			return zero, malformed(data, dec.InputOffset(), "unexpected data after the "+what+" object")
 		}
-		return l, nil
+		return v, nil
 	}
 	var se *json.SyntaxError
 	switch {
 	case errors.Is(err, io.EOF):
-		return lead.Lead{}, apiError(http.StatusBadRequest, CodeMalformedJSON, "the body is empty: send a lead as a JSON object")
+		return zero, apiError(http.StatusBadRequest, CodeMalformedJSON, "the body is empty: send %s as a JSON object", article(what))
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return lead.Lead{}, malformed(data, int64(len(data)), "the JSON ends too early")
+		return zero, malformed(data, int64(len(data)), "the JSON ends too early")
 	case errors.As(err, &se):
-		return lead.Lead{}, malformed(data, se.Offset, se.Error())
+		return zero, malformed(data, se.Offset, se.Error())
 	}
 
-	// Valid JSON that is not a lead: list every problem.
+	// Valid JSON that is not a T: list every problem.
 	var tree any
 	tdec := json.NewDecoder(bytes.NewReader(data))
 	tdec.UseNumber()
 	var problems []Problem
 	if terr := tdec.Decode(&tree); terr == nil {
-		problems = shapeProblems(tree, reflect.TypeFor[lead.Lead](), "")
+		problems = shapeProblems(tree, reflect.TypeFor[T](), "")
 	}
 	if len(problems) == 0 {
 		// The walk and encoding/json disagree; never answer without a reason.
@@ -63,9 +74,16 @@ func decodeLead(data []byte) (lead.Lead, *APIError) {
 		}
 		problems = []Problem{{Field: field, Message: strings.TrimPrefix(err.Error(), "json: ")}}
 	}
-	e := apiError(http.StatusBadRequest, CodeInvalidJSON, "the body is not a lead: %s", plural(len(problems), "problem"))
+	e := apiError(http.StatusBadRequest, CodeInvalidJSON, "the body is not %s: %s", article(what), plural(len(problems), "problem"))
 	e.Problems = problems
-	return lead.Lead{}, e
+	return zero, e
+}
+
+func article(noun string) string {
+	if strings.IndexByte("aeiou", noun[0]) >= 0 {
+		return "an " + noun
+	}
+	return "a " + noun
 }
 
 // malformed is a 400 for JSON that does not parse, located by line and

@@ -93,10 +93,12 @@ func (c Config) validate() error {
 
 // Server is the webhook's http.Handler:
 //
-//	POST /v1/leads   a lead (JSON) in, its decision out; need notifies sales
-//	GET  /v1/policy  the policy in service (admin token), with its version as ETag
-//	PUT  /v1/policy  compile a policy and put it into service atomically (admin token)
-//	GET  /healthz    liveness, with the name and version of the policy in service
+//	POST /v1/leads     a lead (JSON) in, its decision out; need notifies sales
+//	POST /v1/accounts  an account and its leads in, the account's decision out
+//	                   (each contact's within it); need notifies sales of the contact who showed it
+//	GET  /v1/policy    the policy in service (admin token), with its version as ETag
+//	PUT  /v1/policy    compile a policy and put it into service atomically (admin token)
+//	GET  /healthz      liveness, with the name and version of the policy in service
 //
 // The policy in service is behind an atomic pointer: a request reads it
 // once and is decided by that one compiled, immutable policy from start to
@@ -141,6 +143,14 @@ type LeadResponse struct {
 	Notification string `json:"notification,omitempty"`
 }
 
+// AccountResponse is the body of a successful POST /v1/accounts.
+type AccountResponse struct {
+	Decision qualify.AccountDecision `json:"decision"`
+	// Notification is "sent" or "failed" when the account's need goes to
+	// sales, and absent otherwise.
+	Notification string `json:"notification,omitempty"`
+}
+
 // PolicyResponse is the body of a successful PUT /v1/policy.
 type PolicyResponse struct {
 	Policy   PolicyInfo `json:"policy"`
@@ -166,6 +176,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s.current.Store(&servedPolicy{policy: cfg.Policy, since: cfg.Clock()})
 
 	s.route("/v1/leads", map[string]http.HandlerFunc{http.MethodPost: s.postLead})
+	s.route("/v1/accounts", map[string]http.HandlerFunc{http.MethodPost: s.postAccount})
 	s.route("/v1/policy", map[string]http.HandlerFunc{http.MethodGet: s.getPolicy, http.MethodPut: s.putPolicy})
 	s.route("/healthz", map[string]http.HandlerFunc{http.MethodGet: s.healthz})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -355,6 +366,63 @@ func (s *Server) postLead(w http.ResponseWriter, r *http.Request) {
 		slog.String("lead", d.Lead),
 		slog.String("verdict", d.Verdict.String()),
 		slog.String("route", d.Route.String()),
+		slog.String("policy", d.Policy),
+		slog.String("version", d.Version),
+	)
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// postAccount validates an account and its leads, decides it with the
+// policy in service, and notifies sales of its need through the contact
+// who showed it.
+func (s *Server) postAccount(w http.ResponseWriter, r *http.Request) {
+	data, aerr := readBody(w, r, s.cfg.MaxLeadBytes)
+	if aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	a, aerr := decodeAccount(data)
+	if aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	now := s.cfg.Clock()
+	if err := s.validator.ValidateAccount(&a, now); err != nil {
+		var ve *lead.ValidationError
+		if errors.As(err, &ve) {
+			writeError(w, r, validationError(ve))
+		} else {
+			writeError(w, r, apiError(http.StatusUnprocessableEntity, CodeInvalidAccount, "%v", err))
+		}
+		return
+	}
+
+	served := s.current.Load()
+	d, err := qualify.EvaluateAccount(r.Context(), served.policy, &a, now)
+	if err != nil {
+		var le *qualify.LimitError
+		if errors.As(err, &le) {
+			writeError(w, r, limitErrorOf("account", a.ID, le))
+			return
+		}
+		writeError(w, r, s.evaluateError(r, &lead.Lead{ID: a.ID}, served.policy, err))
+		return
+	}
+	resp := AccountResponse{Decision: d}
+	if d.Verdict == qualify.VerdictNeed && d.Route == qualify.RouteSales {
+		for i := range a.Leads {
+			if a.Leads[i].ID == d.Contact {
+				resp.Notification = s.notify(r.Context(), &a.Leads[i], d.Contacts[i])
+			}
+		}
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "account decided",
+		slog.String("request_id", requestIDFrom(r.Context())),
+		slog.String("account", d.Account),
+		slog.Int("contacts", len(a.Leads)),
+		slog.String("verdict", d.Verdict.String()),
+		slog.String("route", d.Route.String()),
+		slog.String("contact", d.Contact),
 		slog.String("policy", d.Policy),
 		slog.String("version", d.Version),
 	)
