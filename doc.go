@@ -29,8 +29,18 @@
 //	qualify   a policy of expression rules, compiled once, evaluated per lead
 //	nurture   the next permission-based touch, and the neglect audit
 //	recycle   reasons, horizons, and a scheduler over a host-supplied Store
+//	match     leads grouped into accounts by company domain, duplicates found for lead.Merge
 //	ingest    leads from JSON lines and CRM exports (Salesforce, HubSpot, Odoo, Mautic, any CSV)
 //	          through one mapping language, with a dry run of what it does not translate
+//
+// B2B teams sell to companies, to several people in them, and more than
+// one product. A lead keeps a funnel per product line (lead.Funnel) beside
+// its own, so a customer of one line is a prospect for another; an
+// account (lead.Account) groups the leads of one company, and
+// qualify.EvaluateAccount judges it as one buying group: need anywhere
+// goes to sales through the contact who showed it, and the decision names
+// the roles reached and those missing. The product lines are declared in
+// the qualify policy, like everything activities mean.
 //
 // What each activity means (need, interest, negative, none), how long it
 // stays fresh and how soon need is answered are said once, in the qualify
