@@ -159,8 +159,7 @@ func (m *Matcher) Duplicates(leads []lead.Lead) []Duplicate {
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]
