@@ -95,6 +95,19 @@
 // product) and negative activities are no new interest; a need shown to us
 // (a pricing or demo request) always is.
 //
+// # Product lines
+//
+// A lead lost on one product line (declared in the qualify policy, read
+// through Config.Vocabulary) may be a customer or a prospect on another:
+// [Scheduler.RecycleLine] recycles one line of a lead, at the line's
+// funnel (lead.Lead.Funnel) and for its lost reason, in an entry of its
+// own whose key is [EntryKey] of the lead and the line. Wake, Reschedule,
+// Cancel and Get take that key; Claim hands it out, and [Entry.Lead]
+// splits it. A new interest in something we sell wakes the entry of the
+// line it belongs to, when the lead has one, and no other; otherwise the
+// lead's own entry, as without lines. The Store is unchanged: a line's
+// entry is an entry like any other, under its key.
+//
 // # The scheduler
 //
 // A [Scheduler] keeps at most one [Entry] per lead in a [Store]:

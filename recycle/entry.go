@@ -16,7 +16,9 @@ import (
 // The fields above Version are what the caller writes; Version, LeaseUntil
 // and Claims belong to the store, which ignores them on [Store.Put].
 type Entry struct {
-	// LeadID identifies the lead: the host's lead.Lead.ID.
+	// LeadID identifies the lead: the host's lead.Lead.ID, or for an
+	// entry of one of the lead's product lines EntryKey(ID, line) (see
+	// Scheduler.RecycleLine and Entry.Lead).
 	LeadID string `json:"lead_id"`
 	// Due is when the lead should be called again. Due leads are claimed
 	// in order of Due, then Rank (highest first), then LeadID (byte-wise).
@@ -100,6 +102,8 @@ func checkID(p *problems, field, id string) {
 		p.add(field, "%d bytes, more than %d", len(id), MaxIDLen)
 	case !utf8.ValidString(id):
 		p.add(field, "not valid UTF-8")
+	default:
+		checkKey(p, field, id)
 	}
 }
 
