@@ -583,7 +583,8 @@ func (st *auditState) breach(it *Item, f *leadFacts, cur lead.Currency) bool {
 		}
 		for i := range l.Activities {
 			act := &l.Activities[i]
-			if act.At.IsZero() || k.of(act.Kind).intent != lead.IntentNeed || !lost.IsZero() && !act.At.After(lost) {
+			if act.At.IsZero() || k.of(act.Kind).intent != lead.IntentNeed || !lost.IsZero() && !act.At.After(lost) ||
+				st.answeredByLine(l, act) {
 				continue
 			}
 			switch {

@@ -177,3 +177,22 @@ func accountAction(b *strings.Builder, f *Finding, now time.Time) {
 		}
 	}
 }
+
+// answeredByLine reports whether a need activity was answered by the loss
+// of its product line, as in qualify: a line lost or recycled after the
+// request answers it.
+func (st *auditState) answeredByLine(l *lead.Lead, act *lead.Activity) bool {
+	if len(l.Lines) == 0 {
+		return false
+	}
+	line := st.a.cfg.Vocabulary.ActivityLine(act)
+	if line == "" {
+		return false
+	}
+	f, ok := l.Lines[line]
+	if !ok {
+		return false
+	}
+	lost := f.LostAt(st.now)
+	return !lost.IsZero() && !act.At.After(lost)
+}

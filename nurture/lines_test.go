@@ -174,3 +174,19 @@ func TestAuditAccountsAgreeWithRun(t *testing.T) {
 	assert.Equal(t, kinds(byLead, nurture.FindingResponseBreach), kinds(byAccount, nurture.FindingResponseBreach))
 	assert.Equal(t, byLead.Coverage, byAccount.Coverage)
 }
+
+// A line's loss answers the requests about that line, in the audit as in
+// qualify.
+func TestAuditLineLossAnswersItsNeed(t *testing.T) {
+	a := newAuditor(t, nurture.AuditConfig{Vocabulary: linesVocabulary(t)})
+	l := &lead.Lead{ID: "L-1", CreatedAt: t0.Add(-30 * day), Activities: []lead.Activity{
+		{Kind: lead.KindQuoteRequest, At: t0.Add(-20 * day), Product: "RoutePlanner"},
+		{Kind: lead.KindDemoRequest, At: t0.Add(-20 * day), Product: "Telematics"},
+	}}
+	l.SetFunnel("routeplanner", lead.Funnel{Stage: lead.StageLost, LostReason: lead.ReasonNotNow,
+		History: []lead.Transition{{From: lead.StageNew, To: lead.StageLost, At: t0.Add(-10 * day)}}})
+	rep := run(t, a, t0, nurture.Item{Lead: l})
+	breaches := kinds(rep, nurture.FindingResponseBreach)
+	require.Len(t, breaches, 1)
+	assert.Equal(t, lead.KindDemoRequest, breaches[0].Need, "the quote was answered by its line's loss; the demo request was not")
+}

@@ -26,6 +26,7 @@ type lineState struct {
 	lineActs []lead.Activity
 	lineInts []lead.Interest
 	floor    int64     // need at or before it is not fresh (an account's loss); 0: none
+	floors   []int64   // per product line: see lineFloors
 	sig      [4]int    // the fresh signals per intent of the last aggregate
 	scores   []float64 // per score index, the named dimensions' points
 	pass     uint8     // which rules run: passAll, passContact, passAccount

@@ -171,6 +171,7 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed, la
 	var sig [4]int
 	lastNeed, lastInterest = -1, -1
 	var lastNeedN, lastInterestN int64
+	lineFloors := p.lineFloors(st, l, now) // nil unless a product line of the lead was lost
 	acts := l.Activities
 	for i := range acts {
 		act := &acts[i]
@@ -183,6 +184,16 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed, la
 			continue
 		}
 		ka := &a.kinds[k]
+		if lineFloors != nil && ka.intent == lead.IntentNeed && at < p.lineFloor(lineFloors, act) {
+			// Answered by the loss of its product line, as a loss of the
+			// lead answers the need before it.
+			for _, ci := range ka.counts {
+				if at >= st.cuts[ci] {
+					st.ints[a.counts[ci].pos]++
+				}
+			}
+			continue
+		}
 		if st.lastIdx[k] < 0 || at > st.lastN[k] {
 			st.lastIdx[k], st.lastN[k] = int32(i), at
 		}

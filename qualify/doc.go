@@ -164,8 +164,10 @@
 // stands at the line's funnel (its stage, lost reason and history). Each
 // line has its own verdict, route, scores, deadline and next stage, on the
 // one transition table: a lead won on one line is open on the others, and
-// interest in another line starts that line's funnel. A loss answers the
-// need before it on its own line only. The lead's do not contact applies
+// interest in another line starts that line's funnel. A line's loss
+// answers the requests about that line made before it, in the line's
+// decision and in the lead's as a whole; the lead's own loss answers them
+// all. The lead's do not contact applies
 // to every line; its other lost reasons stay with its implicit line, and
 // a host closes a product line with that line's own lost reason.
 //

@@ -269,6 +269,41 @@ func (p *Policy) evaluateLines(ctx context.Context, st *state, l *lead.Lead, now
 	return out, nil
 }
 
+// lineFloors returns, by line index, the need floor of each product line
+// of lead l that was lost or recycled by now (see floorOf), in st's
+// buffer; nil when none was, which is the case of every lead of a policy
+// without lines, and of every line's view.
+func (p *Policy) lineFloors(st *state, l *lead.Lead, now time.Time) []int64 {
+	t := &p.vocab.lines
+	if len(l.Lines) == 0 || len(t.names) == 0 {
+		return nil
+	}
+	st.floors = st.floors[:0]
+	any := false
+	for _, name := range t.names {
+		f, ok := l.Lines[name]
+		var fl int64
+		if ok {
+			fl = floorOf(f.LostAt(now))
+		}
+		any = any || fl != 0
+		st.floors = append(st.floors, fl)
+	}
+	if !any {
+		return nil
+	}
+	return st.floors
+}
+
+// lineFloor returns the need floor of activity a's product line: 0 when
+// it belongs to none, or its line was not lost.
+func (p *Policy) lineFloor(floors []int64, a *lead.Activity) int64 {
+	if k := p.vocab.lines.index(a.Product); k >= 0 {
+		return floors[k]
+	}
+	return 0
+}
+
 // floorOf returns the need floor of a loss at t: need at or before it is
 // answered. Zero for no loss.
 func floorOf(t time.Time) int64 {

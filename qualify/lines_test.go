@@ -116,7 +116,23 @@ func TestProductLines(t *testing.T) {
 			rp := lineOf(t, d, "routeplanner")
 			assert.Equal(t, VerdictInterest, rp.Verdict, "the quote before the loss is answered")
 			assert.Equal(t, RouteNurture, rp.Route)
-			assert.Equal(t, VerdictNeed, d.Verdict, "the implicit line has no loss: the quote is still fresh there")
+			assert.Equal(t, VerdictInterest, d.Verdict, "the line's loss answers its request for the lead as a whole too")
+		}},
+		{"a line's loss answers that line's requests only", func(l *lead.Lead) {
+			f := lead.Funnel{}
+			require.NoError(t, f.MoveTo(lead.StageSalesAccepted, ago(20*day), ""))
+			require.NoError(t, f.MoveTo(lead.StageLost, ago(10*day), ""))
+			l.SetFunnel("routeplanner", f)
+			l.Activities = []lead.Activity{
+				on(act(lead.KindQuoteRequest, ago(15*day)), "RP-100"),
+				on(act(lead.KindDemoRequest, ago(15*day)), "telematics"),
+				act(lead.KindContactRequest, ago(14*day)),
+			}
+		}, []string{"routeplanner", "telematics"}, func(t *testing.T, d Decision) {
+			assert.Equal(t, VerdictNone, lineOf(t, d, "routeplanner").Verdict)
+			assert.Equal(t, VerdictNeed, lineOf(t, d, "telematics").Verdict)
+			assert.Equal(t, VerdictNeed, d.Verdict)
+			assert.Equal(t, lead.KindContactRequest, d.NeedKind, "the newest request not answered: the one of no line")
 		}},
 		{"fresh need after a line's loss reopens the line", func(l *lead.Lead) {
 			f := lead.Funnel{LostReason: lead.ReasonPreferredSupplier}

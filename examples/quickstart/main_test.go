@@ -40,7 +40,7 @@ func TestSample(t *testing.T) {
 	code, out, errOut := runMain(t)
 	require.Equal(t, 0, code, errOut)
 	golden(t, "sample.golden", []byte(out))
-	assert.Contains(t, out, "Leads: the first 50 of 60, the most urgent first (-all lists every one)")
+	assert.Contains(t, out, "Leads: the first 50 of 61, the most urgent first (-all lists every one)")
 
 	// Every part of the doctrine shows up.
 	code, out, errOut = runMain(t, "-all")
@@ -71,8 +71,10 @@ func TestSample(t *testing.T) {
 		"marketing-qualified as a buying group",
 		"respond to L-3004 (Leo Grant)", // need anywhere, with the contact who showed it
 		"missing: decision maker",
-		"L-3007  Mersey Parcels    routeplanner  won    none      sales", // won on one line ...
-		"L-3007  Mersey Parcels    fleetinsight  new    need      sales", // ... a prospect on another
+		"L-3007  Mersey Parcels    routeplanner  won       none      sales", // won on one line ...
+		"L-3007  Mersey Parcels    fleetinsight  new       need      sales", // ... a prospect on another
+		"L-3008  Tyne Haulage      routeplanner  recycled  none      recycle  0    call 10 Jan 2027", // recycled on two lines ...
+		"L-3008  Tyne Haulage      fleetinsight  recycled  interest  nurture  10   woken by new interest in FleetInsight", // ... woken on one
 		"Accounts with need and no owner",
 		"Buying groups without the roles that decide",
 	} {

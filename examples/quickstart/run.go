@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
@@ -69,38 +70,17 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 		return err
 	}
 
-	// The leads already in recycling were scheduled when they were set
-	// aside; replay that, then let the scheduler see what they did since.
+	// The leads already in recycling, as a whole or on a product line,
+	// were scheduled when they were set aside; replay that, in time order
+	// with what they did since, so that the scheduler sees each new
+	// interest wake the entry it belongs to. Entries are keyed by
+	// recycle.EntryKey: the lead's ID, or its ID and a line.
 	woken := map[string]recycle.Observation{}
 	risks := map[string]string{}
 	scheduled := map[string]recycle.Entry{}
 	for _, in := range leads {
-		l := in.lead
-		if l.Stage != lead.StageRecycled {
-			continue
-		}
-		since := recycledAt(l, opts.now)
-		e, err := h.sched.Recycle(ctx, l, reasonOf(l), since)
-		if err != nil {
-			return fmt.Errorf("line %d: lead %s: %w", in.line, l.ID, err)
-		}
-		scheduled[l.ID] = e
-		acts := slices.Clone(l.Activities)
-		slices.SortStableFunc(acts, func(a, b lead.Activity) int { return a.At.Compare(b.At) })
-		for _, a := range acts {
-			if !a.At.After(since) || a.At.After(opts.now) {
-				continue
-			}
-			obs, err := h.sched.Observe(ctx, l.ID, a, a.At)
-			if err != nil {
-				return fmt.Errorf("line %d: lead %s: %w", in.line, l.ID, err)
-			}
-			switch {
-			case obs.Woken:
-				woken[l.ID] = obs
-			case obs.Match.Class == recycle.ClassCompetitive:
-				risks[l.ID] = obs.Match.Reason
-			}
+		if err := h.replay(ctx, in.lead, opts.now, scheduled, woken, risks); err != nil {
+			return fmt.Errorf("line %d: lead %s: %w", in.line, in.lead.ID, err)
 		}
 	}
 
@@ -133,9 +113,19 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 		}
 		for _, ld := range d.Lines {
 			// Each product line the lead is in, judged on its own.
-			next, err := h.lineStep(ld, l, opts.now)
+			key := recycle.EntryKey(l.ID, ld.Line)
+			next, err := h.lineStep(ctx, ld, l, scheduled[key], opts.now)
 			if err != nil {
 				next = "error: " + err.Error()
+			}
+			if obs, ok := woken[key]; ok {
+				if ld.Route != qualify.RouteRecycle {
+					// Requalified: the line leaves the recycle schedule.
+					if err := h.sched.Cancel(ctx, key); err != nil && !errors.Is(err, recycle.ErrNotFound) {
+						return fmt.Errorf("line %d: lead %s: %w", in.line, l.ID, err)
+					}
+				}
+				next = "woken by " + obs.Match.Reason + "; " + next
 			}
 			lines = append(lines, lineRow{id: l.ID, company: l.Company.Name, line: ld.Line, stage: ld.Stage.String(),
 				verdict: ld.Verdict.String(), route: ld.Route.String(), engagement: ld.Engagement, next: next})
@@ -153,11 +143,7 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 				e, err = h.sched.Recycle(ctx, l, recycleReason(d, l), opts.now)
 			}
 			if err == nil {
-				when := "call " + e.Due.Format("2 Jan 2006")
-				if !e.Due.After(opts.now) {
-					when = "call now (due " + e.Due.Format("2 Jan") + ")"
-				}
-				r.next = when + ": " + lowerFirst(e.Task)
+				r.next = recycleStep(e, opts.now)
 			}
 		case qualify.RouteDrop:
 			r.next = fmt.Sprintf("final (%s): %s", d.Reason, dropAction(d.Reason))
@@ -255,15 +241,76 @@ func (h *host) accountRow(d qualify.AccountDecision, a *lead.Account, now time.T
 	return r
 }
 
-// lineStep is the next step on one product line of a lead.
-func (h *host) lineStep(d qualify.Decision, l *lead.Lead, now time.Time) (string, error) {
+// replay schedules the recycle entries of a lead already in recycling,
+// as a whole and on each product line, each at the time it was set
+// aside, and lets the scheduler observe what the lead did since, in time
+// order.
+func (h *host) replay(ctx context.Context, l *lead.Lead, now time.Time,
+	scheduled map[string]recycle.Entry, woken map[string]recycle.Observation, risks map[string]string) error {
+	type event struct {
+		at   time.Time
+		line string // an entry to schedule on this line ("" the lead's own)
+		act  *lead.Activity
+	}
+	var events []event
+	if l.Stage == lead.StageRecycled {
+		events = append(events, event{at: recycledAt(l.History, l.UpdatedAt, now)})
+	}
+	for _, line := range h.policy.Vocabulary().Lines() {
+		if f := l.Funnel(line); f.Stage == lead.StageRecycled {
+			events = append(events, event{at: recycledAt(f.History, l.UpdatedAt, now), line: line})
+		}
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	first := slices.MinFunc(events, func(a, b event) int { return a.at.Compare(b.at) }).at
+	for i := range l.Activities {
+		if a := &l.Activities[i]; a.At.After(first) && !a.At.After(now) {
+			events = append(events, event{at: a.At, act: a})
+		}
+	}
+	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
+	for _, ev := range events {
+		if ev.act == nil {
+			f := l.Funnel(ev.line)
+			e, err := h.sched.RecycleLine(ctx, l, ev.line, cmp.Or(f.LostReason, lead.ReasonNotNow), ev.at)
+			if err != nil {
+				return err
+			}
+			scheduled[e.LeadID] = e
+			continue
+		}
+		obs, err := h.sched.Observe(ctx, l.ID, *ev.act, ev.at)
+		if err != nil {
+			return err
+		}
+		switch {
+		case obs.Woken:
+			woken[obs.Entry.LeadID] = obs
+		case obs.Match.Class == recycle.ClassCompetitive:
+			risks[l.ID] = obs.Match.Reason
+		}
+	}
+	return nil
+}
+
+// lineStep is the next step on one product line of a lead; e is the
+// line's recycle entry, when it has one.
+func (h *host) lineStep(ctx context.Context, d qualify.Decision, l *lead.Lead, e recycle.Entry, now time.Time) (string, error) {
 	switch d.Route {
 	case qualify.RouteSales:
 		return h.salesStep(d, l, now), nil
 	case qualify.RouteNurture:
 		return h.nurtureLine(l, d.Line, now)
 	case qualify.RouteRecycle:
-		return "recycle the line (" + string(recycleReason(d, l)) + ")", nil
+		if e.LeadID == "" {
+			var err error
+			if e, err = h.sched.RecycleLine(ctx, l, d.Line, recycleReason(d, l), now); err != nil {
+				return "", err
+			}
+		}
+		return recycleStep(e, now), nil
 	case qualify.RouteDrop:
 		return fmt.Sprintf("final (%s) on this line", d.Reason), nil
 	}
@@ -459,18 +506,27 @@ func validate(opts options, w io.Writer) error {
 	return ew.err
 }
 
-// recycledAt is when a recycled lead was set aside: its last move to the
-// recycled stage, else its last update, else now.
-func recycledAt(l *lead.Lead, now time.Time) time.Time {
-	for i := len(l.History) - 1; i >= 0; i-- {
-		if l.History[i].To == lead.StageRecycled {
-			return l.History[i].At
+// recycledAt is when a funnel was set aside: its last move to the
+// recycled stage, else the lead's last update, else now.
+func recycledAt(history []lead.Transition, updated, now time.Time) time.Time {
+	for i := len(history) - 1; i >= 0; i-- {
+		if history[i].To == lead.StageRecycled {
+			return history[i].At
 		}
 	}
-	if !l.UpdatedAt.IsZero() {
-		return l.UpdatedAt
+	if !updated.IsZero() {
+		return updated
 	}
 	return now
+}
+
+// recycleStep says when a recycled lead (or line) is called, and why.
+func recycleStep(e recycle.Entry, now time.Time) string {
+	when := "call " + e.Due.Format("2 Jan 2006")
+	if !e.Due.After(now) {
+		when = "call now (due " + e.Due.Format("2 Jan") + ")"
+	}
+	return when + ": " + lowerFirst(e.Task)
 }
 
 func reasonOf(l *lead.Lead) lead.Reason {
