@@ -209,6 +209,19 @@ func (p *Policy) evaluateAccount(ctx context.Context, st *state, a *lead.Account
 		f := a.Lines[name]
 		return floorOf(f.LostAt(now))
 	}
+	if len(a.Lines) > 0 {
+		// The account's loss on a line answers its contacts' requests
+		// about the line, in their decisions as a whole too.
+		floors := make([]int64, len(lines))
+		lost := false
+		for k, name := range lines {
+			floors[k] = lineFloor(name)
+			lost = lost || floors[k] != 0
+		}
+		if lost {
+			st.accFloors = floors
+		}
+	}
 	st.pass = passContact
 	for i := range a.Leads {
 		l := &a.Leads[i]

@@ -22,15 +22,16 @@ import (
 // lineState is the scratch space of product lines and accounts, part of
 // state.
 type lineState struct {
-	lineOf   []int8 // per activity: its line, or -1
-	lineActs []lead.Activity
-	lineInts []lead.Interest
-	floor    int64     // need at or before it is not fresh (an account's loss); 0: none
-	floors   []int64   // per product line: see lineFloors
-	sig      [4]int    // the fresh signals per intent of the last aggregate
-	scores   []float64 // per score index, the named dimensions' points
-	pass     uint8     // which rules run: passAll, passContact, passAccount
-	acct     *groupAgg // the account pass's aggregates; nil: the lead is its own account
+	lineOf    []int8 // per activity: its line, or -1
+	lineActs  []lead.Activity
+	lineInts  []lead.Interest
+	floor     int64     // need at or before it is not fresh (an account's loss); 0: none
+	floors    []int64   // per product line: see lineFloors
+	accFloors []int64   // per product line, the account's: see evaluateAccount
+	sig       [4]int    // the fresh signals per intent of the last aggregate
+	scores    []float64 // per score index, the named dimensions' points
+	pass      uint8     // which rules run: passAll, passContact, passAccount
+	acct      *groupAgg // the account pass's aggregates; nil: the lead is its own account
 }
 
 // The passes of an evaluation.

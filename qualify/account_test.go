@@ -329,3 +329,33 @@ func TestAccountRuleErrors(t *testing.T) {
 	_, err = EvaluateAccount(ctx, defaultPolicy(t), northwind(), t0)
 	assert.ErrorIs(t, err, context.Canceled)
 }
+
+// An account's loss on a line answers its contacts' requests about the
+// line, in the account's decision on the line and as a whole.
+func TestAccountLineLoss(t *testing.T) {
+	p := linesPolicy(t)
+	a := northwind()
+	a.Leads = a.Leads[:2]
+	a.Leads[1].Activities = append(a.Leads[1].Activities, on(act(lead.KindDemoRequest, ago(5*day)), "telematics"))
+	f := lead.Funnel{LostReason: lead.ReasonNoBudget}
+	require.NoError(t, f.MoveTo(lead.StageSalesAccepted, ago(5*day), "asked for a demo"))
+	require.NoError(t, f.MoveTo(lead.StageLost, ago(2*day), "no budget"))
+	a.SetFunnel("telematics", f)
+
+	d := evalAccount(t, p, a)
+	assert.Equal(t, VerdictInterest, d.Verdict, "the demo request was answered by the account's loss on the line")
+	require.Len(t, d.Lines, 1)
+	assert.Equal(t, "telematics", d.Lines[0].Line)
+	assert.Equal(t, RouteRecycle, d.Lines[0].Route)
+	assert.Equal(t, VerdictInterest, d.Contacts[1].Verdict, "the contact's own decision within the account")
+
+	// The same contact alone still asked.
+	assert.Equal(t, VerdictNeed, evalAt(t, p, &a.Leads[1]).Verdict)
+
+	// A new request after the loss reopens the line.
+	a.Leads[1].Activities = append(a.Leads[1].Activities, on(act(lead.KindQuoteRequest, ago(time.Hour)), "telematics"))
+	d = evalAccount(t, p, a)
+	assert.Equal(t, RouteSales, d.Lines[0].Route)
+	assert.Equal(t, lead.ReasonNoBudget, d.Lines[0].Reopened)
+	assert.Equal(t, "L-2", d.Lines[0].Contact)
+}

@@ -109,7 +109,7 @@ func (p *Policy) run(ctx context.Context, st *state, l *lead.Lead, now time.Time
 func (p *Policy) release(st *state) {
 	// Drop references to the lead so the pool does not keep it alive.
 	st.l = nil
-	st.floor, st.pass, st.acct = 0, passAll, nil
+	st.floor, st.pass, st.acct, st.accFloors = 0, passAll, nil, nil
 	clear(st.lineActs[:cap(st.lineActs)])
 	clear(st.lineInts[:cap(st.lineInts)])
 	for _, v := range p.vars {

@@ -275,16 +275,19 @@ func (p *Policy) evaluateLines(ctx context.Context, st *state, l *lead.Lead, now
 // without lines, and of every line's view.
 func (p *Policy) lineFloors(st *state, l *lead.Lead, now time.Time) []int64 {
 	t := &p.vocab.lines
-	if len(l.Lines) == 0 || len(t.names) == 0 {
+	if len(l.Lines) == 0 && st.accFloors == nil || len(t.names) == 0 {
 		return nil
 	}
 	st.floors = st.floors[:0]
 	any := false
-	for _, name := range t.names {
+	for k, name := range t.names {
 		f, ok := l.Lines[name]
 		var fl int64
 		if ok {
 			fl = floorOf(f.LostAt(now))
+		}
+		if st.accFloors != nil {
+			fl = max(fl, st.accFloors[k]) // the contact's account lost the line
 		}
 		any = any || fl != 0
 		st.floors = append(st.floors, fl)
