@@ -442,6 +442,8 @@ type auditState struct {
 	// the ISO 4217 table is not searched for every lead.
 	curs [4]curValidity
 	next int
+	// acc is the account whose leads RunAccounts is auditing, if any.
+	acc *lead.Account
 }
 
 type curValidity struct {

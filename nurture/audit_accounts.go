@@ -74,6 +74,8 @@ func (st *auditState) account(it *AccountItem) {
 		return
 	}
 	st.rep.Accounts++
+	st.acc = acc
+	defer func() { st.acc = nil }()
 	lost := acc.LostAt(st.now)
 	v := st.a.cfg.Vocabulary
 	var (
@@ -179,20 +181,29 @@ func accountAction(b *strings.Builder, f *Finding, now time.Time) {
 }
 
 // answeredByLine reports whether a need activity was answered by the loss
-// of its product line, as in qualify: a line lost or recycled after the
-// request answers it.
+// of its product line, as in qualify: the lead's line, or its account's,
+// lost or recycled after the request answers it.
 func (st *auditState) answeredByLine(l *lead.Lead, act *lead.Activity) bool {
-	if len(l.Lines) == 0 {
+	if len(l.Lines) == 0 && (st.acc == nil || len(st.acc.Lines) == 0) {
 		return false
 	}
 	line := st.a.cfg.Vocabulary.ActivityLine(act)
 	if line == "" {
 		return false
 	}
-	f, ok := l.Lines[line]
-	if !ok {
-		return false
+	for _, lines := range []map[string]lead.Funnel{l.Lines, st.accLines()} {
+		if f, ok := lines[line]; ok {
+			if lost := f.LostAt(st.now); !lost.IsZero() && !act.At.After(lost) {
+				return true
+			}
+		}
 	}
-	lost := f.LostAt(st.now)
-	return !lost.IsZero() && !act.At.After(lost)
+	return false
+}
+
+func (st *auditState) accLines() map[string]lead.Funnel {
+	if st.acc == nil {
+		return nil
+	}
+	return st.acc.Lines
 }

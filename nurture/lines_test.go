@@ -190,3 +190,19 @@ func TestAuditLineLossAnswersItsNeed(t *testing.T) {
 	require.Len(t, breaches, 1)
 	assert.Equal(t, lead.KindDemoRequest, breaches[0].Need, "the quote was answered by its line's loss; the demo request was not")
 }
+
+// An account's loss on a line answers its contacts' requests about it.
+func TestAuditAccountLineLoss(t *testing.T) {
+	a := newAuditor(t, nurture.AuditConfig{Vocabulary: linesVocabulary(t)})
+	acc := &lead.Account{ID: "acme.example", Owner: "rep-1", Leads: []lead.Lead{{ID: "L-1", CreatedAt: t0.Add(-30 * day),
+		Activities: []lead.Activity{{Kind: lead.KindQuoteRequest, At: t0.Add(-20 * day), Product: "RoutePlanner"}}}}}
+	rep, err := a.RunAccounts(context.Background(), accounts(nurture.AccountItem{Account: acc}), t0)
+	require.NoError(t, err)
+	require.Len(t, kinds(rep, nurture.FindingResponseBreach), 1, "unanswered")
+
+	acc.SetFunnel("routeplanner", lead.Funnel{Stage: lead.StageLost,
+		History: []lead.Transition{{From: lead.StageNew, To: lead.StageLost, At: t0.Add(-10 * day)}}})
+	rep, err = a.RunAccounts(context.Background(), accounts(nurture.AccountItem{Account: acc}), t0)
+	require.NoError(t, err)
+	assert.Empty(t, kinds(rep, nurture.FindingResponseBreach), "answered by the account's loss on the line")
+}
