@@ -80,15 +80,12 @@ func (a *Account) MoveTo(to Stage, at time.Time, reason string) error {
 func (a *Account) MoveLine(line string, to Stage, at time.Time, reason string) error {
 	if line != "" {
 		if err := CheckLineName(line); err != nil {
-			return err
+			return fmt.Errorf("lead: %w", err)
 		}
 	}
 	f := a.Funnel(line)
 	f.History = clipCap(f.History)
-	if err := f.MoveTo(to, at, reason); err != nil {
-		if line != "" {
-			return fmt.Errorf("product line %q: %w", line, err)
-		}
+	if err := move(&f.Stage, &f.History, line, to, at, reason); err != nil {
 		return err
 	}
 	a.SetFunnel(line, f)

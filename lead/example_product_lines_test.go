@@ -30,5 +30,5 @@ func ExampleLead_MoveLine() {
 	// telematics:   nurturing
 	// fuelcards:    new (never entered)
 	// implicit:     new
-	// product line "routeplanner": illegal stage transition won -> sales_accepted (from won: none, won is final)
+	// lead: illegal stage transition won -> sales_accepted on product line "routeplanner" (from won: none, won is final)
 }

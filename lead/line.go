@@ -66,7 +66,7 @@ func CheckLineName(name string) error {
 // allow is a *TransitionError, the zero time ErrNoTime, and either leaves
 // the funnel unchanged.
 func (f *Funnel) MoveTo(to Stage, at time.Time, reason string) error {
-	return move(&f.Stage, &f.History, to, at, reason)
+	return move(&f.Stage, &f.History, "", to, at, reason)
 }
 
 // LostAt returns when the funnel was last set aside: the time of the
@@ -74,13 +74,18 @@ func (f *Funnel) MoveTo(to Stage, at time.Time, reason string) error {
 // before now; zero when there is none. See [Lead.LostAt].
 func (f *Funnel) LostAt(now time.Time) time.Time { return lostAt(f.History, now) }
 
-// move is MoveTo on a stage and a history.
-func move(stage *Stage, history *[]Transition, to Stage, at time.Time, reason string) error {
+// move is MoveTo on a stage and a history, of product line `line` ("" the
+// implicit line), for errors.
+func move(stage *Stage, history *[]Transition, line string, to Stage, at time.Time, reason string) error {
 	if !CanMove(*stage, to) {
-		return &TransitionError{From: *stage, To: to}
+		return &TransitionError{From: *stage, To: to, Line: line}
 	}
 	if at.IsZero() {
-		return fmt.Errorf("stage transition %s -> %s: %w", *stage, to, ErrNoTime)
+		on := ""
+		if line != "" {
+			on = fmt.Sprintf(" on product line %q", line)
+		}
+		return fmt.Errorf("lead: stage transition %s -> %s%s: %w", *stage, to, on, ErrNoTime)
 	}
 	*history = append(*history, Transition{From: *stage, To: to, At: at, Reason: reason})
 	*stage = to
@@ -144,12 +149,12 @@ func (l *Lead) MoveLine(line string, to Stage, at time.Time, reason string) erro
 		return l.MoveTo(to, at, reason)
 	}
 	if err := CheckLineName(line); err != nil {
-		return err
+		return fmt.Errorf("lead: %w", err)
 	}
 	f := l.Lines[line]
 	f.History = clipCap(f.History)
-	if err := f.MoveTo(to, at, reason); err != nil {
-		return fmt.Errorf("product line %q: %w", line, err)
+	if err := move(&f.Stage, &f.History, line, to, at, reason); err != nil {
+		return err
 	}
 	l.SetFunnel(line, f)
 	if at.After(l.UpdatedAt) {

@@ -49,7 +49,7 @@ func TestMoveLine(t *testing.T) {
 				assert.Equal(t, t3, l.UpdatedAt)
 			case errors.Is(tt.wantErr, lead.ErrIllegalTransition):
 				require.ErrorIs(t, err, lead.ErrIllegalTransition)
-				assert.Contains(t, err.Error(), `product line "fleet"`)
+				assert.Contains(t, err.Error(), `on product line "fleet"`)
 				assert.True(t, l.UpdatedAt.IsZero(), "a refused move changes nothing")
 			default:
 				require.ErrorContains(t, err, tt.wantErr.Error())

@@ -106,6 +106,25 @@ func (s *slot) accountKey() string {
 	return "$?"
 }
 
+// describe writes a slot as a rule calls it: count("page_visit", "30d").
+func (s *slot) describe() string {
+	switch s.op {
+	case slotCount:
+		return fmt.Sprintf("count(%q, %q)", s.kind, lead.FormatDuration(s.window))
+	case slotFresh:
+		return fmt.Sprintf("fresh(%q)", s.kind)
+	case slotSince:
+		return fmt.Sprintf("since(%q)", s.kind)
+	case slotSignals:
+		return fmt.Sprintf("signals(%q)", s.intent)
+	case slotInterested:
+		return fmt.Sprintf("interested(%q)", s.topic)
+	case slotKnown:
+		return fmt.Sprintf("known(%s)", s.field)
+	}
+	return strings.TrimPrefix(s.accountKey(), "$")
+}
+
 func resolveAccount(op slotOp) func(w *rewriter, n *ast.CallNode) ast.Node {
 	return func(w *rewriter, n *ast.CallNode) ast.Node { return w.slot(slot{op: op}) }
 }
@@ -195,9 +214,12 @@ func (c *compilation) markAccountRules(spec []Rule, trees []parsed, rules []comp
 			for _, name := range slices.Sorted(maps.Keys(t.idents)) {
 				switch s := c.slots[name]; {
 				case s != nil && s.isAccount():
-					reads = append(reads, strings.TrimPrefix(name, "$"))
-				case !accountReadable[name]:
-					other = append(other, strings.TrimPrefix(name, "$"))
+					reads = append(reads, s.describe())
+				case accountReadable[name]:
+				case s != nil:
+					other = append(other, s.describe())
+				default:
+					other = append(other, name)
 				}
 			}
 		}
@@ -207,7 +229,7 @@ func (c *compilation) markAccountRules(spec []Rule, trees []parsed, rules []comp
 		rules[i].account = true
 		c.scoring.accountRules = true
 		if len(other) > 0 {
-			c.problem(ruleLabel(spec[i], i), "when",
+			c.problem(c.labels[i], "when",
 				"an account rule (it reads %s) judges the whole account and cannot read %s, which a contact has: "+
 					"it may read the account aggregates and the account's id, owner, stage, lost_reason, company, value, created_at, updated_at and now",
 				joinSorted(reads), joinSorted(other))

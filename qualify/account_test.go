@@ -223,7 +223,7 @@ func TestAccountRulesCompile(t *testing.T) {
 		{"an account rule cannot read a contact", Rule{Name: "a", When: `engaged() >= 2 && contact.role == "user"`, Intent: lead.IntentNeed, Reason: "r"},
 			[]problem{{"a", "when", "an account rule (it reads engaged()) judges the whole account and cannot read contact.role", 0, 0}}},
 		{"nor a contact's activities", Rule{Name: "a", When: `reached("user")`, Points: `count("page_visit", "30d")`, Dimension: "fit", Reason: "r"},
-			[]problem{{"a", "when", `cannot read count("page_visit",30d)`, 0, 0}}},
+			[]problem{{"a", "when", `cannot read count("page_visit", "30d")`, 0, 0}}},
 		{"people takes an intent", Rule{Name: "a", When: `people("none") > 1`, Intent: lead.IntentNeed, Reason: "r"},
 			[]problem{{"a", "when", `people takes "need", "interest" or "negative"`, 0, 0}}},
 		{"reached takes a role", Rule{Name: "a", When: `reached("ceo")`, Intent: lead.IntentNeed, Reason: "r"},

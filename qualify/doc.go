@@ -62,7 +62,12 @@
 //	amount(m)             the amount of money m as a number, for points
 //	days(n), hours(n), minutes(n), weeks(n)   durations
 //
-// and, for accounts (see "Accounts" below), the buying group's aggregates:
+// A window, like the durations of [Settings] in a policy's JSON
+// ("need_fresh": "30d"), is written in the one duration syntax of leadqual,
+// described under "Durations" in the lead package's documentation.
+//
+// For accounts (see "Accounts" below), rules read the buying group's
+// aggregates:
 //
 //	contacts()            int: the account's contacts judged
 //	engaged()             int: contacts with a fresh need or interest signal

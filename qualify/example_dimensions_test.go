@@ -26,6 +26,6 @@ func ExampleSettings_dimensions() {
 	d, _ := qualify.EvaluateAt(context.Background(), policy, l, now)
 	fmt.Println(d.Scores)
 	// Output:
-	// policy "p": rule "hot": dimension: unknown dimension "urgency": declare it in settings.dimensions (the policy has: fit, engagement)
+	// qualify: policy "p": rule "hot": dimension: unknown dimension "urgency": declare it in settings.dimensions (the policy has: fit, engagement)
 	// map[urgency:50]
 }

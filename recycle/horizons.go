@@ -426,7 +426,7 @@ func (w *WorkingHours) validate(p *problems, f string) {
 			}
 		}
 	}
-	if _, err := time.LoadLocation(w.Zone); err != nil || w.Zone == "Local" {
+	if _, err := lead.LoadZone(w.Zone); err != nil {
 		p.add(f+".Zone", "unknown time zone %q", w.Zone)
 	}
 }

@@ -1,8 +1,9 @@
 package recycle
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/leadqual/leadqual/lead"
 )
 
 // hours is a compiled WorkingHours.
@@ -27,14 +28,14 @@ func compileHours(w *WorkingHours) (*hours, error) {
 	for _, s := range w.Holidays {
 		t, err := time.Parse(time.DateOnly, s)
 		if err != nil {
-			return nil, &FieldError{Field: "Horizons.Hours.Holidays", Problem: fmt.Sprintf("%q is not a date like 2026-12-25", s)}
+			return nil, invalid("Horizons.Hours.Holidays", "%q is not a date like 2026-12-25", s)
 		}
 		y, m, d := t.Date()
 		h.holidays[date{y, m, d}] = true
 	}
-	zone, err := time.LoadLocation(w.Zone)
+	zone, err := lead.LoadZone(w.Zone)
 	if err != nil {
-		return nil, &FieldError{Field: "Horizons.Hours.Zone", Problem: fmt.Sprintf("unknown time zone %q", w.Zone)}
+		return nil, invalid("Horizons.Hours.Zone", "unknown time zone %q", w.Zone)
 	}
 	h.zone = zone
 	return h, nil
@@ -79,5 +80,5 @@ func (h *hours) align(t time.Time, loc *time.Location, spread uint64) (time.Time
 		}
 		return at, nil
 	}
-	return time.Time{}, &FieldError{Field: "Horizons.Hours", Problem: fmt.Sprintf("no working day in the %d days from %s", days, t.In(loc).Format(time.DateOnly))}
+	return time.Time{}, invalid("Horizons.Hours", "no working day in the %d days from %s", days, t.In(loc).Format(time.DateOnly))
 }

@@ -89,11 +89,11 @@ func (s *Scheduler) RecycleLine(ctx context.Context, l *lead.Lead, line string, 
 // EntryKey, at the line's funnel.
 func (s *Scheduler) lineView(l *lead.Lead, line string) (*lead.Lead, error) {
 	if !s.classifier.vocab.HasLine(line) {
-		return nil, &FieldError{Field: "line", Problem: fmt.Sprintf("%q is not a product line of the policy (%s)",
-			line, strings.Join(s.classifier.vocab.Lines(), ", "))}
+		return nil, invalid("line", "%q is not a product line of the policy (%s)",
+			line, strings.Join(s.classifier.vocab.Lines(), ", "))
 	}
 	if strings.Contains(l.ID, keySep) {
-		return nil, &FieldError{Field: "lead.id", Problem: "holds U+001F, which separates a lead's ID from its product line"}
+		return nil, invalid("lead.id", "holds U+001F, which separates a lead's ID from its product line")
 	}
 	v := *l
 	v.ID = EntryKey(l.ID, line)
