@@ -2,11 +2,10 @@ package main
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 
-	"github.com/leadqual/leadqual/internal/strictjson"
+	"github.com/leadqual/leadqual/ingest"
 	"github.com/leadqual/leadqual/lead"
 )
 
@@ -31,13 +30,17 @@ func decodeAccount(data []byte) (lead.Account, *APIError) {
 // messages, with no unknown fields.
 func decodeStrict[T any](data []byte, what string) (T, *APIError) {
 	var v, zero T
-	err := strictjson.Decode(data, &v)
+	err := ingest.DecodeJSON(data, &v)
 	if err == nil {
 		return v, nil
 	}
-	fes := strictjson.Problems(err)
-	if strictjson.Malformed(err) {
-		if errors.Is(err, io.EOF) {
+	var je *ingest.JSONError
+	if !errors.As(err, &je) || len(je.Problems) == 0 {
+		return zero, apiError(http.StatusBadRequest, CodeInvalidJSON, "the body is not %s: %v", article(what), err)
+	}
+	fes := je.Problems
+	if je.Malformed {
+		if je.Empty {
 			return zero, apiError(http.StatusBadRequest, CodeMalformedJSON, "the body is empty: send %s as a JSON object", article(what))
 		}
 		fe := fes[0]
