@@ -150,8 +150,7 @@ func EvaluateAccount(ctx context.Context, p *Policy, a *lead.Account, now time.T
 	if a == nil {
 		return AccountDecision{}, ErrNilAccount
 	}
-	colls, err := p.checkAccount(a)
-	if err != nil {
+	if err := p.checkAccount(ctx, a); err != nil {
 		return AccountDecision{}, err
 	}
 	st := p.pool.Get().(*state)
@@ -162,16 +161,15 @@ func EvaluateAccount(ctx context.Context, p *Policy, a *lead.Account, now time.T
 		}
 		p.release(st)
 	}()
-	return p.evaluateAccount(ctx, st, a, now, colls)
+	return p.evaluateAccount(ctx, st, a, now)
 }
 
-// checkAccount refuses an account beyond the policy's limits, and returns
-// the size of each lead's largest collection.
-func (p *Policy) checkAccount(a *lead.Account) ([]int, error) {
+// checkAccount refuses an account beyond the policy's limits.
+func (p *Policy) checkAccount(ctx context.Context, a *lead.Account) error {
 	lim := &p.limits
 	where := "account " + clip(a.ID)
 	if n := len(a.Leads); n > lim.MaxContacts {
-		return nil, &LimitError{Limit: "MaxContacts", Max: lim.MaxContacts, Got: n, Where: where + " leads", Path: "leads"}
+		return fmt.Errorf("qualify: %w", &LimitError{Limit: "MaxContacts", Max: lim.MaxContacts, Got: n, Where: where + " leads", Path: "leads"})
 	}
 	for _, f := range [...]struct{ name, v string }{
 		{"id", a.ID}, {"owner", a.Owner}, {"lost_reason", string(a.LostReason)},
@@ -179,26 +177,26 @@ func (p *Policy) checkAccount(a *lead.Account) ([]int, error) {
 		{"company.industry", a.Company.Industry}, {"company.country", a.Company.Country},
 	} {
 		if len(f.v) > lim.MaxTextBytes {
-			return nil, &LimitError{Limit: "MaxTextBytes", Max: lim.MaxTextBytes, Got: len(f.v), Where: where + " " + f.name, Path: f.name}
+			return fmt.Errorf("qualify: %w", &LimitError{Limit: "MaxTextBytes", Max: lim.MaxTextBytes, Got: len(f.v), Where: where + " " + f.name, Path: f.name})
 		}
 	}
-	colls := make([]int, len(a.Leads))
 	for i := range a.Leads {
-		c, err := p.checkLimits(&a.Leads[i])
-		if err != nil {
+		if err := p.checkLimits(ctx.Done(), &a.Leads[i]); err != nil {
+			if err == errStopped {
+				return fmt.Errorf("qualify: account %s: %w", clip(a.ID), context.Cause(ctx))
+			}
 			var le *LimitError
 			if errors.As(err, &le) {
 				le.Where = where + " " + le.Where
 				le.Path = fmt.Sprintf("leads[%d].%s", i, le.Path)
 			}
-			return nil, err
+			return fmt.Errorf("qualify: %w", err)
 		}
-		colls[i] = c
 	}
-	return colls, nil
+	return nil
 }
 
-func (p *Policy) evaluateAccount(ctx context.Context, st *state, a *lead.Account, now time.Time, colls []int) (AccountDecision, error) {
+func (p *Policy) evaluateAccount(ctx context.Context, st *state, a *lead.Account, now time.Time) (AccountDecision, error) {
 	n, lines := len(a.Leads), p.vocab.lines.names
 	contacts := make([]Decision, n)
 	// sigs[k*n+i] are contact i's fresh signals on scope k: 0 the whole
@@ -226,13 +224,13 @@ func (p *Policy) evaluateAccount(ctx context.Context, st *state, a *lead.Account
 	for i := range a.Leads {
 		l := &a.Leads[i]
 		st.floor = accountFloor
-		d, err := p.run(ctx, st, l, now, colls[i])
+		d, err := p.run(ctx, st, l, now)
 		if err != nil {
 			return AccountDecision{}, fmt.Errorf("qualify: account %s: %w", clip(a.ID), err)
 		}
 		sigs[i] = st.sig
 		if len(lines) > 0 {
-			d.Lines, err = p.evaluateLines(ctx, st, l, now, colls[i], lineFloor, func(k int) { sigs[(1+k)*n+i] = st.sig })
+			d.Lines, err = p.evaluateLines(ctx, st, l, now, lineFloor, func(k int) { sigs[(1+k)*n+i] = st.sig })
 			if err != nil {
 				return AccountDecision{}, fmt.Errorf("qualify: account %s: lead %s: %w", clip(a.ID), clip(l.ID), err)
 			}
@@ -353,7 +351,7 @@ func (p *Policy) judgeAccount(ctx context.Context, st *state, a *lead.Account, l
 	if sc.accountRules {
 		st.pass, st.acct, st.floor = passAccount, &g, 0
 		var err error
-		acc, err = p.run(ctx, st, &self, now, 0)
+		acc, err = p.run(ctx, st, &self, now)
 		st.pass, st.acct = passContact, nil
 		if err != nil {
 			return AccountDecision{}, fmt.Errorf("qualify: account %s: %w", clip(a.ID), err)

@@ -238,7 +238,7 @@ func (p *Policy) lineView(st *state, l *lead.Lead, k int, v *lead.Lead) {
 //
 // seen, when not nil, is called after each line's evaluation with the
 // line's index, while st holds its signals.
-func (p *Policy) evaluateLines(ctx context.Context, st *state, l *lead.Lead, now time.Time, collection int,
+func (p *Policy) evaluateLines(ctx context.Context, st *state, l *lead.Lead, now time.Time,
 	floor func(line string) int64, seen func(k int)) ([]Decision, error) {
 	in := p.linesOf(st, l, now)
 	if in == 0 {
@@ -255,7 +255,7 @@ func (p *Policy) evaluateLines(ctx context.Context, st *state, l *lead.Lead, now
 		if floor != nil {
 			st.floor = floor(name)
 		}
-		d, err := p.run(ctx, st, &v, now, collection)
+		d, err := p.run(ctx, st, &v, now)
 		if err != nil {
 			return nil, fmt.Errorf("product line %q: %w", name, err)
 		}

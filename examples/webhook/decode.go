@@ -43,6 +43,9 @@ func decodeStrict[T any](data []byte, what string) (T, *APIError) {
 		if je.Empty {
 			return zero, apiError(http.StatusBadRequest, CodeMalformedJSON, "the body is empty: send %s as a JSON object", article(what))
 		}
+		if errors.Is(err, ingest.ErrInvalidUTF8) {
+			return zero, utf8Problems(fes)
+		}
 		fe := fes[0]
 		e := apiError(http.StatusBadRequest, CodeMalformedJSON, "malformed JSON at line %d, column %d: %s", fe.Line, fe.Column, fe.Problem)
 		e.Problems = []Problem{fieldProblem(fe)}
@@ -60,4 +63,14 @@ func article(noun string) string {
 		return "an " + noun
 	}
 	return "a " + noun
+}
+
+// utf8Problems is a 400 for a body that is not valid UTF-8, naming each
+// key and value that is not.
+func utf8Problems(fes []*lead.FieldError) *APIError {
+	e := apiError(http.StatusBadRequest, CodeMalformedJSON, "the body is not valid UTF-8: %s", plural(len(fes), "problem"))
+	for _, fe := range fes {
+		e.Problems = append(e.Problems, fieldProblem(fe))
+	}
+	return e
 }
