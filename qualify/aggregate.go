@@ -171,7 +171,10 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed, la
 	var sig [4]int
 	lastNeed, lastInterest = -1, -1
 	var lastNeedN, lastInterestN int64
-	lineFloors := p.lineFloors(st, l, now) // nil unless a product line of the lead was lost
+	var lineFloors []int64 // nil unless a product line of the lead (or its account) was lost
+	if len(l.Lines) > 0 || st.accFloors != nil {
+		lineFloors = p.lineFloors(st, l, now)
+	}
 	acts := l.Activities
 	for i := range acts {
 		act := &acts[i]

@@ -309,7 +309,9 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 	var need, interest, doNotContact bool
 	var disqualified lead.Reason
 	st.matched, st.points = st.matched[:0], st.points[:0]
-	clear(st.scores)
+	if len(p.scoring.named) > 0 {
+		clear(st.scores)
+	}
 	for i := range p.rules {
 		if done != nil {
 			select {
