@@ -164,7 +164,7 @@ func TestHandOffDeadlineCountsResponseHours(t *testing.T) {
 			l := interestLead()
 			l.Activities = append(l.Activities,
 				act(lead.KindPricingRequest, friday.Add(16*time.Hour+58*time.Minute)), // in hours: due Monday 09:03
-				act(lead.KindDemoRequest, friday.Add(17*time.Hour+time.Minute)))     // outside: opening Monday 09:05, on call 17:06
+				act(lead.KindDemoRequest, friday.Add(17*time.Hour+time.Minute)))       // outside: opening Monday 09:05, on call 17:06
 			plan, err := p.Next(nurture.Input{Lead: l, Track: track3(t), Progress: nurture.Progress{Enrolled: friday.Add(-30 * day)}}, friday.Add(18*time.Hour))
 			require.NoError(t, err)
 			require.Equal(t, nurture.OutcomeHandOff, plan.Outcome)
