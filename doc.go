@@ -29,6 +29,8 @@
 //	qualify   a policy of expression rules, compiled once, evaluated per lead
 //	nurture   the next permission-based touch, and the neglect audit
 //	recycle   reasons, horizons, and a scheduler over a host-supplied Store
+//	ingest    leads from JSON lines and CRM exports (Salesforce, HubSpot, Odoo, Mautic, any CSV)
+//	          through one mapping language, with a dry run of what it does not translate
 //
 // What each activity means (need, interest, negative, none), how long it
 // stays fresh and how soon need is answered are said once, in the qualify

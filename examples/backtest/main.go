@@ -6,7 +6,8 @@
 // manager would rather look at than read.
 //
 //	go run ./examples/backtest -history history.jsonl -html report.html
-//	go run ./examples/backtest -history export.csv -columns 'id=Lead ID,at=Decided,converted=Won' -compare new.json
+//	go run ./examples/backtest -history export.csv -map 'id=Lead ID,decided_at=Decided,converted=Won' -compare new.json
+//	go run ./examples/backtest -history leads.csv -preset salesforce -validate
 //	go run ./examples/backtest -history history.jsonl -calibrate -mql-precision 0.2 -out proposed.json
 //	go run ./examples/backtest -synth 5000 > history.jsonl
 //
@@ -20,13 +21,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
+	"github.com/leadqual/leadqual/ingest"
 	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/qualify/backtest"
 )
@@ -46,26 +47,28 @@ func main() {
 
 // options are the parsed flags.
 type options struct {
-	history, format, columns, location string
-	policy, compare                    string
-	calibrate                          bool
-	needPrecision, mqlPrecision        float64
-	holdout                            float64
-	salt, out                          string
-	html, jsonOut                      string
-	workers, maxBad, maxErrors         int
-	synth                              int
-	seed                               uint64
+	history                     string
+	read                        ingest.Options
+	validate                    bool
+	policy, compare             string
+	calibrate                   bool
+	needPrecision, mqlPrecision float64
+	holdout                     float64
+	salt, out                   string
+	html, jsonOut               string
+	workers, maxBad, maxErrors  int
+	synth                       int
+	seed                        uint64
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("backtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.history, "history", "", "the history: a file of JSON lines (.jsonl) or CSV (.csv), or - for stdin")
-	fs.StringVar(&o.format, "format", "", "jsonl or csv (default: from the file's extension, jsonl for stdin)")
-	fs.StringVar(&o.columns, "columns", "", "the CSV column mapping, key=header pairs: 'id=Lead ID,at=Decided,converted=Won,fields.plan=Plan'")
-	fs.StringVar(&o.location, "location", "UTC", "the time zone of CSV times written without one (an IANA name)")
+	fs.StringVar(&o.history, "history", "", "the history: a file of JSON lines or a CSV export, or - for stdin")
+	read := ingest.Flags{TimeZone: "UTC"}
+	read.Register(fs)
+	fs.BoolVar(&o.validate, "validate", false, "dry run: read every record, check it as it was at its decision time, report bad lines and unmapped values, judge none")
 	fs.StringVar(&o.policy, "policy", "", "the policy to judge, as JSON (default: the library's default policy)")
 	fs.StringVar(&o.compare, "compare", "", "a second policy, judged side by side with -policy")
 	fs.BoolVar(&o.calibrate, "calibrate", false, "propose a calibrated policy, fitted on part of the history and reported on the rest")
@@ -82,7 +85,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.synth, "synth", 0, "write a synthetic history of this many leads, with a known signal, as JSON lines to stdout, and exit")
 	fs.Uint64Var(&o.seed, "seed", 1, "with -synth: the random seed")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: backtest -history FILE [-policy P.json] [-compare Q.json | -calibrate] [-html OUT.html]\n\n")
+		fmt.Fprintf(stderr, "usage: backtest -history FILE [-preset NAME | -mapping FILE | -map STATEMENTS] [-policy P.json] [-compare Q.json | -calibrate] [-html OUT.html]\n"+
+			"       backtest -history FILE -validate\n\n"+
+			"A CSV history is read through a mapping (package ingest documents the language):\n"+
+			"decided_at and converted are required; won is the value won. Outcome columns and\n"+
+			"after-the-fact columns (after = ...) are never read into a lead.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -104,17 +111,22 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	case o.calibrate && o.history == "-":
 		return nil, errors.New("-calibrate reads the history three times: give a file, not stdin")
 	}
-	if o.format == "" {
-		o.format = "jsonl"
-		if strings.EqualFold(filepath.Ext(o.history), ".csv") {
-			o.format = "csv"
+	var err error
+	if o.read, err = read.Options(); err != nil {
+		return nil, err
+	}
+	if o.validate {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		var useless []string
+		for _, f := range []string{"policy", "compare", "calibrate", "need-precision", "mql-precision", "holdout", "salt", "out", "html", "json", "workers", "max-errors", "seed"} {
+			if set[f] {
+				useless = append(useless, "-"+f)
+			}
 		}
-	}
-	if o.format != "jsonl" && o.format != "csv" {
-		return nil, fmt.Errorf("-format %q: want jsonl or csv", o.format)
-	}
-	if o.columns != "" && o.format != "csv" {
-		return nil, errors.New("-columns is for CSV")
+		if len(useless) > 0 {
+			return nil, fmt.Errorf("%s do nothing with -validate, which judges no lead", strings.Join(useless, ", "))
+		}
 	}
 	return o, nil
 }
@@ -135,6 +147,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return exitOK
 	}
+	if o.validate {
+		return validateMain(o, stdin, stdout, stderr)
+	}
 	if err := backtestMain(ctx, o, stdin, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "backtest:", err)
 		return exitFatal
@@ -143,10 +158,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func backtestMain(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Writer) error {
-	format, ropts, err := readFormat(o)
-	if err != nil {
-		return err
-	}
+	format, ropts := backtest.Ingest(o.read), backtest.ReadOptions{MaxBad: o.maxBad, Location: o.read.TimeZone}
 	var history *backtest.Reader
 	if o.history == "-" {
 		history = backtest.NewReader(stdin, format, ropts)
@@ -240,20 +252,50 @@ func readErr(err error, history *backtest.Reader, stderr io.Writer) error {
 	return err
 }
 
-func readFormat(o *options) (backtest.Format, backtest.ReadOptions, error) {
-	loc, err := time.LoadLocation(o.location)
-	if err != nil || o.location == "Local" {
-		return backtest.Format{}, backtest.ReadOptions{}, fmt.Errorf("-location %q: not an IANA time zone", o.location)
+// validateMain is the dry run: it reads every record, checks each as it
+// was at its decision time (the record itself, the rewind, lead.Validate),
+// lists every bad line on stderr and writes what reading found to stdout.
+// The exit status is 0 when every record is good, 1 otherwise.
+func validateMain(o *options, stdin io.Reader, stdout, stderr io.Writer) int {
+	var src io.Reader = stdin
+	if o.history != "-" {
+		f, err := os.Open(o.history)
+		if err != nil {
+			fmt.Fprintln(stderr, "backtest:", err)
+			return exitFatal
+		}
+		defer f.Close()
+		src = f
 	}
-	ropts := backtest.ReadOptions{MaxBad: o.maxBad, Location: loc}
-	if o.format == "jsonl" {
-		return backtest.JSONLines(), ropts, nil
+	r := backtest.NewReader(src, backtest.Ingest(o.read), backtest.ReadOptions{MaxBad: math.MaxInt, Location: o.read.TimeZone})
+	good, bad := 0, 0
+	for rec := range r.All() {
+		if err := backtest.Check(rec); err != nil {
+			bad++
+			fmt.Fprintf(stderr, "backtest: history line %d, lead %q: %v\n", rec.Line, rec.Lead.ID, err)
+			continue
+		}
+		good++
 	}
-	cols, err := backtest.ParseColumns(o.columns)
-	if err != nil {
-		return backtest.Format{}, backtest.ReadOptions{}, fmt.Errorf("-columns: %w", err)
+	for _, s := range r.Skipped() {
+		bad++
+		fmt.Fprintln(stderr, "backtest:", s)
 	}
-	return backtest.CSV(cols), ropts, nil
+	if err := r.Err(); err != nil {
+		fmt.Fprintln(stderr, "backtest:", err)
+		return exitFatal
+	}
+	fmt.Fprintf(stdout, "%d records good, %d bad\n", good, bad)
+	if rep := r.Report(); rep != nil {
+		if err := rep.WriteText(stdout); err != nil {
+			fmt.Fprintln(stderr, "backtest:", err)
+			return exitFatal
+		}
+	}
+	if bad > 0 {
+		return exitFatal
+	}
+	return exitOK
 }
 
 func loadPolicy(path string) (*qualify.Policy, error) {

@@ -22,7 +22,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // columns is the mapping of testdata/history.csv.
-const columns = "id=Lead ID,at=Decided,converted=Outcome,won=Won,won_currency=Currency,role=Role,employees=Employees,stage=Stage,created_at=Created,activity=Activity,activity_at=Activity time,activity_product=Product,fields.plan=Plan"
+const columns = "id=Lead ID,decided_at=Decided,converted=Outcome,won=Won,won.currency=Currency,contact.role=Role,company.employees=Employees,stage=Stage,created_at=Created,activity=Activity,activity.at=Activity time,activity.product=Product,fields.plan=Plan"
 
 type result struct {
 	code           int
@@ -65,7 +65,7 @@ func TestReportCSVAndJSONLines(t *testing.T) {
 	dir := t.TempDir()
 	// policy_a.json is the default policy when this test was written, so
 	// that the golden text does not move when the default does.
-	fromCSV := runMain(t, "", "-history", "testdata/history.csv", "-columns", columns, "-policy", "testdata/policy_a.json", "-json", filepath.Join(dir, "csv.json"))
+	fromCSV := runMain(t, "", "-history", "testdata/history.csv", "-map", columns, "-policy", "testdata/policy_a.json", "-json", filepath.Join(dir, "csv.json"))
 	require.Equal(t, exitOK, fromCSV.code, fromCSV.stderr)
 	fromJSON := runMain(t, "", "-history", "testdata/history.jsonl", "-policy", "testdata/policy_a.json", "-json", filepath.Join(dir, "jsonl.json"))
 	require.Equal(t, exitOK, fromJSON.code, fromJSON.stderr)
@@ -344,9 +344,9 @@ func TestBadInput(t *testing.T) {
 	assert.Contains(t, res.stderr, "skipped: history line 4")
 	assert.Contains(t, res.stdout, "3 records, 3 judged")
 
-	res = runMain(t, "", "-history", "testdata/history.csv", "-columns", "id=Nope")
+	res = runMain(t, "", "-history", "testdata/history.csv", "-map", "id=Nope")
 	assert.Equal(t, exitFatal, res.code)
-	assert.Contains(t, res.stderr, `history line 1: id: no column "Nope" in the header`)
+	assert.Contains(t, res.stderr, `history line 1: mapping -map line 1, column 1: "id=Nope": the header has no column "Nope"`)
 
 	res = runMain(t, "", "-history", filepath.Join(dir, "missing.jsonl"))
 	assert.Equal(t, exitFatal, res.code)
@@ -367,7 +367,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"-history", "h.jsonl", "-compare", "b.json", "-calibrate"}, "do not go together"},
 		{[]string{"-history", "h.jsonl", "-out", "p.json"}, "-out needs -calibrate"},
 		{[]string{"-history", "h.txt", "-format", "xml"}, `-format "xml"`},
-		{[]string{"-history", "h.jsonl", "-columns", "id=x"}, "-columns is for CSV"},
+		{[]string{"-history", "h.jsonl", "-format", "jsonl", "-map", "id=x"}, "-map do nothing for JSON lines"},
+		{[]string{"-history", "h.jsonl", "-validate", "-html", "x.html"}, "-html do nothing with -validate"},
 		{[]string{"-synth", "-3"}, "-synth must be positive"},
 		{[]string{"-nope"}, "flag provided but not defined"},
 	} {
@@ -378,10 +379,32 @@ func TestUsage(t *testing.T) {
 	res := runMain(t, "", "-h")
 	assert.Equal(t, exitOK, res.code)
 	assert.Contains(t, res.stderr, "usage: backtest")
-	res = runMain(t, "", "-history", "testdata/history.csv", "-columns", "idd=x")
-	assert.Equal(t, exitFatal, res.code)
-	assert.Contains(t, res.stderr, "-columns: ")
-	res = runMain(t, "", "-history", "testdata/history.csv", "-location", "Mars/Olympus")
-	assert.Equal(t, exitFatal, res.code)
+	res = runMain(t, "", "-history", "testdata/history.csv", "-map", "idd=x")
+	assert.Equal(t, exitUsage, res.code)
+	assert.Contains(t, res.stderr, `unknown target "idd"`)
+	res = runMain(t, "", "-history", "testdata/history.csv", "-time-zone", "Mars/Olympus")
+	assert.Equal(t, exitUsage, res.code)
 	assert.Contains(t, res.stderr, "not an IANA time zone")
+}
+
+// A Salesforce report export as delivered is a history with the preset
+// and the organisation's statements: checked by a dry run, then judged.
+func TestSalesforceExport(t *testing.T) {
+	args := []string{"-history", "../../ingest/testdata/presets/salesforce.csv", "-preset", "salesforce", "-mapping", "../../ingest/testdata/presets/salesforce-acme.map"}
+	res := runMain(t, "", append(args, "-validate")...)
+	assert.Equal(t, exitOK, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "4 records good, 0 bad\n")
+	assert.Contains(t, res.stdout, `withheld from the rules (outcome, after the fact, ignored): "Converted", "Converted Date"`)
+
+	res = runMain(t, "", args...)
+	assert.Equal(t, exitOK, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "4 records, 4 judged, 0 errored")
+	assert.Contains(t, res.stdout, "Conversions: 1 of 4")
+
+	// Without the organisation's date order, its dates are ambiguous: the
+	// dry run names every one, and fails.
+	res = runMain(t, "", "-history", "../../ingest/testdata/presets/salesforce.csv", "-preset", "salesforce", "-validate")
+	assert.Equal(t, exitFatal, res.code)
+	assert.Contains(t, res.stderr, `"03/04/2026 16:45" is ambiguous: 3 April 2026 or 4 March 2026`)
+	assert.Contains(t, res.stdout, "day-first, say date(DD/MM/YYYY)")
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,13 @@ const mappedLayout = "id=Lead ID,contact.name=Full Name,contact.email=Email,cont
 	"company.name=Account,company.employees=Employees,company.country=Country,value=Amount,value.currency=Currency," +
 	"stage=Status,activities=Activity History,created_at=Created Date,consent.email=Email Opt In,fields.plan=Plan"
 
+// The Salesforce fixture of package ingest, and an organisation's own
+// statements for it.
+const (
+	salesforceExport = "../../ingest/testdata/presets/salesforce.csv"
+	salesforceOrg    = "../../ingest/testdata/presets/salesforce-acme.map"
+)
+
 // TestGolden runs the program on the exports in testdata and compares its
 // decisions, its stderr (row reports and summary) and its rejects with the
 // golden files testdata/<name>.golden.*.
@@ -69,11 +77,25 @@ func TestGolden(t *testing.T) {
 				"-map", mappedLayout[strings.Index(mappedLayout, ",value=")+1:], "testdata/mapped.csv"},
 		},
 		{name: "rule-fails", args: []string{"-policy", "testdata/plan-policy.json", "-rejects", "REJECTS", "testdata/default.csv"}, status: exitSkipped},
+		// A Salesforce report export as delivered (Windows-1252, day-first
+		// dates, "N/A", "1,098", the header repeated, a totals row and the
+		// report's footer), read with the preset and the organisation's own
+		// statements: decided, and in a dry run.
+		{name: "salesforce", args: []string{"-preset", "salesforce", "-mapping", salesforceOrg, salesforceExport}, status: exitOK},
+		{name: "salesforce-validate", args: []string{"-validate", "-preset", "salesforce", "-mapping", salesforceOrg, salesforceExport}, status: exitOK},
+		{name: "salesforce-ambiguous", args: []string{"-validate", "-preset", "salesforce", "-time-zone", "Europe/London", "-rejects", "REJECTS", salesforceExport}, status: exitSkipped},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out, rejects := filepath.Join(t.TempDir(), "decisions.csv"), filepath.Join(t.TempDir(), "rejects.csv")
-			args := []string{"-now", "2026-03-02T09:00:00Z", "-workers", "3", "-progress", "never"}
+			validate := slices.Contains(tt.args, "-validate")
+			args := []string{"-now", "2026-04-04T12:00:00Z"}
+			if !strings.HasPrefix(tt.name, "salesforce") {
+				args[1] = "2026-03-02T09:00:00Z"
+			}
+			if !validate {
+				args = append(args, "-workers", "3", "-progress", "never")
+			}
 			for _, a := range tt.args {
 				a = strings.ReplaceAll(a, "REJECTS", rejects)
 				args = append(args, strings.ReplaceAll(a, "OUT", out))
@@ -94,7 +116,11 @@ func TestGolden(t *testing.T) {
 				assert.Empty(t, stdout.String())
 				decisions = readFile(t, out)
 			}
-			golden(t, name+".golden.csv", decisions)
+			if validate {
+				golden(t, name+".golden.txt", decisions) // the dry run's report
+			} else {
+				golden(t, name+".golden.csv", decisions)
+			}
 			golden(t, name+".golden.stderr", stderr.Bytes())
 			if strings.Contains(strings.Join(tt.args, " "), "REJECTS") {
 				golden(t, name+".golden.rejects.csv", readFile(t, rejects))

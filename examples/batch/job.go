@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -10,18 +9,18 @@ import (
 	"io"
 	"iter"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/leadqual/leadqual/ingest"
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/qualify"
 )
 
 // DefaultMaxLineBytes bounds a line of the export, so that a file that is
 // not a CSV export (or has lost a quote) cannot fill the memory.
-const DefaultMaxLineBytes = 4 << 20
+const DefaultMaxLineBytes = ingest.DefaultMaxLineBytes
 
 // Job is one requalification run over a CRM export: the policy, how to
 // read the export, and where to report. Run it with [Job.Run]. Every zero
@@ -32,17 +31,12 @@ type Job struct {
 	// Now is the time the leads are validated and decided at: the same
 	// for every lead, so that a run is reproducible. Required.
 	Now time.Time
-	// Layout maps fields to the export's columns. Default: the default
-	// layout, where each column is named after its field.
-	Layout Layout
-	// Parse says how to read times and amounts.
-	Parse ParseOptions
-	// Comma is the field delimiter. Default ','.
-	Comma rune
+	// Read says how to read the export: its format, mapping, delimiter,
+	// encoding, time zone and currency (see package ingest). Now and
+	// KeepRows are set by Run.
+	Read ingest.Options
 	// Workers evaluate leads in parallel. Default GOMAXPROCS.
 	Workers int
-	// MaxLineBytes bounds a line of the export. Default 4 MiB.
-	MaxLineBytes int
 	// Log receives a line per skipped row, with its line number and every
 	// problem, and warnings. Default: discard.
 	Log io.Writer
@@ -57,15 +51,18 @@ type Job struct {
 
 // ErrInput is the identity of an export that cannot be read as a whole: no
 // header, no id column, an I/O error, a line over the limit.
-var ErrInput = errors.New("bad export")
+var ErrInput = ingest.ErrInput
 
-// row is one row read from the export, waiting for its result.
+// row is one lead read from the export, waiting for its result.
 type row struct {
-	line     int
-	id       string     // the lead's ID, when the row has one
-	lead     *lead.Lead // nil when the row did not parse or validate
-	problems []Problem
-	record   []string // as read, kept only for the rejects file
+	rec *ingest.Record
+}
+
+func (r row) lead() *lead.Lead {
+	if r.rec.Err != nil {
+		return nil
+	}
+	return r.rec.Lead
 }
 
 // Run reads the export from in, decides every lead, and writes the
@@ -77,7 +74,8 @@ type row struct {
 // at most a few hundred ahead.
 //
 // Run returns an error, with the Summary of what was done, when the
-// export cannot be read (errors.Is(err, ErrInput)), when out or Rejects
+// export cannot be read (errors.Is(err, ErrInput)), when the mapping does
+// not fit it (errors.Is(err, ingest.ErrMapping)), when out or Rejects
 // cannot be written, or when ctx ends.
 func (j *Job) Run(ctx context.Context, in io.Reader, out io.Writer) (*Summary, error) {
 	if j.Policy == nil || j.Now.IsZero() {
@@ -101,30 +99,11 @@ func (j *Job) Run(ctx context.Context, in io.Reader, out io.Writer) (*Summary, e
 	sum := newSummary(j.Policy)
 	defer func() { sum.Elapsed = clock().Sub(start) }()
 
-	src := &inputReader{r: in, max: j.MaxLineBytes}
-	if src.max <= 0 {
-		src.max = DefaultMaxLineBytes
-	}
-	cr := csv.NewReader(bufio.NewReaderSize(src, 64<<10))
-	if j.Comma != 0 {
-		cr.Comma = j.Comma
-	}
-	cr.FieldsPerRecord = -1 // checked per row, so that a bad row is reported, not fatal
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	switch {
-	case errors.Is(err, io.EOF):
-		return sum, fmt.Errorf("%w: it is empty: want a header line", ErrInput)
-	case err != nil:
-		return sum, fmt.Errorf("%w: reading the header: %v", ErrInput, err)
-	}
-	schema, err := j.Layout.Bind(header, j.Parse)
-	if err != nil {
-		return sum, fmt.Errorf("%w: %v", ErrInput, err)
-	}
-	if len(schema.Ignored) > 0 {
-		report("batch: ignoring %s the layout does not read: %s", plural(len(schema.Ignored), "column"), quoteAll(schema.Ignored))
-	}
+	// The reader reads and maps the rows; the workers validate the leads,
+	// in order, as validating costs more than deciding.
+	opts := j.Read
+	opts.Now, opts.KeepRows = time.Time{}, j.Rejects != nil
+	reader := ingest.NewReader(in, opts)
 
 	bw := bufio.NewWriterSize(out, 64<<10)
 	w := csv.NewWriter(bw)
@@ -137,9 +116,12 @@ func (j *Job) Run(ctx context.Context, in io.Reader, out io.Writer) (*Summary, e
 	if j.Rejects != nil {
 		rejectsBuf = bufio.NewWriterSize(j.Rejects, 16<<10)
 		rw = newRejectWriter(csv.NewWriter(rejectsBuf))
-		if err := rw.header(schema.Header()); err != nil {
-			return sum, fmt.Errorf("writing rejects: %w", err)
+	}
+	rejectHeader := func() error {
+		if rw == nil || rw.started {
+			return nil
 		}
+		return rw.header(reader.Report())
 	}
 
 	workers := j.Workers
@@ -147,101 +129,79 @@ func (j *Job) Run(ctx context.Context, in io.Reader, out io.Writer) (*Summary, e
 		workers = runtime.GOMAXPROCS(0)
 	}
 
-	// Reading the CSV is sequential; parsing and validating a row cost
-	// more than deciding it, so they run on the workers too, in order.
-	var readErr error
-	records := func(yield func(row) bool) {
-		for {
-			rec, err := cr.Read()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			var r row
-			var pe *csv.ParseError
-			switch {
-			case errors.As(err, &pe):
-				r.line = pe.StartLine
-				msg := "CSV: " + pe.Err.Error()
-				if pe.Line != pe.StartLine {
-					msg += fmt.Sprintf(" (the row runs from line %d to line %d: look for a quote that is not closed)", pe.StartLine, pe.Line)
-				}
-				r.problems = []Problem{{Message: msg}}
-			case err != nil:
-				readErr = err
-				return
-			default:
-				r.line, _ = cr.FieldPos(0)
-				r.record = slices.Clone(rec)
-			}
-			if !yield(r) {
-				return
-			}
-		}
-	}
-	var validator lead.Validator // keeps the time zones it loads: shared by the parsers
-	parse := func(r row) row {
-		if r.record == nil {
-			return r
-		}
-		r.lead, r.problems = schema.Lead(r.record)
-		if r.lead != nil {
-			r.id = r.lead.ID
-			r.problems = validate(&validator, schema, r.lead, j.Now, r.problems)
-		}
-		if len(r.problems) > 0 {
-			r.lead = nil
-		}
-		if rw == nil {
-			r.record = nil
-		}
-		return r
-	}
-
-	// The rows parsed and not yet matched with their decision, oldest
-	// first. Every row, good or bad, goes through EvaluateAll (a bad row
-	// as a nil lead, which it answers at once with ErrNilLead), so rows
-	// are reported in the order of the export, and the queue is as short
-	// as EvaluateAll's read-ahead.
+	// Every row, good or bad, goes through EvaluateAll (a bad row as a
+	// nil lead, which it answers at once with ErrNilLead), so rows are
+	// reported in the order of the export, and the queue is as short as
+	// EvaluateAll's read-ahead.
 	var queue rowQueue
+	first := true
+	var validator lead.Validator // keeps the time zones it loads: shared by the workers
+	records := func(yield func(*ingest.Record) bool) {
+		for rec := range reader.All() {
+			if !yield(rec) {
+				return
+			}
+		}
+	}
+	validate := func(rec *ingest.Record) *ingest.Record {
+		reader.Validate(rec, j.Now, &validator)
+		return rec
+	}
 	leads := func(yield func(*lead.Lead) bool) {
-		for r := range orderedMap(records, workers, parse) {
+		for rec := range orderedMap(records, workers, validate) {
+			if first {
+				first = false
+				rep := reader.Report()
+				if n := len(rep.Custom); n > 0 {
+					var cols []string
+					for _, c := range rep.Custom {
+						cols = append(cols, fmt.Sprintf("%q→%s", c.Header, c.Field))
+					}
+					report("batch: %s not in the mapping, read as custom fields: %s", plural(n, "column"), strings.Join(cols, ", "))
+				}
+			}
 			sum.Rows++
+			r := row{rec: rec}
 			queue.push(r)
-			if !yield(r.lead) {
+			if !yield(r.lead()) {
 				return
 			}
 		}
 	}
 
-	opts := qualify.BatchOptions{Workers: workers, Now: j.Now}
-	for res := range qualify.EvaluateAll(ctx, j.Policy, leads, opts) {
+	bopts := qualify.BatchOptions{Workers: workers, Now: j.Now}
+	for res := range qualify.EvaluateAll(ctx, j.Policy, leads, bopts) {
 		r, ok := queue.pop()
 		if !ok {
 			// The batch stopped: ctx ended.
 			sum.Stopped = res.Err
 			break
 		}
-		if res.Lead != r.lead {
-			return sum, fmt.Errorf("batch: internal error: result %d is not for line %d", res.Index, r.line)
+		l := r.lead()
+		if res.Lead != l {
+			return sum, fmt.Errorf("batch: internal error: result %d is not for line %d", res.Index, r.rec.Line)
 		}
-		if r.lead != nil && res.Err != nil {
+		if l != nil && res.Err != nil {
 			if ctx.Err() != nil {
 				sum.Stopped = context.Cause(ctx)
 				break
 			}
-			r.problems = []Problem{evaluateProblem(schema, r.lead, res.Err)}
+			r.rec.Err = evaluateProblem(reader, r.rec, res.Err)
 		}
-		if r.lead == nil || res.Err != nil {
-			sum.skip(r.line)
-			report("line %d%s: %s", r.line, idPart(r), joinProblems(r.problems))
+		if l == nil || res.Err != nil {
+			sum.skip(r.rec.Line)
+			report("%s", r.rec.Err)
 			if rw != nil {
-				if err := rw.write(r.line, r.problems, r.record); err != nil {
+				if err := rejectHeader(); err != nil {
+					return sum, fmt.Errorf("writing rejects: %w", err)
+				}
+				if err := rw.write(r.rec); err != nil {
 					return sum, fmt.Errorf("writing rejects: %w", err)
 				}
 			}
 		} else {
-			sum.decided(r.lead, &res.Decision)
-			if err := dw.write(r.line, r.lead, &res.Decision); err != nil {
+			sum.decided(l, &res.Decision)
+			if err := dw.write(r.rec.Line, l, &res.Decision); err != nil {
 				return sum, fmt.Errorf("writing decisions: %w", err)
 			}
 		}
@@ -252,22 +212,22 @@ func (j *Job) Run(ctx context.Context, in io.Reader, out io.Writer) (*Summary, e
 	if j.Progress != nil {
 		j.Progress.Clear()
 	}
+	if err := reader.Err(); err != nil {
+		return sum, err
+	}
 
 	w.Flush()
 	if err := errors.Join(w.Error(), bw.Flush()); err != nil {
 		return sum, fmt.Errorf("writing decisions: %w", err)
 	}
 	if rw != nil {
+		if err := rejectHeader(); err != nil {
+			return sum, fmt.Errorf("writing rejects: %w", err)
+		}
 		rw.w.Flush()
 		if err := errors.Join(rw.w.Error(), rejectsBuf.Flush()); err != nil {
 			return sum, fmt.Errorf("writing rejects: %w", err)
 		}
-	}
-	if readErr != nil {
-		if tl := (*lineTooLongError)(nil); errors.As(readErr, &tl) {
-			return sum, fmt.Errorf("%w: %v", ErrInput, readErr)
-		}
-		return sum, fmt.Errorf("%w: reading near line %d: %v", ErrInput, src.lineAt(), readErr)
 	}
 	if sum.Stopped == nil && ctx.Err() != nil {
 		sum.Stopped = context.Cause(ctx)
@@ -278,65 +238,21 @@ func (j *Job) Run(ctx context.Context, in io.Reader, out io.Writer) (*Summary, e
 	return sum, nil
 }
 
-func idPart(r row) string {
-	if r.id != "" {
-		return fmt.Sprintf(", lead %q", r.id)
-	}
-	return ""
-}
-
-// validate adds lead.Validate's problems to those found while parsing,
-// each with the column it came from; a column that did not parse is not
-// reported twice.
-func validate(v *lead.Validator, s *Schema, l *lead.Lead, now time.Time, problems []Problem) []Problem {
-	var ve *lead.ValidationError
-	if !errors.As(v.Validate(l, now), &ve) {
-		return problems
-	}
-	bad := map[string]bool{}
-	for _, p := range problems {
-		bad[p.Field] = true
-	}
-	for _, fe := range ve.Problems {
-		if reported(bad, fe.Path) {
-			continue
-		}
-		problems = append(problems, Problem{Column: s.columnOf(fe.Path), Field: fe.Path, Message: fe.Problem})
-	}
-	return problems
-}
-
-// reported reports whether a problem was already found at path or a field
-// that contains it.
-func reported(bad map[string]bool, path string) bool {
-	for p := path; p != ""; {
-		if bad[p] {
-			return true
-		}
-		i := strings.LastIndexAny(p, ".[")
-		if i < 0 {
-			return false
-		}
-		p = p[:i]
-	}
-	return false
-}
-
-// evaluateProblem describes why the policy did not decide a lead.
-func evaluateProblem(s *Schema, l *lead.Lead, err error) Problem {
+// evaluateProblem describes why the policy did not decide a lead, as a
+// problem of its row.
+func evaluateProblem(reader *ingest.Reader, rec *ingest.Record, err error) *ingest.RowError {
 	var le *qualify.LimitError
 	var re *qualify.RuleError
 	switch {
 	case errors.As(err, &le):
-		path := le.Path
-		return Problem{Column: s.columnOf(path), Field: path, Message: fmt.Sprintf("limit %s of the policy exceeded: %d > %d", le.Limit, le.Got, le.Max)}
+		return reader.RowError(rec, le.Path, fmt.Sprintf("limit %s of the policy exceeded: %d > %d", le.Limit, le.Got, le.Max))
 	case errors.As(err, &re):
 		// expr's errors end with a snippet on lines of their own; a row's
 		// report is one line.
 		msg, _, _ := strings.Cut(re.Err.Error(), "\n")
-		return Problem{Message: fmt.Sprintf("rule %q of the policy failed (%s): %s", re.Rule, re.Field, msg)}
+		return reader.RowError(rec, "", fmt.Sprintf("rule %q of the policy failed (%s): %s", re.Rule, re.Field, msg))
 	}
-	return Problem{Message: err.Error()}
+	return reader.RowError(rec, "", err.Error())
 }
 
 // orderedMap yields f of every element of src, in the order of src, with f
@@ -433,45 +349,6 @@ func (q *rowQueue) pop() (row, bool) {
 	q.size--
 	return r, true
 }
-
-// lineTooLongError is a line of the export over Job.MaxLineBytes.
-type lineTooLongError struct{ line, max int }
-
-func (e *lineTooLongError) Error() string {
-	return fmt.Sprintf("line %d is longer than %d bytes", e.line, e.max)
-}
-
-// inputReader counts the lines read, and refuses a line longer than max
-// bytes.
-type inputReader struct {
-	r     io.Reader
-	max   int
-	lines int // newlines read
-	run   int // bytes since the last newline
-}
-
-func (ir *inputReader) Read(p []byte) (int, error) {
-	n, err := ir.r.Read(p)
-	for chunk := p[:n]; ; {
-		i := bytes.IndexByte(chunk, '\n')
-		if i < 0 {
-			ir.run += len(chunk)
-			break
-		}
-		if ir.run += i; ir.run > ir.max {
-			break
-		}
-		ir.lines++
-		ir.run, chunk = 0, chunk[i+1:]
-	}
-	if ir.run > ir.max {
-		return n, &lineTooLongError{line: ir.lines + 1, max: ir.max}
-	}
-	return n, err
-}
-
-// lineAt returns the line being read.
-func (ir *inputReader) lineAt() int { return ir.lines + 1 }
 
 func plural(n int, noun string) string {
 	if n == 1 {

@@ -11,9 +11,11 @@
 package main
 
 import (
+	"bufio"
 	"cmp"
 	"compress/gzip"
 	"context"
+	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,9 +28,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
-	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/ingest"
 	"github.com/leadqual/leadqual/qualify"
 )
 
@@ -64,21 +65,19 @@ type stdio struct {
 type options struct {
 	input, output, rejects string
 	policyFile             string
-	layout                 Layout
-	comma                  rune
+	read                   ingest.Options
 	now                    time.Time
-	timeZone               *time.Location
-	currency               lead.Currency
 	workers                int
 	progress               string
-	maxLineBytes           int
+	validate               bool
 }
 
-const usage = `Usage: batch [flags] [export.csv | export.csv.gz | -]
+const usage = `Usage: batch [flags] [export.csv | export.csv.gz | leads.jsonl | -]
 
-Reads a CRM export (CSV with a header line; stdin when no file or "-" is
-given, gunzipped when the name ends in .gz), decides every lead with the
-policy, and writes one CSV row per decided lead, in the export's order:
+Reads a CRM export (CSV with a header line, or lead JSON lines; stdin when
+no file or "-" is given, gunzipped when the name ends in .gz), decides every
+lead with the policy, and writes one CSV row per decided lead, in the
+export's order:
 
   %s
 
@@ -86,14 +85,23 @@ Rows that do not parse, do not validate, or that the policy refuses are
 skipped: each is reported on stderr with its line number and every problem,
 and written to the -rejects file when there is one. A summary (leads and
 potential value per route, per currency) goes to stderr at the end, and
-progress too while stderr is a terminal.
+progress too while stderr is a terminal. -validate is a dry run: it reads
+and validates every lead, decides none, and reports what the mapping did
+not translate.
 
-Exit status: 0 every row was decided; 2 the run finished but some rows were
-skipped; 1 the run failed or stopped early (bad flags, policy or header, an
-unreadable export, an output error, SIGINT or SIGTERM). With -o, the file
-is replaced only when the run finishes (status 0 or 2).
+Exit status: 0 every row was decided (with -validate: every lead is valid);
+2 the run finished but some rows were skipped; 1 the run failed or stopped
+early (bad flags, policy, mapping or header, an unreadable export, an output
+error, SIGINT or SIGTERM). With -o, the file is replaced only when the run
+finishes (status 0 or 2).
 
-The default layout names each column after the lead's field:
+A CSV export is read through a mapping (package ingest documents the
+language): -preset salesforce|hubspot|odoo|mautic reads a CRM's standard
+export; -mapping file and -map 'statements' add or override statements:
+
+  -preset salesforce -map 'activity[source] = Lead Source | map(Webinar=webinar_attended; Web=contact_request; *=)'
+
+Without one, each column is named after the lead's field:
 
   id (required), source, stage, owner, lost_reason,
   contact.name, contact.email, contact.phone, contact.title, contact.role, contact.time_zone,
@@ -101,39 +109,39 @@ The default layout names each column after the lead's field:
   budget, value               "50000.00 GBP", or a bare amount with a
                               budget.currency / value.currency column or -currency
   expected_purchase, renewal, created_at, updated_at
-                              RFC 3339 (2026-03-02T09:00:00Z) or a date (2026-03-02)
+                              2026-03-02T09:00:00Z, 2026-03-02, 02/03/2026 with a date order
   activities                  kind@time;kind@time  (demo_request@2026-03-02T08:58:00Z)
                               or a JSON array: [{"kind":"demo_request","at":"...","product":"..."}]
+  activity, activity.at       one activity per row, rows of a lead following one another
   interests                   topic@time;topic@first/last, or a JSON array
   consent.<channel>           opted_in@time, opted_out@time or unknown (consent.email, ...)
   fields.<name>               a custom field: true/false and numbers are typed, the rest is text
 
-Headers match ignoring case; other columns are ignored (and listed). Use
--map for another layout: -map id=LeadId,contact.email=E-mail,fields.plan=Plan
+Headers match ignoring case; other columns become custom fields (and are
+listed).
 
 Flags:
 `
 
 func parseFlags(args []string, stderr io.Writer, wallClock func() time.Time) (options, error) {
-	o := options{comma: ','}
+	var o options
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), usage, strings.Join(decisionColumns, ","))
 		fs.PrintDefaults()
 	}
-	var comma, now, tz, currency string
+	var read ingest.Flags
+	read.Register(fs)
+	var now string
 	fs.StringVar(&o.output, "o", "", "write the decisions to `file` instead of stdout (replaced only when the run finishes)")
 	fs.StringVar(&o.rejects, "rejects", "", "write the skipped rows to `file`: line, problems, then the row as read")
 	fs.StringVar(&o.policyFile, "policy", "", "policy `file` (JSON); default: the library's default policy")
-	fs.Var(&o.layout, "map", "column mapping `field=header,...` for an export with other headers; may be repeated")
-	fs.StringVar(&comma, "delimiter", ",", "field `delimiter`: one character, or \"tab\" (Excel in many locales writes ;)")
 	fs.StringVar(&now, "now", "", "decide as of this `time` (RFC 3339), for a reproducible run; default: the time the run starts")
-	fs.StringVar(&tz, "time-zone", "", "IANA time `zone` of times written without one (Europe/London); default: such times are errors")
-	fs.StringVar(&currency, "currency", "", "ISO 4217 `code` of amounts written without a currency (GBP); default: such amounts are errors")
 	fs.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "`number` of leads decided in parallel")
 	fs.StringVar(&o.progress, "progress", "auto", "show progress on stderr: auto (when it is a terminal), always or never")
-	fs.IntVar(&o.maxLineBytes, "max-line-bytes", DefaultMaxLineBytes, "longest line of the export, in `bytes`")
+	fs.IntVar(&o.read.MaxLineBytes, "max-line-bytes", DefaultMaxLineBytes, "longest line of the export, in `bytes`")
+	fs.BoolVar(&o.validate, "validate", false, "dry run: read and validate every lead, decide none, and report unmapped values and bad rows")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
@@ -147,15 +155,12 @@ func parseFlags(args []string, stderr io.Writer, wallClock func() time.Time) (op
 	if o.input == "-" {
 		o.input = ""
 	}
-
-	switch r, size := utf8.DecodeRuneInString(comma); {
-	case comma == "tab" || comma == `\t`:
-		o.comma = '\t'
-	case size == len(comma) && size > 0 && r != utf8.RuneError && r != '"' && r != '\r' && r != '\n':
-		o.comma = r
-	default:
-		return options{}, fmt.Errorf("-delimiter %q: want one character other than a quote or a line break, or \"tab\"", comma)
+	max := o.read.MaxLineBytes
+	var err error
+	if o.read, err = read.Options(); err != nil {
+		return options{}, err
 	}
+	o.read.MaxLineBytes = max
 	o.now = wallClock()
 	if now != "" {
 		t, err := time.Parse(time.RFC3339, now)
@@ -164,26 +169,23 @@ func parseFlags(args []string, stderr io.Writer, wallClock func() time.Time) (op
 		}
 		o.now = t
 	}
-	if tz != "" {
-		loc, err := time.LoadLocation(tz)
-		if err != nil || tz == "Local" {
-			return options{}, fmt.Errorf("-time-zone %q: not an IANA time zone such as Europe/London", tz)
-		}
-		o.timeZone = loc
-	}
-	if currency != "" {
-		if !lead.Currency(currency).Valid() {
-			return options{}, fmt.Errorf("-currency %q: not an ISO 4217 code such as GBP", currency)
-		}
-		o.currency = lead.Currency(currency)
-	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	switch {
 	case o.workers <= 0:
 		return options{}, fmt.Errorf("-workers %d: must be positive", o.workers)
-	case o.maxLineBytes <= 0:
-		return options{}, fmt.Errorf("-max-line-bytes %d: must be positive", o.maxLineBytes)
+	case o.read.MaxLineBytes <= 0:
+		return options{}, fmt.Errorf("-max-line-bytes %d: must be positive", o.read.MaxLineBytes)
 	case o.progress != "auto" && o.progress != "always" && o.progress != "never":
 		return options{}, fmt.Errorf("-progress %q: want auto, always or never", o.progress)
+	case o.validate && (set["o"] || set["policy"] || set["workers"] || set["progress"]):
+		var useless []string
+		for _, f := range []string{"o", "policy", "workers", "progress"} {
+			if set[f] {
+				useless = append(useless, "-"+f)
+			}
+		}
+		return options{}, fmt.Errorf("%s do nothing with -validate, which decides no lead", strings.Join(useless, ", "))
 	}
 	return o, nil
 }
@@ -201,6 +203,9 @@ func run(ctx context.Context, args []string, std stdio) int {
 	if err != nil {
 		fmt.Fprintf(std.err, "batch: %v\n", err)
 		return exitFatal
+	}
+	if o.validate {
+		return dryRun(o, std)
 	}
 	sum, err := requalify(ctx, o, std, clock)
 	if sum != nil && (sum.Rows > 0 || err == nil) {
@@ -230,15 +235,12 @@ func requalify(ctx context.Context, o options, std stdio, clock func() time.Time
 	defer closeIn()
 
 	job := &Job{
-		Policy:       policy,
-		Now:          o.now,
-		Layout:       o.layout,
-		Parse:        ParseOptions{TimeZone: o.timeZone, Currency: o.currency},
-		Comma:        o.comma,
-		Workers:      o.workers,
-		MaxLineBytes: o.maxLineBytes,
-		Log:          std.err,
-		Clock:        clock,
+		Policy:  policy,
+		Now:     o.now,
+		Read:    o.read,
+		Workers: o.workers,
+		Log:     std.err,
+		Clock:   clock,
 	}
 	if o.progress == "always" || o.progress == "auto" && std.terminal {
 		job.Progress = NewProgress(std.err, total, read, clock)
@@ -279,6 +281,76 @@ func requalify(ctx context.Context, o options, std stdio, clock func() time.Time
 		}
 	}
 	return sum, nil
+}
+
+// dryRun reads and validates every lead of the export, reports each bad
+// row on stderr (and to -rejects), and writes what reading found to
+// stdout: the values the mapping does not translate with their counts,
+// the order of each column's dates, the columns read as custom fields.
+func dryRun(o options, std stdio) int {
+	in, _, _, closeIn, err := openInput(o.input, std.in)
+	if err != nil {
+		fmt.Fprintf(std.err, "batch: %v\n", err)
+		return exitFatal
+	}
+	defer closeIn()
+	read := o.read
+	read.Now, read.KeepRows = o.now, o.rejects != ""
+	r := ingest.NewReader(in, read)
+	var rw *rejectWriter
+	var f *atomicFile
+	var buf *bufio.Writer
+	if o.rejects != "" {
+		if f, err = createAtomic(o.rejects); err != nil {
+			fmt.Fprintf(std.err, "batch: %v\n", err)
+			return exitFatal
+		}
+		defer f.abort()
+		buf = bufio.NewWriter(f)
+		rw = newRejectWriter(csv.NewWriter(buf))
+	}
+	bad := 0
+	for rec := range r.All() {
+		if rec.Err == nil {
+			continue
+		}
+		bad++
+		fmt.Fprintln(std.err, rec.Err)
+		if rw != nil {
+			if !rw.started {
+				err = rw.header(r.Report())
+			}
+			if err == nil {
+				err = rw.write(rec)
+			}
+			if err != nil {
+				fmt.Fprintf(std.err, "batch: writing rejects: %v\n", err)
+				return exitFatal
+			}
+		}
+	}
+	if err := r.Err(); err != nil {
+		fmt.Fprintf(std.err, "batch: %v\n", err)
+		return exitFatal
+	}
+	if rw != nil {
+		if !rw.started {
+			err = rw.header(r.Report())
+		}
+		rw.w.Flush()
+		if err = errors.Join(err, rw.w.Error(), buf.Flush(), f.commit()); err != nil {
+			fmt.Fprintf(std.err, "batch: writing rejects: %v\n", err)
+			return exitFatal
+		}
+	}
+	if err := r.Report().WriteText(std.out); err != nil {
+		fmt.Fprintf(std.err, "batch: %v\n", err)
+		return exitFatal
+	}
+	if bad > 0 {
+		return exitSkipped
+	}
+	return exitOK
 }
 
 // loadPolicy compiles the policy in file, or the default policy.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,14 +65,17 @@ func TestExitStatus(t *testing.T) {
 		{name: "a bad currency", args: []string{"-currency", "gbp", good}, status: exitFatal, want: `-currency "gbp": not an ISO 4217 code`},
 		{name: "no workers", args: []string{"-workers", "0", good}, status: exitFatal, want: "-workers 0: must be positive"},
 		{name: "a bad progress", args: []string{"-progress", "sometimes", good}, status: exitFatal, want: `-progress "sometimes"`},
-		{name: "a mapping without =", args: []string{"-map", "id", good}, status: exitFatal, want: `column mapping "id": want field=header`},
-		{name: "a mapping of an unknown field", args: []string{"-map", "email=E-mail", good}, status: exitFatal, want: `unknown field "email"`},
-		{name: "a mapped header the export lacks", args: []string{"-map", "id=LeadId", good}, status: exitFatal, want: `column mapping id=LeadId: the header has no column "LeadId" (it has: "id", "activities")`},
+		{name: "a mapping without =", args: []string{"-map", "id", good}, status: exitFatal, want: `mapping -map line 1, column 1: "id": want target = column`},
+		{name: "a mapping of an unknown field", args: []string{"-map", "email=E-mail", good}, status: exitFatal, want: `unknown target "email"`},
+		{name: "a mapped header the export lacks", args: []string{"-map", "id=LeadId", good}, status: exitFatal, want: `mapping -map line 1, column 1: "id=LeadId": the header has no column "LeadId" (it has: "id", "activities")`},
+		{name: "a mapping for JSON lines", args: []string{"-format", "jsonl", "-preset", "salesforce", good}, status: exitFatal, want: "-preset do nothing for JSON lines"},
+		{name: "an unknown preset", args: []string{"-preset", "pipedrive", good}, status: exitFatal, want: `no preset "pipedrive" (presets: hubspot, mautic, odoo, salesforce)`},
+		{name: "a decision flag with -validate", args: []string{"-validate", "-workers", "2", good}, status: exitFatal, want: "-workers do nothing with -validate"},
 		{name: "a missing export", args: []string{filepath.Join(dir, "missing.csv")}, status: exitFatal, want: "missing.csv: no such file or directory"},
-		{name: "an empty export", args: []string{empty}, status: exitFatal, want: "bad export: it is empty: want a header line"},
-		{name: "no id column", args: []string{noID}, status: exitFatal, want: `the header has no id column (it has: "lead", "activities"); name it with -map id=<header>`},
+		{name: "an empty export", args: []string{empty}, status: exitFatal, want: "bad input: it is empty: want a header line"},
+		{name: "no id column", args: []string{noID}, status: exitFatal, want: `the header has no id column (it has: "lead", "activities"): name it with id = <header>`},
 		{name: "a header read twice", args: []string{twice}, status: exitFatal, want: `the header has 2 columns named "contact.email" (columns 2, 3)`},
-		{name: "a line over the limit", args: []string{"-max-line-bytes", "100", long}, status: exitFatal, want: "bad export: line 2 is longer than 100 bytes"},
+		{name: "a line over the limit", args: []string{"-max-line-bytes", "100", long}, status: exitFatal, want: "bad input: line 2 is longer than 100 bytes"},
 		{name: "a policy that does not compile", args: []string{"-policy", broken, good}, status: exitFatal, want: "rule \"r\": when 1:29: unknown name colour"},
 		{name: "the export as output", args: []string{"-o", good, good}, status: exitFatal, want: good + " is the export itself"},
 		{name: "an output directory that does not exist", args: []string{"-o", filepath.Join(dir, "nowhere", "out.csv"), good}, status: exitFatal, want: "nowhere"},
@@ -84,7 +88,11 @@ func TestExitStatus(t *testing.T) {
 			if tt.stdout != nil {
 				std.out = tt.stdout
 			}
-			args := append([]string{"-now", "2026-03-02T09:00:00Z", "-progress", "never"}, tt.args...)
+			args := []string{"-now", "2026-03-02T09:00:00Z"}
+			if !slices.Contains(tt.args, "-validate") {
+				args = append(args, "-progress", "never")
+			}
+			args = append(args, tt.args...)
 			assert.Equal(t, tt.status, run(context.Background(), args, std))
 			assert.Contains(t, stderr.String(), tt.want)
 		})

@@ -2,11 +2,11 @@ package main
 
 import (
 	"encoding/csv"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/leadqual/leadqual/ingest"
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/qualify"
 )
@@ -100,44 +100,43 @@ func amount(m lead.Money) string {
 
 // rejectWriter writes the rows that were not decided, as they were read,
 // after two columns: the line and the problems. Fixed, the file is an
-// export the batch reads again (it ignores the two extra columns).
+// export the batch reads again (it reads the two extra columns as custom
+// fields, unless the mapping says ignore = line; problems).
 type rejectWriter struct {
-	w   *csv.Writer
-	rec []string
+	w       *csv.Writer
+	rec     []string
+	started bool
 }
 
 // rejectColumns (a table, never modified) is the first part of the
-// rejects CSV's header; the export's own header follows.
+// rejects CSV's header; the export's own header follows (for JSON lines,
+// one column: the lead).
 var rejectColumns = []string{"line", "problems"}
 
 func newRejectWriter(w *csv.Writer) *rejectWriter { return &rejectWriter{w: w} }
 
-func (rw *rejectWriter) header(export []string) error {
+func (rw *rejectWriter) header(rep *ingest.Report) error {
+	rw.started = true
+	export := rep.Header
+	if rep.Format == "jsonl" {
+		export = []string{"lead"}
+	}
 	return rw.w.Write(append(append([]string(nil), rejectColumns...), export...))
 }
 
-func (rw *rejectWriter) write(line int, problems []Problem, record []string) error {
-	rw.rec = append(rw.rec[:0], strconv.Itoa(line), joinProblems(problems))
-	rw.rec = append(rw.rec, record...)
-	return rw.w.Write(rw.rec)
-}
-
-// maxProblems bounds the problems a row's report lists: a row with ten
-// thousand activities in the future gets one line, not a megabyte.
-const maxProblems = 20
-
-// joinProblems writes the problems of a row on one line.
-func joinProblems(ps []Problem) string {
-	var b strings.Builder
-	for i, p := range ps {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		if i == maxProblems-1 && len(ps) > maxProblems {
-			fmt.Fprintf(&b, "and %d more problems", len(ps)-i)
-			break
-		}
-		b.WriteString(p.String())
+// write writes the rows of a record that was not decided; a row that did
+// not parse as CSV is written as its line and problems alone.
+func (rw *rejectWriter) write(rec *ingest.Record) error {
+	rows := rec.Rows
+	if len(rows) == 0 {
+		rows = [][]string{nil}
 	}
-	return b.String()
+	for _, r := range rows {
+		rw.rec = append(rw.rec[:0], strconv.Itoa(rec.Line), rec.Err.Describe())
+		rw.rec = append(rw.rec, r...)
+		if err := rw.w.Write(rw.rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -40,8 +40,12 @@ func TestSample(t *testing.T) {
 	code, out, errOut := runMain(t)
 	require.Equal(t, 0, code, errOut)
 	golden(t, "sample.golden", []byte(out))
+	assert.Contains(t, out, "Leads: the first 50 of 53, the most urgent first (-all lists every one)")
 
 	// Every part of the doctrine shows up.
+	code, out, errOut = runMain(t, "-all")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "Leads, the most urgent first")
 	for _, want := range []string{
 		"L-1001  Byrne Logistics    need          sales", // an explicit request, answered in minutes
 		"respond by 09:02", // the response deadline
@@ -57,7 +61,7 @@ func TestSample(t *testing.T) {
 		"no email consent yet",                             // no permission, no touch
 		"final (do_not_contact)",                           // the handful of exceptions
 		"Refused input (3 lines, skipped)",                 // bad data, with line numbers
-		"line 26 (no id): not a lead",
+		"line 26 (no id): unexpected end of the line: the lead is cut short",
 		"Response deadline breaches",
 		"Unnurtured interest",
 		"Pipeline coverage shortfalls",
@@ -79,6 +83,8 @@ func TestFlags(t *testing.T) {
 {"id":"A-3","activities":[{"kind":"ebook","at":"2026-11-20T08:00:00Z"}]}
 `)
 	policy := write("policy.json", string(qualify.DefaultJSON()))
+	csv := write("leads.csv", "id,contact.role,activities\nC-1,decision_maker,pricing_request@2026-11-23T08:58:00Z\nC-2,user,ebook@2026-11-20T08:00:00Z\n")
+	tracks := write("tracks.json", `{"name": "not an array"}`)
 	badPolicy := write("bad.json", `{"name":"p","rules":[{"name":"r","when":"contact.rol == 1","reason":"x","intent":"need"}]}`)
 
 	tests := []struct {
@@ -93,9 +99,16 @@ func TestFlags(t *testing.T) {
 		{"own leads and policy", []string{"-leads", leads, "-policy", policy, "-now", "2026-11-23T09:00:00Z"}, 0,
 			"A-1     ", "", "A-2", false},
 		{"a bad line is reported with its number", []string{"-leads", leads, "-now", "2026-11-23T09:00:00Z"}, 0,
-			`line 3 (no id): not a lead: json: unknown field "surname"`, "", "", false},
+			`line 3 A-2: unknown field "surname"`, "", "", false},
 		{"bad policy", []string{"-policy", badPolicy}, 1, "", `rule "r": when 1:9: unknown field contact.rol`, "", true},
 		{"missing leads file", []string{"-leads", filepath.Join(dir, "nope.jsonl")}, 1, "", "-leads: open", "", true},
+		{"leads from a CSV export", []string{"-leads", csv, "-now", "2026-11-23T09:00:00Z"}, 0, "C-1     ", "", "", false},
+		{"a Salesforce export", []string{"-leads", "../../ingest/testdata/presets/salesforce.csv", "-preset", "salesforce", "-map", "date: DD/MM/YYYY", "-time-zone", "Europe/London", "-now", "2026-11-23T09:00:00Z"}, 0, "00Q5g00000A1b2C", "", "", false},
+		{"dry run", []string{"-leads", csv, "-validate", "-now", "2026-11-23T09:00:00Z"}, 0, "read csv, utf-8, delimiter \",\", 3 columns: 2 rows, 2 leads, 0 bad", "", "", false},
+		{"dry run with a decision flag", []string{"-validate", "-tracks", "t.json"}, 2, "", "-tracks do nothing with -validate", "", true},
+		{"own tracks", []string{"-tracks", tracks}, 1, "", "tracks " + tracks + ": want a JSON array of track specs", "", true},
+		{"own catalogue", []string{"-catalogue", filepath.Join(dir, "nope.json")}, 1, "", "-catalogue: open", "", true},
+		{"a mapping for JSON lines", []string{"-leads", leads, "-format", "jsonl", "-map", "id=Key"}, 2, "", "-map do nothing for JSON lines", "", true},
 		{"missing policy file", []string{"-policy", filepath.Join(dir, "nope.json")}, 1, "", "-policy: open", "", true},
 		{"bad time", []string{"-now", "yesterday"}, 2, "", `-now: "yesterday" is not an RFC 3339 time`, "", true},
 		{"stray argument", []string{"leads.jsonl"}, 2, "", `unexpected argument "leads.jsonl"`, "", true},

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 	"unicode/utf8"
 
 	"github.com/leadqual/leadqual/lead"
@@ -65,34 +64,27 @@ func (t *totals) value(r qualify.Route) string {
 	return strings.Join(parts, " + ")
 }
 
-// write prints the report: the table, the refused input, the routes, and
-// the neglect audit.
-func write(w io.Writer, now time.Time, rows []row, bad []badLine, t *totals, report *nurture.Report) error {
+// pageRows is how many leads, and refused lines, the report lists
+// without -all: a page, so that an export of ten thousand leads does not
+// scroll its summary away.
+const pageRows = 50
+
+// routeRank orders the table: the leads sales must act on first, then
+// those for a person to review, nurture, recycle, drop, and leads the
+// policy could not decide.
+var routeRank = map[string]int{"sales": 0, "review": 1, "nurture": 2, "recycle": 3, "drop": 4}
+
+// write prints the report: the routes, the refused input and the neglect
+// audit first, then a page of leads (every one with -all), the most
+// urgent first.
+func write(w io.Writer, opts options, rows []row, bad []badLine, t *totals, report *nurture.Report) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "Leads qualified at %s\n\n", now.Format("Mon 2 Jan 2006 15:04 MST"))
-	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "LEAD\tCOMPANY\tVERDICT\tROUTE\tFIT\tENG\tTOP REASONS\tNEXT STEP")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.0f\t%.0f\t%s\t%s\n", r.id, clip(r.company, 18), r.verdict, r.route,
-			r.fit, r.engagement, clip(r.reasons, 46), clip(r.next, 80))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-
+	fmt.Fprintf(ew, "Leads qualified at %s: %d leads", opts.now.Format("Mon 2 Jan 2006 15:04 MST"), len(rows))
 	if len(bad) > 0 {
-		fmt.Fprintf(ew, "\nRefused input (%d lines, skipped):\n", len(bad))
-		for _, b := range bad {
-			id := b.id
-			if id == "" {
-				id = "(no id)"
-			}
-			fmt.Fprintf(ew, "  line %d %s: %s\n", b.line, id, clip(strings.Join(b.problems, "; "), 140))
-		}
+		fmt.Fprintf(ew, ", %d lines refused", len(bad))
 	}
-
-	fmt.Fprintf(ew, "\nRoutes\n")
-	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	fmt.Fprint(ew, "\n\nRoutes\n")
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  ROUTE\tLEADS\tPOTENTIAL VALUE")
 	for _, r := range qualify.Routes() {
 		fmt.Fprintf(tw, "  %s\t%d\t%s\n", r, t.leads[r], t.value(r))
@@ -101,11 +93,62 @@ func write(w io.Writer, now time.Time, rows []row, bad []badLine, t *totals, rep
 		return err
 	}
 
+	if len(bad) > 0 {
+		fmt.Fprintf(ew, "\nRefused input (%d lines, skipped):\n", len(bad))
+		for i, b := range bad {
+			if i == pageRows && !opts.all {
+				fmt.Fprintf(ew, "  and %d more (-all lists every one)\n", len(bad)-i)
+				break
+			}
+			id := b.ID
+			if id == "" {
+				id = "(no id)"
+			}
+			fmt.Fprintf(ew, "  line %d %s: %s\n", b.Line, id, clip(b.Describe(), 140))
+		}
+	}
+
 	fmt.Fprintln(ew)
 	if err := report.WriteText(ew); err != nil {
 		return err
 	}
+
+	rows = slices.Clone(rows)
+	slices.SortStableFunc(rows, func(a, b row) int { return urgency(a) - urgency(b) })
+	shown := rows
+	if !opts.all && len(rows) > pageRows {
+		shown = rows[:pageRows]
+	}
+	switch {
+	case len(shown) < len(rows):
+		fmt.Fprintf(ew, "\nLeads: the first %d of %d, the most urgent first (-all lists every one)\n\n", len(shown), len(rows))
+	default:
+		fmt.Fprintf(ew, "\nLeads, the most urgent first\n\n")
+	}
+	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "LEAD\tCOMPANY\tVERDICT\tROUTE\tFIT\tENG\tTOP REASONS\tNEXT STEP")
+	for _, r := range shown {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.0f\t%.0f\t%s\t%s\n", r.id, clip(r.company, 18), r.verdict, r.route,
+			r.fit, r.engagement, clip(r.reasons, 46), clip(r.next, 80))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
 	return ew.err
+}
+
+// urgency is a row's place in the table: by route, and within sales the
+// overdue first.
+func urgency(r row) int {
+	n, ok := routeRank[r.route]
+	if !ok {
+		n = len(routeRank)
+	}
+	n *= 2
+	if r.route == "sales" && !strings.HasPrefix(r.next, "OVERDUE") {
+		n++
+	}
+	return n
 }
 
 // clip shortens s to n runes, marking the cut.

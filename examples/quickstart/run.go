@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
@@ -15,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadqual/leadqual/ingest"
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/nurture"
 	"github.com/leadqual/leadqual/qualify"
@@ -29,9 +28,13 @@ var sample embed.FS
 
 // options are the command's flags.
 type options struct {
-	leadsPath  string
-	policyPath string
-	now        time.Time
+	leadsPath                                string
+	policyPath                               string
+	tracksPath, enrolmentPath, cataloguePath string
+	read                                     ingest.Options
+	now                                      time.Time
+	all                                      bool
+	validate                                 bool
 }
 
 // host is what a CRM builds once, when it starts or when its data changes:
@@ -45,9 +48,6 @@ type host struct {
 	auditor  *nurture.Auditor
 }
 
-// maxLine bounds one JSON lead of the input.
-const maxLine = 1 << 20
-
 // run qualifies every lead of the input and writes the report to w.
 func run(ctx context.Context, opts options, w io.Writer) error {
 	h, err := newHost(opts)
@@ -59,7 +59,7 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 		return err
 	}
 	defer in.Close()
-	leads, bad, err := readLeads(in, opts.now)
+	leads, bad, err := readLeads(in, opts.read, opts.now)
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return write(w, opts.now, rows, bad, totals, report)
+	return write(w, opts, rows, bad, totals, report)
 }
 
 // newHost builds the policy, tracks, planner, scheduler and auditor from
@@ -196,36 +196,40 @@ func newHost(opts options) (*host, error) {
 		return nil, err
 	}
 
-	var specs []json.RawMessage
-	if err := readJSON("sample/tracks.json", &specs); err != nil {
+	tracksData, err := hostFile(opts.tracksPath, "-tracks", "sample/tracks.json")
+	if err != nil {
 		return nil, err
+	}
+	var specs []json.RawMessage
+	if err := json.Unmarshal(tracksData, &specs); err != nil {
+		return nil, fmt.Errorf("tracks %s: want a JSON array of track specs: %w", cmpOr(opts.tracksPath, "(bundled)"), err)
 	}
 	var tracks []*nurture.Track
 	for _, s := range specs {
 		t, err := nurture.ParseTrack(s)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("tracks %s: %w", cmpOr(opts.tracksPath, "(bundled)"), err)
 		}
 		tracks = append(tracks, t)
 	}
-	enrolment, err := fs.ReadFile(sample, "sample/enrolment.json")
+	enrolment, err := hostFile(opts.enrolmentPath, "-enrolment", "sample/enrolment.json")
 	if err != nil {
 		return nil, err
 	}
 	if h.enroller, err = nurture.ParseEnroller(enrolment, tracks...); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("enrolment %s: %w", cmpOr(opts.enrolmentPath, "(bundled)"), err)
 	}
 	if h.planner, err = nurture.NewPlanner(nurture.Config{Vocabulary: h.policy.Vocabulary()}); err != nil {
 		return nil, err
 	}
 
-	catalogue, err := fs.ReadFile(sample, "sample/catalogue.json")
+	catalogue, err := hostFile(opts.cataloguePath, "-catalogue", "sample/catalogue.json")
 	if err != nil {
 		return nil, err
 	}
 	cfg := recycle.Config{Rank: rank, Vocabulary: h.policy.Vocabulary()}
 	if cfg.Catalogue, err = recycle.ParseCatalogue(catalogue); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("catalogue %s: %w", cmpOr(opts.cataloguePath, "(bundled)"), err)
 	}
 	if h.sched, err = recycle.NewScheduler(recycle.NewMemStore(), cfg); err != nil {
 		return nil, err
@@ -246,12 +250,23 @@ func newHost(opts options) (*host, error) {
 	return &h, nil
 }
 
-func readJSON(name string, v any) error {
-	data, err := fs.ReadFile(sample, name)
-	if err != nil {
-		return err
+// hostFile reads one of the host's files: path, or the bundled sample's.
+func hostFile(path, flag, bundled string) ([]byte, error) {
+	if path == "" {
+		return fs.ReadFile(sample, bundled)
 	}
-	return json.Unmarshal(data, v)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	return data, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // rates convert potential values into pence for ranking leads due together.
@@ -277,12 +292,9 @@ type input struct {
 	lead *lead.Lead
 }
 
-// badLine is a line that did not give a valid lead.
-type badLine struct {
-	line     int
-	id       string
-	problems []string
-}
+// badLine is a line (or the rows of one lead) that did not give a valid
+// lead.
+type badLine = *ingest.RowError
 
 func openLeads(path string) (io.ReadCloser, error) {
 	if path == "" {
@@ -295,45 +307,57 @@ func openLeads(path string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// readLeads reads one JSON lead per line; blank lines are skipped. A line
-// that does not decode, or a lead that does not validate at now, is
-// reported with every problem and left out.
-func readLeads(r io.Reader, now time.Time) ([]input, []badLine, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), maxLine)
+// readLeads reads the leads: JSON lines, or a CSV export through the
+// mapping of opts. A line that does not decode, or a lead that does not
+// validate at now, is reported with every problem and left out.
+func readLeads(r io.Reader, opts ingest.Options, now time.Time) ([]input, []badLine, error) {
+	opts.Now = now
+	in := ingest.NewReader(r, opts)
 	var leads []input
 	var bad []badLine
-	var validator lead.Validator
-	for n := 1; sc.Scan(); n++ {
-		text := bytes.TrimSpace(sc.Bytes())
-		if len(text) == 0 {
+	for rec := range in.All() {
+		if rec.Err != nil {
+			bad = append(bad, rec.Err)
 			continue
 		}
-		var l lead.Lead
-		dec := json.NewDecoder(bytes.NewReader(text))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&l); err != nil {
-			bad = append(bad, badLine{line: n, problems: []string{"not a lead: " + err.Error()}})
-			continue
-		}
-		if err := validator.Validate(&l, now); err != nil {
-			var ve *lead.ValidationError
-			if !errors.As(err, &ve) {
-				return nil, nil, fmt.Errorf("line %d: %w", n, err)
-			}
-			b := badLine{line: n, id: l.ID}
-			for _, p := range ve.Problems {
-				b.problems = append(b.problems, p.Error())
-			}
-			bad = append(bad, b)
-			continue
-		}
-		leads = append(leads, input{line: n, lead: &l})
+		leads = append(leads, input{line: rec.Line, lead: rec.Lead})
 	}
-	if err := sc.Err(); err != nil {
-		return nil, nil, fmt.Errorf("reading leads: %w (a lead is at most %d bytes, on one line)", err, maxLine)
+	if err := in.Err(); err != nil {
+		return nil, nil, fmt.Errorf("reading leads: %w", err)
 	}
 	return leads, bad, nil
+}
+
+// validate is the dry run: it reads and validates every lead, and writes
+// the bad lines and what reading found (the values the mapping did not
+// translate, the order of each column's dates).
+func validate(opts options, w io.Writer) error {
+	in, err := openLeads(opts.leadsPath)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	read := opts.read
+	read.Now = opts.now
+	r := ingest.NewReader(in, read)
+	ew := &errWriter{w: w}
+	bad := 0
+	for rec := range r.All() {
+		if rec.Err != nil {
+			bad++
+			fmt.Fprintln(ew, rec.Err)
+		}
+	}
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("reading leads: %w", err)
+	}
+	if bad > 0 {
+		fmt.Fprintln(ew)
+	}
+	if err := r.Report().WriteText(ew); err != nil {
+		return err
+	}
+	return ew.err
 }
 
 // recycledAt is when a recycled lead was set aside: its last move to the

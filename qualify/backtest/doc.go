@@ -16,8 +16,10 @@
 //
 // Any iter.Seq[Record] will do: slices.Values(history), a database cursor
 // wrapped in a function, or a file read by a [Reader] in JSON lines
-// ([JSONLines]) or CSV with a column mapping ([CSV], [Columns],
-// [ParseColumns]):
+// ([JSONLines]) or a CRM's CSV export read through a mapping of package
+// ingest ([CSV], [Ingest]: the same mapping language, presets and messy
+// export handling as every command, outcome and after-the-fact columns
+// never read into a lead):
 //
 //	r := backtest.NewReader(f, backtest.JSONLines(), backtest.ReadOptions{})
 //	report, err := backtest.Run(ctx, policy, r.All(), backtest.Config{})
@@ -26,8 +28,10 @@
 //	}
 //
 // Input that does not parse is a [*LineError] naming the line and column
-// (errors.Is(err, ErrInput)); ReadOptions.MaxBad lets a few bad lines be
-// skipped and listed instead.
+// (errors.Is(err, ErrInput)), through which errors.As reaches every
+// *lead.FieldError; ReadOptions.MaxBad lets a few bad lines be skipped
+// and listed instead. [Check] is the dry run of one record: what a
+// backtest would refuse in it, without judging it.
 //
 // # A backtest
 //

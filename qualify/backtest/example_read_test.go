@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/leadqual/leadqual/ingest"
 	"github.com/leadqual/leadqual/qualify/backtest"
 )
 
@@ -28,19 +29,20 @@ func ExampleNewReader() {
 }
 
 // A CRM export is CSV: a row per activity, the lead's columns repeated or
-// given once, mapped to the parts of a record by their headers.
+// given once, mapped to the parts of a record by a mapping (package
+// ingest's language); outcome columns never reach the lead.
 func ExampleCSV() {
 	export := strings.NewReader(`Lead ID,Decided,Won?,Amount,Role,Activity,When
-L-1,2025-03-08 09:05,yes,12000.00,decision_maker,white_paper,2025-03-01 09:00
+L-1,2025-03-08 09:05,yes,"12,000.00",decision_maker,white_paper,2025-03-01 09:00
 L-1,2025-03-08 09:05,yes,,,pricing_request,2025-03-08 09:00
 L-2,2025-03-02 09:00,no,,user,white_paper,2025-03-01 09:00
 `)
-	cols, err := backtest.ParseColumns("id=Lead ID, at=Decided, converted=Won?, won=Amount, currency=GBP, role=Role, activity=Activity, activity_at=When")
+	m, err := ingest.ParseMapping("example", "id=Lead ID, decided_at=Decided, converted=Won? | bool, won=Amount | currency(GBP), contact.role=Role, activity=Activity, activity.at=When")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	r := backtest.NewReader(export, backtest.CSV(cols), backtest.ReadOptions{})
+	r := backtest.NewReader(export, backtest.CSV(m), backtest.ReadOptions{})
 	for rec := range r.All() {
 		fmt.Printf("line %d: %s, %s, %d activities, converted %t, won %s\n",
 			rec.Line, rec.Lead.ID, rec.Lead.Contact.Role, len(rec.Lead.Activities), rec.Converted, rec.Won)
@@ -50,18 +52,6 @@ L-2,2025-03-02 09:00,no,,user,white_paper,2025-03-01 09:00
 	// line 2: L-1, decision_maker, 2 activities, converted true, won 12000.00 GBP
 	// line 4: L-2, user, 1 activities, converted false, won unknown
 	// <nil>
-}
-
-// A column mapping is written as key=header pairs, the form a flag or a
-// settings file holds; a header with a comma is quoted.
-func ExampleParseColumns() {
-	cols, err := backtest.ParseColumns(`id=Lead ID, at=Decided, won="Amount, GBP", currency=GBP, fields.plan=Plan`)
-	fmt.Println(cols.ID, "|", cols.Won, "|", cols.Fields["plan"], "|", err)
-	_, err = backtest.ParseColumns("id=Lead ID, decided=Decided")
-	fmt.Println(err)
-	// Output:
-	// Lead ID | Amount, GBP | Plan | <nil>
-	// invalid configuration: backtest: columns, pair 2 ("decided", byte 13): unknown key (accepted: id, at, converted, won, won_currency, stage, source, owner, role, title, email, company, industry, employees, country, budget, value, created_at, updated_at, lost_reason, activity, activity_at, activity_product, activity_asset, activity_channel, currency, fields.<name>)
 }
 
 // The split of Calibrate is a hash of the lead ID: the same in every run,

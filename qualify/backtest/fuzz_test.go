@@ -7,6 +7,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/leadqual/leadqual/ingest"
 	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/qualify/backtest"
 )
@@ -89,21 +90,21 @@ func FuzzJSONLines(f *testing.F) {
 	})
 }
 
-// FuzzCSV: any bytes as CSV, with any column mapping. The reader never
-// panics; it yields records in line order, after the header, and stops
-// with a *LineError; a backtest of them never fails.
+// FuzzCSV: any bytes as CSV, with any mapping. The reader never panics;
+// it yields records in line order, after the header, and stops with a
+// *LineError; a backtest of them never fails.
 func FuzzCSV(f *testing.F) {
-	f.Add([]byte("id,decided_at,converted,won,activity,activity_at\na,2025-03-08,yes,100 GBP,pricing_request,2025-03-07\na,2025-03-08,yes,,chat,2025-03-07 10:00\n"), "")
-	f.Add([]byte("Lead,When,Won?,Plan\nx,2025-03-08T09:05:00Z,no,gold\n"), "id=Lead,at=When,converted=Won?,fields.plan=Plan")
+	f.Add([]byte("id,decided_at,converted,won,activity,activity.at\na,2025-03-08,yes,100 GBP,pricing_request,2025-03-07\na,2025-03-08,yes,,chat,2025-03-07 10:00\n"), "")
+	f.Add([]byte("Lead,When,Won?,Plan\nx,2025-03-08T09:05:00Z,no,gold\n"), "id=Lead,decided_at=When,converted=Won?,fields.plan=Plan")
 	f.Add([]byte("id,decided_at,converted\n\"a\nb\",2025-03-08,0\n"), "")
-	f.Add([]byte("id,decided_at,converted,won\na,2025-03-08,1,5\n"), "currency=EUR")
+	f.Add([]byte("id,decided_at,converted,won\na,2025-03-08,1,5\n"), "currency: EUR")
 	p := defaultPolicy(f)
 	f.Fuzz(func(t *testing.T, data []byte, mapping string) {
-		cols, err := backtest.ParseColumns(mapping)
+		m, err := ingest.ParseMapping("fuzz", mapping)
 		if err != nil {
-			cols = backtest.Columns{}
+			m = nil
 		}
-		r := backtest.NewReader(bytes.NewReader(data), backtest.CSV(cols), backtest.ReadOptions{MaxBad: 3, MaxLineBytes: 1 << 16})
+		r := backtest.NewReader(bytes.NewReader(data), backtest.CSV(m), backtest.ReadOptions{MaxBad: 3, MaxLineBytes: 1 << 16})
 		var recs []backtest.Record
 		for rec := range r.All() {
 			if rec.Lead == nil || rec.Lead.ID == "" {
@@ -112,31 +113,6 @@ func FuzzCSV(f *testing.F) {
 			recs = append(recs, rec)
 		}
 		checkRecords(t, p, r, recs, 2)
-	})
-}
-
-// FuzzParseColumns: any text as a column mapping. ParseColumns never
-// panics; what it accepts, String writes back in a form it reads to the
-// same mapping.
-func FuzzParseColumns(f *testing.F) {
-	f.Add(`id=Lead ID, at=Decided, won="Amount, GBP", currency=GBP, fields.plan=Plan`)
-	f.Add(`activity="He said ""hi""", fields.x= y `)
-	f.Add(`id=x,,at=y`)
-	f.Fuzz(func(t *testing.T, s string) {
-		c, err := backtest.ParseColumns(s)
-		if err != nil {
-			if !errors.Is(err, backtest.ErrConfig) {
-				t.Fatalf("error without ErrConfig: %v", err)
-			}
-			return
-		}
-		back, err := backtest.ParseColumns(c.String())
-		if err != nil {
-			t.Fatalf("%q: String %q does not parse: %v", s, c.String(), err)
-		}
-		if c.String() != back.String() {
-			t.Fatalf("%q: round trip %q -> %q", s, c.String(), back.String())
-		}
 	})
 }
 

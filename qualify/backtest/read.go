@@ -1,39 +1,50 @@
 package backtest
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"strings"
 	"time"
+
+	"github.com/leadqual/leadqual/ingest"
 )
 
-// Format is how a history is written: JSON lines, or CSV with a column
-// mapping. The zero Format is JSON lines.
+// Format is how a history is written: JSON lines, or a CSV export read
+// through an ingest.Mapping. The zero Format is JSON lines.
 type Format struct {
-	csv  bool
-	cols Columns
+	opts ingest.Options
 }
 
 // JSONLines is the format of one Record per line, in its JSON form (see
 // Record). Blank lines are skipped. Unknown keys are errors, so that a
 // misspelt "activites" does not silently drop a lead's activities.
-func JSONLines() Format { return Format{} }
+func JSONLines() Format { return Format{opts: ingest.Options{Format: ingest.FormatJSONLines}} }
 
 // CSV is the format of a CRM's flat export: a header line, then one row
-// per lead or per activity, mapped to records by cols (see Columns).
-func CSV(cols Columns) Format { return Format{csv: true, cols: cols} }
+// per lead or several (one per activity), mapped to records by m (see
+// package ingest: decided_at and converted are required, won and
+// won.currency are the value won; outcome and after-the-fact columns are
+// never read into the lead). A nil m is the default layout, where each
+// column is named after its target (id, decided_at, converted, won,
+// activity, activity.at, contact.role, ...).
+func CSV(m *ingest.Mapping) Format {
+	return Format{opts: ingest.Options{Format: ingest.FormatCSV, Mapping: m}}
+}
 
-// String returns "jsonl" or "csv".
+// Ingest is the format of any input package ingest reads, with its
+// options (format, mapping, delimiter, encoding, currency); a backtest
+// reads it as a history. Options.Now, History and MaxLineBytes are set by
+// the Reader.
+func Ingest(opts ingest.Options) Format { return Format{opts: opts} }
+
+// String returns "jsonl", "csv" or "auto".
 func (f Format) String() string {
-	if f.csv {
-		return "csv"
+	if f.opts.Format == ingest.FormatAuto && f.opts.Mapping == nil {
+		return "jsonl"
 	}
-	return "jsonl"
+	return f.opts.Format.String()
 }
 
 // ReadOptions bound and adjust reading. The zero value is ready to use;
@@ -42,17 +53,18 @@ type ReadOptions struct {
 	// MaxLineBytes bounds a line of JSON, or a CSV row with its quoted line
 	// breaks; a longer one is an error. Default 4 MiB.
 	MaxLineBytes int
-	// MaxBad is how many bad lines (rows, for CSV: every row of the lead
-	// they belong to) are skipped, and listed by Skipped, before reading
-	// stops with an error. Default 0: stop at the first.
+	// MaxBad is how many bad lines (for CSV, the rows of one lead) are
+	// skipped, and listed by Skipped, before reading stops with an error.
+	// Default 0: stop at the first.
 	MaxBad int
 	// Location is the time zone of CSV times written without one
-	// ("2025-03-08 09:05", "2025-03-08"); nil means UTC.
+	// ("2025-03-08 09:05"), when neither their column nor the mapping says;
+	// nil means UTC.
 	Location *time.Location
 }
 
 // DefaultMaxLineBytes is the default of ReadOptions.MaxLineBytes.
-const DefaultMaxLineBytes = 4 << 20
+const DefaultMaxLineBytes = ingest.DefaultMaxLineBytes
 
 func (o ReadOptions) withDefaults() ReadOptions {
 	if o.MaxLineBytes == 0 {
@@ -126,6 +138,7 @@ type Reader struct {
 	opts    ReadOptions
 	err     error
 	skipped []*LineError
+	report  *ingest.Report
 }
 
 // NewReader returns a Reader of the history in r, which it reads once:
@@ -156,6 +169,12 @@ func (r *Reader) Err() error { return r.err }
 // Skipped returns the bad lines skipped (at most ReadOptions.MaxBad) by
 // the last range over All.
 func (r *Reader) Skipped() []*LineError { return r.skipped }
+
+// Report returns what the last range over All found besides the records
+// (see ingest.Report): the values a mapping did not translate, the order
+// of each column's dates, the rows that are not data. Nil before the
+// first range.
+func (r *Reader) Report() *ingest.Report { return r.report }
 
 func (r *Reader) fail(err error) {
 	if r.err == nil {
@@ -205,120 +224,90 @@ func (r *Reader) All() iter.Seq[Record] {
 			r.fail(errors.New("backtest: nil history reader"))
 			return
 		}
-		if r.format.csv {
-			r.readCSV(src, &opts, yield)
-		} else {
-			r.readJSON(src, &opts, yield)
-		}
-	}
-}
-
-// readJSON reads JSON lines.
-func (r *Reader) readJSON(src io.Reader, opts *ReadOptions, yield func(Record) bool) {
-	br := bufio.NewReaderSize(src, 64<<10)
-	var buf []byte
-	for line := 1; ; line++ {
-		text, tooLong, err := readLine(br, opts.MaxLineBytes, &buf)
-		if err != nil && err != io.EOF {
-			r.fail(fmt.Errorf("backtest: reading history line %d: %w", line, err))
-			return
-		}
-		if tooLong {
-			if !r.bad(&LineError{Line: line, Err: fmt.Errorf("longer than %d bytes", opts.MaxLineBytes)}) {
-				return
-			}
-		} else if line == 1 {
-			text = bytes.TrimPrefix(text, []byte("\uFEFF")) // a byte order mark
-		}
-		if !tooLong && len(bytes.TrimSpace(text)) > 0 {
-			rec, lerr := decodeRecord(text, line)
-			if lerr != nil {
-				if !r.bad(lerr) {
+		in := ingest.NewReader(src, r.ingestOptions(&opts))
+		r.report = in.Report()
+		for rec := range in.All() {
+			if rec.Err != nil {
+				if !r.bad(lineError(rec.Err)) {
 					return
 				}
-			} else if !yield(rec) {
+				continue
+			}
+			if !yield(Record{Lead: rec.Lead, At: rec.At, Converted: rec.Converted, Won: rec.Won, Line: rec.Line}) {
 				return
 			}
 		}
-		if err == io.EOF {
-			return
+		if err := in.Err(); err != nil {
+			r.fail(inputError(err))
 		}
 	}
 }
 
-// readLine reads one line, without its line break, into *buf (reused). A
-// line longer than max is consumed and reported as tooLong. err is io.EOF
-// at the end of input (text may still hold a last line).
-func readLine(br *bufio.Reader, max int, buf *[]byte) (text []byte, tooLong bool, err error) {
-	*buf = (*buf)[:0]
-	for {
-		chunk, e := br.ReadSlice('\n')
-		if !tooLong {
-			if len(*buf)+len(chunk) > max+2 { // +2: the line break itself
-				tooLong = true
-				*buf = (*buf)[:0]
-			} else {
-				*buf = append(*buf, chunk...)
-			}
-		}
-		switch e {
-		case nil:
-			return trimEOL(*buf), tooLong, nil
-		case bufio.ErrBufferFull:
-			continue
-		case io.EOF:
-			return trimEOL(*buf), tooLong, io.EOF
-		default:
-			return nil, false, e
-		}
+func (r *Reader) ingestOptions(opts *ReadOptions) ingest.Options {
+	o := r.format.opts
+	o.History, o.MaxLineBytes, o.KeepRows, o.Now = true, opts.MaxLineBytes, false, time.Time{}
+	if o.TimeZone == nil {
+		o.TimeZone = opts.Location
 	}
+	if o.Format == ingest.FormatAuto && o.Mapping == nil {
+		o.Format = ingest.FormatJSONLines
+	}
+	return o
 }
 
-func trimEOL(b []byte) []byte {
-	b = bytes.TrimSuffix(b, []byte("\n"))
-	return bytes.TrimSuffix(b, []byte("\r"))
-}
-
-// decodeRecord decodes one JSON line.
-func decodeRecord(text []byte, line int) (Record, *LineError) {
-	var rec Record
-	dec := json.NewDecoder(bytes.NewReader(text))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rec); err != nil {
-		return Record{}, jsonLineError(text, line, err)
-	}
-	end := int(dec.InputOffset())
-	if _, err := dec.Token(); err != io.EOF {
-		// The column of the first byte after the record that is not space.
-		off := end
-		rest := text[min(off, len(text)):]
-		off += len(rest) - len(bytes.TrimLeft(rest, " \t\r"))
-		return Record{}, &LineError{Line: line, Column: off + 1, Err: errors.New("unexpected data after the record")}
-	}
-	rec.Line = line
-	return rec, nil
-}
-
-// jsonLineError locates a decoding error in its line.
-func jsonLineError(text []byte, line int, err error) *LineError {
-	e := &LineError{Line: line, Err: err}
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		e.Column = int(max(se.Offset, 1))
-	case errors.As(err, &te):
-		e.Column = int(max(te.Offset, 1))
-		if te.Field != "" {
-			e.Field = te.Field
-			e.Err = fmt.Errorf("cannot use JSON %s as %s", te.Value, te.Type)
-		} else {
-			e.Err = fmt.Errorf("cannot use JSON %s as a record (want an object: {\"lead\": ..., \"at\": ..., \"converted\": ..., \"won\": ...})", te.Value)
+// lineError is a bad record of the history as a *LineError: the line,
+// and the column and field of its first problem. It unwraps to the
+// *ingest.RowError, and through it to every *lead.FieldError.
+func lineError(e *ingest.RowError) *LineError {
+	le := &LineError{Line: e.Line, Err: rowProblems{e}}
+	if len(e.Problems) > 0 {
+		le.Line = e.ProblemLine(0)
+		le.Column = e.Column(0)
+		if len(e.Problems) == 1 {
+			le.Field = e.Problems[0].Path
 		}
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		e.Column = len(text) + 1
-		e.Err = errors.New("unexpected end of the line: the record is cut short")
 	}
-	e.Column = min(e.Column, len(text)+1)
-	return e
+	return le
+}
+
+// rowProblems writes a row error's problems without its line, which the
+// LineError writes.
+type rowProblems struct{ e *ingest.RowError }
+
+func (p rowProblems) Error() string {
+	if len(p.e.Problems) == 1 {
+		return p.e.Problems[0].Problem
+	}
+	return p.e.Describe()
+}
+
+func (p rowProblems) Unwrap() error { return p.e }
+
+// inputError is an error that stopped reading: a *LineError where the
+// input says where, ErrInput in any case but an I/O error of the source.
+func inputError(err error) error {
+	var me *ingest.MappingError
+	if errors.As(err, &me) {
+		return &LineError{Line: 1, Err: err}
+	}
+	if errors.Is(err, ingest.ErrInput) {
+		return &LineError{Line: 1, Err: err}
+	}
+	return fmt.Errorf("backtest: reading the history: %w", err)
+}
+
+// Check reports what a backtest would refuse in rec, without judging it:
+// the record itself (no lead, no decision time, a won value without a
+// conversion), its lead rewound to the decision time (see AsOf: a lead
+// created after it), and lead.Validate of the rewound lead at that time.
+// It is the dry run of a history (examples/backtest -validate).
+func Check(rec Record) error {
+	if err := rec.check(); err != nil {
+		return err
+	}
+	l, _, err := AsOf(rec.Lead, rec.At)
+	if err != nil {
+		return err
+	}
+	return l.Validate(rec.At)
 }

@@ -3,7 +3,6 @@ package backtest_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -12,20 +11,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadqual/leadqual/ingest"
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/qualify/backtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// csvColumns is the mapping of testdata/history.csv.
-var csvColumns = backtest.Columns{
-	ID: "Lead ID", At: "Decided", Converted: "Won?", Won: "Amount", WonCurrency: "Currency",
-	Role: "Role", Company: "Company", Industry: "Industry", Employees: "Employees", Country: "Country",
-	Stage: "Stage", Budget: "Budget", Email: "Email", CreatedAt: "Created",
-	ActivityKind: "Activity", ActivityAt: "Activity time", ActivityProduct: "Product", ActivityAsset: "Asset", ActivityChannel: "Channel",
-	Fields: map[string]string{"plan": "Plan", "seats": "Seats"},
-}
+// csvMapping is the mapping of testdata/history.csv.
+var csvMapping = ingest.MustParseMapping("history.map", `
+	id = Lead ID, decided_at = Decided, converted = Won?, won = Amount, won.currency = Currency
+	contact.role = Role, company.name = Company, company.industry = Industry, company.employees = Employees
+	company.country = Country, stage = Stage, budget = Budget, contact.email = Email, created_at = Created
+	activity = Activity, activity.at = Activity time, activity.product = Product, activity.asset = Asset, activity.channel = Channel
+	fields.plan = Plan, fields.seats = Seats`)
 
 func readAll(t *testing.T, r *backtest.Reader) []backtest.Record {
 	t.Helper()
@@ -51,7 +50,7 @@ func readFile(t *testing.T, name string, f backtest.Format) []backtest.Record {
 // headers, reads to the same records.
 func TestReadJSONLinesAndCSVAgree(t *testing.T) {
 	fromJSON := readFile(t, "history.jsonl", backtest.JSONLines())
-	fromCSV := readFile(t, "history.csv", backtest.CSV(csvColumns))
+	fromCSV := readFile(t, "history.csv", backtest.CSV(csvMapping))
 	require.Len(t, fromJSON, 4)
 	require.Len(t, fromCSV, 4)
 	assert.Equal(t, []int{1, 3, 4, 5}, []int{fromJSON[0].Line, fromJSON[1].Line, fromJSON[2].Line, fromJSON[3].Line}, "blank lines skipped, lines counted")
@@ -186,37 +185,44 @@ type errReader struct{}
 func (errReader) Read([]byte) (int, error) { return 0, errRead }
 
 func TestReadCSVErrors(t *testing.T) {
-	header := "id,decided_at,converted,won,stage,activity,activity_at,plan\n"
+	header := "id,decided_at,converted,won,stage,activity,activity.at,plan\n"
 	tests := []struct {
-		name   string
-		cols   backtest.Columns
-		input  string
-		line   int
-		column int
-		field  string
-		msg    string
+		name    string
+		mapping string
+		input   string
+		line    int
+		column  int
+		field   string
+		msg     string
 	}{
-		{"empty file", backtest.Columns{}, "", 1, 0, "", "no header line"},
-		{"required column missing", backtest.Columns{}, "id,converted\n", 1, 0, "at", `no column "decided_at" in the header`},
-		{"named column missing", backtest.Columns{Role: "Role"}, header, 1, 0, "role", `no column "Role"`},
-		{"custom field missing", backtest.Columns{Fields: map[string]string{"seats": "Seats"}}, header, 1, 0, "fields.seats", `no column "Seats"`},
-		{"duplicate header", backtest.Columns{}, "id,id,decided_at,converted\n", 1, 0, "id", "more than once"},
-		{"bad stage", backtest.Columns{}, header + "a,2025-03-08,no,,wonn,,,\n", 2, 0, "stage", `unknown stage "wonn"`},
-		{"bad bool", backtest.Columns{}, header + "a,2025-03-08,maybe,,,,,\n", 2, 0, "converted", `"maybe" is not true or false`},
-		{"money without currency", backtest.Columns{}, header + "a,2025-03-08,yes,100,,,,\n", 2, 0, "won", "has no currency"},
-		{"bad time", backtest.Columns{}, header + "a,08/03/2025,yes,,,,,\n", 2, 0, "at", "is not a time"},
-		{"conflicting rows", backtest.Columns{}, header + "a,2025-03-08,no,,new,chat,2025-03-07,\na,2025-03-08,no,,won,chat,2025-03-07,\n", 3, 0, "stage", `"won", but line 2 gave "new" for lead "a"`},
-		{"activity details without a kind", backtest.Columns{}, header + "a,2025-03-08,no,,,,2025-03-07,\n", 2, 0, "activity_at", "without an activity kind"},
-		{"field count", backtest.Columns{}, header + "a,2025-03-08\n", 2, 0, "", "2 fields, the header has 8"},
-		{"bare quote", backtest.Columns{}, header + "a,2025-03-08,no,\"x\"y,,,,\n", 2, 19, "", "extraneous or missing \" in quoted-field"},
-		{"empty id", backtest.Columns{}, header + ",2025-03-08,no,,,,,\n", 2, 0, "id", "empty"},
+		{"empty file", "", "", 1, 0, "", "it is empty: want a header line"},
+		{"decision time missing", "", "id,converted\n", 1, 0, "", `a history needs the decision time: map decided_at = <header> (it has: "id", "converted")`},
+		{"outcome missing", "", "id,decided_at\n", 1, 0, "", `a history needs its outcome: map converted = <header>`},
+		{"named column missing", "contact.role = Role", header, 1, 0, "", `the header has no column "Role"`},
+		{"custom field missing", "fields.seats = Seats", header, 1, 0, "", `the header has no column "Seats"`},
+		{"duplicate header", "", "id,id,decided_at,converted\n", 1, 0, "", `the header has 2 columns named "id"`},
+		{"an outcome as a signal", "converted = Won, fields.won = Won", "id,decided_at,Won\n", 1, 0, "", `column "Won" is an outcome (converted = Won) and must not feed fields.won`},
+		{"bad stage", "", header + "a,2025-03-08,no,,wonn,,,\n", 2, 5, "stage", `unknown stage "wonn"`},
+		{"bad bool", "", header + "a,2025-03-08,maybe,,,,,\n", 2, 3, "converted", `"maybe" is not true or false`},
+		{"money without currency", "", header + "a,2025-03-08,yes,100,,,,\n", 2, 4, "won", "has no currency"},
+		{"ambiguous date", "", header + "a,08/03/2025,yes,,,,,\n", 2, 2, "decided_at", `"08/03/2025" is ambiguous: 8 March 2025 or 3 August 2025`},
+		{"conflicting rows", "", header + "a,2025-03-08,no,,new,chat,2025-03-07,\na,2025-03-08,no,,won,chat,2025-03-07,\n", 3, 5, "stage", `"won", but line 2 gave "new" for lead "a"`},
+		{"activity details without a kind", "", header + "a,2025-03-08,no,,,,2025-03-07,\n", 2, 7, "activities", `an activity's at on a row without its kind (column "activity")`},
+		{"field count", "", header + "a,2025-03-08\n", 2, 0, "", "2 fields, but the header has 8"},
+		{"bare quote", "", header + "a,2025-03-08,no,\"x\"y,,,,\n", 2, 19, "", "extraneous or missing \" in quoted-field"},
+		{"empty id", "", header + ",2025-03-08,no,,,,,\n", 2, 1, "id", "empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := backtest.NewReader(strings.NewReader(tt.input), backtest.CSV(tt.cols), backtest.ReadOptions{})
+			m, err := ingest.ParseMapping("test", tt.mapping)
+			require.NoError(t, err)
+			if tt.mapping == "" {
+				m = nil
+			}
+			r := backtest.NewReader(strings.NewReader(tt.input), backtest.CSV(m), backtest.ReadOptions{})
 			recs := readAll(t, r)
 			assert.Empty(t, recs)
-			err := r.Err()
+			err = r.Err()
 			require.Error(t, err)
 			assert.ErrorIs(t, err, backtest.ErrInput)
 			var le *backtest.LineError
@@ -230,22 +236,22 @@ func TestReadCSVErrors(t *testing.T) {
 }
 
 func TestReadCSVDetails(t *testing.T) {
-	input := "\uFEFF ID , Decided_At,CONVERTED,won,activity,activity_at,plan,extra\n" +
-		"a,2025-03-08,Y,100 GBP,chat,2025-03-07,true,ignored\n" +
+	input := "\uFEFF ID , Decided_At,CONVERTED,won,activity,activity.at,plan,extra\n" +
+		"a,2025-03-08,Y,100 GBP,chat,2025-03-07,true,kept\n" +
 		"a,2025-03-08,Y,,email_click,2025-03-07 10:00,,\n" +
 		"b,2025-03-08,f,,,,3.5,\n" +
 		"b,2025-03-09,f,,,,text,\n" +
 		"bad,2025-03-08,nope,,,,,\n" +
 		"bad,2025-03-08,no,,,,,\n" +
 		"c,2025-03-10,no,,,,,\n"
-	r := backtest.NewReader(strings.NewReader(input), backtest.CSV(backtest.Columns{Fields: map[string]string{"plan": "plan"}}), backtest.ReadOptions{MaxBad: 1, Location: time.FixedZone("X", 3600)})
+	r := backtest.NewReader(strings.NewReader(input), backtest.CSV(ingest.MustParseMapping("test", "fields.plan = plan")), backtest.ReadOptions{MaxBad: 1, Location: time.FixedZone("X", 3600)})
 	recs := readAll(t, r)
 	require.NoError(t, r.Err())
 	require.Len(t, recs, 4, "a, b (twice: two decision times), c; bad is skipped")
 	assert.Equal(t, "a", recs[0].Lead.ID)
 	assert.True(t, recs[0].Converted)
 	assert.Len(t, recs[0].Lead.Activities, 2)
-	assert.Equal(t, true, recs[0].Lead.Fields["plan"])
+	assert.Equal(t, map[string]any{"plan": true, "extra": "kept"}, recs[0].Lead.Fields, "a column the mapping does not name is a custom field")
 	assert.Equal(t, time.Date(2025, 3, 7, 10, 0, 0, 0, time.FixedZone("X", 3600)).Unix(), recs[0].Lead.Activities[1].At.Unix())
 	assert.Equal(t, 3.5, recs[1].Lead.Fields["plan"])
 	assert.Equal(t, "text", recs[2].Lead.Fields["plan"])
@@ -255,49 +261,14 @@ func TestReadCSVDetails(t *testing.T) {
 
 	// Money with the mapping's currency, and a currency column that disagrees.
 	r = backtest.NewReader(strings.NewReader("id,decided_at,converted,won\na,2025-03-08,yes,100\n"),
-		backtest.CSV(backtest.Columns{Currency: "EUR"}), backtest.ReadOptions{})
+		backtest.CSV(ingest.MustParseMapping("test", "currency: EUR")), backtest.ReadOptions{})
 	recs = readAll(t, r)
 	require.NoError(t, r.Err())
 	assert.Equal(t, "100 EUR", recs[0].Won.String())
-	r = backtest.NewReader(strings.NewReader("id,decided_at,converted,won,won_currency\na,2025-03-08,yes,100 GBP,EUR\n"),
-		backtest.CSV(backtest.Columns{}), backtest.ReadOptions{})
+	r = backtest.NewReader(strings.NewReader("id,decided_at,converted,won,won.currency\na,2025-03-08,yes,100 GBP,EUR\n"),
+		backtest.CSV(nil), backtest.ReadOptions{})
 	readAll(t, r)
 	assert.ErrorContains(t, r.Err(), "its currency column says EUR")
-}
-
-func TestParseColumns(t *testing.T) {
-	c, err := backtest.ParseColumns(`id=Lead ID, at = Decided ,converted=Won?, won="Amount, GBP", currency=GBP, fields.plan=Plan, activity="He said ""hi"""`)
-	require.NoError(t, err)
-	assert.Equal(t, backtest.Columns{ID: "Lead ID", At: "Decided", Converted: "Won?", Won: "Amount, GBP", Currency: "GBP",
-		ActivityKind: `He said "hi"`, Fields: map[string]string{"plan": "Plan"}}, c)
-	back, err := backtest.ParseColumns(c.String())
-	require.NoError(t, err)
-	assert.Equal(t, c, back)
-	var fromJSON backtest.Columns
-	require.NoError(t, json.Unmarshal([]byte(`{"id": "Lead ID", "at": "Decided", "converted": "Won?", "won": "Amount, GBP", "currency": "GBP", "activity": "He said \"hi\"", "fields": {"plan": "Plan"}}`), &fromJSON))
-	assert.Equal(t, c, fromJSON)
-
-	for _, tt := range []struct{ in, msg string }{
-		{"idd=x", `pair 1 ("idd", byte 1): unknown key`},
-		{"id=x, id=y", "key given twice"},
-		{"id=", "empty header"},
-		{"id", "want key=header"},
-		{"id=x,", "empty pair"},
-		{"id=x,,at=y", "want key=header"},
-		{`id="x`, "unterminated quote"},
-		{`id="x" y`, "text after the closing quote"},
-		{`id=a"b`, "quote a header"},
-		{"=x", "empty key"},
-		{"currency=gbp", "not an ISO 4217 code"},
-		{"fields.=x", "empty field name"},
-	} {
-		_, err := backtest.ParseColumns(tt.in)
-		require.ErrorIs(t, err, backtest.ErrConfig, tt.in)
-		assert.Contains(t, err.Error(), tt.msg, tt.in)
-	}
-	empty, err := backtest.ParseColumns("  ")
-	require.NoError(t, err)
-	assert.Equal(t, backtest.Columns{}, empty)
 }
 
 func TestReadByteOrderMarkAndLongCSVRow(t *testing.T) {
@@ -305,10 +276,10 @@ func TestReadByteOrderMarkAndLongCSVRow(t *testing.T) {
 	assert.Len(t, readAll(t, r), 1)
 	require.NoError(t, r.Err())
 
-	long := "id,decided_at,converted,activity_asset\n" +
+	long := "id,decided_at,converted,activity.asset\n" +
 		"a,2025-03-08,no,\n" +
 		"b,2025-03-08,no,\"" + strings.Repeat("x\n", 20000) + "\"\n"
-	r = backtest.NewReader(strings.NewReader(long), backtest.CSV(backtest.Columns{}), backtest.ReadOptions{MaxLineBytes: 1000, MaxBad: 5})
+	r = backtest.NewReader(strings.NewReader(long), backtest.CSV(nil), backtest.ReadOptions{MaxLineBytes: 1000, MaxBad: 5})
 	recs := readAll(t, r)
 	assert.Empty(t, recs, "the row after a's is too long: reading stops however many bad rows are allowed, and a, which that row might have belonged to, is not yielded half read")
 	var le *backtest.LineError

@@ -76,7 +76,7 @@ var (
 	// ErrInput: the history's text could not be read (a JSON line or a CSV
 	// row that does not parse). The error is a *LineError naming the line.
 	ErrInput = errors.New("bad history input")
-	// ErrConfig: a Config, CalibrationConfig, ReadOptions or Columns field
+	// ErrConfig: a Config, CalibrationConfig or ReadOptions field
 	// is out of range. The message names the field.
 	ErrConfig = errors.New("invalid configuration")
 	// ErrNilPolicy: Run, Compare or Calibrate was given a nil policy.
