@@ -31,8 +31,9 @@ const (
 	FormatCSV
 	// FormatJSONLines is one JSON object per line: a lead in the JSON
 	// form of package lead, or, with Options.History, a history record
-	// {"lead": {...}, "at": "...", "converted": true, "won": {...}}.
-	// Blank lines are skipped; unknown keys are errors.
+	// {"lead": {...}, "at": "...", "converted": true, "won": {...}},
+	// with "converted_at" when the conversion's time is known. Blank lines
+	// are skipped; unknown keys are errors.
 	FormatJSONLines
 )
 
@@ -118,9 +119,11 @@ type Record struct {
 	// At is the decision time (history).
 	At time.Time
 	// Converted and Won are the outcome (history): whether the lead
-	// converted, and the value won.
-	Converted bool
-	Won       lead.Money
+	// converted, and the value won. ConvertedAt is when it converted, when
+	// a JSON record says so ("converted_at").
+	Converted   bool
+	Won         lead.Money
+	ConvertedAt time.Time
 	// Rows are the CSV rows as read (Options.KeepRows).
 	Rows [][]string
 	// Err is every problem of the record, or nil.
@@ -660,10 +663,11 @@ func isTotals(cells []string, s *schema) bool {
 
 // record is the JSON form of a history record.
 type record struct {
-	Lead      *lead.Lead `json:"lead"`
-	At        time.Time  `json:"at"`
-	Converted bool       `json:"converted"`
-	Won       lead.Money `json:"won,omitzero"`
+	Lead        *lead.Lead `json:"lead"`
+	At          time.Time  `json:"at"`
+	Converted   bool       `json:"converted"`
+	Won         lead.Money `json:"won,omitzero"`
+	ConvertedAt time.Time  `json:"converted_at,omitzero"`
 }
 
 // readJSON reads JSON lines.
@@ -766,7 +770,7 @@ func (r *Reader) decodeJSON(text []byte, line int, validator *lead.Validator) *R
 	if r.opts.History {
 		var h record
 		err = dec.Decode(&h)
-		rec.Lead, rec.At, rec.Converted, rec.Won = h.Lead, h.At, h.Converted, h.Won
+		rec.Lead, rec.At, rec.Converted, rec.Won, rec.ConvertedAt = h.Lead, h.At, h.Converted, h.Won, h.ConvertedAt
 	} else {
 		var l lead.Lead
 		err = dec.Decode(&l)

@@ -471,3 +471,19 @@ func TestReadKeepRowsAndRowError(t *testing.T) {
 	}
 	require.NoError(t, r.Err())
 }
+
+// A history record's conversion time, in JSON lines, is read beside its
+// outcome.
+func TestReadJSONLinesConvertedAt(t *testing.T) {
+	in := `{"lead": {"id": "a"}, "at": "2025-03-08T09:05:00Z", "converted": true, "converted_at": "2025-06-01T00:00:00Z"}` + "\n"
+	r := ingest.NewReader(strings.NewReader(in), ingest.Options{Format: ingest.FormatJSONLines, History: true})
+	var recs []*ingest.Record
+	for rec := range r.All() {
+		recs = append(recs, rec)
+	}
+	require.NoError(t, r.Err())
+	require.Len(t, recs, 1)
+	require.Nil(t, recs[0].Err)
+	assert.True(t, recs[0].Converted)
+	assert.Equal(t, time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC), recs[0].ConvertedAt)
+}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/qualify/backtest"
 )
 
@@ -21,6 +22,7 @@ import (
 type page struct {
 	title    string
 	intro    []string
+	charts   []func(pr func(string, ...any)) // after the intro
 	sections []section
 	tables   []table
 }
@@ -60,29 +62,50 @@ func comparisonPage(c *backtest.Comparison) page {
 
 func calibrationPage(c *backtest.Calibration) page {
 	th := c.Thresholds
-	reached := "reached"
+	thresholds := fmt.Sprintf("Marketing-qualified thresholds: fit %s, engagement %s (were %s and %s), chosen on the fitting part for a target precision of %s (%s). "+
+		"There, they qualify %d leads at %s precision and %s recall; on the held-out leads, %d at %s precision and %s recall "+
+		"(precision: the share of the qualified leads that converted; recall: the share of the conversions among the leads the scores decide that they qualified).",
+		th.Fit, th.Engagement, num(th.BeforeFit), num(th.BeforeEngagement), th.Target.Percent(), th.TargetFrom,
+		th.Leads, th.Precision.Percent(), th.Recall.Percent(), th.HeldOutLeads, th.HeldOutPrecision.Percent(), th.HeldOutRecall.Percent())
 	if !th.Reached {
-		reached = "not reached: no lead qualifies on scores alone"
+		thresholds = fmt.Sprintf("Marketing-qualified thresholds: none proposed. No thresholds reach the target precision of %s (%s) on the fitting part",
+			th.Target.Percent(), th.TargetFrom)
+		if th.Best.Defined() {
+			thresholds += fmt.Sprintf("; the best any reach with at least %d leads is %s", th.MinSupport, th.Best.Percent())
+		}
+		thresholds += ". The proposal qualifies no lead on scores alone: lower the target, or route by need only."
 	}
+	a, _ := c.Held.A.Score("decision")
+	b, _ := c.Held.B.Score("decision")
 	p := page{
 		title: "Calibration of " + c.Held.A.Policy,
 		intro: []string{
-			fmt.Sprintf("Fitted on %d records of history, reported on the %d held out (split by lead ID).", c.Fitting, c.HeldOut),
-			fmt.Sprintf("Marketing-qualified thresholds: fit %s, engagement %s (were %s and %s); target precision %s (%s), %s.",
-				num(th.Fit), num(th.Engagement), num(th.BeforeFit), num(th.BeforeEngagement), th.Target.Percent(), th.TargetFrom, reached),
+			fmt.Sprintf("Fitted on %d records of history, reported on the %d held out (split by lead ID). The points are the weights of a logistic regression of conversion on every points rule at once (penalty %s, from %s), %s points doubling the odds: rules that fire on the same leads share the credit instead of both taking it.",
+				c.Fitting, c.HeldOut, num(c.Fit.Penalty), c.Fit.PenaltyFrom, num(math.Round(math.Ln2/c.Model.PerPoint))),
+			fmt.Sprintf("On the held-out leads, the proposed policy ranks them with an AUC of %s against %s for the current one; a logistic regression on all %d rules, the best these rules allow, reaches %s. (AUC: pick one lead that converted and one that did not; how often the converted one ranks higher. 0.5 is a coin toss, 1 perfect.)",
+				b.AUC, a.AUC, len(c.Logistic.Weights), c.Logistic.AUC),
+			thresholds,
 		},
+		charts: []func(pr func(string, ...any)){func(pr func(string, ...any)) { aucs(pr, c) }},
 		sections: []section{
 			{id: "A", heading: "Current policy, held-out leads: " + c.Held.A.Policy, report: c.Held.A},
 			{id: "B", heading: "Proposed policy, held-out leads: " + c.Held.B.Policy, report: c.Held.B},
 		},
 	}
-	pts := table{caption: "Proposed points (weights are smoothed log-odds of conversion)",
-		head: []string{"rule", "dimension", "before", "after", "weight", "fired", "conversions", "note"}}
+	pts := table{caption: "Proposed points (weight: log-odds when the rule fires, fitted with the other rules; alone: the same for the rule by itself)",
+		head: []string{"rule", "dimension", "before", "after", "weight", "alone", "fired", "conversions", "note"}}
 	for _, x := range c.Points {
-		pts.rows = append(pts.rows, []string{x.Rule, x.Dimension.String(), string(x.Before), string(x.After), x.Weight.String(),
+		pts.rows = append(pts.rows, []string{x.Rule, x.Dimension.String(), string(x.Before), string(x.After), x.Weight.String(), x.Alone.String(),
 			strconv.Itoa(x.Fired), strconv.Itoa(x.FiredConversions), x.Note})
 	}
-	p.tables = append(p.tables, pts, shiftTable("Held-out routes, from current to proposed", c.Held.Routes))
+	yard := table{caption: "The yardstick's weights of the rules without points: the policy ranks need first and out of scope last and gives interest no points; where the yardstick weighs them otherwise (a disqualify rule above 0, an interest rule far from 0), it ranks better than any policy can",
+		head: []string{"rule", "effect", "weight"}}
+	for i, w := range c.Logistic.Weights {
+		if st := c.Fitted.Rules[i]; st.Fired > 0 && (st.Effect == "need" || st.Effect == "interest" || st.Effect == "disqualify") {
+			yard.rows = append(yard.rows, []string{w.Rule, st.Effect, w.Weight.String()})
+		}
+	}
+	p.tables = append(p.tables, pts, yard, shiftTable("Held-out routes, from current to proposed", c.Held.Routes))
 	return p
 }
 
@@ -128,6 +151,7 @@ h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 h2 { font-size: 1.25em; border-bottom: 2px solid #d8dee8; padding-bottom: 0.2em; margin-top: 2em; }
 h3 { font-size: 1.05em; margin: 1.2em 0 0.4em; }
 p.note { color: #5b6575; }
+p.warning { color: #a3352c; }
 .charts { display: flex; flex-wrap: wrap; gap: 1em; }
 svg { background: #fafbfc; border: 1px solid #e3e7ee; border-radius: 6px; }
 svg text { font: 12px system-ui, sans-serif; fill: #1d2430; }
@@ -135,6 +159,12 @@ svg text.small { font-size: 10px; fill: #5b6575; }
 rect.leads { fill: #c9d6ea; }
 rect.conversions { fill: #2f6fb3; }
 rect.rate { fill: #2f6fb3; }
+rect.shared { fill: #7fa6d3; }
+circle.band { fill: #2f6fb3; }
+polyline.curve { fill: none; stroke: #2f6fb3; stroke-width: 2; }
+line.horizon { stroke: #c8453a; stroke-width: 1.5; stroke-dasharray: 4 3; }
+line.diagonal { stroke: #97a3b6; stroke-width: 1; stroke-dasharray: 3 3; }
+line.whisker { stroke: #1d2430; stroke-width: 1.5; }
 rect.good { fill: #2e9d5b; }
 rect.bad { fill: #c8453a; }
 rect.neutral { fill: #97a3b6; }
@@ -157,6 +187,9 @@ func (p page) write(w io.Writer) error {
 	pr("<h1>%s</h1>\n", esc(p.title))
 	for _, s := range p.intro {
 		pr("<p>%s</p>\n", esc(s))
+	}
+	for _, c := range p.charts {
+		c(pr)
 	}
 	for _, s := range p.sections {
 		s.write(pr)
@@ -195,28 +228,50 @@ func (t table) write(pr func(string, ...any)) {
 func (s section) write(pr func(string, ...any)) {
 	r := s.report
 	pr("<h2 id=\"%s\">%s</h2>\n", esc(s.id), esc(s.heading))
-	pr("<p>%d records: %d judged, %d errored. %d conversions (base rate %s), won %s.",
+	pr("<p>%d records: %d judged, %d errored. %d conversions (base rate %s), won %s.</p>\n",
 		r.Records, r.Leads, r.Errored, r.Conversions, r.BaseRate.Percent(), esc(r.Won.String()))
-	if n := r.NeedOverInterest; n.Defined() {
-		pr(" Need leads convert %s times as often as interest leads.", esc(num(float64(n))))
-	}
-	pr("</p>\n")
 
-	pr("<h3>The funnel by route</h3>\n")
+	pr("<h3>The decision: where the leads went, and which converted</h3>\n")
+	sales := r.Route(qualify.RouteSales)
+	pr("<p class=\"note\">Each bar is the leads a route received, the dark part those that converted. <b>Precision</b>: of the leads sent to sales, the share that converted (%s). <b>Recall</b>: of all the leads that converted, the share that sales was given (%s). <b>Lift</b>: a group's conversion rate over the average lead's (%s): ×2 converts twice as often.</p>\n",
+		esc(sales.Rate.Percent()), esc(sales.Recall.Percent()), esc(r.BaseRate.Percent()))
 	s.funnel(pr)
-	pr("<h3>Conversion by score decile</h3>\n<p class=\"note\">Leads in ascending order of score, ten bands of about a tenth each (equal scores share a band); the dashed line is the base rate. AUC: the chance that a lead that converted outscores one that did not (0.5 is a coin).</p>\n<div class=\"charts\">\n")
+	pr("<h3>Need against interest</h3>\n")
+	if n := r.NeedOverInterest; n.Defined() {
+		pr("<p class=\"note\">Conversion rate by verdict; the dashed line is the average. Need leads (asking to be helped) convert %s times as often as interest leads (consuming education): the doctrine says need goes to sales now, interest to nurture.</p>\n", esc(num(float64(n))))
+	} else {
+		pr("<p class=\"note\">Conversion rate by verdict; the dashed line is the average. Need against interest cannot be compared here: one of them has no leads or no conversions.</p>\n")
+	}
+	s.verdicts(pr)
+	vt := table{head: []string{"verdict", "leads", "conversions", "rate (precision)", "lift", "recall", "won"}}
+	for _, g := range append(append([]backtest.Group{}, r.Verdicts...), r.Qualified) {
+		vt.rows = append(vt.rows, []string{g.Name, strconv.Itoa(g.Leads), strconv.Itoa(g.Conversions), g.Rate.Percent(), g.Lift.String(), g.Recall.Percent(), g.Won.String()})
+	}
+	vt.write(pr)
+
+	pr("<h3>How well the scores rank the leads</h3>\n")
+	pr("<p class=\"note\">Leads sorted by score into ten groups of equal size, lowest first; each bar is the group's conversion rate, the dashed line the average. Where leads with the same score straddle two groups, they are shared between them (lighter bars): the score cannot tell them apart. <b>AUC</b>: pick one lead that converted and one that did not; the AUC is how often the converted one scores higher. 0.5 is a coin toss, 1 a perfect ranking; the interval is where it would likely fall on another history like this one. <b>decision</b> ranks the leads as the policy treats them: need first, out of scope last, the rest by total score.</p>\n<div class=\"charts\">\n")
 	for _, sc := range r.Scores {
 		s.deciles(pr, sc, r.BaseRate)
 	}
-	pr("</div>\n<h3>Rule lift</h3>\n<p class=\"note\">Conversion rate of the leads a rule fired on, over the base rate (log scale, 1 in the middle); points rules are measured among the leads the scores decide. Green: the rule works as meant; red: against it; grey: interest, which routes to nurture.</p>\n")
+	pr("</div>\n")
+	if rel := r.Reliability; rel != nil {
+		pr("<h3>Are the probabilities right?</h3>\n<p class=\"note\">The leads in ten groups of equal size by the probability the model gives them: each dot is a group, its predicted probability across and the share that converted up. On the diagonal, a probability can be taken at its word. Predicted %s on average, observed %s; Brier score %s (0 is perfect; always predicting the average scores %s).</p>\n",
+			esc(rel.Predicted.Percent()), esc(r.BaseRate.Percent()), esc(rel.Brier.String()), esc(backtest.Stat(float64(r.BaseRate)*(1-float64(r.BaseRate))).String()))
+		s.reliability(pr, rel)
+	}
+
+	pr("<h3>Rule lift</h3>\n<p class=\"note\">Conversion rate of the leads a rule fired on, over the average (log scale, 1 in the middle); points rules are measured among the leads the scores decide. Green: the rule works as meant; red: against it; grey: interest, which routes to nurture.</p>\n")
 	s.lift(pr)
 
-	pr("<h3>Verdicts</h3>\n")
-	vt := table{head: []string{"verdict", "leads", "conversions", "rate", "lift", "won"}}
-	for _, g := range append(append([]backtest.Group{}, r.Verdicts...), r.Qualified) {
-		vt.rows = append(vt.rows, []string{g.Name, strconv.Itoa(g.Leads), strconv.Itoa(g.Conversions), g.Rate.Percent(), g.Lift.String(), g.Won.String()})
+	if len(r.Recycled) > 0 {
+		pr("<h3>Recycled leads: when do they come back?</h3>\n<p class=\"note\">For each reason a lead was set aside for, the share that converted by each time since (a lead counts for as long as the history follows it); the dashed line is the reason's horizon, when the recycle scheduler calls the lead again. A horizon after most of the conversions calls too late; one long before them calls in vain.</p>\n<div class=\"charts\">\n")
+		for _, c := range r.Recycled {
+			s.recycled(pr, c)
+		}
+		pr("</div>\n")
 	}
-	vt.write(pr)
+
 	if len(r.Findings) > 0 {
 		pr("<h3>Findings</h3>\n<ul class=\"findings\">\n")
 		for _, f := range r.Findings {
@@ -242,6 +297,10 @@ func (s section) write(pr func(string, ...any)) {
 	rw := r.Rewind
 	pr("<p class=\"note\">Rewound to the decision time: %d leads had data recorded after it (%d activities, %d stage moves, %d lost reasons, %d interests, %d consents taken away).</p>\n",
 		rw.Leads, rw.Activities, rw.Moves, rw.LostReasons, rw.Interests, rw.Consents)
+	if rw.StagesUndated > 0 {
+		pr("<p class=\"warning\" data-undated=\"%d\">%d leads have neither a stage history nor updated_at: their stage and lost reason are taken as they are today, which is the future if they changed after the decision time.</p>\n",
+			rw.StagesUndated, rw.StagesUndated)
+	}
 }
 
 // funnel draws the leads of each route, with their conversions inside.
@@ -274,58 +333,6 @@ func (s section) funnel(pr func(string, ...any)) {
 		pr("<rect class=\"conversions\" x=\"%s\" y=\"%s\" width=\"%s\" height=\"22\"><title>%s</title></rect>\n", px(label), px(y), px(wc), esc(tip))
 		pr("<text x=\"%s\" y=\"%s\">%d leads, %d converted (%s)</text>\n", px(label+max(wl, wc)+8), px(y+17), g.Leads, g.Conversions, esc(g.Rate.Percent()))
 	}
-	pr("</svg>\n")
-}
-
-// deciles draws the conversion rate of each score band.
-func (s section) deciles(pr func(string, ...any), sc backtest.Score, base backtest.Stat) {
-	const (
-		width, height, left, top, bottom = 340.0, 210.0, 40.0, 30.0, 30.0
-	)
-	plotH := height - top - bottom
-	top_ := 0.0
-	for _, b := range sc.Deciles {
-		if b.Rate.Defined() {
-			top_ = math.Max(top_, float64(b.Rate))
-		}
-	}
-	if base.Defined() {
-		top_ = math.Max(top_, float64(base))
-	}
-	if top_ == 0 {
-		top_ = 1
-	}
-	top_ *= 1.15
-	y := func(rate float64) float64 { return top + plotH*(1-rate/top_) }
-	pr("<svg width=\"%s\" height=\"%s\" viewBox=\"0 0 %s %s\" role=\"img\" data-chart=\"deciles\" data-section=\"%s\" data-score=\"%s\" data-auc=\"%s\" data-auc-error=\"%s\">\n",
-		px(width), px(height), px(width), px(height), esc(s.id), esc(sc.Name), exact(float64(sc.AUC)), exact(sc.AUCError))
-	title := sc.Name + " · AUC " + sc.AUC.String()
-	if !sc.Exact {
-		title += " ± " + num(sc.AUCError)
-	}
-	pr("<title>Conversion by %s decile</title>\n<text x=\"%s\" y=\"18\">%s</text>\n", esc(sc.Name), px(left), esc(title))
-	pr("<line class=\"axis\" x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>\n", px(left), px(top+plotH), px(width-10), px(top+plotH))
-	n := max(len(sc.Deciles), 1)
-	slot := (width - left - 10) / float64(n)
-	for i, b := range sc.Deciles {
-		if !b.Rate.Defined() {
-			continue
-		}
-		x := left + slot*float64(i) + slot*0.15
-		yb := y(float64(b.Rate))
-		tip := fmt.Sprintf("decile %d, %s %s to %s: %d leads, %d converted (%s), lift %s", b.Decile, sc.Name, num(b.Lo), num(b.Hi), b.Leads, b.Conversions, b.Rate.Percent(), b.Lift)
-		pr("<rect class=\"rate\" x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\" data-chart=\"deciles\" data-section=\"%s\" data-score=\"%s\" data-decile=\"%d\" data-lo=\"%s\" data-hi=\"%s\" data-leads=\"%d\" data-conversions=\"%d\" data-rate=\"%s\"><title>%s</title></rect>\n",
-			px(x), px(yb), px(slot*0.7), px(top+plotH-yb), esc(s.id), esc(sc.Name), b.Decile, exact(b.Lo), exact(b.Hi), b.Leads, b.Conversions, exact(float64(b.Rate)), esc(tip))
-		pr("<text class=\"small\" x=\"%s\" y=\"%s\" text-anchor=\"middle\">%d</text>\n", px(x+slot*0.35), px(top+plotH+14), b.Decile)
-		pr("<text class=\"small\" x=\"%s\" y=\"%s\" text-anchor=\"middle\">%s</text>\n", px(x+slot*0.35), px(yb-3), esc(pct0(float64(b.Rate))))
-	}
-	if base.Defined() {
-		yb := y(float64(base))
-		pr("<line class=\"base\" x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\" data-chart=\"deciles\" data-section=\"%s\" data-score=\"%s\" data-base-rate=\"%s\"><title>base rate %s</title></line>\n",
-			px(left), px(yb), px(width-10), px(yb), esc(s.id), esc(sc.Name), exact(float64(base)), esc(base.Percent()))
-	}
-	pr("<text class=\"small\" x=\"4\" y=\"%s\">%s</text>\n", px(top+4), esc(pct0(top_)))
-	pr("<text class=\"small\" x=\"4\" y=\"%s\">0%%</text>\n", px(top+plotH))
 	pr("</svg>\n")
 }
 

@@ -5,31 +5,39 @@
 // table, and writes a self-contained HTML page with the charts a sales
 // manager would rather look at than read.
 //
-//	go run ./examples/backtest -history history.jsonl -html report.html
+//	go run ./examples/backtest -history history.jsonl -html report.html -leads leads.csv
 //	go run ./examples/backtest -history export.csv -map 'id=Lead ID,decided_at=Decided,converted=Won' -compare new.json
 //	go run ./examples/backtest -history leads.csv -preset salesforce -validate
-//	go run ./examples/backtest -history history.jsonl -calibrate -mql-precision 0.2 -out proposed.json
+//	go run ./examples/backtest -history history.jsonl -calibrate -mql-precision 0.2 -out proposed.json -model-out model.json
+//	go run ./examples/backtest -history later.jsonl -policy proposed.json -model model.json -html check.html
 //	go run ./examples/backtest -synth 5000 > history.jsonl
 //
 // Run it with -h for the flags; see README.md.
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/leadqual/leadqual/ingest"
+	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/qualify/backtest"
+	"github.com/leadqual/leadqual/recycle"
 )
 
 // The exit statuses.
@@ -54,11 +62,51 @@ type options struct {
 	calibrate                   bool
 	needPrecision, mqlPrecision float64
 	holdout                     float64
-	salt, out                   string
-	html, jsonOut               string
+	salt, out, modelOut, model  string
+	html, jsonOut, leads        string
+	horizons, until             string
 	workers, maxBad, maxErrors  int
 	synth                       int
 	seed                        uint64
+	mode                        mode
+}
+
+// mode is what a run of the command does.
+type mode uint8
+
+const (
+	modeRun mode = iota
+	modeCompare
+	modeCalibrate
+	modeValidate
+	modeSynth
+)
+
+var modeNames = []string{"a backtest (no -compare, -calibrate, -validate or -synth)", "-compare", "-calibrate", "-validate (a dry run)", "-synth"}
+
+func (m mode) String() string { return modeNames[m] }
+
+// backtests are the modes that judge a history; reading are those that
+// read one.
+var (
+	backtests = []mode{modeRun, modeCompare, modeCalibrate}
+	reading   = []mode{modeRun, modeCompare, modeCalibrate, modeValidate}
+)
+
+// flagModes lists, for each flag, the modes it does something in: any
+// other mode refuses it, so that a flag that would be silently ignored is
+// an error instead. (Which input flags apply to the input's format is
+// ingest.Flags.Options's to say.)
+var flagModes = map[string][]mode{
+	"history": reading, "format": reading, "preset": reading, "mapping": reading, "map": reading,
+	"delimiter": reading, "encoding": reading, "time-zone": reading, "currency": reading,
+	"max-bad": backtests, "policy": backtests, "html": backtests, "json": backtests, "leads": backtests,
+	"workers": backtests, "max-errors": backtests, "horizons": backtests, "until": backtests,
+	"compare": {modeCompare}, "calibrate": {modeCalibrate}, "validate": {modeValidate},
+	"need-precision": {modeCalibrate}, "mql-precision": {modeCalibrate}, "holdout": {modeCalibrate},
+	"salt": {modeCalibrate}, "out": {modeCalibrate}, "model-out": {modeCalibrate},
+	"model": {modeRun},
+	"synth": {modeSynth}, "seed": {modeSynth},
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -77,8 +125,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Float64Var(&o.holdout, "holdout", 0, "with -calibrate: the share of leads held out (default 0.3)")
 	fs.StringVar(&o.salt, "salt", "", "with -calibrate: changes the split of leads")
 	fs.StringVar(&o.out, "out", "", "with -calibrate: write the proposed policy's JSON to this file")
+	fs.StringVar(&o.modelOut, "model-out", "", "with -calibrate: write the proposed policy's probability model (JSON) to this file, for -model")
+	fs.StringVar(&o.model, "model", "", "a probability model written by -model-out, for the -policy it was fitted for: adds probabilities and a reliability curve")
 	fs.StringVar(&o.html, "html", "", "write a self-contained HTML page with the charts to this file")
 	fs.StringVar(&o.jsonOut, "json", "", "write the report (or comparison, or calibration) as JSON to this file")
+	fs.StringVar(&o.leads, "leads", "", "write every lead as judged (id, verdict, route, scores, matched rules, outcome, split) to this file: CSV if it ends in .csv, else JSON lines")
+	fs.StringVar(&o.horizons, "horizons", "", "the recycle horizons, as package recycle's JSON, shown beside the recycle curves (default: the doctrine's)")
+	fs.StringVar(&o.until, "until", "", "when the history was taken (RFC 3339): recycled leads are followed until then (default: the newest time in the history)")
 	fs.IntVar(&o.workers, "workers", 0, "goroutines judging leads (default: one per CPU)")
 	fs.IntVar(&o.maxBad, "max-bad", 0, "bad lines to skip (and list) before stopping")
 	fs.IntVar(&o.maxErrors, "max-errors", 0, "errored leads to list in the report (default 20)")
@@ -95,38 +148,51 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var modes []string
+	for _, m := range []struct {
+		on   bool
+		mode mode
+	}{{set["compare"], modeCompare}, {o.calibrate, modeCalibrate}, {o.validate, modeValidate}, {set["synth"], modeSynth}} {
+		if m.on {
+			o.mode = m.mode
+			modes = append(modes, m.mode.String())
+		}
+	}
 	switch {
 	case fs.NArg() > 0:
 		return nil, fmt.Errorf("unexpected argument %q (the history is given with -history)", fs.Arg(0))
-	case o.synth < 0:
+	case len(modes) > 1:
+		return nil, fmt.Errorf("%s do not go together", strings.Join(modes, " and "))
+	}
+	// A flag that does nothing in this mode is an error, not a no-op.
+	for _, name := range slices.Sorted(maps.Keys(set)) {
+		if modes, ok := flagModes[name]; ok && !slices.Contains(modes, o.mode) {
+			names := make([]string, len(modes))
+			for i, m := range modes {
+				names[i] = m.String()
+			}
+			return nil, fmt.Errorf("-%s does nothing in %s: it is for %s", name, o.mode, strings.Join(names, ", "))
+		}
+	}
+	switch {
+	case o.synth < 0 || o.mode == modeSynth && o.synth == 0:
 		return nil, errors.New("-synth must be positive")
-	case o.synth > 0:
+	case o.mode == modeSynth:
 		return o, nil
 	case o.history == "":
 		return nil, errors.New("-history is required (or -synth to make one)")
-	case o.compare != "" && o.calibrate:
-		return nil, errors.New("-compare and -calibrate do not go together")
-	case o.out != "" && !o.calibrate:
-		return nil, errors.New("-out needs -calibrate")
 	case o.calibrate && o.history == "-":
 		return nil, errors.New("-calibrate reads the history three times: give a file, not stdin")
+	case o.leads == "-":
+		return nil, errors.New("-leads writes to a file: standard output has the report")
+	case set["holdout"] && !(o.holdout > 0 && o.holdout < 1):
+		return nil, fmt.Errorf("-holdout %v: want a share above 0 and below 1", o.holdout)
 	}
 	var err error
 	if o.read, err = read.Options(); err != nil {
 		return nil, err
-	}
-	if o.validate {
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		var useless []string
-		for _, f := range []string{"policy", "compare", "calibrate", "need-precision", "mql-precision", "holdout", "salt", "out", "html", "json", "workers", "max-errors", "seed"} {
-			if set[f] {
-				useless = append(useless, "-"+f)
-			}
-		}
-		if len(useless) > 0 {
-			return nil, fmt.Errorf("%s do nothing with -validate, which judges no lead", strings.Join(useless, ", "))
-		}
 	}
 	return o, nil
 }
@@ -140,14 +206,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "backtest:", err)
 		return exitUsage
 	}
-	if o.synth > 0 {
+	switch o.mode {
+	case modeSynth:
 		if err := writeSynthetic(stdout, o.synth, o.seed); err != nil {
 			fmt.Fprintln(stderr, "backtest:", err)
 			return exitFatal
 		}
 		return exitOK
-	}
-	if o.validate {
+	case modeValidate:
 		return validateMain(o, stdin, stdout, stderr)
 	}
 	if err := backtestMain(ctx, o, stdin, stdout, stderr); err != nil {
@@ -174,6 +240,27 @@ func backtestMain(ctx context.Context, o *options, stdin io.Reader, stdout, stde
 		return err
 	}
 	cfg := backtest.Config{Workers: o.workers, MaxErrors: o.maxErrors}
+	if cfg.Horizon, err = loadHorizons(o.horizons); err != nil {
+		return err
+	}
+	if o.until != "" {
+		if cfg.Until, err = time.Parse(time.RFC3339, o.until); err != nil {
+			return fmt.Errorf("-until: %w", err)
+		}
+	}
+	if o.model != "" {
+		if cfg.Model, err = loadModel(o.model); err != nil {
+			return err
+		}
+	}
+	var leads *leadsFile
+	if o.leads != "" {
+		if leads, err = createLeads(o.leads); err != nil {
+			return err
+		}
+		defer leads.abort()
+		cfg.Leads = leads.w.Write
+	}
 
 	var pg page
 	var result any
@@ -202,11 +289,12 @@ func backtestMain(ctx context.Context, o *options, stdin io.Reader, stdout, stde
 			return err
 		}
 		if o.out != "" {
-			data, err := json.MarshalIndent(c.Spec, "", "  ")
-			if err != nil {
+			if err := writeJSON(o.out, c.Spec); err != nil {
 				return err
 			}
-			if err := os.WriteFile(o.out, append(data, '\n'), 0o644); err != nil {
+		}
+		if o.modelOut != "" {
+			if err := writeJSON(o.modelOut, c.Model); err != nil {
 				return err
 			}
 		}
@@ -222,11 +310,12 @@ func backtestMain(ctx context.Context, o *options, stdin io.Reader, stdout, stde
 		pg, result = reportPage(r), r
 	}
 	if o.jsonOut != "" {
-		data, err := json.MarshalIndent(result, "", "  ")
-		if err != nil {
+		if err := writeJSON(o.jsonOut, result); err != nil {
 			return err
 		}
-		if err := os.WriteFile(o.jsonOut, append(data, '\n'), 0o644); err != nil {
+	}
+	if leads != nil {
+		if err := leads.close(); err != nil {
 			return err
 		}
 	}
@@ -311,6 +400,95 @@ func loadPolicy(path string) (*qualify.Policy, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
+}
+
+// writeJSON writes v as indented JSON to a file.
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+// loadHorizons returns the horizon of each reason, from package recycle's
+// JSON form in path, or the doctrine's defaults.
+func loadHorizons(path string) (func(lead.Reason) (time.Duration, bool), error) {
+	var h recycle.Horizons
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if h, err = recycle.ParseHorizons(data); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	planner, err := recycle.NewPlanner(h)
+	if err != nil {
+		return nil, err
+	}
+	return func(r lead.Reason) (time.Duration, bool) {
+		x, err := planner.Horizon(r)
+		return x.After, err == nil
+	}, nil
+}
+
+// loadModel reads a probability model written by -model-out.
+func loadModel(path string) (*backtest.Model, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var m backtest.Model
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("%s: not a model written by -model-out: %w", path, err)
+	}
+	return &m, nil
+}
+
+// leadsFile is the file of -leads, written as the backtest goes, and
+// removed if it does not complete.
+type leadsFile struct {
+	path string
+	f    *os.File
+	w    *backtest.LeadWriter
+	done bool
+}
+
+func createLeads(path string) (*leadsFile, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	lf := &leadsFile{path: path, f: f, w: backtest.NewJSONLeadWriter(f)}
+	if strings.EqualFold(filepath.Ext(path), ".csv") {
+		lf.w = backtest.NewCSVLeadWriter(f)
+	}
+	return lf, nil
+}
+
+func (lf *leadsFile) close() error {
+	err := lf.w.Flush()
+	if cerr := lf.f.Close(); err == nil {
+		err = cerr
+	}
+	lf.done = true
+	if err != nil {
+		os.Remove(lf.path)
+		return fmt.Errorf("writing %s: %w", lf.path, err)
+	}
+	return nil
+}
+
+// abort removes the file of a backtest that did not complete.
+func (lf *leadsFile) abort() {
+	if !lf.done {
+		lf.f.Close()
+		os.Remove(lf.path)
+	}
 }
 
 // writeFile writes a file through w, and removes it if that fails.

@@ -3,15 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/qualify/backtest"
@@ -201,12 +204,35 @@ func checkReportCharts(t *testing.T, els []element, section string, r *backtest.
 	}
 	assert.Positive(t, atoi(t, pick(bars, "rect", "data-group", "sales")[0].attr["data-leads"]))
 
-	// The deciles and the AUC of each score.
-	require.Len(t, r.Scores, 3)
+	// Need against interest: one bar per verdict.
+	vbars := pick(els, "rect", "data-chart", "verdicts", "data-section", section)
+	require.Len(t, vbars, len(r.Verdicts))
+	for i, g := range r.Verdicts {
+		assert.Equal(t, g.Name, vbars[i].attr["data-verdict"])
+		assert.Equal(t, g.Leads, atoi(t, vbars[i].attr["data-leads"]))
+	}
+	vsvg := pick(els, "svg", "data-chart", "verdicts", "data-section", section)
+	require.Len(t, vsvg, 1)
+	if r.NeedOverInterest.Defined() {
+		assert.Equal(t, float64(r.NeedOverInterest), atof(t, vsvg[0].attr["data-need-over-interest"]))
+	}
+
+	// The deciles and the AUC of each score; a constant score is said so,
+	// not drawn.
+	require.Len(t, r.Scores, 4)
 	for _, sc := range r.Scores {
+		if sc.Constant() {
+			note := pick(els, "p", "data-chart", "deciles", "data-section", section, "data-score", sc.Name)
+			require.Len(t, note, 1, sc.Name)
+			assert.Equal(t, "true", note[0].attr["data-constant"])
+			assert.Empty(t, pick(els, "svg", "data-chart", "deciles", "data-section", section, "data-score", sc.Name))
+			continue
+		}
 		svg := pick(els, "svg", "data-chart", "deciles", "data-section", section, "data-score", sc.Name)
 		require.Len(t, svg, 1, sc.Name)
 		assert.Equal(t, float64(sc.AUC), atof(t, svg[0].attr["data-auc"]), sc.Name)
+		assert.Equal(t, float64(sc.AUCLow), atof(t, svg[0].attr["data-auc-low"]), sc.Name)
+		assert.Equal(t, float64(sc.AUCHigh), atof(t, svg[0].attr["data-auc-high"]), sc.Name)
 		rects := pick(els, "rect", "data-chart", "deciles", "data-section", section, "data-score", sc.Name)
 		require.Len(t, rects, len(sc.Deciles), sc.Name)
 		total := 0
@@ -214,13 +240,19 @@ func checkReportCharts(t *testing.T, els []element, section string, r *backtest.
 			a := rects[i].attr
 			assert.Equal(t, d.Decile, atoi(t, a["data-decile"]))
 			assert.Equal(t, d.Leads, atoi(t, a["data-leads"]))
-			assert.Equal(t, d.Conversions, atoi(t, a["data-conversions"]))
+			assert.Equal(t, d.Conversions, atof(t, a["data-conversions"]))
 			assert.Equal(t, float64(d.Rate), atof(t, a["data-rate"]))
 			assert.Equal(t, d.Lo, atof(t, a["data-lo"]))
 			assert.Equal(t, d.Hi, atof(t, a["data-hi"]))
+			assert.Equal(t, strconv.FormatBool(d.Shared), a["data-shared"])
 			total += d.Leads
 		}
 		assert.Equal(t, r.Leads, total, "every lead is in a band")
+		if r.Leads >= 10 {
+			for _, d := range sc.Deciles {
+				assert.InDelta(t, float64(r.Leads)/10, d.Leads, 1, "equal-count bands")
+			}
+		}
 		base := pick(els, "line", "data-chart", "deciles", "data-section", section, "data-score", sc.Name)
 		require.Len(t, base, 1)
 		assert.Equal(t, float64(r.BaseRate), atof(t, base[0].attr["data-base-rate"]))
@@ -235,6 +267,16 @@ func checkReportCharts(t *testing.T, els []element, section string, r *backtest.
 		}
 	}
 	require.Len(t, lifts, len(fired))
+
+	// A recycle curve per reason, with its horizon.
+	curves := pick(els, "svg", "data-chart", "recycled", "data-section", section)
+	require.Len(t, curves, len(r.Recycled))
+	for i, c := range r.Recycled {
+		a := curves[i].attr
+		assert.Equal(t, string(c.Reason), a["data-reason"])
+		assert.Equal(t, c.Leads, atoi(t, a["data-leads"]))
+		assert.Equal(t, strconv.Itoa(int(c.Horizon/(24*time.Hour))), a["data-horizon-days"])
+	}
 	findings := map[string]string{}
 	for _, f := range r.Findings {
 		findings[f.Rule] = f.Kind.String()
@@ -310,6 +352,15 @@ func TestCalibrate(t *testing.T) {
 	assert.NotEmpty(t, pick(els, "rect", "data-chart", "funnel", "data-section", "B"))
 	checkSelfContained(t, page)
 
+	// A target no thresholds reach: none proposed, said so, none printed.
+	res = runMain(t, "", "-history", history, "-calibrate", "-mql-precision", "0.95", "-html", page)
+	require.Equal(t, exitOK, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "Marketing-qualified thresholds: NONE proposed")
+	assert.NotContains(t, res.stdout, "thresholds: fit ")
+	data, err = os.ReadFile(page)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "Marketing-qualified thresholds: none proposed")
+
 	res = runMain(t, "", "-history", "-", "-calibrate")
 	assert.Equal(t, exitUsage, res.code)
 	assert.Contains(t, res.stderr, "give a file, not stdin")
@@ -365,10 +416,27 @@ func TestUsage(t *testing.T) {
 		{nil, "-history is required"},
 		{[]string{"-history", "h.jsonl", "extra"}, `unexpected argument "extra"`},
 		{[]string{"-history", "h.jsonl", "-compare", "b.json", "-calibrate"}, "do not go together"},
-		{[]string{"-history", "h.jsonl", "-out", "p.json"}, "-out needs -calibrate"},
+		{[]string{"-history", "h.jsonl", "-out", "p.json"}, "-out does nothing in a backtest (no -compare, -calibrate, -validate or -synth): it is for -calibrate"},
+		{[]string{"-history", "h.jsonl", "-holdout", "0.3"}, "-holdout does nothing in a backtest"},
+		{[]string{"-history", "h.jsonl", "-salt", "x"}, "-salt does nothing in a backtest"},
+		{[]string{"-history", "h.jsonl", "-mql-precision", "0.2"}, "-mql-precision does nothing in a backtest"},
+		{[]string{"-history", "h.jsonl", "-need-precision", "0.5"}, "-need-precision does nothing in a backtest"},
+		{[]string{"-history", "h.jsonl", "-compare", "b.json", "-holdout", "0.3"}, "-holdout does nothing in -compare: it is for -calibrate"},
+		{[]string{"-history", "h.jsonl", "-compare", "b.json", "-model", "m.json"}, "-model does nothing in -compare"},
+		{[]string{"-history", "h.jsonl", "-calibrate", "-model", "m.json"}, "-model does nothing in -calibrate"},
+		{[]string{"-history", "h.jsonl", "-model-out", "m.json"}, "-model-out does nothing in a backtest"},
+		{[]string{"-history", "h.jsonl", "-seed", "3"}, "-seed does nothing in a backtest"},
+		{[]string{"-synth", "10", "-history", "h.jsonl"}, "-history does nothing in -synth"},
+		{[]string{"-synth", "10", "-html", "x.html"}, "-html does nothing in -synth"},
+		{[]string{"-synth", "10", "-calibrate"}, "-calibrate and -synth do not go together"},
+		{[]string{"-history", "h.jsonl", "-validate", "-compare", "b.json"}, "-compare and -validate (a dry run) do not go together"},
+		{[]string{"-history", "h.jsonl", "-validate", "-leads", "l.csv"}, "-leads does nothing in -validate (a dry run)"},
+		{[]string{"-history", "h.jsonl", "-validate", "-max-bad", "3"}, "-max-bad does nothing in -validate (a dry run)"},
+		{[]string{"-history", "h.jsonl", "-calibrate", "-holdout", "1.5"}, "-holdout 1.5: want a share above 0 and below 1"},
+		{[]string{"-history", "h.jsonl", "-leads", "-"}, "-leads writes to a file"},
 		{[]string{"-history", "h.txt", "-format", "xml"}, `-format "xml"`},
 		{[]string{"-history", "h.jsonl", "-format", "jsonl", "-map", "id=x"}, "-map do nothing for JSON lines"},
-		{[]string{"-history", "h.jsonl", "-validate", "-html", "x.html"}, "-html do nothing with -validate"},
+		{[]string{"-history", "h.jsonl", "-validate", "-html", "x.html"}, "-html does nothing in -validate (a dry run): it is for a backtest"},
 		{[]string{"-synth", "-3"}, "-synth must be positive"},
 		{[]string{"-nope"}, "flag provided but not defined"},
 	} {
@@ -385,6 +453,158 @@ func TestUsage(t *testing.T) {
 	res = runMain(t, "", "-history", "testdata/history.csv", "-time-zone", "Mars/Olympus")
 	assert.Equal(t, exitUsage, res.code)
 	assert.Contains(t, res.stderr, "not an IANA time zone")
+}
+
+// -leads writes every lead as judged, as CSV or JSON lines, one row per
+// record and policy, with the split in a calibration; the rows add up to
+// the report.
+func TestLeadsOutput(t *testing.T) {
+	history := synthFile(t, 1500, 8)
+	dir := t.TempDir()
+	csvPath, reportJSON := filepath.Join(dir, "leads.csv"), filepath.Join(dir, "report.json")
+	res := runMain(t, "", "-history", history, "-leads", csvPath, "-json", reportJSON, "-workers", "3")
+	require.Equal(t, exitOK, res.code, res.stderr)
+	var r backtest.Report
+	data, err := os.ReadFile(reportJSON)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &r))
+	f, err := os.Open(csvPath)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, 1+r.Records)
+	assert.Equal(t, backtest.LeadColumns, rows[0])
+	sales, salesConv := 0, 0
+	for i, row := range rows[1:] {
+		assert.Equal(t, strconv.Itoa(i), row[0], "history order")
+		assert.Equal(t, fmt.Sprintf("S-%06d", i), row[2])
+		if row[7] == "sales" {
+			sales++
+			if row[15] == "true" {
+				salesConv++
+			}
+		}
+	}
+	s := r.Route(qualify.RouteSales)
+	assert.Equal(t, s.Leads, sales)
+	assert.Equal(t, s.Conversions, salesConv)
+
+	// JSON lines; two rows per record with -compare.
+	jsonl := filepath.Join(dir, "leads.jsonl")
+	res = runMain(t, "", "-history", history, "-compare", "testdata/policy_b.json", "-leads", jsonl)
+	require.Equal(t, exitOK, res.code, res.stderr)
+	lines := readLines(t, jsonl)
+	require.Len(t, lines, 3000)
+	var a, b backtest.LeadResult
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &a))
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &b))
+	assert.Equal(t, a.Lead, b.Lead)
+	assert.NotEqual(t, a.Policy, b.Policy)
+
+	// A calibration: every record of each pass, with its split.
+	res = runMain(t, "", "-history", history, "-calibrate", "-leads", jsonl)
+	require.Equal(t, exitOK, res.code, res.stderr)
+	splits := map[string]int{}
+	for _, l := range readLines(t, jsonl) {
+		var x backtest.LeadResult
+		require.NoError(t, json.Unmarshal([]byte(l), &x))
+		splits[x.Split+"/"+x.Policy]++
+	}
+	assert.Equal(t, 1500*2, splits["fitting/leadqual-default"]+splits["fitting/leadqual-default-calibrated"]+
+		splits["held_out/leadqual-default"]+splits["held_out/leadqual-default-calibrated"])
+	assert.Equal(t, splits["fitting/leadqual-default"], splits["fitting/leadqual-default-calibrated"])
+	assert.Equal(t, splits["held_out/leadqual-default"], splits["held_out/leadqual-default-calibrated"])
+
+	// A failed run leaves no half-written file.
+	bad := filepath.Join(dir, "bad.jsonl")
+	require.NoError(t, os.WriteFile(bad, []byte("{oops\n"), 0o644))
+	gone := filepath.Join(dir, "gone.csv")
+	res = runMain(t, "", "-history", bad, "-leads", gone)
+	assert.Equal(t, exitFatal, res.code)
+	assert.NoFileExists(t, gone)
+}
+
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+}
+
+// A calibration's model, written with -model-out, gives a later backtest
+// of the proposed policy its probabilities and reliability curve; the
+// calibration's page shows the held-out AUCs beside the yardstick's.
+func TestModelRoundTrip(t *testing.T) {
+	history := synthFile(t, 4000, 9)
+	dir := t.TempDir()
+	proposed, model, page := filepath.Join(dir, "p.json"), filepath.Join(dir, "m.json"), filepath.Join(dir, "c.html")
+	res := runMain(t, "", "-history", history, "-calibrate", "-out", proposed, "-model-out", model, "-html", page)
+	require.Equal(t, exitOK, res.code, res.stderr)
+	els := chartElements(t, page)
+	bars := pick(els, "rect", "data-chart", "aucs")
+	require.Len(t, bars, 3)
+	for i, name := range []string{"current", "proposed", "logistic"} {
+		assert.Equal(t, name, bars[i].attr["data-model"])
+		assert.Greater(t, atof(t, bars[i].attr["data-auc"]), 0.5)
+	}
+	assert.NotEmpty(t, pick(els, "circle", "data-chart", "reliability", "data-section", "B"), "the proposal's held-out reliability")
+	assert.Empty(t, pick(els, "circle", "data-chart", "reliability", "data-section", "A"), "the current policy has no model")
+
+	later := synthFile(t, 2000, 10)
+	leads, check := filepath.Join(dir, "leads.csv"), filepath.Join(dir, "check.html")
+	res = runMain(t, "", "-history", later, "-policy", proposed, "-model", model, "-leads", leads, "-html", check)
+	require.Equal(t, exitOK, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "Reliability (predicted/observed by decile of probability)")
+	dots := pick(chartElements(t, check), "circle", "data-chart", "reliability", "data-section", "report")
+	require.Len(t, dots, 10)
+	for _, d := range dots {
+		assert.InDelta(t, atof(t, d.attr["data-predicted"]), atof(t, d.attr["data-observed"]), 0.15)
+	}
+	f, err := os.Open(leads)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	p, err := strconv.ParseFloat(rows[1][12], 64)
+	require.NoError(t, err, "a probability per lead")
+	assert.True(t, p > 0 && p < 1)
+
+	res = runMain(t, "", "-history", later, "-model", history)
+	assert.Equal(t, exitFatal, res.code)
+	assert.Contains(t, res.stderr, "not a model written by -model-out")
+}
+
+// The recycle curves sit beside the catalogue's horizons, or the host's
+// (-horizons), and follow the leads until -until.
+func TestRecycleHorizons(t *testing.T) {
+	history := synthFile(t, 3000, 11)
+	dir := t.TempDir()
+	page := filepath.Join(dir, "r.html")
+	res := runMain(t, "", "-history", history, "-html", page)
+	require.Equal(t, exitOK, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "Conversion by time since the recycle")
+	horizon := func(page, reason string) string {
+		c := pick(chartElements(t, page), "svg", "data-chart", "recycled", "data-reason", reason)
+		require.Len(t, c, 1, reason)
+		return c[0].attr["data-horizon-days"]
+	}
+	assert.Equal(t, "90", horizon(page, "not_now"), "the doctrine's horizon")
+	assert.Equal(t, "14", horizon(page, "no_decision_maker"))
+
+	own := filepath.Join(dir, "horizons.json")
+	require.NoError(t, os.WriteFile(own, []byte(`{"reasons": {"not_now": {"after": "45d"}}}`), 0o644))
+	res = runMain(t, "", "-history", history, "-html", page, "-horizons", own, "-until", "2026-06-01T00:00:00Z")
+	require.Equal(t, exitOK, res.code, res.stderr)
+	assert.Equal(t, "45", horizon(page, "not_now"))
+
+	res = runMain(t, "", "-history", history, "-until", "soon")
+	assert.Equal(t, exitFatal, res.code)
+	assert.Contains(t, res.stderr, "-until")
+	require.NoError(t, os.WriteFile(own, []byte(`{"reasons": {"not_now": {"after": "-1d"}}}`), 0o644))
+	res = runMain(t, "", "-history", history, "-horizons", own)
+	assert.Equal(t, exitFatal, res.code)
+	assert.Contains(t, res.stderr, "horizons.json")
 }
 
 // A Salesforce report export as delivered is a history with the preset

@@ -29,7 +29,13 @@ var synthStart = time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC)
 //     converted has a call and a meeting after its decision time and a
 //     stage history that ends in won; one in three of the others was
 //     disqualified as not a fit afterwards. The backtest must not see any
-//     of it.
+//     of it;
+//   - one lead in eight had been lost before its decision time, for a
+//     reason (the move to lost records it): a quarter of them convert
+//     later, after a wait that depends on the reason (not now: 2 to 4
+//     months; no decision maker: 1 to 4 weeks; no budget: 5 to 8 months;
+//     unresponsive: 1 to 3 months; a preferred supplier: 10 to 13
+//     months), which the recycle curves find.
 func writeSynthetic(w io.Writer, n int, seed uint64) error {
 	bw := bufio.NewWriter(w)
 	r := rand.New(rand.NewPCG(seed, 2025))
@@ -38,6 +44,13 @@ func writeSynthetic(w io.Writer, n int, seed uint64) error {
 		return at.Add(-time.Duration(1 + r.Int64N(int64(days)*int64(day)-1))).Truncate(time.Second)
 	}
 	currencies := []lead.Currency{"GBP", "GBP", "GBP", "EUR"}
+	waits := []struct {
+		reason   lead.Reason
+		min, max int // days
+	}{
+		{lead.ReasonNotNow, 60, 120}, {lead.ReasonNoDecisionMaker, 7, 28}, {lead.ReasonNoBudget, 150, 240},
+		{lead.ReasonUnresponsive, 30, 90}, {lead.ReasonPreferredSupplier, 300, 400},
+	}
 	for i := range n {
 		at := synthStart.Add(time.Duration(i) * 37 * time.Minute)
 		l := &lead.Lead{
@@ -50,6 +63,35 @@ func writeSynthetic(w io.Writer, n int, seed uint64) error {
 		}
 		for range r.IntN(6) {
 			l.Activities = append(l.Activities, lead.Activity{Kind: lead.KindPageVisit, At: ago(at, 30)})
+		}
+		if r.IntN(8) == 0 {
+			// Lost before the decision time, for a reason; perhaps won later.
+			w := waits[r.IntN(len(waits))]
+			lost := at.Add(-time.Duration(1+r.IntN(5)) * day)
+			l.Stage = lead.StageOpportunity
+			if err := l.MoveTo(lead.StageLost, lost, string(w.reason)); err != nil {
+				return err
+			}
+			l.LostReason = w.reason
+			l.UpdatedAt = at
+			rec := backtest.Record{Lead: l, At: at}
+			if r.IntN(4) == 0 {
+				won := lost.Add(time.Duration(w.min+r.IntN(w.max-w.min)) * day)
+				rec.Converted, rec.ConvertedAt = true, won
+				rec.Won = lead.NewMoney(decimal.NewFromInt(int64(1000*(1+r.IntN(50)))), currencies[r.IntN(len(currencies))])
+				for _, m := range []struct {
+					to    lead.Stage
+					after time.Duration
+				}{{lead.StageRecycled, 0}, {lead.StageSalesAccepted, time.Hour}, {lead.StageSalesQualified, 2 * time.Hour}, {lead.StageOpportunity, 3 * time.Hour}, {lead.StageWon, 4 * time.Hour}} {
+					if err := l.MoveTo(m.to, won.Add(-4*time.Hour+m.after), ""); err != nil {
+						return err
+					}
+				}
+			}
+			if err := writeRecord(bw, &rec); err != nil {
+				return err
+			}
+			continue
 		}
 		p := 0.03
 		switch u := r.Float64(); {
@@ -68,6 +110,7 @@ func writeSynthetic(w io.Writer, n int, seed uint64) error {
 		rec := backtest.Record{Lead: l, At: at, Converted: r.Float64() < p}
 		l.UpdatedAt = at
 		if rec.Converted {
+			rec.ConvertedAt = at.Add(30 * day)
 			rec.Won = lead.NewMoney(decimal.NewFromInt(int64(1000*(1+r.IntN(50)))), currencies[r.IntN(len(currencies))])
 			l.Activities = append(l.Activities,
 				lead.Activity{Kind: lead.KindCallConnected, At: at.Add(2 * day)},
@@ -86,12 +129,18 @@ func writeSynthetic(w io.Writer, n int, seed uint64) error {
 			}
 			l.LostReason = lead.ReasonNotAFit
 		}
-		line, err := json.Marshal(rec)
-		if err != nil {
+		if err := writeRecord(bw, &rec); err != nil {
 			return err
 		}
-		bw.Write(line)
-		bw.WriteByte('\n')
 	}
 	return bw.Flush()
+}
+
+func writeRecord(bw *bufio.Writer, rec *backtest.Record) error {
+	line, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	bw.Write(line)
+	return bw.WriteByte('\n')
 }

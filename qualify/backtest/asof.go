@@ -39,9 +39,16 @@ type RewindStats struct {
 	// stage today.
 	Stages int `json:"stages"`
 	// StagesAssumed: leads without a stage history, updated after the
-	// decision time and not new today: their stage then is unknown and is
-	// taken to be new.
+	// decision time and not new today, or won today with nothing to date
+	// it: their stage then is unknown and is taken to be new. (A won stage
+	// is the outcome itself, which must not decide.)
 	StagesAssumed int `json:"stages_assumed"`
+	// StagesUndated: leads with neither a stage history nor an updated_at,
+	// and not new today: nothing dates their stage and lost reason, which
+	// are kept as they are today. If they changed after the decision time,
+	// the backtest sees the future; give the history or updated_at to
+	// rewind them. A lead won today is not kept (see StagesAssumed).
+	StagesUndated int `json:"stages_undated"`
 	// LostReasons: lost reasons cleared, because the stage may have changed
 	// since the decision time and the reason may be a later one.
 	LostReasons int `json:"lost_reasons"`
@@ -63,6 +70,7 @@ func (s *RewindStats) add(o *RewindStats) {
 	s.Moves += o.Moves
 	s.Stages += o.Stages
 	s.StagesAssumed += o.StagesAssumed
+	s.StagesUndated += o.StagesUndated
 	s.LostReasons += o.LostReasons
 	s.Consents += o.Consents
 	s.Updated += o.Updated
@@ -215,7 +223,12 @@ func (rw *rewinder) stage(dst, src *lead.Lead, at time.Time, s *RewindStats) {
 		}
 		dst.History = rw.moves
 		if lastKept >= 0 {
-			dst.Stage = src.History[lastKept].To
+			m := &src.History[lastKept]
+			dst.Stage = m.To
+			// The move that set the stage dates the lost reason when it
+			// records it: the lead was lost for it then.
+			unchanged = src.LostReason != "" && m.Reason == string(src.LostReason) &&
+				(m.To == lead.StageLost || m.To == lead.StageRecycled || m.To == lead.StageDisqualified)
 		} else {
 			dst.Stage = src.History[firstDropped].From
 		}
@@ -225,6 +238,12 @@ func (rw *rewinder) stage(dst, src *lead.Lead, at time.Time, s *RewindStats) {
 		// New today and updated since: the lost reason may be a later one.
 	case src.Stage == lead.StageNew || !src.UpdatedAt.IsZero() && !src.UpdatedAt.After(at):
 		unchanged = true
+	case src.UpdatedAt.IsZero() && src.Stage != lead.StageWon:
+		// Nothing dates the stage: keep it, and its reason, and say so. (A
+		// won stage is the outcome itself, which must not decide: it is
+		// taken as new, below.)
+		unchanged = true
+		s.StagesUndated++
 	default:
 		dst.Stage = lead.StageNew
 		s.StagesAssumed++

@@ -1,10 +1,14 @@
 package backtest_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/qualify/backtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -57,6 +61,17 @@ func TestAsOf(t *testing.T) {
 			stats: backtest.RewindStats{Leads: 1, Moves: 1, Stages: 1, LostReasons: 1, Updated: 1},
 		},
 		{
+			name: "the move that set the stage records the lost reason: kept",
+			lead: lead.Lead{ID: "c2", Stage: lead.StageRecycled, LostReason: lead.ReasonNoBudget,
+				History: []lead.Transition{
+					{From: lead.StageOpportunity, To: lead.StageLost, At: t3, Reason: "no_budget"},
+					{From: lead.StageLost, To: lead.StageRecycled, At: t6},
+				}, UpdatedAt: t6},
+			want: lead.Lead{ID: "c2", Stage: lead.StageLost, LostReason: lead.ReasonNoBudget,
+				History: []lead.Transition{{From: lead.StageOpportunity, To: lead.StageLost, At: t3, Reason: "no_budget"}}, UpdatedAt: t3},
+			stats: backtest.RewindStats{Leads: 1, Moves: 1, Stages: 1, Updated: 1},
+		},
+		{
 			name: "every move later: the stage before the first",
 			lead: lead.Lead{ID: "d", Stage: lead.StageWon,
 				History: []lead.Transition{
@@ -79,10 +94,22 @@ func TestAsOf(t *testing.T) {
 			stats: backtest.RewindStats{Leads: 1, Stages: 1, StagesAssumed: 1, LostReasons: 1, Updated: 1},
 		},
 		{
-			name:  "no history, no update time, not new: taken as new",
-			lead:  lead.Lead{ID: "g", Stage: lead.StageWon},
-			want:  lead.Lead{ID: "g", Stage: lead.StageNew},
+			name:  "no history, no update time, won: the outcome must not decide, taken as new",
+			lead:  lead.Lead{ID: "g0", Stage: lead.StageWon},
+			want:  lead.Lead{ID: "g0", Stage: lead.StageNew},
 			stats: backtest.RewindStats{Leads: 1, Stages: 1, StagesAssumed: 1},
+		},
+		{
+			name:  "no history, no update time: stage and lost reason kept, and counted",
+			lead:  lead.Lead{ID: "g", Stage: lead.StageRecycled, LostReason: lead.ReasonNoBudget},
+			want:  lead.Lead{ID: "g", Stage: lead.StageRecycled, LostReason: lead.ReasonNoBudget},
+			stats: backtest.RewindStats{Leads: 1, StagesUndated: 1},
+		},
+		{
+			name:  "no history, no update time, new: nothing to say",
+			lead:  lead.Lead{ID: "g2", LostReason: lead.ReasonNotNow},
+			want:  lead.Lead{ID: "g2", LostReason: lead.ReasonNotNow},
+			stats: backtest.RewindStats{},
 		},
 		{
 			name: "interests: later dropped, straddling moved back to evidence, undated dropped",
@@ -173,4 +200,23 @@ func jsonOf(t *testing.T, v any) string {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return string(b)
+}
+
+// An export that dates nothing (no stage history, no updated_at) keeps
+// its recycled leads recycled, with their reasons: the recycle route is not
+// emptied by the rewind, and the report says what it could not date.
+func TestRunKeepsUndatedStages(t *testing.T) {
+	var recs []backtest.Record
+	for i, r := range []lead.Reason{lead.ReasonNotNow, lead.ReasonNoBudget, lead.ReasonNotAFit} {
+		recs = append(recs, backtest.Record{At: t5, Lead: &lead.Lead{ID: fmt.Sprint("r", i), Stage: lead.StageRecycled, LostReason: r}})
+	}
+	rep, err := backtest.Run(context.Background(), noisyPolicy(), seq(recs), backtest.Config{})
+	require.NoError(t, err)
+	assert.Equal(t, 2, rep.Route(qualify.RouteRecycle).Leads, "not_now and no_budget recycle")
+	assert.Equal(t, 1, rep.Route(qualify.RouteDrop).Leads, "not_a_fit drops")
+	assert.Equal(t, 3, rep.Rewind.StagesUndated)
+	assert.Zero(t, rep.Rewind.LostReasons)
+	var sb strings.Builder
+	require.NoError(t, rep.WriteText(&sb))
+	assert.Contains(t, sb.String(), "3 leads have neither a stage history nor updated_at")
 }

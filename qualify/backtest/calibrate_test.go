@@ -85,15 +85,32 @@ func TestCalibrateProposal(t *testing.T) {
 	assert.GreaterOrEqual(t, th.Leads, backtest.DefaultMinSupport)
 	assert.NotZero(t, th.Fit)
 	assert.NotZero(t, th.Engagement)
-	assert.Equal(t, th.Fit, c.Spec.Settings.MQLFit)
-	assert.Equal(t, th.Engagement, c.Spec.Settings.MQLEngagement)
+	assert.Equal(t, float64(th.Fit), c.Spec.Settings.MQLFit)
+	assert.Equal(t, float64(th.Engagement), c.Spec.Settings.MQLEngagement)
 	assert.Positive(t, c.Held.B.Qualified.Leads)
 	assert.InDelta(t, 0.1, float64(c.Held.B.Qualified.Rate), 0.03, "and about so on the held-out part")
+	assert.Equal(t, c.Held.B.Qualified.Leads, th.HeldOutLeads)
+	assert.Equal(t, c.Held.B.Qualified.Rate, th.HeldOutPrecision)
+	assert.InDelta(t, float64(c.Held.B.Qualified.Conversions)/float64(c.Held.B.Scored.Conversions), float64(th.HeldOutRecall), 1e-12)
+	assert.True(t, th.Recall > 0 && th.Recall <= 1)
+
+	// The fit, the model and the yardstick.
+	assert.True(t, c.Fit.Converged)
+	assert.Equal(t, "cross-validation", c.Fit.PenaltyFrom)
+	assert.Positive(t, c.Fit.Patterns)
+	assert.InDelta(t, math.Ln2/backtest.DefaultPointsPerDoubling, c.Model.PerPoint, 1e-15)
+	assert.Greater(t, c.Model.Need, 1.0, "need converts far above the rest")
+	require.NotNil(t, c.Held.B.Reliability)
+	assert.InDelta(t, float64(c.Held.B.BaseRate), float64(c.Held.B.Reliability.Predicted), 0.02, "the model's probabilities hold on the held-out part")
+	require.Len(t, c.Logistic.Weights, len(spec.Rules))
+	dec, _ := c.Held.B.Score("decision")
+	assert.InDelta(t, float64(c.Logistic.AUC), float64(dec.AUC), 0.01, "the proposal ranks about as well as the yardstick")
+	assert.Less(t, float64(c.Logistic.AUCLow), float64(c.Logistic.AUC))
 
 	var sb strings.Builder
 	require.NoError(t, c.WriteText(&sb))
 	for _, want := range []string{"Calibration: fitted on", "content-downloads", "expression scaled by", "never fired on the fitting part",
-		"Marketing-qualified thresholds:", "reached on the fitting part", "On the held-out part"} {
+		"Marketing-qualified thresholds:", "reached on the fitting part", "Held out: ", "a logistic regression on all 28 rules", "On the held-out part"} {
 		assert.Contains(t, sb.String(), want)
 	}
 }
@@ -115,9 +132,9 @@ func TestCalibrateDeterministic(t *testing.T) {
 }
 
 // A rule that fires on three leads, all of which converted, cannot
-// dominate: its smoothed weight stays small, where the raw log-odds would
-// be enormous.
-func TestCalibrateSmoothing(t *testing.T) {
+// dominate: the penalty keeps its weight within what three leads support,
+// where an unpenalised fit would give it an enormous one.
+func TestCalibratePenalty(t *testing.T) {
 	spec := noisyPolicy().Spec()
 	spec.Rules = append(spec.Rules, qualify.Rule{Name: "rare", When: `fields.rare == true`,
 		Dimension: qualify.DimensionFit, Points: "1", Reason: "rare"})
@@ -133,20 +150,28 @@ func TestCalibrateSmoothing(t *testing.T) {
 		}
 	}
 	require.Equal(t, 3, n)
-	weight := func(m float64) float64 {
-		c := calibrate(t, p, recs, backtest.CalibrationConfig{Smoothing: m})
+	weight := func(penalty float64) (float64, float64) {
+		c := calibrate(t, p, recs, backtest.CalibrationConfig{Penalty: penalty})
+		var rare, dm float64
 		for _, pc := range c.Points {
-			if pc.Rule == "rare" {
+			switch pc.Rule {
+			case "rare":
 				assert.Equal(t, 3, pc.Fired)
 				assert.Equal(t, 3, pc.FiredConversions)
-				return float64(pc.Weight)
+				rare = float64(pc.Weight)
+			case "decision-maker":
+				dm = float64(pc.Weight)
 			}
 		}
-		t.Fatal("no rare rule")
-		return 0
+		return rare, dm
 	}
-	assert.Less(t, weight(0), 1.0, "the default smoothing: 3 leads move it little")
-	assert.Greater(t, weight(1e-6), 5.0, "hardly smoothed, it would dominate")
+	rare, dm := weight(0)
+	assert.Less(t, rare, 3.0, "cross-validated: 3 leads move it within reason")
+	loose, dmLoose := weight(1e-6)
+	assert.Greater(t, loose, 5.0, "hardly penalised, it would dominate")
+	assert.InDelta(t, dmLoose, dm, 0.02, "a rule seen on thousands of leads hardly feels the penalty")
+	strong, _ := weight(1000)
+	assert.Less(t, strong, 0.05, "a strong penalty pulls every weight to 0")
 }
 
 // hasNeed reports whether the record's lead showed need by its decision
@@ -188,15 +213,29 @@ func TestCalibrateNeedPrecision(t *testing.T) {
 	assert.Greater(t, float64(c.Held.B.Verdict(1+1).Rate), float64(c.Held.A.Verdict(2).Rate))
 }
 
-// A target no thresholds can reach qualifies no lead on scores alone.
+// A target no thresholds can reach proposes no thresholds, says so, and
+// qualifies no lead on scores alone.
 func TestCalibrateUnreachableTarget(t *testing.T) {
 	c := calibrate(t, noisyPolicy(), synthetic(6000, 15), backtest.CalibrationConfig{MQLPrecision: 0.9})
-	assert.False(t, c.Thresholds.Reached)
-	assert.False(t, c.Thresholds.Precision.Defined())
+	th := c.Thresholds
+	assert.False(t, th.Reached)
+	assert.False(t, th.Precision.Defined())
+	assert.False(t, th.Fit.Defined(), "no invented threshold")
+	assert.False(t, th.Engagement.Defined())
+	assert.True(t, th.Best.Defined())
+	assert.Less(t, float64(th.Best), 0.9)
+	assert.GreaterOrEqual(t, th.BestLeads, backtest.DefaultMinSupport)
 	assert.Zero(t, c.Held.B.Qualified.Leads)
+	assert.Zero(t, th.Leads)
 	var sb strings.Builder
 	require.NoError(t, c.WriteText(&sb))
-	assert.Contains(t, sb.String(), "NOT reached")
+	assert.Contains(t, sb.String(), "Marketing-qualified thresholds: NONE proposed")
+	assert.Contains(t, sb.String(), "the best with at least 30 leads: "+th.Best.Percent())
+	assert.NotContains(t, sb.String(), "thresholds: fit ")
+	assert.Contains(t, c.Spec.Description, "no marketing-qualified thresholds reach 90.0% precision")
+	data, err := json.Marshal(th)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"fit":null,"engagement":null`)
 }
 
 // An expression whose scaled form no longer fits the policy's limits is
@@ -232,6 +271,10 @@ func TestCalibrateErrors(t *testing.T) {
 		{backtest.CalibrationConfig{Holdout: -0.1}, "Holdout"},
 		{backtest.CalibrationConfig{Holdout: math.NaN()}, "Holdout"},
 		{backtest.CalibrationConfig{Smoothing: -1}, "Smoothing"},
+		{backtest.CalibrationConfig{Penalty: -1}, "Penalty"},
+		{backtest.CalibrationConfig{Penalty: math.NaN()}, "Penalty"},
+		{backtest.CalibrationConfig{MaxPatterns: -1}, "MaxPatterns"},
+		{backtest.CalibrationConfig{Config: backtest.Config{Model: &backtest.Model{}}}, "Model"},
 		{backtest.CalibrationConfig{PointsPerDoubling: math.Inf(1)}, "PointsPerDoubling"},
 		{backtest.CalibrationConfig{NeedPrecision: 1}, "NeedPrecision"},
 		{backtest.CalibrationConfig{MQLPrecision: -0.5}, "MQLPrecision"},
@@ -250,6 +293,10 @@ func TestCalibrateErrors(t *testing.T) {
 	}
 	_, err = backtest.Calibrate(ctx, p, seq(recs), backtest.CalibrationConfig{})
 	assert.ErrorIs(t, err, backtest.ErrNoSignal)
+
+	// More combinations of rule values than MaxPatterns.
+	_, err = backtest.Calibrate(ctx, p, seq(synthetic(2000, 17)), backtest.CalibrationConfig{MaxPatterns: 5})
+	assert.ErrorIs(t, err, backtest.ErrTooManyPatterns)
 
 	// A reader reads once: the second pass sees nothing.
 	var buf bytes.Buffer

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"container/heap"
 	"context"
+	"fmt"
 	"iter"
 	"slices"
 	"time"
@@ -104,6 +105,9 @@ func sideOf(d *qualify.Decision) Side {
 // Like Run, it ranges over the history once, on the caller's goroutine,
 // with memory bounded whatever its length.
 func Compare(ctx context.Context, a, b *qualify.Policy, history iter.Seq[Record], cfg Config) (*Comparison, error) {
+	if cfg.Model != nil {
+		return nil, fmt.Errorf("%w: backtest: Config.Model is for Run: one model describes one policy, and Compare judges two", ErrConfig)
+	}
 	e, err := newEngine(cfg, a, b)
 	if err != nil {
 		return nil, err
@@ -119,16 +123,20 @@ func Compare(ctx context.Context, a, b *qualify.Policy, history iter.Seq[Record]
 func (w *worker) comparison() *Comparison {
 	c := w.cmp
 	out := &Comparison{
-		A: w.accs[0].report(w.rewind), B: w.accs[1].report(w.rewind),
+		A: w.report(0), B: w.report(1),
 		Leads: c.both, Changed: c.changed, ScoresChanged: c.scores,
 		OnlyAErrored: c.onlyA, OnlyBErrored: c.onlyB,
 		Verdicts: []Shift{}, Routes: []Shift{}, Changes: []Change{},
 	}
-	for i := range 4 {
-		for j := range 4 {
+	for i := range nVerdicts {
+		for j := range nVerdicts {
 			if s := &c.verdicts[i][j]; s.n > 0 {
 				out.Verdicts = append(out.Verdicts, s.shift(qualify.Verdict(i).String(), qualify.Verdict(j).String()))
 			}
+		}
+	}
+	for i := range nRoutes {
+		for j := range nRoutes {
 			if s := &c.routes[i][j]; s.n > 0 {
 				out.Routes = append(out.Routes, s.shift(qualify.Route(i).String(), qualify.Route(j).String()))
 			}
@@ -153,8 +161,9 @@ type cmpAcc struct {
 	max                   int
 	both, changed, scores int
 	onlyA, onlyB          int
-	verdicts, routes      [4][4]groupAcc
-	samples               [16]sampleHeap // by route pair
+	verdicts              [nVerdicts][nVerdicts]groupAcc
+	routes                [nRoutes][nRoutes]groupAcc
+	samples               [nRoutes * nRoutes]sampleHeap // by route pair
 }
 
 func newCmpAcc(max int) *cmpAcc { return &cmpAcc{max: max} }
@@ -172,10 +181,10 @@ func (c *cmpAcc) add(idx int, r *Record, ds *[2]qualify.Decision, errs *[2]error
 	}
 	a, b := &ds[0], &ds[1]
 	c.both++
-	if int(a.Verdict) < 4 && int(b.Verdict) < 4 {
+	if int(a.Verdict) < nVerdicts && int(b.Verdict) < nVerdicts {
 		c.verdicts[a.Verdict][b.Verdict].add(r)
 	}
-	if int(a.Route) < 4 && int(b.Route) < 4 {
+	if int(a.Route) < nRoutes && int(b.Route) < nRoutes {
 		c.routes[a.Route][b.Route].add(r)
 	}
 	if a.Fit != b.Fit || a.Engagement != b.Engagement {
@@ -185,7 +194,7 @@ func (c *cmpAcc) add(idx int, r *Record, ds *[2]qualify.Decision, errs *[2]error
 		return
 	}
 	c.changed++
-	cell := int(a.Route&3)*4 + int(b.Route&3)
+	cell := min(int(a.Route), nRoutes-1)*nRoutes + min(int(b.Route), nRoutes-1)
 	h := &c.samples[cell]
 	s := sample{hash: idHash("", r.Lead.ID), idx: idx}
 	if h.Len() >= c.max && !s.before((*h)[0]) {
@@ -233,9 +242,13 @@ func (c *cmpAcc) merge(o *cmpAcc) {
 	c.scores += o.scores
 	c.onlyA += o.onlyA
 	c.onlyB += o.onlyB
-	for i := range 4 {
-		for j := range 4 {
+	for i := range nVerdicts {
+		for j := range nVerdicts {
 			c.verdicts[i][j].merge(&o.verdicts[i][j])
+		}
+	}
+	for i := range nRoutes {
+		for j := range nRoutes {
 			c.routes[i][j].merge(&o.routes[i][j])
 		}
 	}

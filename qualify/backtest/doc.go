@@ -39,12 +39,16 @@
 // and returns a [Report]:
 //
 //   - per verdict and per route (and for the marketing-qualified leads):
-//     leads, conversions, conversion rate, lift over the base rate, and
-//     the value won, one amount per currency (amounts in different
-//     currencies are never added);
+//     leads, conversions, conversion rate (the route's precision), lift
+//     over the base rate, recall (the share of all conversions), and the
+//     value won, one amount per currency (amounts in different currencies
+//     are never added);
 //   - the lift of need over interest, which the doctrine says is large;
-//   - for the engagement score, the fit score and their sum: conversion by
-//     decile and the area under the ROC curve (ties count one half);
+//   - for the engagement score, the fit score, their sum and the decision's
+//     ranking: conversion by decile (ten bands of equal count) and the area
+//     under the ROC curve (ties count one half) with its 95% bootstrap
+//     interval; with Config.Model, a reliability curve;
+//   - per lost reason, the recycle curve (see Recycled leads);
 //   - per rule: how often it fired, the conversion rate when it fired and
 //     when it did not, the lift, a z statistic, and the findings: rules
 //     that never fire, fire on every lead, or work against their purpose
@@ -73,32 +77,80 @@
 // [Calibrate] proposes a new policy from history, and never changes the
 // one it is given:
 //
-//   - points for each points rule from its smoothed log-odds of
-//     conversion: the rule's conversion rate when it fires and when it does
-//     not, each shrunk toward the base rate by a prior worth
-//     CalibrationConfig.Smoothing conversions, then log(odds fired / odds
-//     not fired), scaled by
-//     PointsPerDoubling / ln 2. A rule that fired on three leads barely
-//     moves from zero; one that fired on three thousand gets what the data
-//     says. Points are fitted on the leads the scores decide (neither need
-//     nor out of scope), where they matter;
+//   - points for every points rule at once, from a logistic regression of
+//     conversion on the rules' values (1 when a rule fires; an expression's
+//     points over their average when it fires) and the verdicts (need, out
+//     of scope), fitted by Newton's method on the distinct combinations of
+//     rule values (a few thousand, however many leads), with an L2 penalty
+//     chosen by 5-fold cross-validation (CalibrationConfig.Penalty). Fitted
+//     together, two rules that fire on the same leads (over 500 seconds on
+//     the site, over 1000) share the credit instead of both taking it in
+//     full; each weight is scaled by PointsPerDoubling / ln 2 and rounded
+//     to whole points (an expression is scaled, `(expr) * k`), so that
+//     every point is still one rule's and a lead's total reads as log-odds.
+//     [PointsChange] shows each rule's weight fitted with the others beside
+//     its weight alone;
+//   - a [Model] that reads the proposal's decisions as probabilities
+//     (intercept, log-odds per point, need and out-of-scope terms), fitted
+//     with the rounded points; its held-out reliability curve shows whether
+//     the probabilities hold, and Config.Model checks them on later history;
 //   - marketing-qualified thresholds: of the pairs (fit, engagement) that
 //     qualify enough leads (MinSupport) at the target precision (MQLPrecision)
 //     or better, the one that qualifies the most conversions, written with
-//     the fewest decimals that qualify the same fitting leads. A threshold of
-//     0 reads as "the default" in a policy's settings, so a proposed 0 is
-//     written as a number between the next lower score and 0 (-0.5 for whole
-//     points);
+//     the fewest decimals that qualify the same fitting leads, and reported
+//     with their precision and recall on the fitting part and on the held-out
+//     part. When no pair reaches the target, none is proposed (Fit and
+//     Engagement undefined): the report says so and how near any came, and
+//     the proposal's settings are set above every score seen, so that no
+//     lead qualifies on scores alone. A threshold of 0 reads as "the
+//     default" in a policy's settings, so a proposed 0 is written as a number
+//     between the next lower score and 0 (-0.5 for whole points);
 //   - with NeedPrecision, need rules whose precision cannot reach it (the
-//     upper bound of its 95% Wilson interval is below) become interest.
+//     upper bound of its 95% Wilson interval is below) become interest;
+//   - a yardstick ([Yardstick]): a logistic regression on every rule of the
+//     policy (need, interest and disqualify rules included), fitted the same
+//     way and scored on the held-out part. The proposal's "decision" AUC
+//     there is to be read beside it; a gap is what the policy's structure
+//     costs (need first, out of scope last, no points for interest), and
+//     the yardstick's weights of those rules show where.
 //
 // It fits on one part of the history and reports on the other, split by a
 // hash of the lead ID ([HeldOut]), so that reruns agree and a lead decided
 // several times stays on one side. The result is a [Calibration]: the
 // proposed [qualify.Spec] (same JSON form; every rule keeps its name,
 // `when` and reason, so every point still traces to a named rule), the
-// change of every rule and threshold, and the current and proposed
-// policies side by side on the held-out part.
+// change of every rule and threshold, the model, the yardstick, and the
+// current and proposed policies side by side on the held-out part.
+//
+// On planted-truth histories with overlapping and correlated rules (the
+// tests' testdata/planted), the proposal's held-out AUC is within 0.01 of
+// the yardstick's and within 0.02 of the truth's own.
+//
+// # Every lead, and the decision itself
+//
+// A report judges the decision, not only the scores: each verdict and
+// route has its precision (Group.Rate: of the leads it received, the share
+// that converted), its recall (Group.Recall: of all conversions, the share
+// it received) and its lift; the sales route's pair is printed first. The
+// "decision" score ranks the leads as the policy treats them (need first,
+// out of scope last, the rest by total) and every AUC has a 95% bootstrap
+// interval (Config.Bootstrap).
+//
+// Config.Leads receives every record as judged, in history order whatever
+// the number of workers: a [LeadResult] with the lead's ID, verdict, route,
+// scores, matched and unjudged rules, outcome and (in a calibration) split.
+// [LeadWriter] writes them as JSON lines or CSV, for a host to join back to
+// its CRM and compute what it likes.
+//
+// # Recycled leads
+//
+// Report.Recycled follows the leads that were lost or recycled at their
+// decision time, per lost reason: the share that converted by each time
+// since the recycle ([RecycleCurve], a Kaplan–Meier estimate, so that a
+// lead recycled a month before the end of the history counts for a month),
+// beside the reason's horizon (Config.Horizon: package recycle's, which the
+// package does not import). A horizon after most of a reason's conversions
+// calls too late; one long before them calls in vain.
 //
 // # As it was at the time
 //
@@ -113,13 +165,19 @@
 //   - stage moves after it are dropped, and the stage becomes the one the
 //     remaining history gives (the `to` of the last move before it, else
 //     the `from` of the first move after it). A lead without a history keeps
-//     its stage only if it was not updated since (or is new); otherwise its
-//     stage then is unknown and is taken to be new. This matters: qualify
-//     keeps a lead in sales' hands (an opportunity, a won deal) with sales,
-//     which would route every lead that converted to sales;
+//     its stage if it was not updated since (or is new); if it was updated
+//     since, its stage then is unknown and is taken to be new. This
+//     matters: qualify keeps a lead in sales' hands (an opportunity, a won
+//     deal) with sales, which would route every lead that converted to
+//     sales. A lead that nothing dates (no history, no updated_at) keeps
+//     its stage and lost reason, counted in RewindStats.StagesUndated and
+//     flagged in the report, so that a recycled lead of an undated export
+//     still recycles; one won today is the exception, taken as new (and
+//     counted), since its stage is its outcome;
 //   - the lost reason is kept only when the stage is known not to have
-//     changed since: a "not a fit" recorded after a lost deal is a later
-//     reason, and would disqualify the lead in hindsight;
+//     changed since, or when the move that set the stage at the decision
+//     time records that very reason: a "not a fit" recorded after a lost
+//     deal is a later reason, and would disqualify the lead in hindsight;
 //   - interests first seen after it are dropped; one first seen before and
 //     last seen after is moved back to the newest evidence at or before it
 //     (an activity about the topic, else its first sighting); undated ones
@@ -150,7 +208,10 @@
 // and its memory does not grow with the number of leads: counts per
 // verdict, route and rule, a fixed-size histogram per score, the first
 // Config.MaxErrors errors and Config.MaxChanges changed leads per pair of
-// routes. While a score takes at most Config.Bins distinct values (the sums
+// routes, the recycle curves' counts by day, and for a calibration the
+// distinct combinations of rule values (at most
+// CalibrationConfig.MaxPatterns). Lead results wait for the batches before
+// them, a bounded number. While a score takes at most Config.Bins distinct values (the sums
 // of a policy's constant points take a few dozen), its deciles and AUC are
 // exact. Beyond, the histogram's bins become aligned intervals of a width
 // that is a power of two, the smallest that keeps at most Config.Bins of
@@ -189,7 +250,9 @@
 // Run, Compare and Calibrate return an error only for a bad configuration
 // (ErrConfig, naming the field), a nil policy (ErrNilPolicy), a context
 // that ended (with its cause), a history without signal to calibrate on
-// (ErrNoSignal) or that changed between passes (ErrHistoryChanged). A record
+// (ErrNoSignal), with more combinations of rule values than a calibration
+// keeps (ErrTooManyPatterns) or that changed between passes
+// (ErrHistoryChanged), or the error of Config.Leads. A record
 // that cannot be judged is not an error of the run: it is counted in the
 // report, as a [LeadError] that unwraps to its cause (a *qualify.RuleError,
 // a *qualify.LimitError, a [*RecordError]).

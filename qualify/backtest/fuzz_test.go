@@ -60,6 +60,7 @@ func FuzzJSONLines(f *testing.F) {
 	f.Add([]byte("{\"lead\": {\"id\": \"a\"}, \"at\": \"2025-03-08T09:05:00Z\"}\r\n\n{\"lead\": null, \"at\": \"2025-03-08T09:05:00Z\"}\n"))
 	f.Add([]byte(`{"lead": {"id": "a", "history": [{"from": "new", "to": "won", "at": "2025-03-09T00:00:00Z"}]}, "at": "2025-03-08T09:05:00Z"}`))
 	f.Add([]byte("garbage\n{\"lead\": {\"id\": \"b\"}, \"at\": \"yesterday\"}"))
+	f.Add([]byte(`{"lead": {"id": "r", "stage": "recycled", "lost_reason": "not_now", "history": [{"from": "opportunity", "to": "lost", "at": "2025-03-01T00:00:00Z", "reason": "not_now"}]}, "at": "2025-03-08T09:05:00Z", "converted": true, "converted_at": "2025-06-01T00:00:00Z"}`))
 	p := defaultPolicy(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := backtest.NewReader(bytes.NewReader(data), backtest.JSONLines(), backtest.ReadOptions{MaxBad: 3, MaxLineBytes: 1 << 16})

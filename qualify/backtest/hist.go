@@ -3,6 +3,7 @@ package backtest
 import (
 	"cmp"
 	"math"
+	"math/rand/v2"
 	"slices"
 )
 
@@ -169,10 +170,14 @@ func auc(bins []bin) (Stat, float64) {
 	return Stat(area / (pos * neg)), shared / (2 * pos * neg)
 }
 
-// deciles groups the bins, in ascending order, into at most ten bands of
-// about a tenth of the leads each. A bin is never split: it goes to the
-// decile that holds the middle of its leads, so that equal scores always
-// share a band; with many ties, bands are fewer or unequal.
+// deciles cuts the leads, in ascending order of score, into ten bands
+// of equal count: band b holds the leads at positions [b·N/10, (b+1)·N/10).
+// Leads with equal scores cannot be told apart, so a bin that straddles a
+// boundary is shared between the bands in proportion to the positions it
+// covers, and its conversions with it: each part converts at the bin's
+// rate. A band's Lo and Hi are the scores of the bins it takes leads from;
+// a band that shares a bin with its neighbour has Shared set. Bands
+// without leads (fewer than ten leads) are left out.
 func deciles(bins []bin, base Stat) []Band {
 	total := 0
 	for _, b := range bins {
@@ -181,26 +186,119 @@ func deciles(bins []bin, base Stat) []Band {
 	if total == 0 {
 		return nil
 	}
-	var out []Band
-	cum := 0
-	for _, b := range bins {
-		// 2*cum + n over 2*total is the middle of the bin's leads.
-		d := min(10*(2*cum+b.n)/(2*total), 9) + 1
-		cum += b.n
-		if len(out) == 0 || out[len(out)-1].Decile != d {
-			out = append(out, Band{Decile: d, Lo: b.lo, Hi: b.hi})
+	out := make([]Band, 0, 10)
+	i, used := 0, 0 // the bin being shared out, and how many of its leads are gone
+	for d := range 10 {
+		end := (d + 1) * total / 10
+		size := end - d*total/10
+		if size == 0 {
+			continue
 		}
-		x := &out[len(out)-1]
-		x.Leads += b.n
-		x.Conversions += b.conv
-		x.Hi = max(x.Hi, b.hi)
-	}
-	for i := range out {
-		x := &out[i]
-		x.Rate = ratio(float64(x.Conversions), float64(x.Leads))
-		x.Lift = ratio(float64(x.Rate), float64(base))
+		band := Band{Decile: d + 1, Leads: size}
+		first := true
+		for need := size; need > 0; {
+			b := &bins[i]
+			take := min(need, b.n-used)
+			if first {
+				band.Lo, first = b.lo, false
+			}
+			band.Hi = b.hi
+			if take < b.n {
+				band.Shared = true
+			}
+			band.Conversions += float64(b.conv) * float64(take) / float64(b.n)
+			band.Mean += float64(take) * (b.lo + b.hi) / 2
+			need -= take
+			used += take
+			if used == b.n {
+				i, used = i+1, 0
+			}
+		}
+		band.Mean /= float64(size)
+		band.Rate = ratio(band.Conversions, float64(band.Leads))
+		band.Lift = ratio(float64(band.Rate), float64(base))
+		out = append(out, band)
 	}
 	return out
+}
+
+// The bootstrap of the AUC.
+const (
+	DefaultBootstrap = 1000 // resamples
+	aucLevel         = 0.95 // the interval's coverage
+)
+
+// aucInterval returns the 95% interval of the AUC of the bins by the
+// Poisson bootstrap: in each of n resamples, every lead counts a
+// Poisson(1) number of times, so that a bin's converted and unconverted
+// leads are drawn from Poisson(conv) and Poisson(n - conv); the interval
+// is the 2.5th and 97.5th percentiles of the resampled AUCs. The random
+// numbers are seeded by seed: the same bins give the same interval.
+func aucInterval(bins []bin, n int, seed uint64) (Stat, Stat) {
+	if a, _ := auc(bins); !a.Defined() || n <= 0 {
+		return undefined, undefined
+	}
+	r := rand.New(rand.NewPCG(seed, 0x6c65616471756c))
+	rs := make([]bin, len(bins))
+	aucs := make([]float64, 0, n)
+	for range n {
+		for i, b := range bins {
+			pos := poisson(r, float64(b.conv))
+			rs[i] = bin{n: pos + poisson(r, float64(b.n-b.conv)), conv: pos, lo: b.lo, hi: b.hi}
+		}
+		if a, _ := auc(rs); a.Defined() {
+			aucs = append(aucs, float64(a))
+		}
+	}
+	if len(aucs) < n/2 {
+		return undefined, undefined
+	}
+	slices.Sort(aucs)
+	q := func(p float64) Stat {
+		i := int(math.Round(p * float64(len(aucs)-1)))
+		return Stat(aucs[i])
+	}
+	return q((1 - aucLevel) / 2), q(1 - (1-aucLevel)/2)
+}
+
+// poisson draws from the Poisson distribution of mean lambda: by
+// inversion below 30, by Hörmann's transformed rejection (PTRS) above.
+func poisson(r *rand.Rand, lambda float64) int {
+	switch {
+	case lambda <= 0:
+		return 0
+	case lambda < 30:
+		p := math.Exp(-lambda)
+		f, u := p, r.Float64()
+		k := 0
+		for u > f && k < 1000 {
+			k++
+			p *= lambda / float64(k)
+			f += p
+		}
+		return k
+	}
+	slam, loglam := math.Sqrt(lambda), math.Log(lambda)
+	b := 0.931 + 2.53*slam
+	a := -0.059 + 0.02483*b
+	invalpha := 1.1239 + 1.1328/(b-3.4)
+	vr := 0.9277 - 3.6224/(b-2)
+	for {
+		u := r.Float64() - 0.5
+		v := r.Float64()
+		us := 0.5 - math.Abs(u)
+		k := math.Floor((2*a/us+b)*u + lambda + 0.43)
+		if us >= 0.07 && v <= vr {
+			return int(k)
+		}
+		if k < 0 || us < 0.013 && v > us {
+			continue
+		}
+		lg, _ := math.Lgamma(k + 1)
+		if math.Log(v)+math.Log(invalpha)-math.Log(a/(us*us)+b) <= -lambda+k*loglam-lg {
+			return int(k)
+		}
+	}
 }
 
 // grid is a bounded two-dimensional histogram of (fit, engagement), with

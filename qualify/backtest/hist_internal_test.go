@@ -141,7 +141,7 @@ func TestHistIndependentOfOrderAndSplit(t *testing.T) {
 	}
 }
 
-func TestDecilesKeepTiesTogether(t *testing.T) {
+func TestDecilesEqualCount(t *testing.T) {
 	var xs []scored
 	for i := range 100 {
 		v := float64(i % 10) // ten values, ten leads each
@@ -150,32 +150,114 @@ func TestDecilesKeepTiesTogether(t *testing.T) {
 		}
 		xs = append(xs, scored{v, i%3 == 0})
 	}
-	bands := deciles(histOf(xs, 1024).sorted(), 0.3)
-	total := 0
+	bins := histOf(xs, 1024).sorted()
+	bands := deciles(bins, 0.3)
+	require.Len(t, bands, 10, "ten bands, ties or not")
+	var conv float64
 	for i, b := range bands {
-		total += b.Leads
+		assert.Equal(t, i+1, b.Decile)
+		assert.Equal(t, 10, b.Leads, "equal counts")
 		assert.LessOrEqual(t, b.Lo, b.Hi)
-		if i > 0 {
-			assert.Greater(t, b.Decile, bands[i-1].Decile)
-			assert.Greater(t, b.Lo, bands[i-1].Hi, "a score is in one band only")
-		}
+		conv += b.Conversions
 	}
-	assert.Equal(t, 100, total)
-	assert.Equal(t, 0.0, bands[0].Hi)
-	assert.Equal(t, 55, bands[0].Leads, "the 50 zeros and the 5 others that score 0 share the first band")
-	assert.Equal(t, 3, bands[0].Decile, "the middle of the zeros is in the third decile")
+	assert.InDelta(t, 34, conv, 1e-9, "every conversion is in a band, shared in proportion")
+	// The 55 leads that score 0 fill five bands and half of the sixth, all
+	// at the rate of the zeros.
+	zeroRate := float64(bins[0].conv) / float64(bins[0].n)
+	for _, b := range bands[:5] {
+		assert.Equal(t, 0.0, b.Hi)
+		assert.True(t, b.Shared)
+		assert.InDelta(t, zeroRate, float64(b.Rate), 1e-12)
+	}
+	assert.Equal(t, 0.0, bands[5].Lo)
+	assert.Equal(t, 1.0, bands[5].Hi)
+	assert.True(t, bands[5].Shared)
 
-	// Distinct scores: ten bands of ten.
+	// Distinct scores: ten bands of ten, none shared.
 	xs = xs[:0]
 	for i := range 100 {
-		xs = append(xs, scored{float64(i), false})
+		xs = append(xs, scored{float64(i), i >= 90})
 	}
-	bands = deciles(histOf(xs, 1024).sorted(), 0.3)
+	bands = deciles(histOf(xs, 1024).sorted(), 0.1)
 	require.Len(t, bands, 10)
 	for i, b := range bands {
 		assert.Equal(t, i+1, b.Decile)
 		assert.Equal(t, 10, b.Leads)
+		assert.False(t, b.Shared)
+		assert.Equal(t, float64(10*i), b.Lo)
 	}
+	assert.Equal(t, 10.0, bands[9].Conversions)
+	assert.InDelta(t, 10, float64(bands[9].Lift), 1e-12)
+
+	// Fewer leads than bands: the empty bands are left out.
+	bands = deciles(histOf(xs[:7], 1024).sorted(), 0.1)
+	total := 0
+	for _, b := range bands {
+		total += b.Leads
+		assert.Equal(t, 1, b.Leads)
+	}
+	assert.Equal(t, 7, total)
+}
+
+// The Poisson sampler has the right mean and variance on both sides of
+// its switch from inversion to rejection.
+func TestPoisson(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, lambda := range []float64{0, 0.5, 4, 29, 30, 250, 1e5} {
+		const n = 20000
+		var sum, sq float64
+		for range n {
+			k := float64(poisson(r, lambda))
+			sum += k
+			sq += k * k
+		}
+		mean := sum / n
+		variance := sq/n - mean*mean
+		tol := 5*math.Sqrt(lambda/n) + 1e-9
+		assert.InDelta(t, lambda, mean, tol, "mean, lambda %v", lambda)
+		assert.InDelta(t, lambda, variance, 0.1*lambda+1e-9, "variance, lambda %v", lambda)
+	}
+}
+
+// The bootstrap interval holds the AUC, narrows with more leads, covers
+// the true AUC about 95% of the time, and is the same for the same bins.
+func TestAUCInterval(t *testing.T) {
+	sample := func(n int, seed uint64) []bin {
+		r := rand.New(rand.NewPCG(seed, 9))
+		var xs []scored
+		for range n {
+			v := float64(r.IntN(20))
+			xs = append(xs, scored{v, r.Float64() < 0.05+0.02*v})
+		}
+		return histOf(xs, 1024).sorted()
+	}
+	small, large := sample(500, 1), sample(20000, 1)
+	for _, bins := range [][]bin{small, large} {
+		a, _ := auc(bins)
+		lo, hi := aucInterval(bins, DefaultBootstrap, 7)
+		assert.Less(t, float64(lo), float64(a))
+		assert.Greater(t, float64(hi), float64(a))
+		lo2, hi2 := aucInterval(bins, DefaultBootstrap, 7)
+		assert.Equal(t, [2]Stat{lo, hi}, [2]Stat{lo2, hi2})
+	}
+	slo, shi := aucInterval(small, DefaultBootstrap, 7)
+	llo, lhi := aucInterval(large, DefaultBootstrap, 7)
+	assert.Less(t, float64(lhi-llo), float64(shi-slo)/3, "forty times the leads, a far narrower interval")
+
+	// Coverage: the AUC of a very large sample stands in for the truth.
+	truth, _ := auc(sample(400000, 99))
+	covered := 0
+	const trials = 100
+	for s := range trials {
+		lo, hi := aucInterval(sample(1000, uint64(100+s)), 300, uint64(s))
+		if lo <= truth && truth <= hi {
+			covered++
+		}
+	}
+	assert.InDelta(t, 95, covered, 7, "coverage of the 95%% interval")
+
+	none, _ := aucInterval([]bin{{n: 5, conv: 0, lo: 1, hi: 1}}, 100, 1)
+	assert.False(t, none.Defined(), "no conversions: no AUC, no interval")
 }
 
 func TestGridIndependentOfOrderAndSplit(t *testing.T) {
@@ -271,4 +353,46 @@ func TestHeldOutSplit(t *testing.T) {
 	assert.NotEqual(t, idHash("a", "bc"), idHash("ab", "c"))
 	assert.False(t, HeldOut("x", "", 0))
 	assert.True(t, HeldOut("x", "", 1))
+}
+
+// Properties of the bands, on random histograms: ten bands (fewer only
+// with fewer than ten leads) of equal count, every lead and conversion in
+// one, in ascending order of score, each band's rate within its bins'.
+func TestDecilesProperties(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for trial := range 300 {
+		n := 1 + r.IntN(400)
+		values := 1 + r.IntN(30)
+		var xs []scored
+		for range n {
+			xs = append(xs, scored{float64(r.IntN(values)) * 1.5, r.IntN(4) == 0})
+		}
+		bins := histOf(xs, 1024).sorted()
+		bands := deciles(bins, 0.25)
+		conv := 0
+		for _, b := range bins {
+			conv += b.conv
+		}
+		leads, got := 0, 0.0
+		for i, b := range bands {
+			leads += b.Leads
+			got += b.Conversions
+			assert.LessOrEqual(t, b.Lo, b.Hi, "trial %d", trial)
+			assert.True(t, b.Mean >= b.Lo-1e-9 && b.Mean <= b.Hi+1e-9, "trial %d: mean within the band", trial)
+			if i > 0 {
+				assert.GreaterOrEqual(t, b.Lo, bands[i-1].Hi, "trial %d: ascending", trial)
+				assert.LessOrEqual(t, abs(b.Leads-bands[i-1].Leads), 1, "trial %d: equal counts", trial)
+			}
+		}
+		assert.Equal(t, n, leads, "trial %d", trial)
+		assert.InDelta(t, float64(conv), got, 1e-9, "trial %d", trial)
+		assert.Len(t, bands, min(n, 10), "trial %d", trial)
+	}
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

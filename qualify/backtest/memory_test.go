@@ -3,6 +3,7 @@ package backtest_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"iter"
 	"runtime"
 	"testing"
@@ -58,6 +59,18 @@ func TestMemoryFlat(t *testing.T) {
 			assert.Less(t, growth, tt.bound, "45,000 more leads must cost nothing but what is in flight")
 		})
 	}
+	t.Run("lead results, workers 4", func(t *testing.T) {
+		// Results wait for the batches before them; what waits is bounded
+		// like what is in flight.
+		var heap [2]uint64
+		h := measured(synthStream(last, 23), first, last, &heap)
+		lw := backtest.NewCSVLeadWriter(io.Discard)
+		r, err := backtest.Run(context.Background(), noisyPolicy(), h, backtest.Config{Workers: 4, Leads: lw.Write})
+		require.NoError(t, err)
+		require.NoError(t, lw.Flush())
+		require.Equal(t, last, r.Records)
+		assert.Less(t, int64(heap[1])-int64(heap[0]), int64(10<<20))
+	})
 	t.Run("compare", func(t *testing.T) {
 		var heap [2]uint64
 		h := measured(synthStream(last, 22), first, last, &heap)

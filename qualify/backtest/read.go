@@ -233,7 +233,7 @@ func (r *Reader) All() iter.Seq[Record] {
 				}
 				continue
 			}
-			if !yield(Record{Lead: rec.Lead, At: rec.At, Converted: rec.Converted, Won: rec.Won, Line: rec.Line}) {
+			if !yield(Record{Lead: rec.Lead, At: rec.At, Converted: rec.Converted, Won: rec.Won, ConvertedAt: rec.ConvertedAt, Line: rec.Line}) {
 				return
 			}
 		}

@@ -34,6 +34,11 @@ type Record struct {
 	// zero Money otherwise. A won value on a lead that did not convert is
 	// an error of the record.
 	Won lead.Money `json:"won,omitzero"`
+	// ConvertedAt is when the lead converted, when known: the recycle
+	// curves (Report.Recycled) measure the time from a recycle to it (else
+	// from the lead's move to won). It cannot be before At, nor set on a
+	// lead that did not convert.
+	ConvertedAt time.Time `json:"converted_at,omitzero"`
 	// Line is the line the record starts on in its source, set by the
 	// readers of this package and used in error messages; 0 when the
 	// record does not come from a file.
@@ -50,6 +55,11 @@ func (r *Record) check() error {
 		return &RecordError{Field: "lead.id", Problem: "empty"}
 	case r.At.IsZero():
 		return &RecordError{Field: "at", Problem: "the decision time is missing"}
+	case !r.ConvertedAt.IsZero() && !r.Converted:
+		return &RecordError{Field: "converted_at", Problem: "set, but the lead did not convert"}
+	case !r.ConvertedAt.IsZero() && r.ConvertedAt.Before(r.At):
+		return &RecordError{Field: "converted_at", Problem: "the lead converted at " + r.ConvertedAt.Format(time.RFC3339) +
+			", before its decision time " + r.At.Format(time.RFC3339) + ": the outcome must come after the decision"}
 	case r.Won.IsZero():
 		return nil
 	case !r.Won.Known():
@@ -96,7 +106,8 @@ var (
 // ErrRecord.
 type RecordError struct {
 	// Field is the record's field: "lead", "lead.id", "at", "won",
-	// "lead.created_at", or "lead.as_of" when Config.AsOf failed.
+	// "converted_at", "lead.created_at", or "lead.as_of" when Config.AsOf
+	// failed.
 	Field string
 	// Problem says what is wrong.
 	Problem string

@@ -42,7 +42,8 @@ type Report struct {
 	BaseRate Stat `json:"base_rate"`
 	// Verdicts has one group per verdict (none, interest, need,
 	// out_of_scope) and Routes one per route (nurture, sales, recycle,
-	// drop), in that order, empty ones included.
+	// drop, review), in that order (the order of their values), empty ones
+	// included.
 	Verdicts []Group `json:"verdicts"`
 	Routes   []Group `json:"routes"`
 	// Qualified is the group of marketing-qualified leads
@@ -56,9 +57,15 @@ type Report struct {
 	// interest leads: how much more a need lead is worth. The doctrine
 	// says it is well above 1.
 	NeedOverInterest Stat `json:"need_over_interest"`
-	// Scores describes the engagement score, the fit score and their sum
-	// ("engagement", "fit", "total"), in that order.
+	// Scores describes the engagement score, the fit score, their sum and
+	// the decision's ranking ("engagement", "fit", "total", "decision"), in
+	// that order. The decision ranks the leads as the policy treats them:
+	// out of scope lowest, then the leads the scores decide by their total,
+	// then need highest (by their total among themselves).
 	Scores []Score `json:"scores"`
+	// Reliability compares the probabilities of Config.Model with what the
+	// leads did; nil without a model.
+	Reliability *Reliability `json:"reliability,omitempty"`
 	// Rules has one entry per rule of the policy, in policy order.
 	Rules []RuleStats `json:"rules"`
 	// Findings lists the rules that never fire, always fire, or work
@@ -71,6 +78,12 @@ type Report struct {
 	// Rewind counts what was recorded after the decision times and taken
 	// away before judging (see AsOf).
 	Rewind RewindStats `json:"rewind"`
+	// Recycled has a curve for each lost reason of the leads that were lost
+	// or recycled at their decision time, the most leads first: when they
+	// converted after being set aside, beside the horizon of their reason
+	// (see RecycleCurve). It is the same for every policy: it reads the
+	// history, not the decisions.
+	Recycled []RecycleCurve `json:"recycled"`
 }
 
 // Group is a set of leads (a verdict, a route, a score band) with what
@@ -82,25 +95,39 @@ type Group struct {
 	// Leads of the group, Conversions among them, and the value they won.
 	Leads       int `json:"leads"`
 	Conversions int `json:"conversions"`
-	// Rate is Conversions over Leads; Lift is Rate over the report's base
-	// rate. Both are undefined for an empty group.
-	Rate Stat    `json:"rate"`
-	Lift Stat    `json:"lift"`
-	Won  Amounts `json:"won"` // by currency
+	// Rate is Conversions over Leads: for a route, its precision (of the
+	// leads it sends to sales, how many convert). Lift is Rate over the
+	// report's base rate. Both are undefined for an empty group.
+	Rate Stat `json:"rate"`
+	Lift Stat `json:"lift"`
+	// Recall is Conversions over the report's conversions: the share of
+	// every conversion that the group caught (for the sales route, the
+	// conversions sales was given the chance to win). Undefined without
+	// conversions.
+	Recall Stat    `json:"recall"`
+	Won    Amounts `json:"won"` // by currency
 }
 
 // Score describes one score as a predictor of conversion.
 type Score struct {
-	// Name is "engagement", "fit" or "total" (their sum).
+	// Name is "engagement", "fit", "total" (their sum) or "decision" (see
+	// Report.Scores).
 	Name string `json:"name"`
-	// Deciles are the leads in ascending order of score, in ten bands of
-	// about a tenth each. Leads with the same score are never split between
-	// bands, so with many ties there are fewer bands, of unequal size.
+	// Deciles are the leads in ascending order of score in ten bands of
+	// equal count (fewer with fewer than ten leads). Leads with equal
+	// scores cannot be told apart: where one score value straddles a
+	// boundary, its leads are shared between the bands in proportion, and
+	// so are its conversions (Band.Shared).
 	Deciles []Band `json:"deciles"`
 	// AUC is the area under the ROC curve: the probability that a lead
 	// that converted scores higher than one that did not, ties counting
 	// one half. 0.5 is a coin; undefined without both kinds of lead.
 	AUC Stat `json:"auc"`
+	// AUCLow and AUCHigh bound its 95% bootstrap interval (see
+	// Config.Bootstrap): the range the AUC of another history like this
+	// one would likely fall in.
+	AUCLow  Stat `json:"auc_low"`
+	AUCHigh Stat `json:"auc_high"`
 	// AUCError bounds |AUC - exact AUC|: 0 when Exact, else half the share
 	// of (converted, not converted) pairs whose scores fell in one
 	// histogram interval (see Config.Bins).
@@ -108,22 +135,41 @@ type Score struct {
 	// Exact reports that the score took at most Config.Bins distinct values,
 	// so that the deciles and the AUC are exact.
 	Exact bool `json:"exact"`
-	// Min and Max are the smallest and largest score seen.
+	// Min and Max are the smallest and largest score seen (for
+	// "decision", the total's).
 	Min float64 `json:"min"`
 	Max float64 `json:"max"`
+	// Values is the number of distinct values the score took (for
+	// "decision", of distinct pairs of tier and total), when Exact; else the
+	// number of histogram intervals they fell in.
+	Values int `json:"values"`
 }
 
-// Band is one score band: the leads whose score is within [Lo, Hi].
+// Constant reports whether the score took one value on every lead (or
+// there were none): it tells no lead apart, and its deciles and AUC say
+// nothing.
+func (s *Score) Constant() bool { return s.Values <= 1 }
+
+// Band is one score band: a tenth of the leads, whose scores are within
+// [Lo, Hi].
 type Band struct {
 	// Decile is 1 for the lowest scores to 10 for the highest.
 	Decile int `json:"decile"`
 	// Lo and Hi are the lowest and highest score in the band.
 	Lo float64 `json:"lo"`
 	Hi float64 `json:"hi"`
-	// Leads in the band, Conversions among them, at Rate.
-	Leads       int  `json:"leads"`
-	Conversions int  `json:"conversions"`
-	Rate        Stat `json:"rate"`
+	// Leads in the band, Conversions among them, at Rate. Conversions is
+	// fractional when the band shares a score value with a neighbour: the
+	// value's conversions are shared in proportion to its leads.
+	Leads       int     `json:"leads"`
+	Conversions float64 `json:"conversions"`
+	Rate        Stat    `json:"rate"`
+	// Shared reports that some of the band's leads have the same score as
+	// leads of a neighbouring band: the boundary between them is a tie.
+	Shared bool `json:"shared"`
+	// Mean is the average score of the band's leads (a histogram interval,
+	// beyond Config.Bins distinct scores, counts at its midpoint).
+	Mean float64 `json:"mean"`
 	// Lift is Rate over the report's base rate.
 	Lift Stat `json:"lift"`
 }
@@ -454,10 +500,10 @@ func (g *groupAcc) merge(o *groupAcc) {
 	g.won.addAll(o.won)
 }
 
-func (g *groupAcc) group(name string, base Stat) Group {
+func (g *groupAcc) group(name string, base Stat, conversions int) Group {
 	rate := ratio(float64(g.conv), float64(g.n))
 	return Group{Name: name, Leads: g.n, Conversions: g.conv, Rate: rate,
-		Lift: ratio(float64(rate), float64(base)), Won: g.amounts()}
+		Lift: ratio(float64(rate), float64(base)), Recall: ratio(float64(g.conv), float64(conversions)), Won: g.amounts()}
 }
 
 type ruleAcc struct {
@@ -525,23 +571,60 @@ type acc struct {
 	erredCon int
 	wonUnk   int
 	won      Amounts
-	verdicts [4]groupAcc
-	routes   [4]groupAcc
+	verdicts [nVerdicts]groupAcc
+	routes   [nRoutes]groupAcc
 	mql      groupAcc
 	scored   groupAcc // the leads the scores decide
-	scores   [3]*hist
+	scores   [nHists]*hist
+	model    *Model // nil: no probabilities
+	prob     *hist  // the probabilities of the model, when there is one
+	boot     int    // bootstrap resamples
 	ruleAccs []ruleAcc
 	errs     []LeadError // the first maxErrs, in index order
 	causes   map[string]int
 }
 
-func newAcc(p *qualify.Policy, rules []ruleMeta, idx map[string]int, cfg *Config) *acc {
-	a := &acc{policy: p, rules: rules, ruleIdx: idx, maxErrs: cfg.MaxErrors,
-		ruleAccs: make([]ruleAcc, len(rules)), causes: map[string]int{}}
+// The histograms of an acc: the three scores, then the total of the leads
+// of each tier of the decision's ranking (out of scope, the leads the
+// scores decide, need).
+const (
+	histEngagement = iota
+	histFit
+	histTotal
+	histOutOfScope
+	histScored
+	histNeed
+	nHists
+)
+
+func newAcc(p *qualify.Policy, rules []ruleMeta, idx map[string]int, cfg *Config, model *Model) *acc {
+	a := &acc{policy: p, rules: rules, ruleIdx: idx, maxErrs: cfg.MaxErrors, boot: cfg.Bootstrap,
+		ruleAccs: make([]ruleAcc, len(rules)), causes: map[string]int{}, model: model}
 	for i := range a.scores {
 		a.scores[i] = newHist(cfg.Bins)
 	}
+	if model != nil {
+		a.prob = newHist(cfg.Bins)
+	}
 	return a
+}
+
+// The number of verdicts and of routes: a Report has a Group for each.
+const (
+	nVerdicts = int(qualify.VerdictOutOfScope) + 1
+	nRoutes   = int(qualify.RouteReview) + 1
+)
+
+// tier is the lead's rank in the decision's ranking: out of scope, the
+// leads the scores decide, need.
+func tier(v qualify.Verdict) int {
+	switch v {
+	case qualify.VerdictOutOfScope:
+		return histOutOfScope
+	case qualify.VerdictNeed:
+		return histNeed
+	}
+	return histScored
 }
 
 // decided counts a lead judged without error.
@@ -572,9 +655,14 @@ func (a *acc) decided(r *Record, d *qualify.Decision) {
 			a.scored.conv++
 		}
 	}
-	a.scores[0].add(d.Engagement, r.Converted)
-	a.scores[1].add(d.Fit, r.Converted)
-	a.scores[2].add(d.Fit+d.Engagement, r.Converted)
+	total := d.Fit + d.Engagement
+	a.scores[histEngagement].add(d.Engagement, r.Converted)
+	a.scores[histFit].add(d.Fit, r.Converted)
+	a.scores[histTotal].add(total, r.Converted)
+	a.scores[tier(d.Verdict)].add(total, r.Converted)
+	if a.model != nil {
+		a.prob.add(a.model.Probability(d), r.Converted)
+	}
 	for i := range d.Matched {
 		m := &d.Matched[i]
 		j, ok := a.ruleIdx[m.Rule]
@@ -661,12 +749,17 @@ func (a *acc) merge(o *acc) {
 	a.won.addAll(o.won)
 	for i := range a.verdicts {
 		a.verdicts[i].merge(&o.verdicts[i])
+	}
+	for i := range a.routes {
 		a.routes[i].merge(&o.routes[i])
 	}
 	a.mql.merge(&o.mql)
 	a.scored.merge(&o.scored)
 	for i := range a.scores {
 		a.scores[i].merge(o.scores[i])
+	}
+	if a.prob != nil {
+		a.prob.merge(o.prob)
 	}
 	for i := range a.ruleAccs {
 		x, y := &a.ruleAccs[i], &o.ruleAccs[i]
@@ -686,7 +779,8 @@ func (a *acc) merge(o *acc) {
 	}
 }
 
-var scoreNames = [3]string{"engagement", "fit", "total"}
+// scoreNames are the names of the scores of a report, in order.
+var scoreNames = [4]string{"engagement", "fit", "total", "decision"}
 
 // report builds the Report.
 func (a *acc) report(rewind RewindStats) *Report {
@@ -695,8 +789,8 @@ func (a *acc) report(rewind RewindStats) *Report {
 		Policy: a.policy.Name(), Version: a.policy.Version(),
 		Records: a.records, Leads: a.n, Errored: a.errored, ErroredConversions: a.erredCon,
 		Conversions: a.conv, Won: slices.Clone(a.won), WonUnknown: a.wonUnk, BaseRate: base,
-		Qualified: a.mql.group("marketing_qualified", base),
-		Scored:    a.scored.group("scored", base),
+		Qualified: a.mql.group("marketing_qualified", base, a.conv),
+		Scored:    a.scored.group("scored", base, a.conv),
 		Errors:    slices.Clone(a.errs),
 		Rewind:    rewind,
 	}
@@ -704,18 +798,29 @@ func (a *acc) report(rewind RewindStats) *Report {
 		r.Won = Amounts{}
 	}
 	for v := range a.verdicts {
-		r.Verdicts = append(r.Verdicts, a.verdicts[v].group(qualify.Verdict(v).String(), base))
-		r.Routes = append(r.Routes, a.routes[v].group(qualify.Route(v).String(), base))
+		r.Verdicts = append(r.Verdicts, a.verdicts[v].group(qualify.Verdict(v).String(), base, a.conv))
+	}
+	for x := range a.routes {
+		r.Routes = append(r.Routes, a.routes[x].group(qualify.Route(x).String(), base, a.conv))
 	}
 	r.NeedOverInterest = ratio(float64(r.Verdict(qualify.VerdictNeed).Rate), float64(r.Verdict(qualify.VerdictInterest).Rate))
-	for i, h := range a.scores {
-		bins := h.sorted()
-		s := Score{Name: scoreNames[i], Deciles: deciles(bins, base), Exact: h.w == 0}
-		s.AUC, s.AUCError = auc(bins)
-		if len(bins) > 0 {
-			s.Min, s.Max = bins[0].lo, bins[len(bins)-1].hi
+	for i, name := range scoreNames {
+		var bins []bin
+		exact := true
+		if i == len(scoreNames)-1 {
+			// The decision: the tiers one above the other.
+			for _, h := range a.scores[histOutOfScope : histNeed+1] {
+				bins = append(bins, h.sorted()...)
+				exact = exact && h.w == 0
+			}
+		} else {
+			bins = a.scores[i].sorted()
+			exact = a.scores[i].w == 0
 		}
-		r.Scores = append(r.Scores, s)
+		r.Scores = append(r.Scores, a.score(name, bins, exact, base, uint64(i)))
+	}
+	if a.model != nil {
+		r.Reliability = reliability(a.prob.sorted(), base)
 	}
 	for i, m := range a.rules {
 		ra := &a.ruleAccs[i]
@@ -801,4 +906,22 @@ func finding(s *RuleStats, points bool, leads int) (Finding, bool) {
 		return f, false
 	}
 	return f, true
+}
+
+// score describes one score from its bins, in ascending order.
+func (a *acc) score(name string, bins []bin, exact bool, base Stat, seed uint64) Score {
+	s := Score{Name: name, Deciles: deciles(bins, base), Exact: exact}
+	s.AUC, s.AUCError = auc(bins)
+	s.AUCLow, s.AUCHigh = aucInterval(bins, a.boot, seed)
+	if len(bins) > 0 {
+		s.Min, s.Max = bins[0].lo, bins[0].hi
+		for _, b := range bins {
+			s.Min, s.Max = min(s.Min, b.lo), max(s.Max, b.hi)
+		}
+	}
+	s.Values = len(bins)
+	if s.Deciles == nil {
+		s.Deciles = []Band{}
+	}
+	return s
 }

@@ -1,6 +1,7 @@
 package backtest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -46,6 +47,32 @@ type Config struct {
 	// errors (a *RecordError wrapping the *lead.ValidationError) instead of
 	// being judged.
 	Validate bool
+	// Bootstrap is the number of resamples of the bootstrap that gives each
+	// AUC its 95% interval (Score.AUCLow, AUCHigh). Default 1000.
+	Bootstrap int
+	// Model, when set, reads each decision as a probability of conversion
+	// (the Model of a Calibration, for the policy it proposed): the report
+	// then has a Reliability curve, and each LeadResult a Probability.
+	// Run only: Compare and Calibrate refuse it (ErrConfig), since one
+	// model describes one policy.
+	Model *Model
+	// Until is when the history was taken: what became of a lead is known
+	// up to it. The recycle curves (Report.Recycled) follow a lead that did
+	// not convert until then. Default: the newest time the history records.
+	Until time.Time
+	// Horizon, when set, gives the wait after which a lead recycled for a
+	// reason is called again (from package recycle: a Planner's
+	// Horizon(reason).After), shown beside its recycle curve. ok false, or
+	// nil, leaves it unknown.
+	Horizon func(reason lead.Reason) (wait time.Duration, ok bool)
+	// Leads, when set, receives every record as judged, to write it out
+	// (see LeadWriter) or compute metrics of one's own: one LeadResult per
+	// record and policy (two in Compare, A's then B's; in Calibrate, each
+	// pass's, the fitting part first), in history order, from one goroutine
+	// at a time whatever the number of workers. The result and its Matched
+	// are valid only during the call. An error stops the backtest, which
+	// returns it.
+	Leads func(*LeadResult) error
 	// AsOf, when set, is called on each lead after the built-in rewind
 	// (see AsOf), with the decision time, to restore what the lead does
 	// not date: a role, a budget, a custom field the host's audit log
@@ -59,7 +86,7 @@ type Config struct {
 
 // The defaults of Config.
 const (
-	DefaultBins       = 1024
+	DefaultBins       = 1024 // see Config.Bins
 	DefaultMaxErrors  = 20
 	DefaultMaxChanges = 10
 )
@@ -77,6 +104,7 @@ func (c Config) withDefaults() Config {
 	if c.MaxChanges == 0 {
 		c.MaxChanges = DefaultMaxChanges
 	}
+	c.Bootstrap = cmp.Or(c.Bootstrap, DefaultBootstrap)
 	return c
 }
 
@@ -84,13 +112,19 @@ func (c Config) validate() error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"Workers", c.Workers}, {"Bins", c.Bins}, {"MaxErrors", c.MaxErrors}, {"MaxChanges", c.MaxChanges}} {
+	}{{"Workers", c.Workers}, {"Bins", c.Bins}, {"MaxErrors", c.MaxErrors}, {"MaxChanges", c.MaxChanges}, {"Bootstrap", c.Bootstrap}} {
 		if f.v < 0 {
 			return fmt.Errorf("%w: backtest: Config.%s is negative (%d)", ErrConfig, f.name, f.v)
 		}
 	}
 	if c.Bins == 1 || c.Bins > 1<<20 {
 		return fmt.Errorf("%w: backtest: Config.Bins is %d, want 2 to %d", ErrConfig, c.Bins, 1<<20)
+	}
+	if c.Bootstrap > 100_000 {
+		return fmt.Errorf("%w: backtest: Config.Bootstrap is %d, want at most 100000 resamples", ErrConfig, c.Bootstrap)
+	}
+	if c.Model != nil {
+		return c.Model.validate("Config.Model")
 	}
 	return nil
 }
@@ -114,11 +148,12 @@ func Run(ctx context.Context, p *qualify.Policy, history iter.Seq[Record], cfg C
 	if err != nil {
 		return nil, err
 	}
+	e.models[0] = cfg.Model
 	w, _, err := e.drive(ctx, history, nil)
 	if err != nil {
 		return nil, err
 	}
-	return w.accs[0].report(w.rewind), nil
+	return w.report(0), nil
 }
 
 // engine is one pass over a history with one or two policies.
@@ -127,16 +162,28 @@ type engine struct {
 	pols  []*qualify.Policy
 	rules [][]ruleMeta
 	idx   []map[string]int
+	// models[i] reads the decisions of pols[i] as probabilities, or nil
+	models []*Model
 	// optional sinks
 	compare bool
 	grid    func() *grid
+	extras  []func() extra
+	split   string // LeadResult.Split
+}
+
+// extra accumulates something more than the reports from every record
+// judged: a worker has one of each of the engine's extras, merged at the
+// end. ds and errs hold the decision of each policy, or its error.
+type extra interface {
+	add(idx int, r *Record, ds []qualify.Decision, errs []error)
+	merge(o extra)
 }
 
 func newEngine(cfg Config, pols ...*qualify.Policy) (*engine, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	e := &engine{cfg: cfg.withDefaults(), pols: pols}
+	e := &engine{cfg: cfg.withDefaults(), pols: pols, models: make([]*Model, len(pols))}
 	for _, p := range pols {
 		if p == nil {
 			return nil, ErrNilPolicy
@@ -165,18 +212,28 @@ type worker struct {
 	errs   [2]error
 	cmp    *cmpAcc
 	grid   *grid
+	extras []extra
+	recyc  *recycleAcc
+	// the results of the batch being judged, for Config.Leads
+	out      *batch
+	sinkErr  error
+	inlineRs [1]LeadResult
+	names    []string
 }
 
 func (e *engine) newWorker(ctx context.Context) *worker {
-	w := &worker{ctx: ctx, e: e, rw: rewinder{keepUndated: e.cfg.KeepUndated}}
+	w := &worker{ctx: ctx, e: e, rw: rewinder{keepUndated: e.cfg.KeepUndated}, recyc: newRecycleAcc()}
 	for i, p := range e.pols {
-		w.accs = append(w.accs, newAcc(p, e.rules[i], e.idx[i], &e.cfg))
+		w.accs = append(w.accs, newAcc(p, e.rules[i], e.idx[i], &e.cfg, e.models[i]))
 	}
 	if e.compare {
 		w.cmp = newCmpAcc(e.cfg.MaxChanges)
 	}
 	if e.grid != nil {
 		w.grid = e.grid()
+	}
+	for _, f := range e.extras {
+		w.extras = append(w.extras, f())
 	}
 	return w
 }
@@ -186,42 +243,94 @@ func (w *worker) merge(o *worker) {
 		w.accs[i].merge(o.accs[i])
 	}
 	w.rewind.add(&o.rewind)
+	w.recyc.merge(o.recyc)
 	if w.cmp != nil {
 		w.cmp.merge(o.cmp)
 	}
 	if w.grid != nil {
 		w.grid.merge(o.grid)
 	}
+	for i := range w.extras {
+		w.extras[i].merge(o.extras[i])
+	}
 }
 
 // do judges record r, the idx-th of the history.
 func (w *worker) do(idx int, r *Record) {
+	n := len(w.e.pols)
 	if err := w.prepare(r); err != nil {
 		for i := range w.accs {
 			w.accs[i].failed(idx, r, err)
-			w.errs[i] = err
+			w.ds[i], w.errs[i] = qualify.Decision{}, err
 		}
-		if w.cmp != nil {
-			w.cmp.add(idx, r, &w.ds, &w.errs)
+		w.recyc.seen(r)
+	} else {
+		w.recyc.add(r, &w.l)
+		for i, p := range w.e.pols {
+			w.ds[i], w.errs[i] = qualify.EvaluateAt(w.ctx, p, &w.l, r.At)
+			if w.errs[i] != nil {
+				w.accs[i].failed(idx, r, w.errs[i])
+			} else {
+				w.accs[i].decided(r, &w.ds[i])
+			}
 		}
-		return
-	}
-	for i, p := range w.e.pols {
-		w.ds[i], w.errs[i] = qualify.EvaluateAt(w.ctx, p, &w.l, r.At)
-		if w.errs[i] != nil {
-			w.accs[i].failed(idx, r, w.errs[i])
-		} else {
-			w.accs[i].decided(r, &w.ds[i])
+		if w.grid != nil && w.errs[0] == nil {
+			if d := &w.ds[0]; d.Verdict != qualify.VerdictNeed && d.Verdict != qualify.VerdictOutOfScope {
+				w.grid.add(d.Fit, d.Engagement, r.Converted)
+			}
 		}
 	}
 	if w.cmp != nil {
 		w.cmp.add(idx, r, &w.ds, &w.errs)
 	}
-	if w.grid != nil && w.errs[0] == nil {
-		if d := &w.ds[0]; d.Verdict != qualify.VerdictNeed && d.Verdict != qualify.VerdictOutOfScope {
-			w.grid.add(d.Fit, d.Engagement, r.Converted)
-		}
+	for _, x := range w.extras {
+		x.add(idx, r, w.ds[:n], w.errs[:n])
 	}
+	if w.e.cfg.Leads != nil {
+		w.results(idx, r)
+	}
+}
+
+// report returns the report of the i-th policy.
+func (w *worker) report(i int) *Report {
+	r := w.accs[i].report(w.rewind)
+	r.Recycled = w.recyc.curves(w.e.cfg.Until, w.e.cfg.Horizon)
+	return r
+}
+
+// results hands the results of record r to Config.Leads: directly on one
+// worker, through the batch (in order) on several.
+func (w *worker) results(idx int, r *Record) {
+	for i, p := range w.e.pols {
+		var d *qualify.Decision
+		if w.errs[i] == nil {
+			d = &w.ds[i]
+		}
+		if b := w.out; b != nil {
+			b.results = append(b.results, LeadResult{})
+			b.names = b.results[len(b.results)-1].fill(idx, r, p.Name(), w.e.split, d, w.errs[i], w.e.models[i], b.names)
+			continue
+		}
+		if w.sinkErr != nil {
+			return
+		}
+		res := &w.inlineRs[0]
+		w.names = res.fill(idx, r, p.Name(), w.e.split, d, w.errs[i], w.e.models[i], w.names[:0])
+		w.sinkErr = callSink(w.e.cfg.Leads, res)
+	}
+}
+
+// callSink calls Config.Leads, turning its panic into an error.
+func callSink(f func(*LeadResult) error, r *LeadResult) (err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			err = fmt.Errorf("panic: %v", x)
+		}
+	}()
+	if err := f(r); err != nil {
+		return fmt.Errorf("backtest: Config.Leads on record %d (lead %q): %w", r.Index, r.Lead, err)
+	}
+	return nil
 }
 
 // prepare checks the record and rewinds its lead into w.l.
@@ -306,6 +415,9 @@ func (e *engine) inline(ctx context.Context, history iter.Seq[Record], keep func
 			if err := safeDo(w, i, &w.rec); err != nil {
 				return i, err
 			}
+			if w.sinkErr != nil {
+				return i, w.sinkErr
+			}
 		}
 		i++
 	}
@@ -325,41 +437,109 @@ func safeDo(w *worker, idx int, r *Record) (err error) {
 	return nil
 }
 
+// batch is a run of records handed to a worker at once, with their
+// results for Config.Leads.
+type batch struct {
+	seq     int
+	items   []item
+	results []LeadResult
+	names   []string // the backing of the results' Matched
+}
+
+// emitter hands the results of the batches to Config.Leads in history
+// order: a batch done early waits for those before it.
+type emitter struct {
+	mu      sync.Mutex
+	next    int
+	pending map[int]*batch
+	sink    func(*LeadResult) error
+	err     error
+	release func(*batch)
+}
+
+// done takes batch b and emits every batch now next in order; it returns
+// the first error of the sink.
+func (em *emitter) done(b *batch) error {
+	em.mu.Lock()
+	defer em.mu.Unlock()
+	em.pending[b.seq] = b
+	for {
+		x, ok := em.pending[em.next]
+		if !ok {
+			break
+		}
+		delete(em.pending, em.next)
+		em.next++
+		for i := range x.results {
+			if em.err != nil || em.sink == nil {
+				break
+			}
+			em.err = callSink(em.sink, &x.results[i])
+		}
+		em.release(x)
+	}
+	return em.err
+}
+
 func (e *engine) parallel(ctx context.Context, history iter.Seq[Record], keep func(*Record) bool, ws []*worker) (n int, err error) {
-	jobs := make(chan []item, len(ws))
-	free := make(chan []item, 2*len(ws)+1)
+	// At most len(slots) batches are between being filled and being
+	// emitted: what is in flight stays bounded, however slow one batch.
+	slots := make(chan struct{}, 2*len(ws)+1)
+	jobs := make(chan *batch, len(ws))
+	free := make(chan *batch, cap(slots))
 	stop := make(chan struct{})
 	var once sync.Once
 	var failure error
+	fail := func(err error) { once.Do(func() { failure = err; close(stop) }) }
+	em := &emitter{pending: map[int]*batch{}, sink: e.cfg.Leads, release: func(b *batch) {
+		clear(b.items) // let the leads go
+		b.items, b.results, b.names = b.items[:0], b.results[:0], b.names[:0]
+		clear(b.results[:cap(b.results)])
+		select {
+		case free <- b:
+		default:
+		}
+		<-slots
+	}}
 	var wg sync.WaitGroup
 	for _, w := range ws {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for b := range jobs {
-				for i := range b {
-					if err := safeDo(w, b[i].idx, &b[i].rec); err != nil {
-						once.Do(func() { failure = err; close(stop) })
+				w.out = b
+				for i := range b.items {
+					if err := safeDo(w, b.items[i].idx, &b.items[i].rec); err != nil {
+						fail(err)
 						return
 					}
 				}
-				clear(b) // let the leads go
-				select {
-				case free <- b[:0]:
-				default:
+				w.out = nil
+				if err := em.done(b); err != nil {
+					fail(err)
+					return
 				}
 			}
 		}()
 	}
-	get := func() []item {
+	seq := 0
+	get := func() *batch {
 		select {
-		case b := <-free:
-			return b
-		default:
-			return make([]item, 0, batchSize)
+		case slots <- struct{}{}:
+		case <-stop:
+			return nil
 		}
+		var b *batch
+		select {
+		case b = <-free:
+		default:
+			b = &batch{items: make([]item, 0, batchSize)}
+		}
+		b.seq = seq
+		seq++
+		return b
 	}
-	send := func(b []item) bool {
+	send := func(b *batch) bool {
 		select {
 		case jobs <- b:
 			return true
@@ -377,29 +557,34 @@ func (e *engine) parallel(ctx context.Context, history iter.Seq[Record], keep fu
 		}
 	}()
 	i := 0
-	batch := get()
+	b := get()
+	if b == nil {
+		return 0, nil
+	}
 	stopped := false
 	for r := range history {
 		if i&255 == 0 && ctx.Err() != nil {
 			break
 		}
-		batch = append(batch, item{i, r})
-		if keep != nil && !keep(&batch[len(batch)-1].rec) {
-			batch[len(batch)-1] = item{}
-			batch = batch[:len(batch)-1]
-		} else {
-			if len(batch) == batchSize {
-				if !send(batch) {
-					stopped = true
-					break
-				}
-				batch = get()
+		b.items = append(b.items, item{i, r})
+		if keep != nil && !keep(&b.items[len(b.items)-1].rec) {
+			b.items[len(b.items)-1] = item{}
+			b.items = b.items[:len(b.items)-1]
+		} else if len(b.items) == batchSize {
+			if !send(b) {
+				stopped = true
+				break
+			}
+			if b = get(); b == nil {
+				stopped = true
+				i++ // the record was sent
+				break
 			}
 		}
 		i++
 	}
-	if !stopped && len(batch) > 0 {
-		send(batch)
+	if !stopped {
+		send(b) // even empty: the emitter waits for its sequence number
 	}
 	return i, nil
 }

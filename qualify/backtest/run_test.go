@@ -422,3 +422,31 @@ func TestHistoryPanics(t *testing.T) {
 		assert.LessOrEqual(t, runtime.NumGoroutine(), before, "workers %d", workers)
 	}
 }
+
+// Every route is counted, review included: a lead closed as not a fit
+// that asks for pricing afterwards goes to a person.
+func TestReviewRoute(t *testing.T) {
+	l := &lead.Lead{ID: "closed", Stage: lead.StageNurturing, CreatedAt: t1, UpdatedAt: t3}
+	require.NoError(t, l.MoveTo(lead.StageDisqualified, t3, "not_a_fit"))
+	l.LostReason = lead.ReasonNotAFit
+	l.Activities = []lead.Activity{{Kind: lead.KindPricingRequest, At: t4}}
+	recs := []backtest.Record{{Lead: l, At: t5, Converted: true}, {Lead: &lead.Lead{ID: "other"}, At: t5}}
+	r := run(t, defaultPolicy(t), recs, backtest.Config{})
+	require.Len(t, r.Routes, 5)
+	review := r.Route(qualify.RouteReview)
+	assert.Equal(t, "review", review.Name)
+	assert.Equal(t, 1, review.Leads)
+	assert.Equal(t, 1, review.Conversions)
+	total := 0
+	for _, g := range r.Routes {
+		total += g.Leads
+	}
+	assert.Equal(t, r.Leads, total, "every lead has a route")
+
+	c := compare(t, defaultPolicy(t), noisyPolicy(), recs, backtest.Config{})
+	found := false
+	for _, s := range c.Routes {
+		found = found || s.From == "review"
+	}
+	assert.True(t, found, "review in the transition table")
+}

@@ -7,7 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 	"unicode/utf8"
+
+	"github.com/leadqual/leadqual/qualify"
 )
 
 // textWriter writes sections of text, remembering the first error.
@@ -39,6 +42,14 @@ func (t *textWriter) table(rows []string) {
 
 func num(f float64) string { return strconv.FormatFloat(f, 'g', 6, 64) }
 
+// interval writes "0.71-0.77", or "-".
+func interval(lo, hi Stat) string {
+	if !lo.Defined() || !hi.Defined() {
+		return "-"
+	}
+	return strconv.FormatFloat(float64(lo), 'f', 3, 64) + "-" + strconv.FormatFloat(float64(hi), 'f', 3, 64)
+}
+
 // WriteText writes the report as readable text: the totals, a table per
 // verdict and per route, the scores' deciles and AUC, the rules, the
 // findings, the errors and the rewind.
@@ -59,9 +70,9 @@ func (r *Report) writeText(t *textWriter) {
 	}
 	t.printf("\n\n")
 	groups := func(title string, gs []Group) {
-		rows := []string{title + "\tleads\tconversions\trate\tlift\twon"}
+		rows := []string{title + "\tleads\tconversions\trate\tlift\trecall\twon"}
 		for _, g := range gs {
-			rows = append(rows, fmt.Sprintf("%s\t%d\t%d\t%s\t%s\t%s", g.Name, g.Leads, g.Conversions, g.Rate.Percent(), g.Lift, g.Won))
+			rows = append(rows, fmt.Sprintf("%s\t%d\t%d\t%s\t%s\t%s\t%s", g.Name, g.Leads, g.Conversions, g.Rate.Percent(), g.Lift, g.Recall.Percent(), g.Won))
 		}
 		t.table(rows)
 		t.printf("\n")
@@ -69,17 +80,32 @@ func (r *Report) writeText(t *textWriter) {
 	groups("verdict", r.Verdicts)
 	t.printf("Need over interest: %s\n\n", r.NeedOverInterest)
 	groups("route", slices.Concat(r.Routes, []Group{r.Qualified}))
+	sales := r.Route(qualify.RouteSales)
+	t.printf("Sales route: precision %s (of the %d leads sent to sales, %d converted), recall %s (of the %d conversions)\n\n",
+		sales.Rate.Percent(), sales.Leads, sales.Conversions, sales.Recall.Percent(), r.Conversions)
 
-	rows := []string{"score\tAUC\t±\tmin\tmax\tconversion by decile, lowest scores first"}
+	rows := []string{"score\tAUC\t95% interval\t±\tmin\tmax\tconversion by decile (equal counts), lowest scores first"}
 	for _, s := range r.Scores {
 		var ds []string
 		for _, b := range s.Deciles {
 			ds = append(ds, fmt.Sprintf("%d:%s", b.Decile, b.Rate.Percent()))
 		}
-		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", s.Name, s.AUC, num(s.AUCError), num(s.Min), num(s.Max), strings.Join(ds, " ")))
+		bands := strings.Join(ds, " ")
+		if s.Constant() {
+			bands = "constant: tells no lead apart"
+		}
+		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s", s.Name, s.AUC, interval(s.AUCLow, s.AUCHigh), num(s.AUCError), num(s.Min), num(s.Max), bands))
 	}
 	t.table(rows)
-	t.printf("\n")
+	t.printf("AUC: the chance that a lead that converted outranks one that did not (0.5 is a coin toss, 1 is perfect).\n\n")
+	if rel := r.Reliability; rel != nil {
+		var ds []string
+		for _, b := range rel.Bands {
+			ds = append(ds, fmt.Sprintf("%d:%s/%s", b.Decile, Stat(b.Mean).Percent(), b.Rate.Percent()))
+		}
+		t.printf("Reliability (predicted/observed by decile of probability): %s\nPredicted %s on average, observed %s; Brier score %s\n\n",
+			strings.Join(ds, " "), rel.Predicted.Percent(), r.BaseRate.Percent(), rel.Brier)
+	}
 
 	rows = []string{"rule\teffect\tfired\trate fired\trate not fired\tlift\tz\tmean points"}
 	for _, s := range r.Rules {
@@ -112,6 +138,7 @@ func (r *Report) writeText(t *textWriter) {
 		}
 		t.printf("\n")
 	}
+	r.writeRecycled(t)
 	rw := &r.Rewind
 	t.printf("Rewound to the decision time: %d leads had data from after it", rw.Leads)
 	var parts []string
@@ -133,6 +160,45 @@ func (r *Report) writeText(t *textWriter) {
 		t.printf(": %s", strings.Join(parts, ", "))
 	}
 	t.printf("\n")
+	if rw.StagesUndated > 0 {
+		t.printf("Warning: %d leads have neither a stage history nor updated_at: their stage and lost reason are taken as they are today,\n"+
+			"which is the future if they changed after the decision time (give the history or updated_at to rewind them)\n", rw.StagesUndated)
+	}
+}
+
+// writeRecycled writes the recycle curves: per reason, the share converted
+// by each time since the recycle, and the horizon.
+func (r *Report) writeRecycled(t *textWriter) {
+	if len(r.Recycled) == 0 {
+		return
+	}
+	head := "recycled for\tleads\tconverted\thorizon\tby then"
+	for _, d := range RecycleDays {
+		head += "\t" + strconv.Itoa(d) + "d"
+	}
+	rows := []string{head}
+	for _, c := range r.Recycled {
+		h := "-"
+		switch {
+		case c.Final:
+			h = "final"
+		case c.Horizon > 0:
+			h = strconv.Itoa(int(c.Horizon/(24*time.Hour))) + "d"
+		}
+		row := fmt.Sprintf("%s\t%d\t%d\t%s\t%s", c.Reason, c.Leads, c.Conversions, h, c.AtHorizon.Percent())
+		for _, p := range c.Points {
+			row += "\t" + p.Converted.Percent()
+		}
+		rows = append(rows, row)
+	}
+	t.printf("Conversion by time since the recycle, for each lost reason (Kaplan-Meier: a lead counts for as long as the history follows it):\n")
+	t.table(rows)
+	for _, c := range r.Recycled {
+		if c.UnknownTime > 0 {
+			t.printf("  %s: %d conversions without a time (no converted_at, no move to won) left out\n", c.Reason, c.UnknownTime)
+		}
+	}
+	t.printf("\n")
 }
 
 // WriteText writes the comparison as readable text: what changed, the
@@ -151,9 +217,10 @@ func (c *Comparison) writeText(t *textWriter) {
 		t.printf("; %d errored only under A, %d only under B", c.OnlyAErrored, c.OnlyBErrored)
 	}
 	t.printf("\n\n")
-	rows := []string{"\tA leads\tA rate\tA lift\tB leads\tB rate\tB lift"}
+	rows := []string{"\tA leads\tA rate\tA lift\tA recall\tB leads\tB rate\tB lift\tB recall"}
 	side := func(name string, a, b Group) {
-		rows = append(rows, fmt.Sprintf("%s\t%d\t%s\t%s\t%d\t%s\t%s", name, a.Leads, a.Rate.Percent(), a.Lift, b.Leads, b.Rate.Percent(), b.Lift))
+		rows = append(rows, fmt.Sprintf("%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s", name, a.Leads, a.Rate.Percent(), a.Lift, a.Recall.Percent(),
+			b.Leads, b.Rate.Percent(), b.Lift, b.Recall.Percent()))
 	}
 	for i := range c.A.Verdicts {
 		side("verdict "+c.A.Verdicts[i].Name, c.A.Verdicts[i], c.B.Verdicts[i])
@@ -163,9 +230,10 @@ func (c *Comparison) writeText(t *textWriter) {
 	}
 	side("marketing qualified", c.A.Qualified, c.B.Qualified)
 	t.table(rows)
-	rows = []string{"\tA AUC\tB AUC"}
+	rows = []string{"\tA AUC\t95% interval\tB AUC\t95% interval"}
 	for i := range c.A.Scores {
-		rows = append(rows, fmt.Sprintf("%s\t%s\t%s", c.A.Scores[i].Name, c.A.Scores[i].AUC, c.B.Scores[i].AUC))
+		a, b := &c.A.Scores[i], &c.B.Scores[i]
+		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s", a.Name, a.AUC, interval(a.AUCLow, a.AUCHigh), b.AUC, interval(b.AUCLow, b.AUCHigh)))
 	}
 	t.printf("\n")
 	t.table(rows)
@@ -219,17 +287,23 @@ func sideText(s Side) string {
 	return fmt.Sprintf("%s/%s%s fit %s eng %s", s.Verdict, s.Route, q, num(s.Fit), num(s.Engagement))
 }
 
-// WriteText writes the calibration as readable text: the proposed points
-// and thresholds, the need rules, and the before/after comparison on the
-// held-out part.
+// WriteText writes the calibration as readable text: the fit, the
+// proposed points and thresholds, the need rules, the yardstick, and the
+// before/after comparison on the held-out part.
 func (c *Calibration) WriteText(w io.Writer) error {
 	t := &textWriter{w: w}
-	t.printf("Calibration: fitted on %d records, reported on %d held out\n\n", c.Fitting, c.HeldOut)
-	rows := []string{"points rule\tdimension\tbefore\tafter\tweight\tfired\tconversions"}
+	t.printf("Calibration: fitted on %d records, reported on %d held out\n", c.Fitting, c.HeldOut)
+	conv := "converged"
+	if !c.Fit.Converged {
+		conv = "NOT converged"
+	}
+	t.printf("Points: a logistic regression of conversion on every points rule at once, on %d combinations of rule values; penalty %s (%s); %d iterations, %s\n\n",
+		c.Fit.Patterns, num(c.Fit.Penalty), c.Fit.PenaltyFrom, c.Fit.Iterations, conv)
+	rows := []string{"points rule\tdimension\tbefore\tafter\tweight\talone\tfired\tconversions"}
 	var notes []string
 	for _, p := range c.Points {
-		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%d\t%d", p.Rule, p.Dimension, clip(string(p.Before)), clip(string(p.After)),
-			p.Weight, p.Fired, p.FiredConversions))
+		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d", p.Rule, p.Dimension, clip(string(p.Before)), clip(string(p.After)),
+			p.Weight, p.Alone, p.Fired, p.FiredConversions))
 		if p.Note != "" {
 			notes = append(notes, fmt.Sprintf("  %s: %s\n", p.Rule, p.Note))
 		}
@@ -238,7 +312,7 @@ func (c *Calibration) WriteText(w io.Writer) error {
 	for _, n := range notes {
 		t.printf("%s", n)
 	}
-	t.printf("\n")
+	t.printf("(weight: log-odds when the rule fires, fitted with the others; alone: the same for the rule by itself)\n\n")
 	if len(c.Needs) > 0 {
 		rows = []string{"need rule\tfired\tconversions\tprecision\tupper bound\tdemoted"}
 		for _, n := range c.Needs {
@@ -248,16 +322,51 @@ func (c *Calibration) WriteText(w io.Writer) error {
 		t.printf("\n")
 	}
 	th := &c.Thresholds
-	t.printf("Marketing-qualified thresholds: fit %s, engagement %s (were %s and %s on the old scale)\n",
-		num(th.Fit), num(th.Engagement), num(th.BeforeFit), num(th.BeforeEngagement))
 	if th.Reached {
-		t.printf("Target precision %s (%s) reached on the fitting part: %d leads, %d conversions, %s\n\n",
-			th.Target.Percent(), th.TargetFrom, th.Leads, th.Conversions, th.Precision.Percent())
+		t.printf("Marketing-qualified thresholds: fit %s, engagement %s (were %s and %s on the old scale)\n",
+			num(float64(th.Fit)), num(float64(th.Engagement)), num(th.BeforeFit), num(th.BeforeEngagement))
+		t.printf("Target precision %s (%s) reached on the fitting part: %d leads, %d conversions, precision %s, recall %s\n",
+			th.Target.Percent(), th.TargetFrom, th.Leads, th.Conversions, th.Precision.Percent(), th.Recall.Percent())
+		t.printf("Held out: %d leads, %d conversions, precision %s, recall %s\n\n",
+			th.HeldOutLeads, th.HeldOutConversions, th.HeldOutPrecision.Percent(), th.HeldOutRecall.Percent())
 	} else {
-		t.printf("Target precision %s (%s) NOT reached on the fitting part: no lead qualifies on scores alone\n\n",
-			th.Target.Percent(), th.TargetFrom)
+		t.printf("Marketing-qualified thresholds: NONE proposed. No thresholds reach the target precision %s (%s) on the fitting part", th.Target.Percent(), th.TargetFrom)
+		if th.Best.Defined() {
+			t.printf(" (the best with at least %d leads: %s, on %d leads)", th.MinSupport, th.Best.Percent(), th.BestLeads)
+		}
+		t.printf(";\nthe proposed policy qualifies no lead on scores alone: lower the target, or route by need only\n\n")
 	}
+	t.printf("Held-out AUC of the decision (need first, out of scope last, the rest by total score): current %s, proposed %s;\n"+
+		"a logistic regression on all %d rules (the yardstick): %s (%s)\n",
+		aucText(c.Held.A), aucText(c.Held.B), len(c.Logistic.Weights), c.Logistic.AUC, interval(c.Logistic.AUCLow, c.Logistic.AUCHigh))
+	rows = []string{"yardstick weight of the rules without points\teffect\tweight"}
+	for i, w := range c.Logistic.Weights {
+		if e := c.Fitted.Rules[i].Effect; e == "need" || e == "interest" || e == "disqualify" {
+			if c.Fitted.Rules[i].Fired > 0 {
+				rows = append(rows, fmt.Sprintf("%s\t%s\t%s", w.Rule, e, w.Weight))
+			}
+		}
+	}
+	if len(rows) > 1 {
+		t.printf("The policy ranks need first and out of scope last, and gives interest rules no points; where the yardstick\n" +
+			"weighs these rules otherwise (a disqualify rule above 0, an interest rule far from 0), it ranks better than any policy can:\n")
+		t.table(rows)
+	}
+	t.printf("\n")
 	t.printf("On the held-out part, before (A) and after (B):\n")
 	c.Held.writeText(t)
+	if rel := c.Held.B.Reliability; rel != nil {
+		t.printf("\nProposed model's probabilities on the held-out part: predicted %s on average, observed %s; Brier score %s\n",
+			rel.Predicted.Percent(), c.Held.B.BaseRate.Percent(), rel.Brier)
+	}
 	return t.err
+}
+
+// aucText writes the AUC of the decision of r, with its interval.
+func aucText(r *Report) string {
+	s, ok := r.Score("decision")
+	if !ok {
+		return "-"
+	}
+	return s.AUC.String() + " (" + interval(s.AUCLow, s.AUCHigh) + ")"
 }
