@@ -40,12 +40,12 @@ func TestSample(t *testing.T) {
 	code, out, errOut := runMain(t)
 	require.Equal(t, 0, code, errOut)
 	golden(t, "sample.golden", []byte(out))
-	assert.Contains(t, out, "Leads: the first 50 of 53, the most urgent first (-all lists every one)")
+	assert.Contains(t, out, "Leads: the first 50 of 53, sales' work first in priority order (-all lists every one)")
 
 	// Every part of the doctrine shows up.
 	code, out, errOut = runMain(t, "-all")
 	require.Equal(t, 0, code, errOut)
-	assert.Contains(t, out, "Leads, the most urgent first")
+	assert.Contains(t, out, "Leads, sales' work first in priority order")
 	for _, want := range []string{
 		"L-1001  Byrne Logistics    need          sales", // an explicit request, answered in minutes
 		"respond by 09:02", // the response deadline
