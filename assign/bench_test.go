@@ -93,7 +93,9 @@ func BenchmarkAssignYardstick(b *testing.B) {
 	leads := benchLeadsOf(benchLeads)
 	b.ReportAllocs()
 	for b.Loop() {
-		yardstickAssign(leads)
+		if owners, reasons := yardstickAssign(leads); len(owners) != len(reasons) {
+			b.Fatal("a lead without a reason")
+		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchLeads), "ns/lead")
 }
@@ -127,8 +129,8 @@ func BenchmarkAssignParallel(b *testing.B) {
 // one world: the same rules as plain Go (a switch on the country, product
 // and language), least loaded or in turn over slices of counters, a map
 // of lead to owner as the state, and a reason string per lead. It returns
-// each lead's owner.
-func yardstickAssign(leads []*lead.Lead) map[string]string {
+// each lead's owner, and the reasons.
+func yardstickAssign(leads []*lead.Lead) (map[string]string, []string) {
 	const capacity = 400
 	var open, last [benchOwners]int
 	seq := 0
@@ -193,7 +195,7 @@ func yardstickAssign(leads []*lead.Lead) map[string]string {
 		byLead[l.ID] = names[best]
 		reasons = append(reasons, "rule "+rule+": "+names[best]+" "+strconv.Itoa(open[best]-1)+" open")
 	}
-	return byLead
+	return byLead, reasons
 }
 
 // TestYardstickAgrees keeps the benchmark honest: the yardstick gives
@@ -201,7 +203,8 @@ func yardstickAssign(leads []*lead.Lead) map[string]string {
 func TestYardstickAgrees(t *testing.T) {
 	leads := benchLeadsOf(2000)
 	a := newAssigner(t, assign.NewMemState(), benchRules(), nil)
-	want := yardstickAssign(leads)
+	want, reasons := yardstickAssign(leads)
+	require.Len(t, reasons, len(leads))
 	for _, l := range leads {
 		res, err := a.Assign(ctx, assign.Request{Lead: l}, t0)
 		require.NoError(t, err)
