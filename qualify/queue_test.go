@@ -274,3 +274,20 @@ func mustCompile(t testing.TB, s Spec) *Policy {
 	require.NoError(t, err)
 	return p
 }
+
+// FuzzParseQueueKey: any text as a queue key never panics, and a key that
+// parses writes back to text that parses to the same key.
+func FuzzParseQueueKey(f *testing.F) {
+	for _, s := range []string{"priority", "deadline:30m", "fresh:1d12h", "value:1h", "deadline:", ":", "urgency", "deadline:0s"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := ParseQueueKey(s)
+		if err != nil {
+			return
+		}
+		back, err := ParseQueueKey(k.String())
+		require.NoError(t, err)
+		require.Equal(t, k, back)
+	})
+}
