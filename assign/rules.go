@@ -203,7 +203,7 @@ func ParseRules(data []byte) (Rules, error) {
 
 // jsonProblem names where the JSON went wrong: the field and the line and
 // column of the offending byte.
-func jsonProblem(data []byte, err error) lead.FieldError {
+func jsonProblem(data []byte, err error) *lead.FieldError {
 	var (
 		se  *json.SyntaxError
 		te  *json.UnmarshalTypeError
@@ -332,21 +332,21 @@ type route struct {
 }
 
 // problems collects the field problems of one validation.
-type problems []lead.FieldError
+type problems []*lead.FieldError
 
 func (p *problems) add(path, format string, args ...any) {
 	*p = append(*p, fieldError(path, fmt.Sprintf(format, args...)))
 }
 
-func fieldError(path, problem string) lead.FieldError {
-	return lead.FieldError{Path: path, Problem: problem}
+func fieldError(path, problem string) *lead.FieldError {
+	return &lead.FieldError{Path: path, Problem: problem}
 }
 
 // Error is invalid input: rules, a configuration or a request, with every
 // problem and the field it is in. errors.Is(err, ErrInvalid) holds, and
-// errors.As finds each lead.FieldError.
+// errors.As finds each *lead.FieldError.
 type Error struct {
-	Problems []lead.FieldError
+	Problems []*lead.FieldError
 }
 
 func (e *Error) Error() string {
@@ -373,7 +373,7 @@ func (e *Error) Unwrap() []error {
 	return out
 }
 
-func invalid(ps ...lead.FieldError) error { return &Error{Problems: ps} }
+func invalid(ps ...*lead.FieldError) error { return &Error{Problems: ps} }
 
 func (p problems) err() error {
 	if len(p) == 0 {

@@ -89,8 +89,8 @@ func TestParseRulesErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := assign.ParseRules([]byte(tc.json))
 			require.ErrorIs(t, err, assign.ErrInvalid)
-			var fe lead.FieldError
-			assert.True(t, errors.As(err, &fe), "a lead.FieldError")
+			var fe *lead.FieldError
+			assert.True(t, errors.As(err, &fe), "a *lead.FieldError")
 			for _, w := range tc.want {
 				assert.ErrorContains(t, err, w)
 			}

@@ -63,17 +63,17 @@ func (w WorkingHours) WithDefaults() WorkingHours {
 }
 
 // Validate reports every problem of w, defaults filled in, as
-// [FieldError] values joined with errors.Join; each Path is the field's
+// *[FieldError] values joined with errors.Join; each Path is the field's
 // JSON name ("start", "days[1]", "holidays[0]", "zone"). Nil when w is
 // valid.
 func (w WorkingHours) Validate() error {
 	w = w.WithDefaults()
-	var c checker
+	var c problemList
 	c.hours(&w)
-	return joinProblems(c.problems)
+	return c.err()
 }
 
-func (c *checker) hours(w *WorkingHours) {
+func (c *problemList) hours(w *WorkingHours) {
 	if w.Start < 0 || w.End > 24*time.Hour || w.Start >= w.End {
 		c.add("start", "working day %s to %s: want 00:00 <= start < end <= 24:00", formatClock(w.Start), formatClock(w.End))
 	}
@@ -105,13 +105,21 @@ func (c *checker) hours(w *WorkingHours) {
 	}
 }
 
-// joinProblems returns nil, or the problems joined with errors.Join.
-func joinProblems(ps []FieldError) error {
-	if len(ps) == 0 {
+// problemList collects the problems of one check of working hours or
+// rates, as *FieldError values.
+type problemList []*FieldError
+
+func (c *problemList) add(path, format string, args ...any) {
+	*c = append(*c, &FieldError{Path: path, Problem: fmt.Sprintf(format, args...)})
+}
+
+// err returns nil, or the problems joined with errors.Join.
+func (c problemList) err() error {
+	if len(c) == 0 {
 		return nil
 	}
-	errs := make([]error, len(ps))
-	for i, p := range ps {
+	errs := make([]error, len(c))
+	for i, p := range c {
 		errs[i] = p
 	}
 	return errors.Join(errs...)
@@ -163,7 +171,7 @@ func (w WorkingHours) MarshalJSON() ([]byte, error) {
 // other than "HH:MM" between 00:00 and 24:00 (start and end are given
 // together or not at all), and weekday names other than English ones
 // ("monday" or "mon", any case) are errors. A malformed value is a
-// [FieldError] naming it ("start", "days[1]"); the values themselves are
+// *[FieldError] naming it ("start", "days[1]"); the values themselves are
 // checked by Validate. On error w is unchanged.
 func (w *WorkingHours) UnmarshalJSON(data []byte) error {
 	var j workingHoursJSON
@@ -172,7 +180,7 @@ func (w *WorkingHours) UnmarshalJSON(data []byte) error {
 	if err := dec.Decode(&j); err != nil {
 		return fmt.Errorf("working hours: %w", err)
 	}
-	var c checker
+	var c problemList
 	out := WorkingHours{Zone: j.Zone}
 	if len(j.Holidays) > 0 {
 		out.Holidays = j.Holidays
@@ -194,7 +202,7 @@ func (w *WorkingHours) UnmarshalJSON(data []byte) error {
 		}
 		out.Days = append(out.Days, d)
 	}
-	if err := joinProblems(c.problems); err != nil {
+	if err := c.err(); err != nil {
 		return err
 	}
 	*w = out
@@ -203,7 +211,7 @@ func (w *WorkingHours) UnmarshalJSON(data []byte) error {
 
 // clock reads a clock time "09:00" (00:00 to 24:00) as the time since
 // midnight.
-func (c *checker) clock(path, s string) time.Duration {
+func (c *problemList) clock(path, s string) time.Duration {
 	d, problem := ParseClock(s)
 	if problem != nil {
 		c.add(path, "%s", problem.Error())

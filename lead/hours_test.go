@@ -190,8 +190,8 @@ func TestWorkingHoursValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.w.Validate()
 			require.Error(t, err)
-			var fe lead.FieldError
-			require.True(t, errors.As(err, &fe), "a lead.FieldError")
+			var fe *lead.FieldError
+			require.True(t, errors.As(err, &fe), "a *lead.FieldError")
 			for _, w := range tc.want {
 				assert.ErrorContains(t, err, w)
 			}

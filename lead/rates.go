@@ -30,11 +30,11 @@ type Rates struct {
 	Rates map[Currency]decimal.Decimal `json:"rates,omitempty"`
 }
 
-// Validate reports every problem of r as [FieldError] values joined with
+// Validate reports every problem of r as *[FieldError] values joined with
 // errors.Join, each naming the field ("base", "rates.EUR"); nil when r is
 // valid.
 func (r Rates) Validate() error {
-	var c checker
+	var c problemList
 	if !r.Base.Valid() {
 		c.add("base", "%q is not an ISO 4217 code", clipInput(string(r.Base), 16))
 	}
@@ -49,7 +49,7 @@ func (r Rates) Validate() error {
 			c.add(path, "rate has more than %d digits", maxAmountDigits)
 		}
 	}
-	return joinProblems(c.problems)
+	return c.err()
 }
 
 // Convert returns m in r.Base: m itself when it is in Base, else its

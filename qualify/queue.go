@@ -241,10 +241,11 @@ func prefixFields(prefix string, err error) error {
 	errs := unjoin(err)
 	out := make([]error, len(errs))
 	for i, e := range errs {
-		var fe lead.FieldError
+		var fe *lead.FieldError
 		if errors.As(e, &fe) {
-			fe.Path = prefix + "." + fe.Path
-			out[i] = fe
+			moved := *fe
+			moved.Path = prefix + "." + fe.Path
+			out[i] = &moved
 		} else {
 			out[i] = fmt.Errorf("%s: %w", prefix, e)
 		}

@@ -260,7 +260,7 @@ func (c *compilation) checkHours(s *Settings) {
 	}
 	if err := s.ResponseHours.Validate(); err != nil {
 		for _, e := range unjoin(err) {
-			var fe lead.FieldError
+			var fe *lead.FieldError
 			if errors.As(e, &fe) {
 				c.problem("", "settings.response_hours."+fe.Path, "%s", fe.Problem)
 			} else {

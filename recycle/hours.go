@@ -49,7 +49,7 @@ func hoursProblems(p *problems, prefix string, err error, goNames bool) {
 		errs = []error{err}
 	}
 	for _, e := range errs {
-		var fe lead.FieldError
+		var fe *lead.FieldError
 		if !errors.As(e, &fe) {
 			p.add(strings.TrimSuffix(prefix, "."), "%v", e)
 			continue
