@@ -53,6 +53,14 @@
 // from the caller, so every decision is reproducible; storage always
 // belongs to the host.
 //
+// Every package speaks the same way: durations are written one way
+// ("30d", "2w", "1d12h"; see "Durations" in the lead package), every
+// refused input is reported as *lead.FieldError values naming the field
+// (its JSON path, and its line and column when it comes from a document),
+// which errors.As reaches through any package's error while errors.Is
+// matches that package's sentinel, and every error message starts with the
+// name of its package ("qualify: ", "nurture: ", "recycle: ", "lead: ").
+//
 // # A first lead
 //
 //	l := lead.Lead{

@@ -1,10 +1,8 @@
 package assign
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -13,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/leadqual/leadqual/internal/enum"
+	"github.com/leadqual/leadqual/internal/strictjson"
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/qualify"
 )
@@ -181,49 +180,17 @@ const (
 
 // ParseRules decodes rules from their JSON form strictly (unknown fields
 // and trailing data are errors; at most MaxRulesBytes) and validates them
-// as New does. Every problem is reported with the field it is in.
+// as New does. Every problem is reported with the field it is in, and for
+// the JSON's problems its line and column.
 func ParseRules(data []byte) (Rules, error) {
-	if len(data) > MaxRulesBytes {
-		return Rules{}, invalid(fieldError("", fmt.Sprintf("%d bytes, more than %d", len(data), MaxRulesBytes)))
-	}
 	var r Rules
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return Rules{}, invalid(jsonProblem(data, err))
-	}
-	if dec.More() {
-		return Rules{}, invalid(jsonProblem(data, errors.New("data after the rules")))
+	if err := strictjson.DecodeLimit(data, &r, MaxRulesBytes); err != nil {
+		return Rules{}, invalid(strictjson.Problems(err)...)
 	}
 	if _, err := compileRules(r); err != nil {
 		return Rules{}, err
 	}
 	return r, nil
-}
-
-// jsonProblem names where the JSON went wrong: the field and the line and
-// column of the offending byte.
-func jsonProblem(data []byte, err error) *lead.FieldError {
-	var (
-		se  *json.SyntaxError
-		te  *json.UnmarshalTypeError
-		off int64 = -1
-		at        = ""
-	)
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-	case errors.As(err, &te):
-		off, at = te.Offset, te.Field
-	}
-	msg := err.Error()
-	if off >= 0 {
-		off = max(min(off, int64(len(data))), 1)
-		line := 1 + bytes.Count(data[:off-1], []byte("\n"))
-		col := int(off) - 1 - bytes.LastIndexByte(data[:off-1], '\n')
-		msg = fmt.Sprintf("line %d, column %d: %s", line, col, msg)
-	}
-	return fieldError(at, msg)
 }
 
 // Step is one rung of the escalation ladder: who is told, and how long
@@ -240,23 +207,21 @@ type stepJSON struct {
 
 // MarshalJSON writes After in the rule language's duration form ("30m").
 func (s Step) MarshalJSON() ([]byte, error) {
-	return json.Marshal(stepJSON{To: s.To, After: qualify.FormatWindow(s.After)})
+	return json.Marshal(stepJSON{To: s.To, After: lead.FormatDuration(s.After)})
 }
 
 // UnmarshalJSON reads {"to": "team_lead", "after": "30m"}; a missing
 // after is zero: at the deadline.
 func (s *Step) UnmarshalJSON(b []byte) error {
 	var j stepJSON
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil {
+	if err := strictjson.Decode(b, &j); err != nil {
 		return err
 	}
 	out := Step{To: j.To}
 	if j.After != "" && j.After != "0" {
-		d, err := qualify.ParseWindow(j.After)
+		d, err := lead.ParseDuration(j.After)
 		if err != nil {
-			return fmt.Errorf("after: %w", err)
+			return &lead.FieldError{Path: "after", Problem: err.Error(), Err: err}
 		}
 		out.After = d
 	}

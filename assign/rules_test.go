@@ -58,9 +58,10 @@ func TestParseRulesErrors(t *testing.T) {
 		json string
 		want []string
 	}{
-		{"not JSON", `{"people": [`, []string{"unexpected EOF"}},
-		{"unknown field", `{"peeple": []}`, []string{`unknown field "peeple"`}},
-		{"trailing data", `{} {}`, []string{"data after the rules"}},
+		{"not JSON", `{"people": [`, []string{"people[0] at line 1, column 13: the JSON ends too early"}},
+		{"unknown field", `{"peeple": []}`, []string{"peeple at line 1, column 2: unknown field (the fields are name, people"}},
+		{"trailing data", `{} {}`, []string{"line 1, column 4: unexpected data after the JSON value"}},
+		{"a bad step", `{"escalation": [{"to": "owner"}, {"to": "manager", "after": "soon"}]}`, []string{"escalation[1]", `"soon"`}},
 		{"wrong type", `{"capacity": "lots"}`, []string{"line 1, column", "capacity"}},
 		{"no people, no rules", `{}`, []string{"people: none", "rules: none"}},
 		{"a person twice and unknown people", base(`{"people": [{"id": "sam"}, {"id": "sam", "team": "mars"}], "teams": [], "on_call": {"people": ["zed"]},

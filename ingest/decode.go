@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadqual/leadqual/internal/strictjson"
 	"github.com/leadqual/leadqual/lead"
 )
 
@@ -594,7 +595,9 @@ func money(v, cur string, b *binding, curColumn string) (lead.Money, error) {
 	}
 	m, err := lead.ParseMoney(num, lead.Currency(cur))
 	if err != nil {
-		return lead.Money{}, errors.New(strings.TrimPrefix(err.Error(), "money: "))
+		// The column names the field: "lead: currency \"GPB\" is not ..."
+		// reads "\"GPB\" is not ..." after it.
+		return lead.Money{}, errors.New(strings.TrimPrefix(strings.TrimPrefix(err.Error(), "lead: "), "currency "))
 	}
 	return m, nil
 }
@@ -675,8 +678,8 @@ func (st *leadState) activities(b *binding, cell string) error {
 	l := st.rec.Lead
 	if cell[0] == '[' {
 		var out []lead.Activity
-		if err := strictJSON(cell, &out); err != nil {
-			return fmt.Errorf("not a JSON array of activities: %v", err)
+		if err := strictjson.Decode([]byte(cell), &out); err != nil {
+			return jsonCellError("activities", len(l.Activities), err)
 		}
 		l.Activities = append(l.Activities, out...)
 		return nil
@@ -716,8 +719,8 @@ func (st *leadState) activities(b *binding, cell string) error {
 func (st *leadState) interests(b *binding, cell string) ([]lead.Interest, error) {
 	if cell[0] == '[' {
 		var out []lead.Interest
-		if err := strictJSON(cell, &out); err != nil {
-			return nil, fmt.Errorf("not a JSON array of interests: %v", err)
+		if err := strictjson.Decode([]byte(cell), &out); err != nil {
+			return nil, jsonCellError("interests", 0, err)
 		}
 		return out, nil
 	}
@@ -786,15 +789,16 @@ func (st *leadState) consent(r *row, b *binding, cell string) (lead.Consent, err
 	return c, nil
 }
 
-// strictJSON decodes a JSON cell into v: one value, no unknown fields.
-func strictJSON(cell string, v any) error {
-	dec := json.NewDecoder(strings.NewReader(cell))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return errors.New(strings.TrimPrefix(err.Error(), "json: "))
+// jsonCellError names the first problem of a JSON array cell by its path
+// in the lead, the array's elements counted from first:
+// "activities[2].pages: unknown field".
+func jsonCellError(field string, first int, err error) error {
+	fe := strictjson.Problems(err)[0]
+	path := fe.Path
+	if idx, rest, ok := strings.Cut(strings.TrimPrefix(path, "["), "]"); ok && strings.HasPrefix(path, "[") {
+		if n, err := strconv.Atoi(idx); err == nil {
+			path = "[" + strconv.Itoa(first+n) + "]" + rest
+		}
 	}
-	if dec.More() {
-		return errors.New("unexpected data after the JSON array")
-	}
-	return nil
+	return cellErrorf(strictjson.Join(field, path), "%s", fe.Problem)
 }

@@ -34,7 +34,7 @@ type RowError struct {
 }
 
 // place is where a problem is: the line, and the column (its header for
-// CSV, its byte offset for JSON).
+// CSV, its character column for JSON).
 type place struct {
 	line   int
 	column int    // from 1; 0 when unknown
@@ -51,7 +51,7 @@ func (e *RowError) Header(i int) string {
 }
 
 // Column returns the column of problem i: the CSV column's number, or the
-// byte in a JSON line, from 1; 0 when unknown.
+// character in a JSON line, from 1; 0 when unknown.
 func (e *RowError) Column(i int) int {
 	if i < 0 || i >= len(e.at) {
 		return 0

@@ -32,6 +32,6 @@ func ExampleNewReader() {
 	// Output:
 	// line 1: L-1, 1 activities
 	// line 2, lead "L-2": contact.email: "not mail" is not an email address; company.country: "UK" is not an ISO 3166-1 alpha-2 code (first field: "contact.email")
-	// line 3, lead "L-3": unknown field "activites" (first field: "")
+	// line 3, lead "L-3": activites: unknown field (first field: "activites")
 	// <nil>
 }

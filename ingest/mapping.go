@@ -677,13 +677,12 @@ func (o *options) parse(s string, t *target) error {
 	return nil
 }
 
+// loadZone reads a mapping's zone as lead.LoadZone does; an empty name is
+// an error here, not UTC.
 func loadZone(name string) (*time.Location, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || name == "Local" {
-		return nil, fmt.Errorf("zone %q: not an IANA time zone such as Europe/London", name)
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
+	loc, err := lead.LoadZone(name)
+	if name == "" || err != nil {
 		return nil, fmt.Errorf("zone %q: not an IANA time zone such as Europe/London", name)
 	}
 	return loc, nil

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadqual/leadqual/internal/strictjson"
 	"github.com/leadqual/leadqual/lead"
 )
 
@@ -764,28 +764,23 @@ func (r *Reader) decodeJSON(text []byte, line int, validator *lead.Validator) *R
 		rec.Err.add(place{line: line, column: col}, path, format, args...)
 		return rec
 	}
-	dec := json.NewDecoder(bytes.NewReader(text))
-	dec.DisallowUnknownFields()
 	var err error
 	if r.opts.History {
 		var h record
-		err = dec.Decode(&h)
+		err = strictjson.Decode(text, &h)
 		rec.Lead, rec.At, rec.Converted, rec.Won, rec.ConvertedAt = h.Lead, h.At, h.Converted, h.Won, h.ConvertedAt
 	} else {
 		var l lead.Lead
-		err = dec.Decode(&l)
+		err = strictjson.Decode(text, &l)
 		rec.Lead = &l
 	}
 	if err != nil {
-		col, path, msg := jsonError(text, err, r.opts.History)
-		return fail(col, path, "%s", msg)
-	}
-	end := int(dec.InputOffset())
-	if _, err := dec.Token(); err != io.EOF {
-		off := end
-		rest := text[min(off, len(text)):]
-		off += len(rest) - len(bytes.TrimLeft(rest, " \t\r"))
-		return fail(off+1, "", "unexpected data after the %s", map[bool]string{true: "record", false: "lead"}[r.opts.History])
+		problems := strictjson.Problems(err)
+		rec = fail(problems[0].Column, problems[0].Path, "%s", problems[0].Problem)
+		for _, fe := range problems[1:] {
+			rec.Err.add(place{line: line, column: fe.Column}, fe.Path, "%s", fe.Problem)
+		}
+		return rec
 	}
 	if validator != nil && rec.Lead != nil {
 		var ve *lead.ValidationError
@@ -797,30 +792,4 @@ func (r *Reader) decodeJSON(text []byte, line int, validator *lead.Validator) *R
 		}
 	}
 	return rec
-}
-
-// jsonError locates a decoding error in its line: the byte column, the
-// field path, and the message.
-func jsonError(text []byte, err error, history bool) (col int, path, msg string) {
-	msg = strings.TrimPrefix(err.Error(), "json: ")
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		col = int(max(se.Offset, 1))
-	case errors.As(err, &te):
-		col = int(max(te.Offset, 1))
-		if te.Field != "" {
-			path = te.Field
-			msg = fmt.Sprintf("cannot use JSON %s as %s", te.Value, te.Type)
-		} else if history {
-			msg = fmt.Sprintf("cannot use JSON %s as a record (want an object: {\"lead\": ..., \"at\": ..., \"converted\": ..., \"won\": ...})", te.Value)
-		} else {
-			msg = fmt.Sprintf("cannot use JSON %s as a lead (want an object: {\"id\": ..., ...})", te.Value)
-		}
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		col = len(text) + 1
-		msg = "unexpected end of the line: the " + map[bool]string{true: "record", false: "lead"}[history] + " is cut short"
-	}
-	return min(col, len(text)+1), path, msg
 }

@@ -181,7 +181,7 @@ func TestReadRow(t *testing.T) {
 			name:     "a JSON activity with an unknown field",
 			header:   "id,activities",
 			record:   `L-8,"[{""kind"": ""ebook"", ""at"": ""2026-03-01T09:00:00Z"", ""pages"": 3}]"`,
-			problems: []string{`activities: not a JSON array of activities: unknown field "pages"`},
+			problems: []string{`activities[0].pages (column "activities"): unknown field (the fields are kind, at, asset, product, channel, attrs)`},
 		},
 		{
 			name:     "a time without a zone",
@@ -417,9 +417,9 @@ func TestReadJSONLines(t *testing.T) {
 	require.Len(t, recs, 4)
 	assert.Nil(t, recs[0].Err)
 	assert.Equal(t, []int{1, 3, 4, 5}, []int{recs[0].Line, recs[1].Line, recs[2].Line, recs[3].Line})
-	assert.Equal(t, []string{`unknown field "surname"`}, problems(recs[1]))
+	assert.Equal(t, []string{`surname: unknown field`}, problems(recs[1]))
 	assert.Equal(t, []string{`contact.email: "nope" is not an email address`}, problems(recs[2]))
-	assert.Equal(t, []string{"unexpected data after the lead"}, problems(recs[3]))
+	assert.Equal(t, []string{"unexpected data after the JSON value"}, problems(recs[3]))
 	assert.Equal(t, 15, recs[3].Err.Column(0))
 	assert.Equal(t, "jsonl", r.Report().Format)
 

@@ -45,6 +45,51 @@
 // field as it appears in JSON (activities[3].at, budget.currency), so a web
 // form or an import can show them all.
 //
+// # Errors
+//
+// [FieldError] is the one shape in which every leadqual package says that a
+// field is wrong: its JSON-style path, the problem in words, the line and
+// column when it was read from a document, and the cause. Each package's
+// own error (a [*ValidationError] here) lists its FieldErrors through
+// Unwrap() []error, so that
+//
+//	var fe *lead.FieldError
+//	if errors.As(err, &fe) {
+//		// fe.Path: "activities[3].at", "rules[2].when", "steps[1].wait"
+//	}
+//
+// works on an error from any package, while errors.Is matches the
+// package's sentinel ([ErrInvalid] here).
+//
+// # Time zones
+//
+// A contact's time zone is an IANA name; [LoadZone] reads one the way every
+// package does (UTC for none, the machine's "Local" refused) and [Zones] is
+// the cache the Validator and the planners keep.
+//
+// # Durations
+//
+// Every duration a host writes for leadqual (a rule's window in
+// count("email_click", "30d"), a policy's freshness and response deadline,
+// a nurture track's wait, a recycling horizon) uses one syntax, read by
+// [ParseDuration] and written by [FormatDuration]:
+//
+//   - whole numbers, each followed by a unit: w (week, 7 days), d (day, 24
+//     hours), h, m or s: "30d", "2w", "36h", "90m", "45s";
+//   - several parts go from the largest unit to the smallest, each unit at
+//     most once: "1d12h", "1w2d", "1h30m";
+//   - a duration is positive and at most [MaxDuration], 100 years ("36500d");
+//   - nothing else: no sign, no fraction ("1.5h"), no spaces, no repeated or
+//     reordered units ("1h1h", "1h1d"), no bare number ("1"), no zero ("0d"),
+//     no other unit ("90ms", "3days").
+//
+// Days and weeks are elapsed time, not calendar time: "1d" is 24 hours, also
+// across a daylight-saving change. FormatDuration writes days as the largest
+// unit ("2w" is written "14d"). In JSON, configuration types use
+// [Duration], a time.Duration whose text form is this syntax. A package that
+// needs a narrower range (a nurture wait of at most a year and a day) checks
+// the parsed value itself.
+//
 // All types round-trip through JSON; the enumerations implement
 // encoding.TextMarshaler and the types a host keeps in an SQL column
 // implement sql.Scanner and driver.Valuer.

@@ -56,6 +56,6 @@ func ExampleParseMoney() {
 	}
 	// Output:
 	// 50000.00 GBP
-	// money: amount "50,000" is not a decimal number
-	// money: "GPB" is not an ISO 4217 code
+	// lead: amount "50,000" is not a decimal number
+	// lead: currency "GPB" is not an ISO 4217 code
 }

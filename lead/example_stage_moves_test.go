@@ -35,7 +35,7 @@ func ExampleLead_MoveTo() {
 	}
 	fmt.Println("updated:", l.UpdatedAt.Format(time.RFC3339))
 	// Output:
-	// illegal stage transition sales_accepted -> won (from sales_accepted: [sales_qualified nurturing lost recycled disqualified])
+	// lead: illegal stage transition sales_accepted -> won (from sales_accepted: [sales_qualified nurturing lost recycled disqualified])
 	// refused: sales_accepted -> won | still sales_accepted
 	// Mar 3 10:00  new            -> nurturing      downloaded a white paper
 	// Mar 4 11:00  nurturing      -> sales_accepted asked for pricing

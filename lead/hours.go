@@ -96,12 +96,12 @@ func (c *problemList) hours(w *WorkingHours) {
 	} else {
 		for i, s := range w.Holidays {
 			if _, err := time.Parse(time.DateOnly, s); err != nil {
-				c.add(fmt.Sprintf("holidays[%d]", i), "%q is not a date like 2026-12-25", clipInput(s, 40))
+				c.add(fmt.Sprintf("holidays[%d]", i), "%q is not a date like 2026-12-25", clipText(s, 40))
 			}
 		}
 	}
-	if _, err := loadZone(w.Zone); err != nil {
-		c.add("zone", "unknown time zone %q", clipInput(w.Zone, 64))
+	if _, err := LoadZone(w.Zone); err != nil {
+		c.add("zone", "unknown time zone %q", clipText(w.Zone, 64))
 	}
 }
 
@@ -142,7 +142,7 @@ func (w WorkingHours) Calendar() (Calendar, error) {
 		y, m, d := t.Date()
 		h.holidays[civilDate{y, m, d}] = true
 	}
-	loc, _ := loadZone(w.Zone) // checked by Validate
+	loc, _ := LoadZone(w.Zone) // checked by Validate
 	return Calendar{h: h, loc: loc}, nil
 }
 
@@ -178,7 +178,12 @@ func (w *WorkingHours) UnmarshalJSON(data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {
-		return fmt.Errorf("working hours: %w", err)
+		// An unknown field is named as a field, so that an enclosing
+		// decoder can place it.
+		if name, ok := strings.CutPrefix(err.Error(), `json: unknown field "`); ok {
+			return &FieldError{Path: strings.TrimSuffix(name, `"`), Problem: "unknown field", Err: err}
+		}
+		return fmt.Errorf("lead: working hours: %w", err)
 	}
 	var c problemList
 	out := WorkingHours{Zone: j.Zone}
@@ -198,7 +203,7 @@ func (w *WorkingHours) UnmarshalJSON(data []byte) error {
 	for i, s := range j.Days {
 		d, ok := ParseWeekday(s)
 		if !ok {
-			c.add(fmt.Sprintf("days[%d]", i), "%q is not a weekday (monday ... sunday)", clipInput(s, 16))
+			c.add(fmt.Sprintf("days[%d]", i), "%q is not a weekday (monday ... sunday)", clipText(s, 16))
 		}
 		out.Days = append(out.Days, d)
 	}
@@ -223,7 +228,7 @@ func (c *problemList) clock(path, s string) time.Duration {
 // as the time since midnight: "09:30" is 9h30m.
 func ParseClock(s string) (time.Duration, error) {
 	if len(s) != 5 || s[2] != ':' || !isDigits(s[:2]) || !isDigits(s[3:]) {
-		return 0, fmt.Errorf("%q is not a clock time like 09:00", clipInput(s, 16))
+		return 0, fmt.Errorf("%q is not a clock time like 09:00", clipText(s, 16))
 	}
 	h := int(s[0]-'0')*10 + int(s[1]-'0')
 	m := int(s[3]-'0')*10 + int(s[4]-'0')
@@ -422,13 +427,4 @@ func (c Calendar) add(t time.Time, d time.Duration, days int) (time.Time, error)
 		t = closing
 	}
 	return time.Time{}, ErrWorkingTimeTooLong
-}
-
-// clipInput shortens s to at most n bytes for an error message, so that
-// hostile input does not make errors enormous.
-func clipInput(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

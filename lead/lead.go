@@ -3,6 +3,7 @@ package lead
 import (
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -72,20 +73,38 @@ type Contact struct {
 //
 // Each call loads the zone from the machine's database; a host that reads
 // many leads keeps a [Zones] and calls Zones.Load instead.
-func (c Contact) Location() (*time.Location, error) { return loadZone(c.TimeZone) }
+func (c Contact) Location() (*time.Location, error) { return LoadZone(c.TimeZone) }
 
-func loadZone(name string) (*time.Location, error) {
-	switch name {
-	case "":
+// maxZoneName bounds a time zone name: the longest IANA name is about 30
+// bytes.
+const maxZoneName = 128
+
+// LoadZone returns the IANA time zone named name, the way every leadqual
+// package reads one: UTC for "", and an error for "Local" (the machine's
+// own zone, which must not decide anything), for a name longer than 128
+// bytes and for a name the time package cannot load. It reads the
+// machine's zoneinfo database on every call: a host or a package that
+// loads many keeps a [Zones].
+func LoadZone(name string) (*time.Location, error) {
+	switch {
+	case name == "":
 		return time.UTC, nil
-	case "Local":
-		return nil, errors.New("unknown time zone Local")
+	case name == "Local":
+		return nil, errors.New(`lead: unknown time zone "Local": the machine's own zone is not an IANA name`)
+	case len(name) > maxZoneName:
+		return nil, fmt.Errorf("lead: unknown time zone: a name of %d bytes is longer than %d", len(name), maxZoneName)
 	}
-	return time.LoadLocation(name)
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("lead: %w", err)
+	}
+	return loc, nil
 }
 
-// Zones loads IANA time zones and keeps the ones it loaded: loading a zone
-// reads the machine's zoneinfo database, microseconds each time. Only zones
+// Zones loads IANA time zones as [LoadZone] does and keeps the ones it
+// loaded: loading a zone reads the machine's zoneinfo database,
+// microseconds each time. It is the one time-zone cache of leadqual: the
+// Validator, the nurture and recycle planners keep one each. Only zones
 // that load are kept, so the cache holds at most the few hundred real
 // zones whatever the input. The zero value is ready to use; a Zones is safe
 // for concurrent use and must not be copied after first use.
@@ -93,13 +112,14 @@ type Zones struct {
 	m sync.Map // name -> *time.Location
 }
 
-// Load returns the zone named name as Contact.Location does: UTC for "",
-// an error for "Local" and for names the time package cannot load.
+// Load returns the zone named name as LoadZone does: UTC for "", an error
+// for "Local", for overlong names and for names the time package cannot
+// load.
 func (z *Zones) Load(name string) (*time.Location, error) {
 	if loc, ok := z.m.Load(name); ok {
 		return loc.(*time.Location), nil
 	}
-	loc, err := loadZone(name)
+	loc, err := LoadZone(name)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/leadqual/leadqual/internal/enum"
@@ -100,11 +102,11 @@ func NewMoney(amount decimal.Decimal, c Currency) Money {
 // in currency c, keeping the scale as written.
 func ParseMoney(amount string, c Currency) (Money, error) {
 	if !c.Valid() {
-		return Money{}, fmt.Errorf("money: %q is not an ISO 4217 code", string(c))
+		return Money{}, fmt.Errorf("lead: currency %q is not an ISO 4217 code", string(c))
 	}
-	d, err := parseAmount(amount)
-	if err != nil {
-		return Money{}, err
+	d, problem := parseAmount(amount)
+	if problem != "" {
+		return Money{}, errors.New("lead: amount " + problem)
 	}
 	return Money{Amount: d, Currency: c}, nil
 }
@@ -123,21 +125,23 @@ func MustParseMoney(amount string, c Currency) Money {
 // cannot make decimal arithmetic slow.
 const maxAmountDigits = 40
 
-func parseAmount(s string) (decimal.Decimal, error) {
+// parseAmount reads an amount, or returns a phrase that says what is wrong
+// with it.
+func parseAmount(s string) (decimal.Decimal, string) {
 	if len(s) > maxAmountDigits+2 {
-		return decimal.Decimal{}, fmt.Errorf("money: amount has more than %d digits", maxAmountDigits)
+		return decimal.Decimal{}, fmt.Sprintf("has more than %d digits", maxAmountDigits)
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !(c >= '0' && c <= '9' || c == '.' || (c == '-' || c == '+') && i == 0) {
-			return decimal.Decimal{}, fmt.Errorf("money: amount %q is not a decimal number", s)
+			return decimal.Decimal{}, fmt.Sprintf("%q is not a decimal number", s)
 		}
 	}
 	d, err := decimal.NewFromString(s)
 	if err != nil {
-		return decimal.Decimal{}, fmt.Errorf("money: amount %q is not a decimal number", s)
+		return decimal.Decimal{}, fmt.Sprintf("%q is not a decimal number", s)
 	}
-	return d, nil
+	return d, ""
 }
 
 // Known reports whether m is a stated amount rather than the zero Money.
@@ -233,41 +237,77 @@ func (m Money) MarshalJSON() ([]byte, error) {
 // notation (50000.00, not 5e4) of at most 40 digits; unknown fields and a
 // missing amount or currency are errors. Whether the currency is an ISO 4217
 // code is checked by [Lead.Validate], so that every problem of a lead is
-// reported at once.
+// reported at once. An error is a *FieldError whose Path is relative to the
+// money ("amount", "currency"): a decoder that knows where the money is
+// puts it in front.
 func (m *Money) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(b, []byte("null")) {
 		*m = Money{}
 		return nil
 	}
-	var raw struct {
-		Amount   json.RawMessage `json:"amount"`
-		Currency Currency        `json:"currency"`
+	// Two known keys, matched without regard to case as encoding/json
+	// matches struct fields; anything else is refused.
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return &FieldError{Problem: `want an object such as {"amount": "50000.00", "currency": "GBP"}`, Err: err}
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&raw); err != nil {
-		return fmt.Errorf("money: %w", err)
+	var amount, currency json.RawMessage
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		switch {
+		case strings.EqualFold(k, "amount"):
+			amount = fields[k]
+		case strings.EqualFold(k, "currency"):
+			currency = fields[k]
+		default:
+			return &FieldError{Path: k, Problem: "unknown field"}
+		}
 	}
 	var text string
 	switch {
-	case len(raw.Amount) == 0 || bytes.Equal(raw.Amount, []byte("null")):
-		return errors.New("money: amount is missing")
-	case raw.Amount[0] == '"':
-		if err := json.Unmarshal(raw.Amount, &text); err != nil {
-			return fmt.Errorf("money: amount: %w", err)
+	case len(amount) == 0 || bytes.Equal(amount, []byte("null")):
+		return &FieldError{Path: "amount", Problem: "missing"}
+	case amount[0] == '"':
+		if err := json.Unmarshal(amount, &text); err != nil {
+			return &FieldError{Path: "amount", Problem: err.Error(), Err: err}
 		}
+	case amount[0] == '-' || amount[0] >= '0' && amount[0] <= '9':
+		text = string(amount)
 	default:
-		text = string(raw.Amount)
+		return &FieldError{Path: "amount", Problem: "want a decimal number or a string, got " + jsonKind(amount)}
 	}
-	d, err := parseAmount(text)
-	if err != nil {
-		return err
+	d, problem := parseAmount(text)
+	if problem != "" {
+		return &FieldError{Path: "amount", Problem: problem}
 	}
-	if raw.Currency == "" {
-		return errors.New("money: currency is missing")
+	var c Currency
+	if len(currency) > 0 && !bytes.Equal(currency, []byte("null")) {
+		if currency[0] != '"' {
+			return &FieldError{Path: "currency", Problem: "want a string, got " + jsonKind(currency)}
+		}
+		if err := json.Unmarshal(currency, &c); err != nil {
+			return &FieldError{Path: "currency", Problem: err.Error(), Err: err}
+		}
 	}
-	*m = Money{Amount: d, Currency: raw.Currency}
+	if c == "" {
+		return &FieldError{Path: "currency", Problem: "missing"}
+	}
+	*m = Money{Amount: d, Currency: c}
 	return nil
+}
+
+// jsonKind names the kind of a JSON value for an error message.
+func jsonKind(v json.RawMessage) string {
+	switch v[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "a number"
 }
 
 // Value implements driver.Valuer: "50000.00 GBP", or NULL for the zero Money.
@@ -278,7 +318,7 @@ func (m Money) Value() (driver.Value, error) {
 		return nil, nil
 	}
 	if !m.Currency.Valid() {
-		return nil, fmt.Errorf("money: %q is not an ISO 4217 code", string(m.Currency))
+		return nil, fmt.Errorf("lead: currency %q is not an ISO 4217 code", string(m.Currency))
 	}
 	return m.String(), nil
 }
@@ -296,7 +336,7 @@ func (m *Money) Scan(src any) error {
 	}
 	amount, cur, ok := strings.Cut(s, " ")
 	if !ok {
-		return fmt.Errorf("money: %q is not of the form \"50000.00 GBP\"", s)
+		return fmt.Errorf("lead: money %q is not of the form \"50000.00 GBP\"", s)
 	}
 	v, err := ParseMoney(amount, Currency(cur))
 	if err != nil {

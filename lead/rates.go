@@ -36,13 +36,13 @@ type Rates struct {
 func (r Rates) Validate() error {
 	var c problemList
 	if !r.Base.Valid() {
-		c.add("base", "%q is not an ISO 4217 code", clipInput(string(r.Base), 16))
+		c.add("base", "%q is not an ISO 4217 code", clipText(string(r.Base), 16))
 	}
 	for _, cur := range slices.Sorted(maps.Keys(r.Rates)) {
-		path := "rates." + clipInput(string(cur), 16)
+		path := "rates." + clipText(string(cur), 16)
 		switch rate := r.Rates[cur]; {
 		case !cur.Valid():
-			c.add(path, "%q is not an ISO 4217 code", clipInput(string(cur), 16))
+			c.add(path, "%q is not an ISO 4217 code", clipText(string(cur), 16))
 		case !rate.IsPositive():
 			c.add(path, "rate %s is not positive", rate)
 		case rate.NumDigits() > maxAmountDigits:

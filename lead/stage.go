@@ -137,13 +137,13 @@ type TransitionError struct {
 
 func (e *TransitionError) Error() string {
 	if !e.From.Valid() || !e.To.Valid() {
-		return fmt.Sprintf("illegal stage transition %s -> %s: unknown stage", e.From, e.To)
+		return fmt.Sprintf("lead: illegal stage transition %s -> %s: unknown stage", e.From, e.To)
 	}
 	allowed := "none, " + e.From.String() + " is final"
 	if ts := transitions[e.From]; len(ts) > 0 {
 		allowed = fmt.Sprint(ts)
 	}
-	return fmt.Sprintf("illegal stage transition %s -> %s (from %s: %s)", e.From, e.To, e.From, allowed)
+	return fmt.Sprintf("lead: illegal stage transition %s -> %s (from %s: %s)", e.From, e.To, e.From, allowed)
 }
 
 // Is makes errors.Is(err, ErrIllegalTransition) true.
@@ -159,7 +159,7 @@ func (l *Lead) MoveTo(to Stage, at time.Time, reason string) error {
 		return &TransitionError{From: l.Stage, To: to}
 	}
 	if at.IsZero() {
-		return fmt.Errorf("stage transition %s -> %s: %w", l.Stage, to, ErrNoTime)
+		return fmt.Errorf("lead: stage transition %s -> %s: %w", l.Stage, to, ErrNoTime)
 	}
 	l.History = append(l.History, Transition{From: l.Stage, To: to, At: at, Reason: reason})
 	l.Stage = to

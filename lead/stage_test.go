@@ -207,19 +207,19 @@ func TestMoveToRefusesAnIllegalMove(t *testing.T) {
 		wantErr  string
 	}{
 		{"skipping the funnel", lead.StageNew, lead.StageWon,
-			"illegal stage transition new -> won (from new: [nurturing marketing_qualified sales_accepted recycled disqualified])"},
+			"lead: illegal stage transition new -> won (from new: [nurturing marketing_qualified sales_accepted recycled disqualified])"},
 		{"to the same stage", lead.StageNurturing, lead.StageNurturing,
-			"illegal stage transition nurturing -> nurturing (from nurturing: [marketing_qualified sales_accepted recycled disqualified])"},
+			"lead: illegal stage transition nurturing -> nurturing (from nurturing: [marketing_qualified sales_accepted recycled disqualified])"},
 		{"backwards", lead.StageOpportunity, lead.StageSalesAccepted,
-			"illegal stage transition opportunity -> sales_accepted (from opportunity: [won lost recycled disqualified])"},
+			"lead: illegal stage transition opportunity -> sales_accepted (from opportunity: [won lost recycled disqualified])"},
 		{"out of won", lead.StageWon, lead.StageNew,
-			"illegal stage transition won -> new (from won: none, won is final)"},
+			"lead: illegal stage transition won -> new (from won: none, won is final)"},
 		{"out of disqualified", lead.StageDisqualified, lead.StageRecycled,
-			"illegal stage transition disqualified -> recycled (from disqualified: none, disqualified is final)"},
+			"lead: illegal stage transition disqualified -> recycled (from disqualified: none, disqualified is final)"},
 		{"to an unknown stage", lead.StageNew, 10,
-			"illegal stage transition new -> stage(10): unknown stage"},
+			"lead: illegal stage transition new -> stage(10): unknown stage"},
 		{"from an unknown stage", 200, lead.StageNew,
-			"illegal stage transition stage(200) -> new: unknown stage"},
+			"lead: illegal stage transition stage(200) -> new: unknown stage"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,7 +250,7 @@ func TestMoveToRefusesTheZeroTime(t *testing.T) {
 	err := l.MoveTo(lead.StageSalesQualified, time.Time{}, "no clock")
 	assert.ErrorIs(t, err, lead.ErrNoTime)
 	assert.NotErrorIs(t, err, lead.ErrIllegalTransition)
-	assert.EqualError(t, err, "stage transition sales_accepted -> sales_qualified: the time of the move is missing")
+	assert.EqualError(t, err, "lead: stage transition sales_accepted -> sales_qualified: the time of the move is missing")
 	assert.Equal(t, fullLead(), l, "a refused move leaves the lead unchanged")
 
 	// An illegal move is reported as such, whatever the time.

@@ -26,26 +26,22 @@ const MaxEmployees = 10_000_000
 // is a *ValidationError listing each problem.
 var ErrInvalid = errors.New("invalid lead")
 
-// FieldError is one problem with one field of a lead.
-type FieldError struct {
-	// Path names the field as it appears in JSON, with indexes and keys:
-	// "activities[3].at", "consent.email.at", "budget.currency".
-	Path string
-	// Problem says what is wrong with it.
-	Problem string
-}
-
-func (e FieldError) Error() string { return e.Path + ": " + e.Problem }
-
-// ValidationError lists every problem Validate found in a lead.
+// ValidationError lists every problem Validate found in a lead, each a
+// *FieldError whose Path is the field as it appears in JSON
+// ("activities[3].at", "consent.email.at", "budget.currency").
 type ValidationError struct {
-	ID       string
-	Problems []FieldError
+	// ID is the lead's ID, as given.
+	ID string
+	// Problems are every problem, in the order of the fields in the JSON
+	// form.
+	Problems []*FieldError
 }
 
+// Error returns `lead: invalid lead "L-1": contact.email: "ann@" is not an
+// email address; activities[3].at: missing`.
 func (e *ValidationError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "invalid lead %q: ", e.ID)
+	fmt.Fprintf(&b, "lead: invalid lead %q: ", e.ID)
 	for i, p := range e.Problems {
 		if i > 0 {
 			b.WriteString("; ")
@@ -58,14 +54,23 @@ func (e *ValidationError) Error() string {
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 
+// Unwrap returns the problems, so that errors.As finds a *FieldError.
+func (e *ValidationError) Unwrap() []error {
+	out := make([]error, len(e.Problems))
+	for i, p := range e.Problems {
+		out[i] = p
+	}
+	return out
+}
+
 type checker struct {
 	now      time.Time
 	zones    *Zones // nil: load each zone
-	problems []FieldError
+	problems []*FieldError
 }
 
 func (c *checker) add(path, format string, args ...any) {
-	c.problems = append(c.problems, FieldError{Path: path, Problem: fmt.Sprintf(format, args...)})
+	c.problems = append(c.problems, &FieldError{Path: path, Problem: fmt.Sprintf(format, args...)})
 }
 
 func (c *checker) text(path, s string) {
@@ -260,7 +265,7 @@ func (c *checker) contact(ct *Contact) {
 	if !ct.Role.Valid() {
 		c.add("contact.role", "unknown role %d", uint8(ct.Role))
 	}
-	load := loadZone
+	load := LoadZone
 	if c.zones != nil {
 		load = c.zones.Load
 	}

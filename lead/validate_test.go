@@ -397,7 +397,7 @@ func TestValidationError(t *testing.T) {
 	err := l.Validate(now)
 	require.Error(t, err)
 
-	assert.EqualError(t, err, `invalid lead "lead-9": contact.email: "nope" is not an email address; activities[3].at: missing`)
+	assert.EqualError(t, err, `lead: invalid lead "lead-9": contact.email: "nope" is not an email address; activities[3].at: missing`)
 	assert.ErrorIs(t, err, lead.ErrInvalid)
 	assert.NotErrorIs(t, err, lead.ErrIllegalTransition)
 
@@ -407,14 +407,17 @@ func TestValidationError(t *testing.T) {
 	var ve *lead.ValidationError
 	require.ErrorAs(t, wrapped, &ve)
 	assert.Equal(t, "lead-9", ve.ID)
-	assert.Equal(t, []lead.FieldError{
+	assert.Equal(t, []*lead.FieldError{
 		{Path: "contact.email", Problem: `"nope" is not an email address`},
 		{Path: "activities[3].at", Problem: "missing"},
 	}, ve.Problems)
 	assert.Equal(t, "activities[3].at: missing", ve.Problems[1].Error())
 
-	// A FieldError is an error too, for a host that reports them one by one.
-	var fe error = ve.Problems[0]
+	// errors.As reaches the first field through the ValidationError, also
+	// wrapped by a host.
+	var fe *lead.FieldError
+	require.ErrorAs(t, wrapped, &fe)
+	assert.Equal(t, "contact.email", fe.Path)
 	assert.Equal(t, `contact.email: "nope" is not an email address`, fe.Error())
 }
 

@@ -2,6 +2,7 @@ package lead_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +29,23 @@ func TestZones(t *testing.T) {
 		assert.Error(t, err, bad)
 		_, err = z.Load(bad)
 		assert.Error(t, err, "%s: an error is not cached as a zone", bad)
+	}
+}
+
+func TestLoadZone(t *testing.T) {
+	loc, err := lead.LoadZone("Europe/Berlin")
+	require.NoError(t, err)
+	assert.Equal(t, "Europe/Berlin", loc.String())
+	loc, err = lead.LoadZone("")
+	require.NoError(t, err)
+	assert.Same(t, time.UTC, loc)
+	for name, msg := range map[string]string{
+		"Local":                      `lead: unknown time zone "Local": the machine's own zone is not an IANA name`,
+		strings.Repeat("Europe", 30): "lead: unknown time zone: a name of 180 bytes is longer than 128",
+		"Mars/Base":                  "lead: unknown time zone Mars/Base",
+	} {
+		_, err := lead.LoadZone(name)
+		assert.EqualError(t, err, msg)
 	}
 }
 

@@ -352,7 +352,7 @@ func (c AuditConfig) validate() error {
 }
 
 // NewAuditor validates cfg, fills its defaults and returns an Auditor. A
-// refused field is a *ConfigError naming it.
+// refused field is an *Error naming it.
 func NewAuditor(cfg AuditConfig) (*Auditor, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {

@@ -492,9 +492,9 @@ func TestAuditConfigErrors(t *testing.T) {
 			_, err := nurture.NewAuditor(r.cfg)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, nurture.ErrInvalidConfig)
-			var ce *nurture.ConfigError
-			require.ErrorAs(t, err, &ce)
-			assert.Equal(t, r.field, ce.Field)
+			var fe *lead.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, r.field, fe.Path)
 		})
 	}
 }

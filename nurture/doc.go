@@ -24,11 +24,15 @@
 //	  {"asset": "RoutePlanner in 10 minutes", "specificity": "product", "channel": "email", "wait": "4d"}
 //	]}
 //
+// A wait is written in the one duration syntax of leadqual, described under
+// "Durations" in the lead package's documentation ("3d", "1d12h", "90m"),
+// and is at most [MaxWait].
+//
 // [ParseTrack] reads it and [NewTrack] builds one from Go values; both
 // refuse a bad track with a [*TrackError] that lists every problem and
 // names its step:
 //
-//	nurture: track "ops-101" step 3 (asset "Fleet costs"): wait is negative (-1h0m0s)
+//	nurture: track "ops-101" step 3 (asset "Fleet costs"): wait at line 4, column 96: is 400d, longer than 366d
 //
 // A Track is immutable and safe for concurrent use: build it once, when the
 // definition changes, and share it.
@@ -189,10 +193,11 @@
 // # Errors and concurrency
 //
 // Bad input is an error that says what and where, never a panic: a
-// [*TrackError] (ErrInvalidTrack), a [*ConfigError] naming the field
-// (ErrInvalidConfig), an [*InputError] naming the lead and the field
-// (ErrInvalidInput). Tracks, Enrollers, Planners and Auditors are
-// immutable once built and safe for concurrent use; the Planner caches the
-// time zones it loads. Nothing here reads the wall clock: every time comes
+// [*TrackError] (ErrInvalidTrack) naming the step, an [*Error] naming the
+// field (ErrInvalidConfig) or the lead and the field (ErrInvalidInput).
+// Either reaches each field as a *lead.FieldError with errors.As. Tracks,
+// Enrollers, Planners and Auditors are immutable once built and safe for
+// concurrent use; the Planner keeps the time zones it loads in a
+// lead.Zones. Nothing here reads the wall clock: every time comes
 // from the caller.
 package nurture

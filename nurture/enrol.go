@@ -1,13 +1,12 @@
 package nurture
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/leadqual/leadqual/internal/strictjson"
 	"github.com/leadqual/leadqual/lead"
 )
 
@@ -80,7 +79,7 @@ type Enrolment struct {
 const maxRules = 1000
 
 // NewEnroller validates spec against the tracks it names and returns an
-// Enroller. A refused field is a *ConfigError naming it ("Rules[2].Track",
+// Enroller. A refused field is an *Error naming it ("Rules[2].Track",
 // "Default"): an empty or duplicate rule name, a rule with no criterion, a
 // track no one passed, an empty value, two tracks of the same name.
 func NewEnroller(spec EnrolmentSpec, tracks ...*Track) (*Enroller, error) {
@@ -150,21 +149,13 @@ func NewEnroller(spec EnrolmentSpec, tracks ...*Track) (*Enroller, error) {
 }
 
 // ParseEnroller reads an enrolment from its JSON form (see
-// [EnrolmentSpec]) and validates it as NewEnroller does. Unknown fields
-// and trailing data are refused.
+// [EnrolmentSpec]) and validates it as NewEnroller does. Unknown fields,
+// trailing data and documents larger than MaxTrackJSON are refused, each
+// problem with its path, line and column.
 func ParseEnroller(data []byte, tracks ...*Track) (*Enroller, error) {
-	if len(data) > MaxTrackJSON {
-		return nil, configErr("enrolment", fmt.Sprintf("JSON is %d bytes, more than %d", len(data), MaxTrackJSON))
-	}
 	var spec EnrolmentSpec
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&spec)
-	if err == nil {
-		err = expectEOF(dec)
-	}
-	if err != nil {
-		return nil, &ConfigError{Field: "enrolment", Problem: "malformed JSON: " + jsonProblem(err).Error(), Err: err}
+	if err := strictjson.DecodeLimit(data, &spec, MaxTrackJSON); err != nil {
+		return nil, &Error{Kind: ErrInvalidConfig, Problems: strictjson.Problems(err)}
 	}
 	return NewEnroller(spec, tracks...)
 }

@@ -108,26 +108,30 @@ func TestEnrolmentErrors(t *testing.T) {
 			_, err := nurture.NewEnroller(r.spec, r.tracks...)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, nurture.ErrInvalidConfig)
-			var ce *nurture.ConfigError
-			require.ErrorAs(t, err, &ce)
-			assert.Equal(t, r.field, ce.Field)
-			assert.Contains(t, ce.Problem, r.text)
+			var fe *lead.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, r.field, fe.Path)
+			assert.Contains(t, fe.Problem, r.text)
 		})
 	}
 }
 
 func TestParseEnrollerErrors(t *testing.T) {
-	for name, js := range map[string]string{
-		"syntax":        `{"default": `,
-		"unknown field": `{"default": "a", "fallback": "b"}`,
-		"trailing data": `{"default": "a"} []`,
-		"wrong type":    `{"default": 1}`,
+	for name, tc := range map[string]struct{ json, path, msg string }{
+		"syntax":        {`{"default": `, "default", "nurture: config: default at line 1, column 13: the JSON ends too early"},
+		"unknown field": {`{"default": "a", "fallback": "b"}`, "fallback", "nurture: config: fallback at line 1, column 18: unknown field (the fields are rules, default)"},
+		"trailing data": {`{"default": "a"} []`, "", "nurture: config: line 1, column 18: unexpected data after the JSON value"},
+		"wrong type":    {`{"default": 1}`, "default", "nurture: config: default at line 1, column 13: want a string, got the number 1"},
+		"rule field":    {`{"default": "a", "rules": [{"name": "r", "track": "a", "topic": ["x"]}]}`, "rules[0].topic", "unknown field"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := nurture.ParseEnroller([]byte(js), oneStep(t, "a"))
+			_, err := nurture.ParseEnroller([]byte(tc.json), oneStep(t, "a"))
 			require.Error(t, err)
 			assert.ErrorIs(t, err, nurture.ErrInvalidConfig)
-			assert.Contains(t, err.Error(), "nurture: config: enrolment: malformed JSON")
+			assert.Contains(t, err.Error(), tc.msg)
+			var fe *lead.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, tc.path, fe.Path)
 		})
 	}
 }

@@ -18,7 +18,7 @@ func ExampleParseTrack() {
 	_, err := nurture.ParseTrack([]byte(`{"name": "ops-101", "steps": [
 	  {"asset": "Why fleets overspend", "specificity": "problem", "channel": "email"},
 	  {"asset": "RoutePlanner in 10 minutes", "specificity": "product", "channel": "email", "wait": "3d"},
-	  {"asset": "Fleet costs", "specificity": "problem", "channel": "email", "wait": "-1h"}
+	  {"asset": "Fleet costs", "specificity": "problem", "channel": "email", "wait": "400d"}
 	]}`))
 	var te *nurture.TrackError
 	if errors.As(err, &te) {
@@ -28,21 +28,9 @@ func ExampleParseTrack() {
 	}
 	fmt.Println(errors.Is(err, nurture.ErrInvalidTrack))
 	// Output:
-	// step 3, wait: is negative (-1h0m0s)
+	// step 3, wait: is 400d, longer than 366d
 	// step 3, specificity: goes back from product (step 2) to problem: a track moves from the problem to the approach to the product
 	// true
-}
-
-func ExampleParseWait() {
-	for _, s := range []string{"72h", "3d", "1d12h", "90m"} {
-		d, _ := nurture.ParseWait(s)
-		fmt.Println(s, "=", d, "=", nurture.FormatWait(d))
-	}
-	// Output:
-	// 72h = 72h0m0s = 3d
-	// 3d = 72h0m0s = 3d
-	// 1d12h = 36h0m0s = 1d12h0m0s
-	// 90m = 1h30m0s = 1h30m0s
 }
 
 func ExampleParseEnroller() {

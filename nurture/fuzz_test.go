@@ -53,23 +53,6 @@ func FuzzParseTrack(f *testing.F) {
 	})
 }
 
-// FuzzParseWait: a wait that parses formats back to the same duration.
-func FuzzParseWait(f *testing.F) {
-	for _, s := range []string{"0", "3d", "1d12h", "-90m", "72h", "1.5h", "65535d"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		d, err := nurture.ParseWait(s)
-		if err != nil {
-			return
-		}
-		back, err := nurture.ParseWait(nurture.FormatWait(d))
-		if err != nil || back != d {
-			t.Fatalf("ParseWait(%q) = %v, formatted %q, parsed back %v, %v", s, d, nurture.FormatWait(d), back, err)
-		}
-	})
-}
-
 // FuzzParseEnroller: any input is an Enroller that enrols every lead on one
 // of its tracks, or an error matching ErrInvalidConfig. Nothing panics.
 func FuzzParseEnroller(f *testing.F) {

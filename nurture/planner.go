@@ -63,7 +63,7 @@ func (c Config) validate() error {
 		return configErr("Vocabulary", errNoVocabulary)
 	}
 	if c.CapPeriod < 0 || c.CapPeriod > MaxWait {
-		return configErr("CapPeriod", fmt.Sprintf("%s is not between 0 and %s", c.CapPeriod, FormatWait(MaxWait)))
+		return configErr("CapPeriod", fmt.Sprintf("%s is not between 0 and %s", c.CapPeriod, lead.FormatDuration(MaxWait)))
 	}
 	if c.MaxTouches > 1000 {
 		return configErr("MaxTouches", fmt.Sprintf("%d is more than 1000", c.MaxTouches))
@@ -78,11 +78,12 @@ type Planner struct {
 	cfg   Config
 	kinds kinds
 	quiet quiet
-	zones zones
+	zone  *time.Location // Config.TimeZone: for leads without one
+	zones lead.Zones     // the contacts' zones loaded so far
 }
 
 // NewPlanner validates cfg, fills its defaults and returns a Planner. A
-// refused field is reported as a *ConfigError naming it.
+// refused field is reported as a *Error naming it.
 func NewPlanner(cfg Config) (*Planner, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
@@ -92,11 +93,11 @@ func NewPlanner(cfg Config) (*Planner, error) {
 	if err != nil {
 		return nil, err
 	}
-	def, err := loadZone(cfg.TimeZone)
+	def, err := lead.LoadZone(cfg.TimeZone)
 	if err != nil {
-		return nil, &ConfigError{Field: "TimeZone", Problem: fmt.Sprintf("%q is not a time zone", clip(cfg.TimeZone, 60)), Err: err}
+		return nil, &Error{Kind: ErrInvalidConfig, Problems: []*lead.FieldError{{Path: "TimeZone", Problem: fmt.Sprintf("%q is not a time zone", clip(cfg.TimeZone, 60)), Err: err}}}
 	}
-	return &Planner{cfg: cfg, kinds: kinds{cfg.Vocabulary}, quiet: q, zones: zones{def: def}}, nil
+	return &Planner{cfg: cfg, kinds: kinds{cfg.Vocabulary}, quiet: q, zone: def}, nil
 }
 
 // Config returns the planner's configuration with its defaults filled in.
@@ -401,7 +402,7 @@ func (p Plan) String() string {
 //     passed, then moved later as needed so that the touch keeps the
 //     frequency cap and falls outside quiet hours in the lead's time zone.
 //
-// Input the planner cannot judge is an *InputError (errors.Is(err,
+// Input the planner cannot judge is an *Error (errors.Is(err,
 // ErrInvalidInput)): no lead, no track, progress that is negative, past
 // the end of the track or has no enrolment time, or a time zone that does
 // not load. The lead is read, never changed; Next does not validate the
@@ -409,20 +410,20 @@ func (p Plan) String() string {
 func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
 	l, tr := in.Lead, in.Track
 	if l == nil {
-		return Plan{}, &InputError{Field: "lead", Problem: "is nil"}
+		return Plan{}, inputErr("", "lead", "is nil", nil)
 	}
 	if tr == nil || tr.Len() == 0 {
-		return Plan{}, &InputError{Lead: l.ID, Field: "track", Problem: "is nil or has no steps (build it with NewTrack)"}
+		return Plan{}, inputErr(l.ID, "track", "is nil or has no steps (build it with NewTrack)", nil)
 	}
 	pr := in.Progress
 	switch {
 	case pr.Next < 0:
-		return Plan{}, &InputError{Lead: l.ID, Field: "progress.next", Problem: fmt.Sprintf("is negative (%d)", pr.Next)}
+		return Plan{}, inputErr(l.ID, "progress.next", fmt.Sprintf("is negative (%d)", pr.Next), nil)
 	case pr.Next > tr.Len():
-		return Plan{}, &InputError{Lead: l.ID, Field: "progress.next",
-			Problem: fmt.Sprintf("step %d is past the end of track %q (%d steps): was the track shortened?", pr.Next+1, tr.name, tr.Len())}
+		return Plan{}, inputErr(l.ID, "progress.next",
+			fmt.Sprintf("step %d is past the end of track %q (%d steps): was the track shortened?", pr.Next+1, tr.name, tr.Len()), nil)
 	case pr.Enrolled.IsZero():
-		return Plan{}, &InputError{Lead: l.ID, Field: "progress.enrolled", Problem: "is missing"}
+		return Plan{}, inputErr(l.ID, "progress.enrolled", "is missing", nil)
 	}
 	plan := Plan{Lead: l.ID, Track: tr.name, Index: pr.Next}
 	if st, ok := tr.Step(pr.Next); ok {
@@ -464,9 +465,9 @@ func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
 		return plan, nil
 	}
 
-	loc, err := p.zones.load(l.Contact.TimeZone)
+	loc, err := p.location(l.Contact.TimeZone)
 	if err != nil {
-		return Plan{}, &InputError{Lead: l.ID, Field: "contact.time_zone", Problem: fmt.Sprintf("%q is not a time zone", clip(l.Contact.TimeZone, 60)), Err: err}
+		return Plan{}, inputErr(l.ID, "contact.time_zone", fmt.Sprintf("%q is not a time zone", clip(l.Contact.TimeZone, 60)), err)
 	}
 	anchor := pr.Enrolled
 	if pr.Last.After(anchor) {
@@ -479,7 +480,7 @@ func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
 	}
 	at, moves, err := p.settle(sc.touches, at, loc)
 	if err != nil {
-		return Plan{}, &InputError{Lead: l.ID, Field: "activities", Problem: "no time keeps the frequency cap and quiet hours", Err: err}
+		return Plan{}, inputErr(l.ID, "activities", "no time keeps the frequency cap and quiet hours", err)
 	}
 	plan.Moved |= moves
 	plan.Outcome, plan.At = OutcomeTouch, at.In(loc)

@@ -2,7 +2,6 @@ package nurture_test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -318,9 +317,9 @@ func TestPlannerInputErrors(t *testing.T) {
 			plan, err := p.Next(r.in(), t0)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, nurture.ErrInvalidInput)
-			var ie *nurture.InputError
-			require.ErrorAs(t, err, &ie)
-			assert.Equal(t, r.field, ie.Field)
+			var fe *lead.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, r.field, fe.Path)
 			assert.Contains(t, err.Error(), r.text)
 			assert.Equal(t, nurture.OutcomeNone, plan.Outcome, "no plan with an error")
 		})
@@ -334,9 +333,13 @@ func TestPlannerTimeZoneErrorWrapsTheCause(t *testing.T) {
 	_, err := p.Next(nurture.Input{Lead: l, Track: track3(t), Progress: nurture.Progress{Enrolled: t0}}, t0)
 	require.Error(t, err)
 	assert.Equal(t, `nurture: lead "L-1": contact.time_zone: "Nowhere/Land" is not a time zone`, err.Error())
-	var ie *nurture.InputError
-	require.ErrorAs(t, err, &ie)
-	assert.Error(t, errors.Unwrap(err), "the time package's error is kept")
+	var ne *nurture.Error
+	require.ErrorAs(t, err, &ne)
+	assert.Equal(t, "L-1", ne.Lead)
+	var fe *lead.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "contact.time_zone", fe.Path)
+	assert.Error(t, fe.Unwrap(), "the time package's error is kept")
 }
 
 func TestConfigErrors(t *testing.T) {
@@ -364,9 +367,9 @@ func TestConfigErrors(t *testing.T) {
 			_, err := nurture.NewPlanner(r.cfg)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, nurture.ErrInvalidConfig)
-			var ce *nurture.ConfigError
-			require.ErrorAs(t, err, &ce)
-			assert.Equal(t, r.field, ce.Field)
+			var fe *lead.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, r.field, fe.Path)
 			assert.Contains(t, err.Error(), "nurture: config: "+r.field+": ")
 		})
 	}

@@ -3,7 +3,6 @@ package nurture
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -152,38 +151,11 @@ func (q *quiet) next(t time.Time, loc *time.Location) (time.Time, bool, error) {
 	return t, moved, errUnsettled
 }
 
-// zones caches time zones by name: time.LoadLocation reads the disk. Only
-// zones that load are kept, so the cache is bounded by the IANA database.
-// It is safe for concurrent use.
-type zones struct {
-	m   sync.Map // string -> *time.Location
-	def *time.Location
-}
-
-// load returns the zone named name; the default zone for "".
-func (z *zones) load(name string) (*time.Location, error) {
+// location returns the time zone named name (the contact's), or the
+// configured default for "", from the Planner's lead.Zones.
+func (p *Planner) location(name string) (*time.Location, error) {
 	if name == "" {
-		return z.def, nil
+		return p.zone, nil
 	}
-	if v, ok := z.m.Load(name); ok {
-		return v.(*time.Location), nil
-	}
-	loc, err := loadZone(name)
-	if err != nil {
-		return nil, err
-	}
-	z.m.LoadOrStore(name, loc)
-	return loc, nil
-}
-
-// loadZone is time.LoadLocation, refusing "Local": a lead's time zone must
-// not depend on the machine that reads it.
-func loadZone(name string) (*time.Location, error) {
-	if name == "Local" {
-		return nil, errors.New(`"Local" is the machine's time zone, not an IANA name`)
-	}
-	if len(name) > 128 {
-		return nil, fmt.Errorf("%d bytes is too long for a time zone name", len(name))
-	}
-	return time.LoadLocation(name)
+	return p.zones.Load(name)
 }

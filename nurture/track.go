@@ -1,12 +1,9 @@
 package nurture
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/leadqual/leadqual/internal/strictjson"
 	"github.com/leadqual/leadqual/lead"
 )
 
@@ -94,8 +92,8 @@ const (
 //
 //	{"asset": "Fleet costs explained", "specificity": "problem", "channel": "email", "wait": "3d"}
 //
-// where wait is a Go duration ("72h", "90m") optionally preceded by whole
-// days ("3d", "1d12h"); a day is 24 hours. An omitted wait is zero.
+// where wait is written in the duration syntax of the lead package
+// (lead.ParseDuration: "3d", "1d12h", "90m"). An omitted wait is zero.
 type Step struct {
 	// Asset names the content the step delivers: the white paper's title,
 	// the webinar, the call script.
@@ -124,158 +122,41 @@ func (s Step) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(stepJSON{Asset: s.Asset, Specificity: string(sp), Channel: string(s.Channel), Wait: FormatWait(s.Wait)})
+	var wait []byte
+	if s.Wait != 0 {
+		if wait, err = lead.Duration(s.Wait).MarshalText(); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(stepJSON{Asset: s.Asset, Specificity: string(sp), Channel: string(s.Channel), Wait: string(wait)})
 }
 
 // UnmarshalJSON reads the form documented on [Step]. Unknown fields, an
-// unknown specificity and a malformed wait are errors; the rest of the
-// step's checks are [NewTrack]'s.
+// unknown specificity and a malformed wait are errors, each a
+// *lead.FieldError whose path is relative to the step ("wait"); the rest of
+// the step's checks are [NewTrack]'s.
 func (s *Step) UnmarshalJSON(b []byte) error {
 	var raw stepJSON
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&raw); err != nil {
-		return jsonProblem(err)
-	}
-	if err := expectEOF(dec); err != nil {
+	if err := strictjson.Decode(b, &raw); err != nil {
 		return err
 	}
 	out := Step{Asset: raw.Asset, Channel: lead.Channel(raw.Channel)}
 	if raw.Specificity != "" {
 		sp, err := ParseSpecificity(raw.Specificity)
 		if err != nil {
-			return &fieldErr{field: "specificity", msg: fmt.Sprintf("%q is not one of problem, approach, product", clip(raw.Specificity, 40)), err: err}
+			return &lead.FieldError{Path: "specificity", Problem: fmt.Sprintf("%q is not one of problem, approach, product", clip(raw.Specificity, 40)), Err: err}
 		}
 		out.Specificity = sp
 	}
 	if raw.Wait != "" {
-		w, problem := parseWait(raw.Wait)
-		if problem != "" {
-			return &fieldErr{field: "wait", msg: fmt.Sprintf("%q %s", clip(raw.Wait, 40), problem), err: errors.New(problem)}
+		w, err := lead.ParseDuration(raw.Wait)
+		if err != nil {
+			return &lead.FieldError{Path: "wait", Problem: err.Error(), Err: err}
 		}
 		out.Wait = w
 	}
 	*s = out
 	return nil
-}
-
-// fieldErr is a decoding problem with one named field of a step (or with
-// the value as a whole, when field is empty).
-type fieldErr struct {
-	field, msg string
-	err        error
-}
-
-func (e *fieldErr) Error() string { return strings.TrimSpace(e.field + " " + e.msg) }
-func (e *fieldErr) Unwrap() error { return e.err }
-
-// jsonProblem rephrases the errors of encoding/json for a person, keeping
-// the original for errors.As.
-func jsonProblem(err error) error {
-	var ute *json.UnmarshalTypeError
-	if errors.As(err, &ute) {
-		return &fieldErr{field: ute.Field, msg: fmt.Sprintf("is a JSON %s, want %s", ute.Value, jsonKind(ute.Type)), err: err}
-	}
-	return err
-}
-
-// jsonKind names the JSON form of a Go type.
-func jsonKind(t reflect.Type) string {
-	if t == nil {
-		return "another type"
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Slice, reflect.Array:
-		if t == reflect.TypeFor[json.RawMessage]() {
-			return "a JSON value"
-		}
-		return "an array"
-	case reflect.Struct, reflect.Map:
-		return "an object"
-	case reflect.Bool:
-		return "true or false"
-	default:
-		return "a number"
-	}
-}
-
-func expectEOF(dec *json.Decoder) error {
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("unexpected data after the JSON value")
-	}
-	return nil
-}
-
-// ParseWait parses a wait: a Go duration ("72h", "90m", "0") optionally
-// preceded by a whole number of days ("3d", "1d12h"). A day is 24 hours.
-func ParseWait(s string) (time.Duration, error) {
-	d, problem := parseWait(s)
-	if problem != "" {
-		return 0, fmt.Errorf("nurture: wait %q %s", clip(s, 40), problem)
-	}
-	return d, nil
-}
-
-func parseWait(s string) (time.Duration, string) {
-	const notDuration = `is not a duration such as "72h" or "3d"`
-	neg := false
-	if strings.HasPrefix(s, "-") {
-		neg, s = true, s[1:]
-	}
-	var days int64
-	if i := strings.IndexByte(s, 'd'); i >= 0 {
-		n, err := strconv.ParseUint(s[:i], 10, 32)
-		if err != nil || i == 0 || s[0] == '+' {
-			return 0, "has days that are not a whole number, as in \"3d\""
-		}
-		days, s = int64(n), s[i+1:]
-	} else if s == "" {
-		return 0, notDuration
-	}
-	var rest time.Duration
-	if s != "" {
-		if s[0] == '-' || s[0] == '+' {
-			return 0, notDuration
-		}
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			return 0, notDuration
-		}
-		rest = d
-	}
-	const day = 24 * time.Hour
-	if days > int64((1<<63-1-rest)/day) {
-		return 0, "is too long"
-	}
-	d := time.Duration(days)*day + rest
-	if neg {
-		d = -d
-	}
-	return d, ""
-}
-
-// FormatWait writes d in the form ParseWait reads: whole days first ("3d",
-// "1d12h0m0s"), then a Go duration. Zero is "0s".
-func FormatWait(d time.Duration) string {
-	const day = 24 * time.Hour
-	sign := ""
-	if d < 0 {
-		if d == -1<<63 {
-			return d.String()
-		}
-		sign, d = "-", -d
-	}
-	if d < day {
-		return sign + d.String()
-	}
-	days, rest := d/day, d%day
-	s := sign + strconv.FormatInt(int64(days), 10) + "d"
-	if rest != 0 {
-		s += rest.String()
-	}
-	return s
 }
 
 // TrackSpec is a track as data: the form a CRM stores and a marketer edits.
@@ -347,7 +228,8 @@ func (t *Track) MarshalJSON() ([]byte, error) { return json.Marshal(t.Spec()) }
 
 // UnmarshalJSON reads and validates a track as ParseTrack does, so that a
 // host's own configuration can hold tracks. It is for decoding only: never
-// decode into a Track that is already in use.
+// decode into a Track that is already in use. The lines and columns of its
+// errors are within the track's own JSON value.
 func (t *Track) UnmarshalJSON(b []byte) error {
 	nt, err := ParseTrack(b)
 	if err != nil {
@@ -375,7 +257,7 @@ type TrackError struct {
 }
 
 // TrackProblem is one problem with a track: with one step, or with the
-// track as a whole.
+// track as a whole. TrackError.Unwrap gives each as a *lead.FieldError.
 type TrackProblem struct {
 	// Step is the index of the step (from 0; messages count from 1), or -1
 	// when the problem is with the track as a whole.
@@ -387,6 +269,9 @@ type TrackProblem struct {
 	Field string
 	// Problem says what is wrong, as a phrase that follows the field name.
 	Problem string
+	// Line and Column locate the problem in the JSON ParseTrack read,
+	// 1-based; zero for a track built with NewTrack.
+	Line, Column int
 	// Err is the underlying error, such as a *json.SyntaxError, if any.
 	Err error
 }
@@ -404,14 +289,38 @@ func (p TrackProblem) where(track string) string {
 }
 
 func (p TrackProblem) text() string {
-	if p.Field == "" {
-		return p.Problem
+	var b strings.Builder
+	b.WriteString(p.Field)
+	if p.Line > 0 {
+		if p.Field != "" {
+			b.WriteString(" at ")
+		}
+		fmt.Fprintf(&b, "line %d, column %d", p.Line, p.Column)
 	}
-	return p.Field + " " + p.Problem
+	if b.Len() > 0 {
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Problem)
+	return b.String()
+}
+
+// path is the problem's place in the track's JSON form: "steps[2].wait",
+// "steps[2]", "name".
+func (p TrackProblem) path() string {
+	if p.Step < 0 {
+		return p.Field
+	}
+	return strictjson.Join(fmt.Sprintf("steps[%d]", p.Step), p.Field)
+}
+
+// FieldError returns the problem as a *lead.FieldError whose Path is its
+// place in the track's JSON form ("steps[2].wait").
+func (p TrackProblem) FieldError() *lead.FieldError {
+	return &lead.FieldError{Path: p.path(), Problem: p.Problem, Line: p.Line, Column: p.Column, Err: p.Err}
 }
 
 // Error implements error, listing every problem:
-// `nurture: track "ops-101" step 3 (asset "Fleet costs"): wait is negative (-1h0m0s)`.
+// `nurture: track "ops-101" step 3 (asset "Fleet costs"): wait: is negative (-1h0m0s)`.
 func (e *TrackError) Error() string {
 	var b strings.Builder
 	b.WriteString("nurture: ")
@@ -432,16 +341,15 @@ func (e *TrackError) Error() string {
 // Is makes errors.Is(err, ErrInvalidTrack) true.
 func (e *TrackError) Is(target error) bool { return target == ErrInvalidTrack }
 
-// Unwrap returns the underlying errors of the problems, so that
-// errors.As finds a *json.SyntaxError.
+// Unwrap returns each problem as a *lead.FieldError (see
+// TrackProblem.FieldError), so that errors.As finds the first field at
+// fault, and a *json.SyntaxError or a time package error behind it.
 func (e *TrackError) Unwrap() []error {
-	var errs []error
-	for _, p := range e.Problems {
-		if p.Err != nil {
-			errs = append(errs, p.Err)
-		}
+	out := make([]error, len(e.Problems))
+	for i, p := range e.Problems {
+		out[i] = p.FieldError()
 	}
-	return errs
+	return out
 }
 
 type trackChecker struct {
@@ -525,9 +433,11 @@ func (c *trackChecker) step(i int, s Step) {
 	}
 	switch {
 	case s.Wait < 0:
-		c.add(i, s.Asset, "wait", "is negative (%s)", FormatWait(s.Wait))
+		c.add(i, s.Asset, "wait", "is negative (%s)", s.Wait)
 	case s.Wait > MaxWait:
-		c.add(i, s.Asset, "wait", "is %s, longer than %s", FormatWait(s.Wait), FormatWait(MaxWait))
+		c.add(i, s.Asset, "wait", "is %s, longer than %s", lead.FormatDuration(s.Wait), lead.FormatDuration(MaxWait))
+	case s.Wait%time.Second != 0:
+		c.add(i, s.Asset, "wait", "%s is not a whole number of seconds", s.Wait)
 	}
 }
 
@@ -580,36 +490,26 @@ func clip(s string, n int) string {
 // ParseTrack reads a track from its JSON form (see [TrackSpec]) and
 // validates it as [NewTrack] does. Unknown fields, trailing data and
 // documents larger than MaxTrackJSON are refused. Every problem is reported
-// at once in a *TrackError naming the step; a syntax error is reported
-// alone, wrapping the *json.SyntaxError.
+// at once in a *TrackError naming the step, with its line and column; a
+// document that is not JSON is reported alone, its problem wrapping the
+// *json.SyntaxError.
 func ParseTrack(data []byte) (*Track, error) {
-	if len(data) > MaxTrackJSON {
-		return nil, &TrackError{Problems: []TrackProblem{{Step: -1, Problem: fmt.Sprintf("track JSON is %d bytes, more than %d", len(data), MaxTrackJSON)}}}
-	}
 	var raw struct {
 		Name  string            `json:"name"`
 		Steps []json.RawMessage `json:"steps"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&raw)
-	if err == nil {
-		err = expectEOF(dec)
+	if err := strictjson.DecodeLimit(data, &raw, MaxTrackJSON); err != nil {
+		te := &TrackError{Track: raw.Name}
+		for _, fe := range strictjson.Problems(err) {
+			te.Problems = append(te.Problems, TrackProblem{Step: -1, Field: fe.Path, Problem: fe.Problem, Line: fe.Line, Column: fe.Column, Err: fe.Err})
+		}
+		return nil, te
 	}
 	name := raw.Name
-	if err != nil {
-		err = jsonProblem(err)
-		p := TrackProblem{Step: -1, Problem: "is malformed JSON: " + err.Error(), Err: err}
-		var fe *fieldErr
-		if errors.As(err, &fe) {
-			p = TrackProblem{Step: -1, Field: fe.field, Problem: fe.msg, Err: err}
-		}
-		return nil, &TrackError{Track: name, Problems: []TrackProblem{p}}
-	}
 	var c trackChecker
 	if len(raw.Steps) > MaxSteps {
 		c.count(len(raw.Steps))
-		return nil, &TrackError{Track: name, Problems: c.problems}
+		return nil, &TrackError{Track: name, Problems: locate(data, c.problems)}
 	}
 	spec := TrackSpec{Name: name, Steps: make([]Step, len(raw.Steps))}
 	var bad []bool
@@ -619,20 +519,33 @@ func ParseTrack(data []byte) (*Track, error) {
 				bad = make([]bool, len(raw.Steps))
 			}
 			bad[i] = true
-			p := TrackProblem{Step: i, Asset: stepAsset(rs), Problem: "is malformed: " + err.Error(), Err: err}
-			var fe *fieldErr
-			if errors.As(err, &fe) {
-				p.Field, p.Problem = fe.field, fe.msg
+			asset := stepAsset(rs)
+			for _, fe := range strictjson.Problems(err) {
+				at := strictjson.Nest(data, fmt.Sprintf("steps[%d]", i), fe)
+				c.problems = append(c.problems, TrackProblem{Step: i, Asset: asset, Field: fe.Path, Problem: fe.Problem, Line: at.Line, Column: at.Column, Err: fe.Err})
 			}
-			c.problems = append(c.problems, p)
 		}
 	}
 	c.problems = append(c.problems, checkSpec(spec, bad)...)
 	if len(c.problems) > 0 {
 		slices.SortStableFunc(c.problems, func(a, b TrackProblem) int { return a.Step - b.Step })
-		return nil, &TrackError{Track: name, Problems: c.problems}
+		return nil, &TrackError{Track: name, Problems: locate(data, c.problems)}
 	}
 	return &Track{name: spec.Name, steps: spec.Steps}, nil
+}
+
+// locate gives the problems without a position the position of their field
+// in data.
+func locate(data []byte, problems []TrackProblem) []TrackProblem {
+	for i := range problems {
+		p := &problems[i]
+		if p.Line > 0 {
+			continue
+		}
+		at := strictjson.Nest(data, "", &lead.FieldError{Path: p.path()})
+		p.Line, p.Column = at.Line, at.Column
+	}
+	return problems
 }
 
 // stepAsset recovers the asset of a step that did not decode, for the

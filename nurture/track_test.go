@@ -36,9 +36,9 @@ func TestParseTrack(t *testing.T) {
 	b, err := json.Marshal(tr)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"name":"ops-101","steps":[
-	  {"asset":"Why fleets overspend","specificity":"problem","channel":"email","wait":"0s"},
+	  {"asset":"Why fleets overspend","specificity":"problem","channel":"email"},
 	  {"asset":"Route planning, the method","specificity":"approach","channel":"email","wait":"3d"},
-	  {"asset":"RoutePlanner in 10 minutes","specificity":"product","channel":"phone","wait":"1d12h0m0s"}]}`, string(b))
+	  {"asset":"RoutePlanner in 10 minutes","specificity":"product","channel":"phone","wait":"1d12h"}]}`, string(b))
 	again, err := nurture.ParseTrack(b)
 	require.NoError(t, err)
 	assert.Equal(t, tr.Spec(), again.Spec())
@@ -78,34 +78,34 @@ func TestTrackErrors(t *testing.T) {
 		field string
 		msg   string
 	}{
-		{"no name", nurture.TrackSpec{Steps: []nurture.Step{ok()}}, -1, "name", `nurture: track "": name is missing`},
-		{"blank name", nurture.TrackSpec{Name: "  ", Steps: []nurture.Step{ok()}}, -1, "name", `name is missing`},
-		{"name not UTF-8", nurture.TrackSpec{Name: "\xff", Steps: []nurture.Step{ok()}}, -1, "name", `name is not valid UTF-8`},
-		{"name with a control character", nurture.TrackSpec{Name: "a\x00b", Steps: []nurture.Step{ok()}}, -1, "name", `name contains the control character U+0000`},
-		{"name too long", nurture.TrackSpec{Name: strings.Repeat("n", 129), Steps: []nurture.Step{ok()}}, -1, "name", `name is 129 bytes long, more than 128`},
-		{"no steps", nurture.TrackSpec{Name: "ops-101"}, -1, "steps", `nurture: track "ops-101": steps is empty: a track needs at least one step`},
-		{"too many steps", nurture.TrackSpec{Name: "ops-101", Steps: make([]nurture.Step, 101)}, -1, "steps", `steps has 101 steps, more than 100`},
+		{"no name", nurture.TrackSpec{Steps: []nurture.Step{ok()}}, -1, "name", `nurture: track "": name: is missing`},
+		{"blank name", nurture.TrackSpec{Name: "  ", Steps: []nurture.Step{ok()}}, -1, "name", `name: is missing`},
+		{"name not UTF-8", nurture.TrackSpec{Name: "\xff", Steps: []nurture.Step{ok()}}, -1, "name", `name: is not valid UTF-8`},
+		{"name with a control character", nurture.TrackSpec{Name: "a\x00b", Steps: []nurture.Step{ok()}}, -1, "name", `name: contains the control character U+0000`},
+		{"name too long", nurture.TrackSpec{Name: strings.Repeat("n", 129), Steps: []nurture.Step{ok()}}, -1, "name", `name: is 129 bytes long, more than 128`},
+		{"no steps", nurture.TrackSpec{Name: "ops-101"}, -1, "steps", `nurture: track "ops-101": steps: is empty: a track needs at least one step`},
+		{"too many steps", nurture.TrackSpec{Name: "ops-101", Steps: make([]nurture.Step, 101)}, -1, "steps", `steps: has 101 steps, more than 100`},
 		{"negative wait", nurture.TrackSpec{Name: "ops-101", Steps: []nurture.Step{ok(), ok(), with(func(s *nurture.Step) { s.Asset, s.Wait = "Fleet costs", -time.Hour })}},
-			2, "wait", `nurture: track "ops-101" step 3 (asset "Fleet costs"): wait is negative (-1h0m0s)`},
+			2, "wait", `nurture: track "ops-101" step 3 (asset "Fleet costs"): wait: is negative (-1h0m0s)`},
 		{"wait too long", nurture.TrackSpec{Name: "ops-101", Steps: []nurture.Step{with(func(s *nurture.Step) { s.Wait = 400 * day })}},
-			0, "wait", `step 1 (asset "White paper"): wait is 400d, longer than 366d`},
+			0, "wait", `step 1 (asset "White paper"): wait: is 400d, longer than 366d`},
 		{"no asset", nurture.TrackSpec{Name: "ops-101", Steps: []nurture.Step{with(func(s *nurture.Step) { s.Asset = "" })}},
-			0, "asset", `nurture: track "ops-101" step 1: asset is missing`},
+			0, "asset", `nurture: track "ops-101" step 1: asset: is missing`},
 		{"asset too long", nurture.TrackSpec{Name: "ops-101", Steps: []nurture.Step{with(func(s *nurture.Step) { s.Asset = strings.Repeat("a", 513) })}},
-			0, "asset", `asset is 513 bytes long, more than 512`},
+			0, "asset", `asset: is 513 bytes long, more than 512`},
 		{"no specificity", nurture.TrackSpec{Name: "ops-101", Steps: []nurture.Step{with(func(s *nurture.Step) { s.Specificity = 0 })}},
-			0, "specificity", `specificity is missing (problem, approach or product)`},
+			0, "specificity", `specificity: is missing (problem, approach or product)`},
 		{"unknown specificity", nurture.TrackSpec{Name: "ops-101", Steps: []nurture.Step{with(func(s *nurture.Step) { s.Specificity = 9 })}},
-			0, "specificity", `specificity 9 is not one of problem, approach, product`},
+			0, "specificity", `specificity: 9 is not one of problem, approach, product`},
 		{"no channel", nurture.TrackSpec{Name: "ops-101", Steps: []nurture.Step{with(func(s *nurture.Step) { s.Channel = "" })}},
-			0, "channel", `channel is missing`},
+			0, "channel", `channel: is missing`},
 		{"bad channel", nurture.TrackSpec{Name: "ops-101", Steps: []nurture.Step{with(func(s *nurture.Step) { s.Channel = "E mail" })}},
-			0, "channel", `channel "E mail" is not a channel name`},
+			0, "channel", `channel: "E mail" is not a channel name`},
 		{"goes back to the general", nurture.TrackSpec{Name: "ops-101", Steps: []nurture.Step{
 			ok(),
 			with(func(s *nurture.Step) { s.Asset, s.Specificity = "Demo video", nurture.SpecificityProduct }),
 			with(func(s *nurture.Step) { s.Asset, s.Specificity = "Method", nurture.SpecificityApproach }),
-		}}, 2, "specificity", `nurture: track "ops-101" step 3 (asset "Method"): specificity goes back from product (step 2) to approach: a track moves from the problem to the approach to the product`},
+		}}, 2, "specificity", `nurture: track "ops-101" step 3 (asset "Method"): specificity: goes back from product (step 2) to approach: a track moves from the problem to the approach to the product`},
 	}
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
@@ -134,10 +134,10 @@ func TestTrackErrorListsEveryProblem(t *testing.T) {
 	}})
 	var te *nurture.TrackError
 	require.ErrorAs(t, err, &te)
-	assert.Equal(t, `nurture: track "ops-101" step 1: asset is missing; `+
-		`track "ops-101" step 2 (asset "b"): channel is missing (email, phone, sms, ...); `+
-		`track "ops-101" step 2 (asset "b"): wait is negative (-1s); `+
-		`track "ops-101" step 2 (asset "b"): specificity goes back from product (step 1) to problem: a track moves from the problem to the approach to the product`,
+	assert.Equal(t, `nurture: track "ops-101" step 1: asset: is missing; `+
+		`track "ops-101" step 2 (asset "b"): channel: is missing (email, phone, sms, ...); `+
+		`track "ops-101" step 2 (asset "b"): wait: is negative (-1s); `+
+		`track "ops-101" step 2 (asset "b"): specificity: goes back from product (step 1) to problem: a track moves from the problem to the approach to the product`,
 		err.Error())
 	assert.Len(t, te.Problems, 4)
 }
@@ -148,33 +148,33 @@ func TestParseTrackErrors(t *testing.T) {
 		json string
 		msg  string
 	}{
-		{"syntax", `{"name": "x", "steps": [`, `nurture: track "": is malformed JSON: unexpected EOF`},
-		{"not an object", `[1]`, `nurture: track "": is a JSON array, want an object`},
-		{"unknown field", `{"name": "x", "steps": [], "owner": "me"}`, `is malformed JSON: json: unknown field "owner"`},
-		{"trailing data", `{"name": "x", "steps": [{"asset":"a","specificity":"problem","channel":"email"}]} {}`, `unexpected data after the JSON value`},
-		{"name of the wrong type", `{"name": 7, "steps": []}`, `nurture: track "": name is a JSON number, want a string`},
-		{"steps of the wrong type", `{"name": "x", "steps": {}}`, `steps is a JSON object, want an array`},
-		{"step of the wrong type", `{"name": "x", "steps": [7]}`, `nurture: track "x" step 1: is a JSON number, want an object`},
+		{"syntax", `{"name": "x", "steps": [`, `nurture: track "": steps[0] at line 1, column 25: the JSON ends too early`},
+		{"not an object", `[1]`, `nurture: track "": line 1, column 1: want an object, got an array`},
+		{"unknown field", `{"name": "x", "steps": [], "owner": "me"}`, `nurture: track "x": owner at line 1, column 28: unknown field (the fields are name, steps)`},
+		{"trailing data", `{"name": "x", "steps": [{"asset":"a","specificity":"problem","channel":"email"}]} {}`, `nurture: track "x": line 1, column 83: unexpected data after the JSON value`},
+		{"name of the wrong type", `{"name": 7, "steps": []}`, `nurture: track "": name at line 1, column 10: want a string, got the number 7`},
+		{"steps of the wrong type", `{"name": "x", "steps": {}}`, `nurture: track "x": steps at line 1, column 24: want an array, got an object`},
+		{"step of the wrong type", `{"name": "x", "steps": [7]}`, `nurture: track "x" step 1: line 1, column 25: want an object, got the number 7`},
 		{"step field of the wrong type", `{"name": "x", "steps": [{"asset": 1, "specificity": "problem", "channel": "email"}]}`,
-			`nurture: track "x" step 1: asset is a JSON number, want a string`},
+			`nurture: track "x" step 1: asset at line 1, column 35: want a string, got the number 1`},
 		{"unknown step field", `{"name": "x", "steps": [{"asset": "a", "specificity": "problem", "channel": "email", "delay": "3d"}]}`,
-			`nurture: track "x" step 1 (asset "a"): is malformed: json: unknown field "delay"`},
+			`nurture: track "x" step 1 (asset "a"): delay at line 1, column 86: unknown field (the fields are asset, specificity, channel, wait)`},
 		{"unknown specificity", `{"name": "x", "steps": [{"asset": "a", "specificity": "prodct", "channel": "email"}]}`,
-			`nurture: track "x" step 1 (asset "a"): specificity "prodct" is not one of problem, approach, product`},
+			`nurture: track "x" step 1 (asset "a"): specificity at line 1, column 55: "prodct" is not one of problem, approach, product`},
 		{"malformed wait", `{"name": "x", "steps": [{"asset": "a", "specificity": "problem", "channel": "email", "wait": "3 days"}]}`,
-			`nurture: track "x" step 1 (asset "a"): wait "3 days" has days that are not a whole number, as in "3d"`},
+			`nurture: track "x" step 1 (asset "a"): wait at line 1, column 94: lead: duration "3 days" has the unknown unit " days"`},
 		{"wait not a duration", `{"name": "x", "steps": [{"asset": "a", "specificity": "problem", "channel": "email", "wait": "soon"}]}`,
-			`wait "soon" is not a duration such as "72h" or "3d"`},
+			`wait at line 1, column 94: lead: duration "soon" does not start with a number`},
 		{"negative wait", `{"name": "ops-101", "steps": [{"asset": "a", "specificity": "problem", "channel": "email"},
 			{"asset": "b", "specificity": "problem", "channel": "email"}, {"asset": "Fleet costs", "specificity": "problem", "channel": "email", "wait": "-1h"}]}`,
-			`nurture: track "ops-101" step 3 (asset "Fleet costs"): wait is negative (-1h0m0s)`},
+			`nurture: track "ops-101" step 3 (asset "Fleet costs"): wait at line 2, column 145: lead: duration "-1h" is negative`},
 		{"problems of decoded and undecoded steps together", `{"name": "x", "steps": [
 			{"asset": "a", "specificity": "product", "channel": "email"},
 			{"asset": "b", "specificity": "?", "channel": "email"},
 			{"asset": "c", "specificity": "problem", "channel": "email"}]}`,
-			`nurture: track "x" step 2 (asset "b"): specificity "?" is not one of problem, approach, product; ` +
-				`track "x" step 3 (asset "c"): specificity goes back from product (step 1) to problem`},
-		{"too many steps", `{"name": "x", "steps": [` + strings.Repeat(`{},`, 100) + `{}]}`, `steps has 101 steps, more than 100`},
+			`nurture: track "x" step 2 (asset "b"): specificity at line 3, column 34: "?" is not one of problem, approach, product; ` +
+				`track "x" step 3 (asset "c"): specificity at line 4, column 34: goes back from product (step 1) to problem`},
+		{"too many steps", `{"name": "x", "steps": [` + strings.Repeat(`{},`, 100) + `{}]}`, `nurture: track "x": steps at line 1, column 24: has 101 steps, more than 100`},
 		{"too large", `{"name": "` + strings.Repeat("x", nurture.MaxTrackJSON) + `"}`, `more than 1048576`},
 	}
 	for _, r := range rows {
@@ -183,6 +183,11 @@ func TestParseTrackErrors(t *testing.T) {
 			require.Error(t, err)
 			assert.ErrorIs(t, err, nurture.ErrInvalidTrack)
 			assert.Contains(t, err.Error(), r.msg)
+			var fe *lead.FieldError
+			require.ErrorAs(t, err, &fe, "errors.As reaches the field")
+			var te *nurture.TrackError
+			require.ErrorAs(t, err, &te)
+			assert.Equal(t, te.Problems[0].FieldError().Path, fe.Path)
 		})
 	}
 }
@@ -194,38 +199,45 @@ func TestParseTrackSyntaxErrorIsKept(t *testing.T) {
 	assert.Equal(t, int64(14), se.Offset)
 }
 
+// TestWait: a step's wait is written in the duration syntax of
+// lead.ParseDuration, and NewTrack narrows its range.
 func TestWait(t *testing.T) {
-	rows := []struct {
-		in   string
+	step := func(wait string) string {
+		return `{"name": "t", "steps": [{"asset": "a", "specificity": "problem", "channel": "email", "wait": ` + wait + `}]}`
+	}
+	for _, r := range []struct {
+		wait string
 		want time.Duration
-		err  string
-	}{
-		{"0", 0, ""}, {"0s", 0, ""}, {"72h", 72 * time.Hour, ""}, {"90m", 90 * time.Minute, ""},
-		{"3d", 3 * day, ""}, {"1d12h", 36 * time.Hour, ""}, {"0d", 0, ""}, {"-1h", -time.Hour, ""},
-		{"2d30m", 2*day + 30*time.Minute, ""},
-		{"", 0, "is not a duration"}, {"d", 0, "days"}, {"3 d", 0, "days"}, {"1.5d", 0, "days"}, {"+3d", 0, "days"},
-		{"3d-1h", 0, "is not a duration"}, {"3dd", 0, "is not a duration"}, {"tomorrow", 0, "is not a duration"}, {"friday", 0, "days"},
-		{"999999d", 0, "too long"}, {"99999999999d", 0, "days"}, {"65535d2562047h", 0, "too long"},
+	}{{`"3d"`, 3 * day}, {`"1d12h"`, 36 * time.Hour}, {`"90m"`, 90 * time.Minute}, {`"2w"`, 14 * day}, {`"366d"`, nurture.MaxWait}} {
+		tr, err := nurture.ParseTrack([]byte(step(r.wait)))
+		require.NoError(t, err, r.wait)
+		s, _ := tr.Step(0)
+		assert.Equal(t, r.want, s.Wait, r.wait)
 	}
-	for _, r := range rows {
-		t.Run(r.in, func(t *testing.T) {
-			d, err := nurture.ParseWait(r.in)
-			if r.err != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), r.err)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, r.want, d)
-			back, err := nurture.ParseWait(nurture.FormatWait(d))
-			require.NoError(t, err)
-			assert.Equal(t, d, back, "round trip of %s", nurture.FormatWait(d))
-		})
+	for _, r := range []struct{ wait, msg string }{
+		{`"1.5h"`, `wait at line 1, column 94: lead: duration "1.5h" has a fraction`},
+		{`"-3d"`, `wait at line 1, column 94: lead: duration "-3d" is negative`},
+		{`"1h1h"`, `wait at line 1, column 94: lead: duration "1h1h" has the unit h twice`},
+		{`"0"`, `wait at line 1, column 94: lead: duration "0" is zero`},
+		{`"72h0m0s"`, ``},
+		{`"367d"`, `wait at line 1, column 94: is 367d, longer than 366d`},
+	} {
+		_, err := nurture.ParseTrack([]byte(step(r.wait)))
+		if r.msg == "" {
+			assert.NoError(t, err, r.wait)
+			continue
+		}
+		require.ErrorIs(t, err, nurture.ErrInvalidTrack, r.wait)
+		assert.Contains(t, err.Error(), r.msg)
 	}
-	assert.Equal(t, "3d", nurture.FormatWait(3*day))
-	assert.Equal(t, "1d1s", nurture.FormatWait(day+time.Second))
-	assert.Equal(t, "-2d", nurture.FormatWait(-2*day))
-	assert.Equal(t, "0s", nurture.FormatWait(0))
+	for _, r := range []struct {
+		wait time.Duration
+		msg  string
+	}{{-time.Hour, "wait: is negative (-1h0m0s)"}, {nurture.MaxWait + time.Second, "wait: is 366d1s, longer than 366d"}, {time.Hour + time.Millisecond, "wait: 1h0m0.001s is not a whole number of seconds"}} {
+		_, err := nurture.NewTrack(nurture.TrackSpec{Name: "t", Steps: []nurture.Step{{Asset: "a", Specificity: nurture.SpecificityProblem, Channel: lead.ChannelEmail, Wait: r.wait}}})
+		require.ErrorIs(t, err, nurture.ErrInvalidTrack)
+		assert.Contains(t, err.Error(), r.msg)
+	}
 }
 
 func TestSpecificity(t *testing.T) {
@@ -257,8 +269,8 @@ func TestStepJSONRefusesAnInvalidStep(t *testing.T) {
 	assert.Error(t, err, "no specificity")
 	var st nurture.Step
 	assert.Error(t, json.Unmarshal([]byte(`{"asset":"a","specificity":"problem","channel":"email"} x`), &st))
-	err = json.Unmarshal([]byte(`{"asset":"a","specificity":"problem","channel":"email","wait":"1w"}`), &st)
-	assert.ErrorContains(t, err, `wait "1w" is not a duration`)
+	err = json.Unmarshal([]byte(`{"asset":"a","specificity":"problem","channel":"email","wait":"1.5d"}`), &st)
+	assert.ErrorContains(t, err, `wait: lead: duration "1.5d" has a fraction`)
 	assert.Equal(t, nurture.Step{}, st, "a step that does not decode is left unchanged")
 }
 
@@ -272,7 +284,7 @@ func TestTrackInHostJSON(t *testing.T) {
 
 	err := json.Unmarshal([]byte(`{"tracks": [{"name": "x", "steps": []}]}`), &cfg)
 	assert.ErrorIs(t, err, nurture.ErrInvalidTrack)
-	assert.ErrorContains(t, err, `track "x": steps is empty`)
+	assert.ErrorContains(t, err, `track "x": steps at line 1, column 24: is empty`)
 }
 
 func TestNilTrack(t *testing.T) {

@@ -188,6 +188,7 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 		vmOnly: o.vmOnly,
 	}
 	spec = cloneSpec(spec) // the caller may change theirs
+	c.labels = ruleLabels(spec.Rules)
 	settings := c.checkSettings(spec.Settings)
 	c.vocab = newVocabulary(settings)
 	c.intents = c.vocab.Intent
@@ -197,7 +198,7 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 	// (which includes the helpers' slots) is known before type-checking.
 	var trees []parsed
 	for i, r := range spec.Rules {
-		name := ruleLabel(r, i)
+		name := c.labels[i]
 		if t := c.parse(name, "when", r.When); t != nil {
 			t.rule = i
 			trees = append(trees, *t)
@@ -219,7 +220,7 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 		rules[i] = compiledRule{name: r.Name, reason: r.Reason, intent: r.Intent, dimension: r.Dimension, disqualify: r.Disqualify}
 	}
 	for _, t := range trees {
-		name := ruleLabel(spec.Rules[t.rule], t.rule)
+		name := c.labels[t.rule]
 		out, ok := c.compile(cfg, name, t)
 		if !ok {
 			continue
@@ -238,7 +239,7 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 		}
 	}
 	if len(c.problems) > 0 {
-		return nil, &CompileError{Policy: spec.Name, Problems: c.problems}
+		return nil, newCompileError(spec, c.problems)
 	}
 	for i := range rules {
 		rules[i].reasonTemplate(c.vocab, &agg)
@@ -274,16 +275,27 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 	return p, nil
 }
 
-func ruleLabel(r Rule, i int) string {
-	if r.Name != "" {
-		return r.Name
+// ruleLabels names each rule in problems: by its name, or by its position
+// ("rules[3]") when it has none or an earlier rule has the same name, so
+// that each label names one rule.
+func ruleLabels(rules []Rule) []string {
+	out := make([]string, len(rules))
+	seen := make(map[string]bool, len(rules))
+	for i, r := range rules {
+		if r.Name == "" || seen[r.Name] {
+			out[i] = fmt.Sprintf("rules[%d]", i)
+			continue
+		}
+		seen[r.Name] = true
+		out[i] = r.Name
 	}
-	return fmt.Sprintf("rules[%d]", i)
+	return out
 }
 
 // compilation holds the state of one Compile call.
 type compilation struct {
 	limits   Limits
+	labels   []string // of each rule, for problems: see ruleLabels
 	policy   string
 	vocab    *Vocabulary
 	intents  func(lead.Kind) lead.Intent
@@ -312,6 +324,8 @@ func (c *compilation) checkSettings(s Settings) Settings {
 			c.problem("", "settings."+d.name, "negative duration %s", d.v)
 		case d.v%time.Second != 0:
 			c.problem("", "settings."+d.name, "%s is not a whole number of seconds", d.v)
+		case d.v > lead.MaxDuration:
+			c.problem("", "settings."+d.name, "%s is longer than the maximum, %s", d.v, lead.FormatDuration(lead.MaxDuration))
 		}
 	}
 	for _, f := range []struct {
@@ -406,7 +420,7 @@ func (c *compilation) checkShape(spec Spec) {
 	}
 	seen := map[string]int{}
 	for i, r := range spec.Rules {
-		name := ruleLabel(r, i)
+		name := c.labels[i]
 		switch {
 		case strings.TrimSpace(r.Name) == "":
 			c.problem(name, "name", "empty")

@@ -3,8 +3,10 @@ package qualify
 import (
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leadqual/leadqual/lead"
 	"github.com/stretchr/testify/assert"
@@ -104,7 +106,7 @@ func TestCompileRefuses(t *testing.T) {
 		{"no name", Spec{Rules: []Rule{need("a", "true")}}, []problem{{"", "name", "no name", 0, 0}}, ""},
 		{"empty rule name", spec(Rule{When: "true", Reason: "r", Intent: lead.IntentNeed}), []problem{{"rules[0]", "name", "empty", 0, 0}}, ""},
 		{"duplicate names", spec(need("a", "true"), interest("a", "true")),
-			[]problem{{"a", "name", "rules[0] and rules[1]", 0, 0}}, ""},
+			[]problem{{"rules[1]", "name", "rules[0] and rules[1]", 0, 0}}, ""},
 		{"no effect", spec(Rule{Name: "a", When: "true", Reason: "r"}), []problem{{"a", "effect", "no effect", 0, 0}}, ""},
 		{"several effects", spec(Rule{Name: "a", When: "true", Reason: "r", Intent: lead.IntentNeed, Disqualify: "x"}),
 			[]problem{{"a", "effect", "several effects", 0, 0}}, ""},
@@ -154,7 +156,7 @@ func TestCompileRefuses(t *testing.T) {
 		{"tree too deep", spec(need("a", strings.Repeat("!", 100)+"true")),
 			[]problem{{"a", "when", "MaxDepth", 1, 0}}, "MaxDepth"},
 		{"every bad rule at once", spec(need("a", "1"), need("b", "fresh(\"x\")"), need("c", "nope"), interest("a", "true")),
-			[]problem{{"a", "name", "duplicate", 0, 0}, {"a", "when", "must be a boolean", 1, 0}, {"c", "when", "unknown name nope", 1, 1}}, ""},
+			[]problem{{"rules[3]", "name", "duplicate", 0, 0}, {"a", "when", "must be a boolean", 1, 0}, {"c", "when", "unknown name nope", 1, 1}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,6 +177,18 @@ func TestCompileRefuses(t *testing.T) {
 				}
 				if w.col > 0 {
 					assert.Equal(t, w.col, got.Column, "column of %v", got)
+				}
+				// Its field error names the rule by position and the field.
+				fe := got.FieldError()
+				assert.Equal(t, got.Message, fe.Problem)
+				assert.Equal(t, [2]int{got.Line, got.Column}, [2]int{fe.Line, fe.Column})
+				switch {
+				case got.Rule == "":
+					assert.Equal(t, got.Field, fe.Path)
+				case got.Field == "effect": // not a field: the rule as a whole
+					assert.Regexp(t, `^rules\[\d+\]$`, fe.Path)
+				default:
+					assert.Regexp(t, `^rules\[\d+\]\.`+regexp.QuoteMeta(got.Field)+`$`, fe.Path)
 				}
 			}
 			if tt.limit != "" {
@@ -215,18 +229,21 @@ func TestCompileLimits(t *testing.T) {
 func TestParseSpecErrors(t *testing.T) {
 	tests := []struct {
 		name, json, contains string
+		path                 string
 		line, col            int
 	}{
-		{"syntax", "{\n  \"name\": \"p\",\n  \"rules\": [,]\n}", "invalid character", 3, 13},
+		{"syntax", "{\n  \"name\": \"p\",\n  \"rules\": [,]\n}", "invalid character", "rules[0]", 3, 13},
 		{"unknown key", `{"name":"p","rules":[{"name":"a","when":"true","reason":"r","intent":"need","dimention":"fit"}]}`,
-			`unknown field "dimention"`, 0, 0},
+			`json rules[0].dimention 1:77: unknown field (the fields are name, when, reason, intent, points, dimension, disqualify)`, "rules[0].dimention", 1, 77},
 		{"unknown intent", `{"name":"p","rules":[{"name":"a","when":"true","reason":"r","intent":"needs"}]}`,
-			`unknown intent "needs" (accepted: none, interest, need, negative)`, 0, 0},
-		{"wrong type", `{"name":"p","rules":[{"name":1}]}`, "rules.name", 1, 30},
-		{"bad window", `{"name":"p","settings":{"need_fresh":"a month"},"rules":[]}`, "need_fresh", 0, 0},
+			`unknown intent "needs" (accepted: none, interest, need, negative)`, "rules[0].intent", 1, 70},
+		{"wrong type", `{"name":"p","rules":[{"name":1}]}`, "want a string, got the number 1", "rules[0].name", 1, 30},
+		{"bad window", "{\"name\":\"p\",\n\"settings\":{\"need_fresh\":\"a month\"},\"rules\":[]}",
+			`json settings.need_fresh 2:26: lead: duration "a month" does not start with a number`, "settings.need_fresh", 2, 26},
+		{"empty window", `{"name":"p","settings":{"response_deadline":""},"rules":[]}`, `lead: duration "" is empty`, "settings.response_deadline", 1, 45},
 		{"points of a bad type", `{"name":"p","rules":[{"name":"a","when":"true","reason":"r","points":true,"dimension":"fit"}]}`,
-			"points must be a number or an expression", 0, 0},
-		{"trailing data", `{"name":"p","rules":[]} {}`, "after the policy", 0, 0},
+			"want a number or an expression string", "rules[0].points", 1, 70},
+		{"trailing data", `{"name":"p","rules":[]} {}`, `qualify: policy "p": json 1:25: unexpected data after the JSON value`, "", 1, 25},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -237,25 +254,54 @@ func TestParseSpecErrors(t *testing.T) {
 			var ce *CompileError
 			require.ErrorAs(t, err, &ce)
 			assert.Equal(t, "json", ce.Problems[0].Field)
-			if tt.line > 0 {
-				assert.Equal(t, tt.line, ce.Problems[0].Line)
-				assert.Equal(t, tt.col, ce.Problems[0].Column)
-			}
+			var fe *lead.FieldError
+			require.ErrorAs(t, err, &fe, "errors.As reaches the field")
+			assert.Equal(t, tt.path, fe.Path)
+			assert.Equal(t, tt.line, fe.Line)
+			assert.Equal(t, tt.col, fe.Column)
 			_, err = CompileJSON([]byte(tt.json))
 			assert.ErrorIs(t, err, ErrInvalidPolicy)
 		})
 	}
 }
 
+// TestCompileErrorReachesTheField: errors.As gives a *lead.FieldError whose
+// Path names the rule and its field, with the position in the expression.
+func TestCompileErrorReachesTheField(t *testing.T) {
+	_, err := Compile(spec(need("ok", "true"), Rule{When: "true", Reason: "r", Intent: lead.IntentNeed}, Rule{Name: "hot", When: "true && nosuch > 1", Reason: "r", Intent: lead.IntentNeed}))
+	require.ErrorIs(t, err, ErrInvalidPolicy)
+	var fes []*lead.FieldError
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var fe *lead.FieldError
+		require.ErrorAs(t, e, &fe)
+		fes = append(fes, fe)
+	}
+	require.Len(t, fes, 2)
+	assert.Equal(t, "rules[1].name", fes[0].Path)
+	assert.Equal(t, "empty", fes[0].Problem)
+	assert.Equal(t, "rules[2].when", fes[1].Path)
+	assert.Equal(t, [2]int{1, 9}, [2]int{fes[1].Line, fes[1].Column})
+	var first *lead.FieldError
+	require.ErrorAs(t, err, &first)
+	assert.Equal(t, fes[0].Path, first.Path)
+
+	_, err = Compile(Spec{Name: "p", Settings: Settings{NeedFresh: -time.Hour}, Rules: []Rule{need("a", "true")}})
+	require.ErrorAs(t, err, &first)
+	assert.Equal(t, "settings.need_fresh", first.Path)
+	assert.EqualError(t, first, "settings.need_fresh: negative duration -1h0m0s")
+}
+
+// TestWindows: count()'s window is a constant in the duration syntax of
+// lead.ParseDuration, refused at Compile when it is not.
 func TestWindows(t *testing.T) {
-	for in, want := range map[string]string{"30d": "30d", "2w": "14d", "1d12h": "1d12h", "90m": "1h30m", "36h": "1d12h", "45s": "45s"} {
-		d, err := ParseWindow(in)
-		require.NoError(t, err, in)
-		assert.Equal(t, want, FormatWindow(d), in)
+	for _, ok := range []string{`"30d"`, `"2w"`, `"1d12h"`, `"90m"`, `"36500d"`, `days(30)`, `hours(36)`} {
+		_, err := Compile(Spec{Name: "w", Rules: []Rule{{Name: "r", When: `count("email_click", ` + ok + `) > 0`, Reason: "r", Intent: lead.IntentInterest}}})
+		assert.NoError(t, err, ok)
 	}
-	for _, bad := range []string{"", "d", "30", "30x", "0d", "-1d", "1.5d", "9999999d", "36500000000d", "1d 2h"} {
-		_, err := ParseWindow(bad)
-		assert.Error(t, err, bad)
+	for _, bad := range []string{`""`, `"d"`, `"30"`, `"30x"`, `"0d"`, `"-1d"`, `"1.5d"`, `"1h1h"`, `"36501d"`, `"1d 2h"`, `days(0)`, `days(-1)`, `days(36501)`} {
+		_, err := Compile(Spec{Name: "w", Rules: []Rule{{Name: "r", When: `count("email_click", ` + bad + `) > 0`, Reason: "r", Intent: lead.IntentInterest}}})
+		var ce *CompileError
+		require.ErrorAs(t, err, &ce, bad)
+		assert.Equal(t, "when", ce.Problems[0].Field, bad)
 	}
-	assert.Equal(t, "", FormatWindow(0))
 }

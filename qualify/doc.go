@@ -61,6 +61,10 @@
 //	amount(m)             the amount of money m as a number, for points
 //	days(n), hours(n), minutes(n), weeks(n)   durations
 //
+// A window, like the durations of [Settings] in a policy's JSON
+// ("need_fresh": "30d"), is written in the one duration syntax of leadqual,
+// described under "Durations" in the lead package's documentation.
+//
 // Activities after `now` are ignored.
 //
 // # One vocabulary

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/leadqual/leadqual/lead"
 )
 
 // Sentinel errors; every error from this package that a caller may want to
@@ -27,7 +29,9 @@ var (
 	ErrNilLead   = errors.New("qualify: nil lead")
 )
 
-// Problem is one thing wrong with a policy.
+// Problem is one thing wrong with a policy: the rule-level record a
+// [CompileError] lists. Each is also reachable as a *lead.FieldError (see
+// CompileError.Unwrap).
 type Problem struct {
 	// Rule is the name of the rule, or "" for the policy as a whole. A
 	// rule without a name is named by its position, "rules[3]".
@@ -35,6 +39,12 @@ type Problem struct {
 	// Field is the rule's field ("when", "points", "name", ...), a settings
 	// key ("settings.need_fresh"), or "json" for a decoding error.
 	Field string
+	// Path is where the problem is, as a path in the policy's JSON form:
+	// "rules[3].when", "rules[3]" (a problem with the rule's effect),
+	// "settings.need_fresh", "name"; for a decoding error, the path of the
+	// offending value ("rules[3].points"), empty when the document as a
+	// whole is wrong.
+	Path string
 	// Line and Column locate the problem, 1-based: within the expression
 	// for "when" and "points", within the JSON document for "json". Zero
 	// when there is no position.
@@ -48,6 +58,9 @@ type Problem struct {
 	Err error
 }
 
+// Error returns the problem as a line of CompileError's listing:
+// `rule "hot": when 1:12: unknown name foo`, `json rules[3].points 12:17:
+// want a number or an expression string, got true`.
 func (p Problem) Error() string {
 	var b strings.Builder
 	if p.Rule != "" {
@@ -55,6 +68,10 @@ func (p Problem) Error() string {
 	}
 	if p.Field != "" {
 		b.WriteString(p.Field)
+		if p.Field == "json" && p.Path != "" {
+			b.WriteString(" ")
+			b.WriteString(p.Path)
+		}
 		if p.Line > 0 {
 			fmt.Fprintf(&b, " %d:%d", p.Line, p.Column)
 		}
@@ -68,15 +85,53 @@ func (p Problem) Error() string {
 // Unwrap returns the underlying error.
 func (p Problem) Unwrap() error { return p.Err }
 
+// FieldError returns the problem as a *lead.FieldError: its Path, its
+// Message as the Problem, its Line and Column (in the policy's JSON for a
+// decoding error, in the expression for "when" and "points") and its Err.
+func (p Problem) FieldError() *lead.FieldError {
+	return &lead.FieldError{Path: p.Path, Problem: p.Message, Line: p.Line, Column: p.Column, Err: p.Err}
+}
+
 // CompileError is a refused policy: every problem found, in rule order.
 type CompileError struct {
-	Policy   string
+	// Policy is the policy's name, as given.
+	Policy string
+	// Problems are every problem found.
 	Problems []Problem
 }
 
+// newCompileError returns the CompileError of spec, with the Path of each
+// problem filled in.
+func newCompileError(spec Spec, problems []Problem) *CompileError {
+	index := make(map[string]int, len(spec.Rules))
+	for i, l := range ruleLabels(spec.Rules) {
+		index[l] = i
+	}
+	for i := range problems {
+		p := &problems[i]
+		switch {
+		case p.Path != "" || p.Field == "json":
+		case p.Rule == "":
+			p.Path = p.Field
+		default:
+			rule := p.Rule
+			if i, ok := index[p.Rule]; ok {
+				rule = fmt.Sprintf("rules[%d]", i)
+			}
+			p.Path = rule
+			if p.Field != "effect" && p.Field != "" {
+				p.Path += "." + p.Field
+			}
+		}
+	}
+	return &CompileError{Policy: spec.Name, Problems: problems}
+}
+
+// Error lists every problem: `qualify: policy "p": rule "hot": when 1:12:
+// unknown name foo`.
 func (e *CompileError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "policy %q: ", e.Policy)
+	fmt.Fprintf(&b, "qualify: policy %q: ", e.Policy)
 	if len(e.Problems) > 1 {
 		fmt.Fprintf(&b, "%d problems:\n", len(e.Problems))
 		for _, p := range e.Problems {
@@ -106,12 +161,13 @@ func (e *CompileError) Is(target error) bool {
 	return false
 }
 
-// Unwrap returns each problem, so that errors.As finds a *LimitError
-// behind a refused rule.
+// Unwrap returns each problem as a *lead.FieldError (see
+// Problem.FieldError), so that errors.As finds the first field of the
+// policy at fault, and a *LimitError or an expr error behind it.
 func (e *CompileError) Unwrap() []error {
 	out := make([]error, len(e.Problems))
 	for i, p := range e.Problems {
-		out[i] = p
+		out[i] = p.FieldError()
 	}
 	return out
 }
@@ -153,7 +209,7 @@ type RuleError struct {
 }
 
 func (e *RuleError) Error() string {
-	return fmt.Sprintf("policy %q rule %q (%s) on lead %q: %v", e.Policy, e.Rule, e.Field, e.Lead, e.Err)
+	return fmt.Sprintf("qualify: policy %q rule %q (%s) on lead %q: %v", e.Policy, e.Rule, e.Field, e.Lead, e.Err)
 }
 
 // Unwrap returns the cause.

@@ -76,7 +76,7 @@ func EvaluateAt(ctx context.Context, p *Policy, l *lead.Lead, now time.Time) (d 
 	}
 	collection, err := p.checkLimits(l)
 	if err != nil {
-		return Decision{}, err
+		return Decision{}, fmt.Errorf("qualify: %w", err)
 	}
 	st := p.pool.Get().(*state)
 	defer func() {

@@ -97,7 +97,7 @@ func resolveCount(w *rewriter, n *ast.CallNode) ast.Node {
 	var window time.Duration
 	switch a := n.Arguments[1].(type) {
 	case *ast.StringNode:
-		d, err := ParseWindow(a.Value)
+		d, err := lead.ParseDuration(a.Value)
 		if err != nil {
 			w.fail(a.Location(), err, "window: %v", err)
 			return nil
@@ -105,8 +105,8 @@ func resolveCount(w *rewriter, n *ast.CallNode) ast.Node {
 		window = d
 	case *ast.ConstantNode:
 		d, ok := a.Value.(time.Duration)
-		if !ok || d <= 0 {
-			w.fail(a.Location(), nil, `the window must be a positive duration, e.g. "30d" or days(30)`)
+		if !ok || d <= 0 || d > lead.MaxDuration {
+			w.fail(a.Location(), nil, `the window must be a positive duration of at most 100 years, e.g. "30d" or days(30)`)
 			return nil
 		}
 		window = d

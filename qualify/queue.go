@@ -163,7 +163,7 @@ func DefaultQueue() []QueueKey {
 // String returns the key as JSON writes it: "value", "deadline:1h".
 func (k QueueKey) String() string {
 	if k.Band > 0 {
-		return k.By.String() + ":" + FormatWindow(k.Band)
+		return k.By.String() + ":" + lead.FormatDuration(k.Band)
 	}
 	return k.By.String()
 }
@@ -203,7 +203,7 @@ func ParseQueueKey(s string) (QueueKey, error) {
 		if k.By != QueueByDeadline && k.By != QueueByFresh {
 			return QueueKey{}, fmt.Errorf("queue key %s takes no band (only deadline and fresh do)", name)
 		}
-		d, err := ParseWindow(band)
+		d, err := lead.ParseDuration(band)
 		if err != nil {
 			return QueueKey{}, fmt.Errorf("queue key %s: band: %w", name, err)
 		}
@@ -228,7 +228,7 @@ func (s *Settings) unmarshalSales(hours json.RawMessage, queue []string) error {
 	for i, q := range queue {
 		k, err := ParseQueueKey(q)
 		if err != nil {
-			return fmt.Errorf("queue[%d]: %w", i, err)
+			return &lead.FieldError{Path: fmt.Sprintf("queue[%d]", i), Problem: err.Error(), Err: err}
 		}
 		s.Queue = append(s.Queue, k)
 	}

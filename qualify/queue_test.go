@@ -190,7 +190,7 @@ func TestQueueSettingsJSON(t *testing.T) {
 	for name, tc := range map[string]struct{ json, err string }{
 		"unknown key":       {`{"queue":["priority","urgency"]}`, `queue[1]: unknown queue key "urgency" (accepted: priority, in_time, value, deadline, fresh, fit)`},
 		"band on value":     {`{"queue":["value:1h"]}`, "queue[0]: queue key value takes no band"},
-		"bad band":          {`{"queue":["deadline:soon"]}`, "queue[0]: queue key deadline: band: duration"},
+		"bad band":          {`{"queue":["deadline:soon"]}`, "queue[0]: queue key deadline: band: lead: duration \"soon\" does not start with a number"},
 		"bad hours":         {`{"response_hours":{"start":"9am","end":"17:00"}}`, `response_hours.start: "9am" is not a clock time`},
 		"unknown off_hours": {`{"off_hours":"pager"}`, `"pager"`},
 	} {

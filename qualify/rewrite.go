@@ -270,7 +270,7 @@ func (c *compilation) addSlot(s slot) *slot {
 func (s *slot) makeKey() string {
 	switch s.op {
 	case slotCount:
-		return fmt.Sprintf("$count(%q,%s)", s.kind, FormatWindow(s.window))
+		return fmt.Sprintf("$count(%q,%d)", s.kind, s.window)
 	case slotFresh:
 		return fmt.Sprintf("$fresh(%q)", s.kind)
 	case slotSince:

@@ -10,10 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/leadqual/leadqual/internal/enum"
+	"github.com/leadqual/leadqual/internal/strictjson"
 	"github.com/leadqual/leadqual/lead"
 )
 
@@ -174,9 +174,9 @@ func (o OnUnknown) MarshalText() ([]byte, error) { return onUnknownTable.Marshal
 func (o *OnUnknown) UnmarshalText(b []byte) error { return onUnknownTable.Set(o, b) }
 
 type settingsJSON struct {
-	NeedFresh        string                    `json:"need_fresh,omitempty"`
-	InterestFresh    string                    `json:"interest_fresh,omitempty"`
-	ResponseDeadline string                    `json:"response_deadline,omitempty"`
+	NeedFresh        lead.Duration             `json:"need_fresh,omitempty"`
+	InterestFresh    lead.Duration             `json:"interest_fresh,omitempty"`
+	ResponseDeadline lead.Duration             `json:"response_deadline,omitempty"`
 	MQLFit           float64                   `json:"mql_fit,omitempty"`
 	MQLEngagement    float64                   `json:"mql_engagement,omitempty"`
 	Intents          map[lead.Kind]lead.Intent `json:"intents,omitempty"`
@@ -199,7 +199,10 @@ func (s Settings) IsZero() bool {
 		s.ResponseHours == nil && s.OffHours == OffHoursOpening && s.Queue == nil
 }
 
-// MarshalJSON writes durations in the rule language's form ("30d", "5m").
+// MarshalJSON writes durations in the syntax of lead.ParseDuration ("30d",
+// "5m"). A duration that syntax cannot write (negative, longer than
+// lead.MaxDuration, or with a part below a second, all of which Compile
+// refuses) is an error.
 func (s Settings) MarshalJSON() ([]byte, error) {
 	var hours json.RawMessage
 	if s.ResponseHours != nil {
@@ -213,9 +216,9 @@ func (s Settings) MarshalJSON() ([]byte, error) {
 		queue = append(queue, k.String())
 	}
 	return json.Marshal(settingsJSON{
-		NeedFresh:        FormatWindow(s.NeedFresh),
-		InterestFresh:    FormatWindow(s.InterestFresh),
-		ResponseDeadline: FormatWindow(s.ResponseDeadline),
+		NeedFresh:        lead.Duration(s.NeedFresh),
+		InterestFresh:    lead.Duration(s.InterestFresh),
+		ResponseDeadline: lead.Duration(s.ResponseDeadline),
 		MQLFit:           s.MQLFit,
 		MQLEngagement:    s.MQLEngagement,
 		Intents:          s.Intents,
@@ -230,30 +233,18 @@ func (s Settings) MarshalJSON() ([]byte, error) {
 	})
 }
 
-// UnmarshalJSON reads the form MarshalJSON writes; unknown keys are errors.
+// UnmarshalJSON reads the form MarshalJSON writes; unknown keys and
+// durations that lead.ParseDuration refuses (an empty one included) are
+// errors naming the key.
 func (s *Settings) UnmarshalJSON(b []byte) error {
 	var j settingsJSON
-	if err := strictUnmarshal(b, &j); err != nil {
+	if err := strictjson.Decode(b, &j); err != nil {
 		return err
 	}
-	var out Settings
-	for _, d := range []struct {
-		name string
-		text string
-		dst  *time.Duration
-	}{
-		{"need_fresh", j.NeedFresh, &out.NeedFresh},
-		{"interest_fresh", j.InterestFresh, &out.InterestFresh},
-		{"response_deadline", j.ResponseDeadline, &out.ResponseDeadline},
-	} {
-		if d.text == "" {
-			continue
-		}
-		v, err := ParseWindow(d.text)
-		if err != nil {
-			return fmt.Errorf("%s: %w", d.name, err)
-		}
-		*d.dst = v
+	out := Settings{
+		NeedFresh:        time.Duration(j.NeedFresh),
+		InterestFresh:    time.Duration(j.InterestFresh),
+		ResponseDeadline: time.Duration(j.ResponseDeadline),
 	}
 	out.MQLFit, out.MQLEngagement = j.MQLFit, j.MQLEngagement
 	out.Intents, out.Touches, out.Descriptions = j.Intents, j.Touches, j.Descriptions
@@ -317,7 +308,7 @@ func (p *Points) UnmarshalJSON(b []byte) error {
 	}
 	var n json.Number
 	if err := json.Unmarshal(b, &n); err != nil {
-		return errors.New("points must be a number or an expression string")
+		return errors.New("want a number or an expression string")
 	}
 	*p = Points(n)
 	return nil
@@ -352,13 +343,19 @@ func (d *Dimension) Scan(src any) error { return dimensionTable.ScanInto(d, src)
 func (d Dimension) Value() (driver.Value, error) { return dimensionTable.Value(d) }
 
 // ParseSpec decodes a policy from its JSON form. Unknown keys are errors,
-// so that a misspelt "dimention" does not silently drop points; a syntax
-// error names its line and column. ParseSpec checks only the shape; the
-// rules themselves are checked by Compile.
+// so that a misspelt "dimention" does not silently drop points; every
+// problem names its path ("rules[3].points", "settings.need_fresh"), line
+// and column. ParseSpec checks only the shape; the rules themselves are
+// checked by Compile.
 func ParseSpec(data []byte) (Spec, error) {
 	var s Spec
-	if err := strictUnmarshal(data, &s); err != nil {
-		return Spec{}, &CompileError{Policy: specName(data), Problems: []Problem{jsonProblem(data, err)}}
+	if err := strictjson.Decode(data, &s); err != nil {
+		fes := strictjson.Problems(err)
+		problems := make([]Problem, len(fes))
+		for i, fe := range fes {
+			problems[i] = Problem{Field: "json", Path: fe.Path, Line: fe.Line, Column: fe.Column, Message: fe.Problem, Err: fe.Err}
+		}
+		return Spec{}, &CompileError{Policy: specName(data), Problems: problems}
 	}
 	return s, nil
 }
@@ -368,51 +365,8 @@ func specName(data []byte) string {
 	var n struct {
 		Name string `json:"name"`
 	}
-	_ = json.Unmarshal(data, &n)
+	_ = json.NewDecoder(bytes.NewReader(data)).Decode(&n)
 	return n.Name
-}
-
-func strictUnmarshal(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("unexpected data after the policy")
-	}
-	return nil
-}
-
-// jsonProblem turns a decoding error into a Problem with the line and
-// column of the offending byte.
-func jsonProblem(data []byte, err error) Problem {
-	p := Problem{Field: "json", Message: err.Error()}
-	var off int64 = -1
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-	case errors.As(err, &te):
-		off = te.Offset
-		if te.Field != "" {
-			p.Message = fmt.Sprintf("%s: cannot use %s as %s", te.Field, te.Value, te.Type)
-		}
-	}
-	if off >= 0 {
-		p.Line, p.Column = lineCol(data, int(off))
-	}
-	return p
-}
-
-// lineCol returns the 1-based line and column of the byte before offset
-// off: encoding/json reports offsets after the offending byte.
-func lineCol(data []byte, off int) (line, col int) {
-	off = max(min(off, len(data)), 1)
-	line = 1 + bytes.Count(data[:off-1], []byte("\n"))
-	col = off - 1 - bytes.LastIndexByte(data[:off-1], '\n')
-	return line, col
 }
 
 // version returns the content hash of a spec: the same rules and settings
@@ -426,75 +380,4 @@ func (s Spec) version() string {
 	}
 	sum := sha256.Sum256(b)
 	return "sha256:" + hex.EncodeToString(sum[:8])
-}
-
-// ParseWindow parses a duration written the way rules write windows: a
-// sequence of numbers with units w (weeks), d (days), h, m and s, such as
-// "30d", "2w", "1d12h" or "90m". A window is positive and at most 100 years.
-func ParseWindow(s string) (time.Duration, error) {
-	if s == "" {
-		return 0, errors.New("empty duration")
-	}
-	const maxWindow = 100 * 365 * 24 * time.Hour
-	var total time.Duration
-	rest := s
-	for rest != "" {
-		i := 0
-		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
-			i++
-		}
-		if i == 0 || i == len(rest) || i > 6 {
-			return 0, fmt.Errorf("duration %q: want numbers with units, e.g. \"30d\", \"12h\", \"1d12h\"", s)
-		}
-		n, _ := strconv.Atoi(rest[:i])
-		var unit time.Duration
-		switch rest[i] {
-		case 'w':
-			unit = 7 * 24 * time.Hour
-		case 'd':
-			unit = 24 * time.Hour
-		case 'h':
-			unit = time.Hour
-		case 'm':
-			unit = time.Minute
-		case 's':
-			unit = time.Second
-		default:
-			return 0, fmt.Errorf("duration %q: unknown unit %q (use w, d, h, m or s)", s, rest[i])
-		}
-		total += time.Duration(n) * unit
-		if total > maxWindow {
-			return 0, fmt.Errorf("duration %q: longer than 100 years", s)
-		}
-		rest = rest[i+1:]
-	}
-	if total <= 0 {
-		return 0, fmt.Errorf("duration %q: must be positive", s)
-	}
-	return total, nil
-}
-
-// FormatWindow writes d in the form ParseWindow reads, with the largest
-// units that divide it exactly ("30d", "1d12h", "90s"); zero is "".
-func FormatWindow(d time.Duration) string {
-	if d <= 0 {
-		return ""
-	}
-	var b strings.Builder
-	for _, u := range []struct {
-		unit time.Duration
-		name byte
-	}{{24 * time.Hour, 'd'}, {time.Hour, 'h'}, {time.Minute, 'm'}, {time.Second, 's'}} {
-		if n := d / u.unit; n > 0 {
-			b.WriteString(strconv.FormatInt(int64(n), 10))
-			b.WriteByte(u.name)
-			d -= n * u.unit
-		}
-	}
-	if d > 0 {
-		// Sub-second remainders are not part of the window syntax; keep
-		// them visible rather than silently dropping them.
-		b.WriteString(d.String())
-	}
-	return b.String()
 }

@@ -272,7 +272,7 @@ func (c *compilation) checkHours(s *Settings) {
 	w := s.ResponseHours.WithDefaults()
 	week := (w.End - w.Start) * time.Duration(len(w.Days))
 	if d := cmp.Or(s.ResponseDeadline, DefaultResponseDeadline); d > week {
-		c.problem("", "settings.response_deadline", "%s is more than a week of the response hours' working time (%s)", FormatWindow(d), FormatWindow(week))
+		c.problem("", "settings.response_deadline", "%s is more than a week of the response hours' working time (%s)", lead.FormatDuration(d), lead.FormatDuration(week))
 	}
 }
 

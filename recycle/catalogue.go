@@ -1,16 +1,13 @@
 package recycle
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/leadqual/leadqual/internal/enum"
+	"github.com/leadqual/leadqual/internal/strictjson"
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/qualify"
 )
@@ -143,19 +140,12 @@ func ParseCatalogue(data []byte) (Catalogue, error) {
 	return c, nil
 }
 
-// decodeStrict decodes one JSON value into v, refusing unknown fields,
-// trailing data and more than maxJSON bytes.
+// decodeStrict decodes one JSON value of at most maxJSON bytes into v,
+// strictly (internal/strictjson), every problem with its path, line and
+// column.
 func decodeStrict(data []byte, v any) error {
-	if len(data) > maxJSON {
-		return &FieldError{Field: "json", Problem: fmt.Sprintf("%d bytes, more than %d", len(data), maxJSON)}
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return &FieldError{Field: "json", Problem: err.Error()}
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return &FieldError{Field: "json", Problem: "data after the first value"}
+	if err := strictjson.DecodeLimit(data, v, maxJSON); err != nil {
+		return Invalid(strictjson.Problems(err)...)
 	}
 	return nil
 }

@@ -139,9 +139,9 @@ func TestParseCatalogue(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, c, back)
 	for name, tc := range map[string]struct{ json, err string }{
-		"not JSON":      {`[`, "recycle: catalogue: json:"},
-		"unknown field": {`{"product": []}`, `unknown field "product"`},
-		"trailing data": {`{}x`, "data after the first value"},
+		"not JSON":      {`[`, "recycle: catalogue: [0] at line 1, column 2: the JSON ends too early"},
+		"unknown field": {`{"product": []}`, `recycle: catalogue: product at line 1, column 2: unknown field (the fields are products, industry, competitors)`},
+		"trailing data": {`{}x`, "recycle: catalogue: line 1, column 3: unexpected data after the JSON value"},
 		"invalid":       {`{"industry": [""]}`, "industry[0]"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -62,7 +62,9 @@
 // the ceiling of every wait, bounds it. A maximum below the first wait,
 // negative, or above the ceiling is refused, naming the field. A final
 // reason is an error wrapping [ErrFinal]. [Horizons] round-trip through
-// JSON ([ParseHorizons]), with durations written "90d", "36h", "1d12h".
+// JSON ([ParseHorizons]), with durations written "90d", "36h", "1d12h":
+// the one duration syntax of leadqual, described under "Durations" in the
+// lead package's documentation.
 //
 // # Jitter and working hours
 //

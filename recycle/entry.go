@@ -129,7 +129,7 @@ func checkTask(p *problems, field, task string) {
 
 // Validate reports what is wrong with the caller's fields of e (Version,
 // LeaseUntil and Claims are the store's and are not checked), as
-// *FieldError values (errors.Is(err, ErrInvalid)), or nil. The [Scheduler]
+// an *InvalidError (errors.Is(err, ErrInvalid)), or nil. The [Scheduler]
 // validates every entry before it writes it; a Store may call Validate to
 // refuse bad entries written to it directly.
 func (e *Entry) Validate() error {

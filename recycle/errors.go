@@ -3,11 +3,14 @@ package recycle
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/leadqual/leadqual/lead"
 )
 
 // The sentinel errors of the package. Every error returned by this package
-// and by a conforming [Store] wraps one of these, or a context error, or is
-// a *[FieldError]; test for them with errors.Is.
+// and by a conforming [Store] wraps one of these, or a context error; test
+// for them with errors.Is.
 var (
 	// ErrFinal: the reason closes the lead for good (lead.ReasonNotAFit,
 	// lead.ReasonDoNotContact). Such a lead is never scheduled.
@@ -27,39 +30,65 @@ var (
 	ErrLeaseLost = errors.New("lease lost")
 
 	// ErrInvalid: bad input (a configuration, a catalogue, an entry, a
-	// lead). The error is, or joins, *FieldError values naming the field.
+	// lead). The error is, or wraps, an *InvalidError listing each field.
 	ErrInvalid = errors.New("invalid input")
 )
 
-// FieldError is one problem with one field of an input: a configuration
-// field such as "Horizons.Reasons[not_now].After", a JSON path such as
-// "hours.start", or a field of an entry or a lead.
-type FieldError struct {
-	// Field names the offending field.
-	Field string
-	// Problem says what is wrong with it.
-	Problem string
+// InvalidError is refused input (a configuration, a catalogue, an entry, a
+// lead): every problem found, each a *lead.FieldError whose Path names the
+// field, such as "Horizons.Reasons[not_now].After" for a configuration,
+// "reasons.not_now.after" in JSON, or "entry.due". errors.Is(err,
+// ErrInvalid) is true, and errors.As reaches each *lead.FieldError.
+type InvalidError struct {
+	Problems []*lead.FieldError
 }
 
-func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
+// Error lists the problems: "entry.lead_id: empty; entry.due: missing". The
+// package puts what was refused in front ("recycle: horizons: ...").
+func (e *InvalidError) Error() string {
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(p.Error())
+	}
+	return b.String()
+}
 
 // Is makes errors.Is(err, ErrInvalid) true.
-func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
 
-// problems collects the FieldErrors of one validation.
-type problems []error
+// Unwrap returns the problems, so that errors.As finds a *lead.FieldError.
+func (e *InvalidError) Unwrap() []error {
+	out := make([]error, len(e.Problems))
+	for i, p := range e.Problems {
+		out[i] = p
+	}
+	return out
+}
+
+// Invalid returns an *InvalidError of the problems, or nil when there are
+// none: the error a [Store] returns to refuse bad input the way the
+// package does.
+func Invalid(problems ...*lead.FieldError) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	return &InvalidError{Problems: problems}
+}
+
+// invalid returns an *InvalidError of one problem.
+func invalid(field, format string, args ...any) error {
+	return &InvalidError{Problems: []*lead.FieldError{{Path: field, Problem: fmt.Sprintf(format, args...)}}}
+}
+
+// problems collects the field errors of one validation.
+type problems []*lead.FieldError
 
 func (p *problems) add(field, format string, args ...any) {
-	*p = append(*p, &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
+	*p = append(*p, &lead.FieldError{Path: field, Problem: fmt.Sprintf(format, args...)})
 }
 
-// err returns nil, the only problem, or all of them joined.
-func (p problems) err() error {
-	switch len(p) {
-	case 0:
-		return nil
-	case 1:
-		return p[0]
-	}
-	return errors.Join(p...)
-}
+// err returns nil or an *InvalidError of the problems.
+func (p problems) err() error { return Invalid(p...) }

@@ -24,8 +24,7 @@ func ExampleParseHorizons() {
 	fmt.Println(err)
 	// Output:
 	// 1440h0m0s 7200h0m0s 4 17h30m0s <nil>
-	// recycle: horizons: reasons.not_now.after: duration "two months": want a number of 1 to 9 digits then a unit (w, d, h, m, s), as in "90d" or "1d12h"
-	// hours.days[0]: "funday" is not a weekday (monday ... sunday)
+	// recycle: horizons: reasons.not_now.after: lead: duration "two months" does not start with a number; write whole numbers with units w, d, h, m, s, largest first, as in "30d" or "1d12h"; hours.days[0]: "funday" is not a weekday (monday ... sunday)
 	// recycle: invalid horizons: Horizons.Reasons[no_budget].Longest: 720h0m0s is less than After (2160h0m0s), the first wait: raise Longest or lower After
 }
 

@@ -79,13 +79,13 @@ func (h Horizons) MarshalJSON() ([]byte, error) {
 		w.Fallback = &f
 	}
 	if h.Longest != 0 {
-		w.Longest = formatDuration(h.Longest)
+		w.Longest = lead.FormatDuration(h.Longest)
 	}
 	switch {
 	case h.Jitter < 0:
 		w.Jitter = jitterOff
 	case h.Jitter > 0:
-		w.Jitter = formatDuration(h.Jitter)
+		w.Jitter = lead.FormatDuration(h.Jitter)
 	}
 	if h.Hours != nil {
 		hs, err := json.Marshal(h.Hours)
@@ -100,16 +100,16 @@ func (h Horizons) MarshalJSON() ([]byte, error) {
 func (x Horizon) toJSON() horizonJSON {
 	w := horizonJSON{Task: x.Task, Anchor: x.Anchor, Attempts: x.Attempts}
 	if x.After != 0 {
-		w.After = formatDuration(x.After)
+		w.After = lead.FormatDuration(x.After)
 	}
 	if x.Longest != 0 {
-		w.Longest = formatDuration(x.Longest)
+		w.Longest = lead.FormatDuration(x.Longest)
 	}
 	if x.Ahead != 0 {
-		w.Ahead = formatDuration(x.Ahead)
+		w.Ahead = lead.FormatDuration(x.Ahead)
 	}
 	if x.Retry != 0 {
-		w.Retry = formatDuration(x.Retry)
+		w.Retry = lead.FormatDuration(x.Retry)
 	}
 	return w
 }
@@ -170,7 +170,7 @@ func parseField(p *problems, f, s string) time.Duration {
 	if s == "" {
 		return 0
 	}
-	d, err := parseDuration(s)
+	d, err := lead.ParseDuration(s)
 	if err != nil {
 		p.add(f, "%v", err)
 	}

@@ -102,14 +102,14 @@ func TestParseHorizonsErrors(t *testing.T) {
 	tests := []struct {
 		name, json, err string
 	}{
-		{"not JSON", `{`, "recycle: horizons: json:"},
-		{"unknown field", `{"backof": 2}`, `unknown field "backof"`},
-		{"unknown field in a reason", `{"reasons":{"not_now":{"afterr":"1d"}}}`, `unknown field "afterr"`},
-		{"trailing data", `{} {}`, "data after the first value"},
-		{"wrong type", `{"cap":"five"}`, "cannot unmarshal"},
-		{"bad duration", `{"reasons":{"not_now":{"after":"ninety days"}}}`, `reasons.not_now.after: duration "ninety days"`},
-		{"bad longest", `{"longest":"2y"}`, `longest: duration "2y"`},
-		{"bad reason longest", `{"reasons":{"no_budget":{"longest":"a year"}}}`, `reasons.no_budget.longest: duration "a year"`},
+		{"not JSON", `{`, "recycle: horizons: line 1, column 2: the JSON ends too early"},
+		{"unknown field", `{"backof": 2}`, `recycle: horizons: backof at line 1, column 2: unknown field (the fields are reasons, fallback, backoff, cap, longest, jitter, hours)`},
+		{"unknown field in a reason", `{"reasons":{"not_now":{"afterr":"1d"}}}`, `reasons.not_now.afterr at line 1, column 24: unknown field`},
+		{"trailing data", `{} {}`, "line 1, column 4: unexpected data after the JSON value"},
+		{"wrong type", `{"cap":"five"}`, `cap at line 1, column 8: want a whole number, got "five"`},
+		{"bad duration", `{"reasons":{"not_now":{"after":"ninety days"}}}`, `reasons.not_now.after: lead: duration "ninety days" does not start with a number`},
+		{"bad longest", `{"longest":"2y"}`, `longest: lead: duration "2y" has the unknown unit "y"`},
+		{"bad reason longest", `{"reasons":{"no_budget":{"longest":"a year"}}}`, `reasons.no_budget.longest: lead: duration "a year" does not start with a number`},
 		{"reason longest below after", `{"reasons":{"no_decision_maker":{"after":"30d","longest":"20d"}}}`,
 			"Horizons.Reasons[no_decision_maker].Longest: 480h0m0s is less than After (720h0m0s)"},
 		{"reason after beyond its default longest", `{"reasons":{"not_now":{"after":"200d"}}}`,
@@ -117,9 +117,13 @@ func TestParseHorizonsErrors(t *testing.T) {
 		{"reason longest beyond the ceiling", `{"longest":"300d","reasons":{"no_budget":{"longest":"400d"}}}`,
 			"Horizons.Reasons[no_budget].Longest: 9600h0m0s is more than Horizons.Longest (7200h0m0s)"},
 		{"fallback longest below after", `{"fallback":{"after":"90d","longest":"30d"}}`, "Horizons.Fallback.Longest"},
-		{"zero longest is the default, not a maximum of 0", `{"reasons":{"stonewalled":{"after":"400d","longest":"0"}}}`,
+		{"an omitted longest is the default", `{"reasons":{"stonewalled":{"after":"400d"}}}`,
 			"Horizons.Reasons[stonewalled].Longest: 8760h0m0s is less than After (9600h0m0s)"},
-		{"bad jitter", `{"jitter":"on"}`, "jitter: duration"},
+		{"bad jitter", `{"jitter":"on"}`, `jitter: lead: duration "on"`},
+		{"zero", `{"jitter":"0"}`, `jitter: lead: duration "0" is zero`},
+		{"zero longest", `{"reasons":{"stonewalled":{"longest":"0"}}}`, `reasons.stonewalled.longest: lead: duration "0" is zero`},
+		{"Go form", `{"longest":"1.5h"}`, `longest: lead: duration "1.5h" has a fraction`},
+		{"repeated unit", `{"longest":"1h1h"}`, `longest: lead: duration "1h1h" has the unit h twice`},
 		{"bad clock", `{"hours":{"start":"9am","end":"17:00"}}`, `hours.start: "9am" is not a clock time`},
 		{"clock out of range", `{"hours":{"start":"09:00","end":"24:30"}}`, `hours.end: "24:30" is not a clock time between`},
 		{"bad weekday", `{"hours":{"days":["monday","funday"]}}`, `hours.days[1]: "funday" is not a weekday`},
@@ -132,8 +136,30 @@ func TestParseHorizonsErrors(t *testing.T) {
 			_, err := recycle.ParseHorizons([]byte(tc.json))
 			require.ErrorIs(t, err, recycle.ErrInvalid)
 			assert.ErrorContains(t, err, tc.err)
+			var fe *lead.FieldError
+			require.ErrorAs(t, err, &fe, "errors.As reaches the field")
+			assert.Contains(t, err.Error(), fe.Error())
 		})
 	}
+}
+
+// TestParseHorizonsReachesTheField: errors.As gives the first field at
+// fault, with its JSON path and, for a decoding problem, its position.
+func TestParseHorizonsReachesTheField(t *testing.T) {
+	_, err := recycle.ParseHorizons([]byte("{\"cap\": 3,\n \"reasons\": {\"not_now\": {\"after\": 5}}}"))
+	var fe *lead.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "reasons.not_now.after", fe.Path)
+	assert.Equal(t, [2]int{2, 35}, [2]int{fe.Line, fe.Column})
+	var ie *recycle.InvalidError
+	require.ErrorAs(t, err, &ie)
+	assert.Len(t, ie.Problems, 1)
+
+	_, err = recycle.ParseHorizons([]byte(`{"reasons": {"not_now": {"after": "1h1h", "ahead": "-1d"}}}`))
+	require.ErrorAs(t, err, &ie)
+	require.Len(t, ie.Problems, 2)
+	assert.Equal(t, "reasons.not_now.after", ie.Problems[0].Path)
+	assert.Equal(t, "reasons.not_now.ahead", ie.Problems[1].Path)
 }
 
 func FuzzParseHorizons(f *testing.F) {

@@ -145,7 +145,7 @@ func (m *MemStore) Put(ctx context.Context, e Entry, expect uint64) (Entry, erro
 	} else {
 		if m.n >= math.MaxInt32-1 {
 			m.what.release(w)
-			return Entry{}, &FieldError{Field: "entry.lead_id", Problem: "the store is full"}
+			return Entry{}, invalid("entry.lead_id", "the store is full")
 		}
 		i = m.alloc(strings.Clone(e.LeadID))
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"sync"
 	"time"
 
 	"github.com/leadqual/leadqual/internal/enum"
@@ -18,9 +17,7 @@ type Planner struct {
 	h     Horizons      // defaults filled, validated
 	hours lead.Calendar // the zero Calendar: any time
 	zone  *time.Location
-
-	mu    sync.Mutex // guards zones, a cache of loaded time zones
-	zones map[string]*time.Location
+	zones lead.Zones // the contacts' zones loaded so far
 }
 
 // Prior is what happened to a lead before this recycle.
@@ -96,13 +93,13 @@ type Plan struct {
 
 // NewPlanner fills in the defaults of h, validates it and compiles it. An
 // invalid configuration is an error naming every offending field
-// (errors.Is(err, ErrInvalid); errors.As finds a *FieldError).
+// (errors.Is(err, ErrInvalid); errors.As finds a *lead.FieldError).
 func NewPlanner(h Horizons) (*Planner, error) {
 	h = h.withDefaults()
 	if err := h.validate(); err != nil {
 		return nil, fmt.Errorf("recycle: invalid horizons: %w", err)
 	}
-	p := &Planner{h: h, zone: time.UTC, zones: make(map[string]*time.Location)}
+	p := &Planner{h: h, zone: time.UTC}
 	if h.Hours != nil {
 		cal, err := h.Hours.Calendar()
 		if err != nil {
@@ -175,7 +172,7 @@ func (p *Planner) horizon(r lead.Reason) Horizon {
 // is an error wrapping ErrInvalid that names the field.
 func (p *Planner) Plan(l *lead.Lead, r lead.Reason, prior Prior, now time.Time) (Plan, error) {
 	if l == nil {
-		return Plan{}, fmt.Errorf("recycle: plan: %w", &FieldError{Field: "lead", Problem: "nil"})
+		return Plan{}, fmt.Errorf("recycle: plan: %w", invalid("lead", "nil"))
 	}
 	if r == "" {
 		r = l.LostReason
@@ -199,7 +196,7 @@ func (p *Planner) Plan(l *lead.Lead, r lead.Reason, prior Prior, now time.Time) 
 	}
 	loc, err := p.location(l.Contact.TimeZone)
 	if err != nil {
-		pr.add("lead.contact.time_zone", "%v", err)
+		pr = append(pr, &lead.FieldError{Path: "lead.contact.time_zone", Problem: fmt.Sprintf("unknown time zone %q", l.Contact.TimeZone), Err: err})
 	}
 	if err := pr.err(); err != nil {
 		return Plan{}, fmt.Errorf("recycle: plan lead %q: %w", l.ID, err)
@@ -250,7 +247,7 @@ func (p *Planner) Plan(l *lead.Lead, r lead.Reason, prior Prior, now time.Time) 
 	}
 	due = align(p.hours.In(loc), due, sum>>32)
 	if !due.Before(maxTime) {
-		return Plan{}, fmt.Errorf("recycle: plan lead %q: %w", l.ID, &FieldError{Field: "now", Problem: fmt.Sprintf("due time %s lies beyond %d", due.Format(time.RFC3339), maxTime.Year()-1)})
+		return Plan{}, fmt.Errorf("recycle: plan lead %q: %w", l.ID, invalid("now", "due time %s lies beyond %d", due.Format(time.RFC3339), maxTime.Year()-1))
 	}
 	plan.Due = due.In(loc)
 	return plan, nil
@@ -276,34 +273,13 @@ func (p *Planner) grow(base time.Duration, n int, bound time.Duration) time.Dura
 	return time.Duration(f).Round(time.Second)
 }
 
-// maxZones bounds the cache of time zones: there are fewer than 600.
-const maxZones = 1024
-
-// location returns the time zone named name, or the default zone for "".
-// "Local" is refused: plans must not depend on the machine.
+// location returns the time zone named name (the contact's) from the
+// Planner's lead.Zones, or the default zone for "".
 func (p *Planner) location(name string) (*time.Location, error) {
 	if name == "" {
 		return p.zone, nil
 	}
-	p.mu.Lock()
-	loc, ok := p.zones[name]
-	p.mu.Unlock()
-	if ok {
-		return loc, nil
-	}
-	if name == "Local" {
-		return nil, fmt.Errorf("unknown time zone %q", name)
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, fmt.Errorf("unknown time zone %q", name)
-	}
-	p.mu.Lock()
-	if len(p.zones) < maxZones {
-		p.zones[name] = loc
-	}
-	p.mu.Unlock()
-	return loc, nil
+	return p.zones.Load(name)
 }
 
 // fnv1a is the 64-bit FNV-1a hash of s: the source of a lead's jitter,

@@ -1,7 +1,6 @@
 package recycle_test
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -207,8 +206,10 @@ func TestPlanBadInput(t *testing.T) {
 			_, err := p.Plan(tc.lead, tc.reason, tc.prior, tc.now)
 			require.ErrorIs(t, err, recycle.ErrInvalid)
 			assert.ErrorContains(t, err, tc.field)
-			var fe *recycle.FieldError
-			assert.True(t, errors.As(err, &fe), "a *FieldError")
+			var fe *lead.FieldError
+			require.ErrorAs(t, err, &fe, "a *lead.FieldError")
+			assert.NotEmpty(t, fe.Path)
+			assert.Contains(t, err.Error(), fe.Path+": ")
 		})
 	}
 }
@@ -480,8 +481,10 @@ func TestHorizonsInvalid(t *testing.T) {
 			_, err := recycle.NewPlanner(tc.h)
 			require.ErrorIs(t, err, recycle.ErrInvalid)
 			assert.ErrorContains(t, err, tc.field)
-			var fe *recycle.FieldError
-			require.True(t, errors.As(err, &fe))
+			var fe *lead.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.True(t, strings.HasPrefix(fe.Path, "Horizons."), fe.Path)
+			assert.Contains(t, err.Error(), fe.Path+": ")
 		})
 	}
 	// Every problem is reported at once.

@@ -167,7 +167,7 @@ func rankIn(c lead.Currency) func(lead.Money) (int64, error) {
 // starts again from zero the next time it is recycled.
 func (s *Scheduler) Recycle(ctx context.Context, l *lead.Lead, r lead.Reason, now time.Time) (Entry, error) {
 	if l == nil {
-		return Entry{}, fmt.Errorf("recycle: schedule: %w", &FieldError{Field: "lead", Problem: "nil"})
+		return Entry{}, fmt.Errorf("recycle: schedule: %w", invalid("lead", "nil"))
 	}
 	r = cmp.Or(r, l.LostReason)
 	if r.Final() {
@@ -219,14 +219,14 @@ func (s *Scheduler) Recycle(ctx context.Context, l *lead.Lead, r lead.Reason, no
 // reach the store, it reports ErrLeaseLost: the claim is over either way.
 func (s *Scheduler) RecycleClaimed(ctx context.Context, claim Entry, l *lead.Lead, r lead.Reason, now time.Time) (Entry, error) {
 	if l == nil {
-		return Entry{}, fmt.Errorf("recycle: schedule claimed: %w", &FieldError{Field: "lead", Problem: "nil"})
+		return Entry{}, fmt.Errorf("recycle: schedule claimed: %w", invalid("lead", "nil"))
 	}
 	if err := checkClaim(claim); err != nil {
 		return Entry{}, fmt.Errorf("recycle: schedule claimed lead %q: %w", claim.LeadID, err)
 	}
 	if claim.LeadID != l.ID {
 		return Entry{}, fmt.Errorf("recycle: schedule claimed lead %q: %w", claim.LeadID,
-			&FieldError{Field: "lead.id", Problem: fmt.Sprintf("%q is not the claimed lead", l.ID)})
+			invalid("lead.id", "%q is not the claimed lead", l.ID))
 	}
 	r = cmp.Or(r, l.LostReason)
 	if r.Final() {

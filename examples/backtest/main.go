@@ -16,7 +16,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,6 +33,7 @@ import (
 	"time"
 
 	"github.com/leadqual/leadqual/ingest"
+	"github.com/leadqual/leadqual/internal/strictjson"
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/qualify/backtest"
@@ -440,10 +440,8 @@ func loadModel(path string) (*backtest.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var m backtest.Model
-	if err := dec.Decode(&m); err != nil {
+	if err := strictjson.Decode(data, &m); err != nil {
 		return nil, fmt.Errorf("%s: not a model written by -model-out: %w", path, err)
 	}
 	return &m, nil

@@ -405,7 +405,7 @@ func TestBadInput(t *testing.T) {
 
 	res = runMain(t, "", "-history", "testdata/history.jsonl", "-policy", "testdata/history.csv")
 	assert.Equal(t, exitFatal, res.code)
-	assert.Contains(t, res.stderr, "testdata/history.csv: policy")
+	assert.Contains(t, res.stderr, "testdata/history.csv: qualify: policy")
 }
 
 func TestUsage(t *testing.T) {

@@ -61,7 +61,7 @@ func TestSample(t *testing.T) {
 		"no email consent yet",                             // no permission, no touch
 		"final (do_not_contact)",                           // the handful of exceptions
 		"Refused input (3 lines, skipped)",                 // bad data, with line numbers
-		"line 26 (no id): unexpected end of the line: the lead is cut short",
+		"line 26 (no id): contact.name: the JSON ends too early",
 		"Response deadline breaches",
 		"Unnurtured interest",
 		"Pipeline coverage shortfalls",
@@ -99,7 +99,7 @@ func TestFlags(t *testing.T) {
 		{"own leads and policy", []string{"-leads", leads, "-policy", policy, "-now", "2026-11-23T09:00:00Z"}, 0,
 			"A-1     ", "", "A-2", false},
 		{"a bad line is reported with its number", []string{"-leads", leads, "-now", "2026-11-23T09:00:00Z"}, 0,
-			`line 3 A-2: unknown field "surname"`, "", "", false},
+			`line 3 A-2: surname: unknown field`, "", "", false},
 		{"bad policy", []string{"-policy", badPolicy}, 1, "", `rule "r": when 1:9: unknown field contact.rol`, "", true},
 		{"missing leads file", []string{"-leads", filepath.Join(dir, "nope.jsonl")}, 1, "", "-leads: open", "", true},
 		{"leads from a CSV export", []string{"-leads", csv, "-now", "2026-11-23T09:00:00Z"}, 0, "C-1     ", "", "", false},

@@ -56,7 +56,7 @@ func readJSONLines(r io.Reader, now time.Time) (JSONLines, error) {
 			return nil, fmt.Errorf("line %d: %w", n, err)
 		}
 		if err := v.Validate(l, now); err != nil {
-			return nil, fmt.Errorf("line %d: lead %q: %w", n, l.ID, err)
+			return nil, fmt.Errorf("line %d: %w", n, err) // the error names the lead
 		}
 		if _, dup := leads[l.ID]; dup {
 			return nil, fmt.Errorf("line %d: lead %q appears twice", n, l.ID)

@@ -150,7 +150,7 @@ func TestReadJSONLines(t *testing.T) {
 		name, input, err string
 	}{
 		{"not json", good + "\n{nope\n", "line 2: invalid character"},
-		{"invalid lead", good + "\n\n" + `{"id":"L-2","contact":{"email":"not an email"}}`, `line 3: lead "L-2": invalid lead`},
+		{"invalid lead", good + "\n\n" + `{"id":"L-2","contact":{"email":"not an email"}}`, `line 3: lead: invalid lead "L-2": contact.email`},
 		{"future activity", `{"id":"L-2","activities":[{"kind":"white_paper","at":"2027-01-01T00:00:00Z"}]}`, "in the future"},
 		{"twice", good + "\n" + good, `line 2: lead "L-1" appears twice`},
 		{"too long", `{"id":"` + strings.Repeat("x", maxLine) + `"}`, "longer than"},

@@ -29,7 +29,7 @@ type PostgresConfig struct {
 func (c *PostgresConfig) fill() error {
 	c.MaxConns = cmp.Or(c.MaxConns, 4)
 	if c.MaxConns < 1 || c.MaxConns > 1000 {
-		return &recycle.FieldError{Field: "PostgresConfig.MaxConns", Problem: fmt.Sprintf("%d is outside 1 to 1000", c.MaxConns)}
+		return recycle.Invalid(&lead.FieldError{Path: "PostgresConfig.MaxConns", Problem: fmt.Sprintf("%d is outside 1 to 1000", c.MaxConns)})
 	}
 	return nil
 }

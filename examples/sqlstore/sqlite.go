@@ -42,14 +42,14 @@ type SQLiteConfig struct {
 func (c *SQLiteConfig) fill() error {
 	c.BusyTimeout = cmp.Or(c.BusyTimeout, 5*time.Second)
 	c.Readers = cmp.Or(c.Readers, 4)
-	var p []error
+	var p []*lead.FieldError
 	if c.BusyTimeout < time.Millisecond || c.BusyTimeout > 10*time.Minute {
-		p = append(p, &recycle.FieldError{Field: "SQLiteConfig.BusyTimeout", Problem: fmt.Sprintf("%s is outside 1ms to 10m", c.BusyTimeout)})
+		p = append(p, &lead.FieldError{Path: "SQLiteConfig.BusyTimeout", Problem: fmt.Sprintf("%s is outside 1ms to 10m", c.BusyTimeout)})
 	}
 	if c.Readers < 1 || c.Readers > 64 {
-		p = append(p, &recycle.FieldError{Field: "SQLiteConfig.Readers", Problem: fmt.Sprintf("%d is outside 1 to 64", c.Readers)})
+		p = append(p, &lead.FieldError{Path: "SQLiteConfig.Readers", Problem: fmt.Sprintf("%d is outside 1 to 64", c.Readers)})
 	}
-	return errors.Join(p...)
+	return recycle.Invalid(p...)
 }
 
 // OpenSQLite opens the SQLite database at path, creating it if need be,

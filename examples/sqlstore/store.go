@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/recycle"
 )
 
@@ -210,18 +211,18 @@ func (s *Store) Claim(ctx context.Context, now time.Time, limit int, leaseUntil 
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: claim: %w", err)
 	}
-	var p []error
+	var p []*lead.FieldError
 	p = checkTime(p, "now", now)
 	p = checkTime(p, "lease_until", leaseUntil)
 	if limit < 1 {
-		p = append(p, &recycle.FieldError{Field: "limit", Problem: fmt.Sprintf("%d is not positive", limit)})
+		p = append(p, &lead.FieldError{Path: "limit", Problem: fmt.Sprintf("%d is not positive", limit)})
 	}
 	now, leaseUntil = micro(now), micro(leaseUntil)
 	if !leaseUntil.After(now) {
-		p = append(p, &recycle.FieldError{Field: "lease_until", Problem: fmt.Sprintf("%s does not end after now (%s)",
+		p = append(p, &lead.FieldError{Path: "lease_until", Problem: fmt.Sprintf("%s does not end after now (%s)",
 			leaseUntil.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano))})
 	}
-	if err := errors.Join(p...); err != nil {
+	if err := recycle.Invalid(p...); err != nil {
 		return nil, fmt.Errorf("sqlstore: claim: %w", err)
 	}
 	es, err := s.eng.claim(ctx, s.db, now, limit, leaseUntil)
@@ -238,7 +239,7 @@ func (s *Store) Extend(ctx context.Context, leadID string, version uint64, lease
 	if err := ctx.Err(); err != nil {
 		return recycle.Entry{}, fmt.Errorf("sqlstore: extend lead %q: %w", leadID, err)
 	}
-	if err := errors.Join(checkTime(nil, "lease_until", leaseUntil)...); err != nil {
+	if err := recycle.Invalid(checkTime(nil, "lease_until", leaseUntil)...); err != nil {
 		return recycle.Entry{}, fmt.Errorf("sqlstore: extend lead %q: %w", leadID, err)
 	}
 	if !storable(leadID) {
@@ -275,12 +276,12 @@ var (
 	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
-func checkTime(p []error, field string, t time.Time) []error {
+func checkTime(p []*lead.FieldError, field string, t time.Time) []*lead.FieldError {
 	switch {
 	case t.IsZero():
-		return append(p, &recycle.FieldError{Field: field, Problem: "missing"})
+		return append(p, &lead.FieldError{Path: field, Problem: "missing"})
 	case t.Before(minTime) || !t.Before(maxTime):
-		return append(p, &recycle.FieldError{Field: field,
+		return append(p, &lead.FieldError{Path: field,
 			Problem: fmt.Sprintf("%s is outside %d to %d", t.Format(time.RFC3339), minTime.Year(), maxTime.Year()-1)})
 	}
 	return p
@@ -289,15 +290,19 @@ func checkTime(p []error, field string, t time.Time) []error {
 // validate checks the caller's fields of e: recycle.Entry.Validate, and no
 // NUL byte in its text.
 func validate(e *recycle.Entry) error {
-	p := []error{e.Validate()}
+	var p []*lead.FieldError
+	var ie *recycle.InvalidError
+	if errors.As(e.Validate(), &ie) {
+		p = ie.Problems
+	}
 	for _, f := range []struct{ name, text string }{
 		{"entry.lead_id", e.LeadID}, {"entry.reason", string(e.Reason)}, {"entry.task", e.Task},
 	} {
 		if strings.IndexByte(f.text, 0) >= 0 {
-			p = append(p, &recycle.FieldError{Field: f.name, Problem: "holds a NUL byte"})
+			p = append(p, &lead.FieldError{Path: f.name, Problem: "holds a NUL byte"})
 		}
 	}
-	return errors.Join(p...)
+	return recycle.Invalid(p...)
 }
 
 // storable reports whether an entry for leadID can exist: Put refuses

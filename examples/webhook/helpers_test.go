@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadqual/leadqual/internal/strictjson"
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/qualify"
 	"github.com/stretchr/testify/require"
@@ -184,9 +183,7 @@ func decodeBody[T any](resp *http.Response) (T, error) {
 	if err != nil {
 		return v, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil {
+	if err := strictjson.Decode(body, &v); err != nil {
 		return v, fmt.Errorf("%w; body: %s", err, body)
 	}
 	return v, nil

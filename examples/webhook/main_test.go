@@ -57,7 +57,7 @@ func TestRunRefuses(t *testing.T) {
 		{"a negative timeout", []string{"-read-timeout", "-1s"}, 2, []string{"-read-timeout -1s: must be positive"}},
 		{"an alert slower than the answer", []string{"-notify-timeout", "30s", "-write-timeout", "30s"}, 2, []string{"-notify-timeout 30s must be shorter than -write-timeout 30s"}},
 		{"a missing policy file", []string{"-policy", filepath.Join(dir, "missing.json")}, 1, []string{"missing.json: no such file"}},
-		{"a policy that does not compile", []string{"-policy", broken}, 1, []string{"webhook: policy " + broken + `: policy "broken": rule "typo": when 1:29: unknown name compnay
+		{"a policy that does not compile", []string{"-policy", broken}, 1, []string{"webhook: policy " + broken + `: qualify: policy "broken": rule "typo": when 1:29: unknown name compnay
  | fresh("pricing_request") && compnay.employees > 10
  | ............................^`}},
 		{"a policy over the size limit", []string{"-policy", big, "-max-policy-bytes", "16"}, 1, []string{"big.json is larger than -max-policy-bytes (16 bytes)"}},

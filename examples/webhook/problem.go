@@ -58,20 +58,39 @@ type APIError struct {
 // Error returns "422 invalid_lead: lead \"L-1\" has 2 problems".
 func (e *APIError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
 
-// Problem is one thing wrong with a request body.
+// Unwrap returns each problem as a *lead.FieldError, so that a Go client
+// of this code reaches the first field with errors.As, as it does for the
+// library's own errors.
+func (e *APIError) Unwrap() []error {
+	out := make([]error, len(e.Problems))
+	for i, p := range e.Problems {
+		out[i] = &lead.FieldError{Path: p.Field, Problem: p.Message, Line: p.Line, Column: p.Column}
+	}
+	return out
+}
+
+// Problem is one thing wrong with a request body: a lead.FieldError in
+// JSON.
 type Problem struct {
-	// Field is the path of the offending field: a lead's JSON path
-	// ("contact.email", "activities[1].at"), or a policy rule's field
-	// ("when", "points", "settings.need_fresh", "json").
+	// Field is the JSON path of the offending field in the body: a lead's
+	// ("contact.email", "activities[1].at") or a policy's
+	// ("rules[2].when", "settings.need_fresh"); empty for the body as a
+	// whole.
 	Field string `json:"field,omitempty"`
 	// Rule names the policy rule, for policy problems.
 	Rule string `json:"rule,omitempty"`
 	// Line and Column locate the problem, 1-based, when it has a position:
-	// in the body for JSON syntax errors, in the expression for rules.
+	// in the body for JSON problems, in the expression for a rule's when
+	// and points.
 	Line   int `json:"line,omitempty"`
 	Column int `json:"column,omitempty"`
 	// Message says what is wrong.
 	Message string `json:"message"`
+}
+
+// fieldProblem is a lead.FieldError as a Problem.
+func fieldProblem(fe *lead.FieldError) Problem {
+	return Problem{Field: fe.Path, Line: fe.Line, Column: fe.Column, Message: fe.Problem}
 }
 
 func apiError(status int, code, format string, args ...any) *APIError {
@@ -114,7 +133,7 @@ func writeError(w http.ResponseWriter, r *http.Request, e *APIError) {
 func validationError(ve *lead.ValidationError) *APIError {
 	e := apiError(http.StatusUnprocessableEntity, CodeInvalidLead, "lead %q has %s", ve.ID, plural(len(ve.Problems), "problem"))
 	for _, p := range ve.Problems {
-		e.Problems = append(e.Problems, Problem{Field: p.Path, Message: p.Problem})
+		e.Problems = append(e.Problems, fieldProblem(p))
 	}
 	return e
 }
@@ -130,7 +149,7 @@ func compileError(ce *qualify.CompileError) *APIError {
 		if p.Field != "json" {
 			shape = false
 		}
-		problems = append(problems, Problem{Field: p.Field, Rule: p.Rule, Line: p.Line, Column: p.Column, Message: p.Message})
+		problems = append(problems, Problem{Field: p.Path, Rule: p.Rule, Line: p.Line, Column: p.Column, Message: p.Message})
 	}
 	name := ce.Policy
 	if name == "" {

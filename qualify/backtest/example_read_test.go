@@ -25,7 +25,7 @@ func ExampleNewReader() {
 	fmt.Println(err)
 	// Output:
 	// 2 leads, won 12000.00 GBP
-	// history line 3, column 41: unexpected end of the line: the record is cut short
+	// history line 3, column 41: at: the JSON ends too early
 }
 
 // A CRM export is CSV: a row per activity, the lead's columns repeated or

@@ -88,14 +88,14 @@ func TestReadJSONLinesErrors(t *testing.T) {
 		msg    string
 	}{
 		{"syntax", good + "\n{\"lead\": {\"id\": \"b\"},, \"at\": 1}\n", 2, 22, "", "invalid character ','"},
-		{"unknown key", good + "\n" + `{"lead": {"id": "b", "activites": []}, "at": "2025-03-08T09:05:00Z"}`, 2, 0, "", `unknown field "activites"`},
-		{"wrong type", `{"lead": {"id": "b"}, "at": "2025-03-08T09:05:00Z", "converted": "yes"}`, 1, 70, "converted", "cannot use JSON string as bool"},
-		{"bad stage", `{"lead": {"id": "b", "stage": "wonn"}, "at": "2025-03-08T09:05:00Z"}`, 1, 0, "", `unknown stage "wonn"`},
-		{"bad money", `{"lead": {"id": "b"}, "at": "2025-03-08T09:05:00Z", "won": {"amount": "1e5", "currency": "GBP"}}`, 1, 0, "", "not a decimal number"},
-		{"cut short", `{"lead": {"id": "b"}, "at": "2025-03`, 1, 37, "", "cut short"},
-		{"two values", good + ` {}`, 1, 53, "", "unexpected data after the record"},
-		{"bad time", `{"lead": {"id": "b"}, "at": "yesterday"}`, 1, 0, "", `cannot parse "yesterday"`},
-		{"not an object", `[1, 2]`, 1, 1, "", "cannot use JSON array as a record"},
+		{"unknown key", good + "\n" + `{"lead": {"id": "b", "activites": []}, "at": "2025-03-08T09:05:00Z"}`, 2, 22, "lead.activites", `unknown field`},
+		{"wrong type", `{"lead": {"id": "b"}, "at": "2025-03-08T09:05:00Z", "converted": "yes"}`, 1, 66, "converted", `want true or false, got "yes"`},
+		{"bad stage", `{"lead": {"id": "b", "stage": "wonn"}, "at": "2025-03-08T09:05:00Z"}`, 1, 31, "lead.stage", `unknown stage "wonn"`},
+		{"bad money", `{"lead": {"id": "b"}, "at": "2025-03-08T09:05:00Z", "won": {"amount": "1e5", "currency": "GBP"}}`, 1, 71, "won.amount", "not a decimal number"},
+		{"cut short", `{"lead": {"id": "b"}, "at": "2025-03`, 1, 37, "at", "the JSON ends too early"},
+		{"two values", good + ` {}`, 1, 53, "", "unexpected data after the JSON value"},
+		{"bad time", `{"lead": {"id": "b"}, "at": "yesterday"}`, 1, 29, "at", `cannot parse "yesterday"`},
+		{"not an object", `[1, 2]`, 1, 1, "", "want an object, got an array"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
