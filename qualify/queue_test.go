@@ -291,3 +291,29 @@ func FuzzParseQueueKey(f *testing.F) {
 		require.Equal(t, k, back)
 	})
 }
+
+// Response hours cost Evaluate no allocation: the deadline in working time
+// allocates exactly what the deadline on the clock does.
+func TestResponseHoursAllocateNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop items: allocations are counted without it")
+	}
+	clockPolicy := mustCompile(t, DefaultSpec())
+	s := DefaultSpec()
+	s.Settings.ResponseHours = &lead.WorkingHours{Zone: "Europe/London", Holidays: []string{"2026-12-25"}}
+	hoursPolicy := mustCompile(t, s)
+	l := newLead("L-1", act(lead.KindPricingRequest, ago(2*day+time.Hour)), act(lead.KindWhitePaper, ago(3*day)))
+	l.Value = money("50000", "GBP")
+	ctx := context.Background()
+	allocs := func(p *Policy) float64 {
+		return testing.AllocsPerRun(200, func() {
+			if _, err := EvaluateAt(ctx, p, l, t0); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	d, err := EvaluateAt(ctx, hoursPolicy, l, t0)
+	require.NoError(t, err)
+	require.True(t, d.OutsideHours, "Saturday: the calendar is exercised")
+	assert.Equal(t, allocs(clockPolicy), allocs(hoursPolicy))
+}
