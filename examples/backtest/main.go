@@ -33,7 +33,6 @@ import (
 	"time"
 
 	"github.com/leadqual/leadqual/ingest"
-	"github.com/leadqual/leadqual/internal/strictjson"
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/qualify/backtest"
@@ -441,7 +440,7 @@ func loadModel(path string) (*backtest.Model, error) {
 		return nil, err
 	}
 	var m backtest.Model
-	if err := strictjson.Decode(data, &m); err != nil {
+	if err := ingest.DecodeJSON(data, &m); err != nil {
 		return nil, fmt.Errorf("%s: not a model written by -model-out: %w", path, err)
 	}
 	return &m, nil

@@ -2,10 +2,9 @@ package main
 
 import (
 	"errors"
-	"io"
 	"net/http"
 
-	"github.com/leadqual/leadqual/internal/strictjson"
+	"github.com/leadqual/leadqual/ingest"
 	"github.com/leadqual/leadqual/lead"
 )
 
@@ -19,13 +18,17 @@ import (
 // that is not a lead, a 400 invalid_json.
 func decodeLead(data []byte) (lead.Lead, *APIError) {
 	var l lead.Lead
-	err := strictjson.Decode(data, &l)
+	err := ingest.DecodeJSON(data, &l)
 	if err == nil {
 		return l, nil
 	}
-	fes := strictjson.Problems(err)
-	if strictjson.Malformed(err) {
-		if errors.Is(err, io.EOF) {
+	var je *ingest.JSONError
+	if !errors.As(err, &je) || len(je.Problems) == 0 {
+		return lead.Lead{}, apiError(http.StatusBadRequest, CodeInvalidJSON, "the body is not a lead: %v", err)
+	}
+	fes := je.Problems
+	if je.Malformed {
+		if je.Empty {
 			return lead.Lead{}, apiError(http.StatusBadRequest, CodeMalformedJSON, "the body is empty: send a lead as a JSON object")
 		}
 		fe := fes[0]

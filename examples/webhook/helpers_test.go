@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadqual/leadqual/internal/strictjson"
+	"github.com/leadqual/leadqual/ingest"
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/qualify"
 	"github.com/stretchr/testify/require"
@@ -183,7 +183,7 @@ func decodeBody[T any](resp *http.Response) (T, error) {
 	if err != nil {
 		return v, err
 	}
-	if err := strictjson.Decode(body, &v); err != nil {
+	if err := ingest.DecodeJSON(body, &v); err != nil {
 		return v, fmt.Errorf("%w; body: %s", err, body)
 	}
 	return v, nil
