@@ -110,9 +110,9 @@ type Rule struct {
 	// Countries are ISO 3166-1 alpha-2 codes ("GB"): the lead's company
 	// is in one of them (lead.Company.Country): a territory.
 	Countries []string `json:"countries,omitempty"`
-	// Products are product names (or a product line's name): the product
-	// the lead asked about (the product of the decision's need activity),
-	// or, when it names none, any product of its activities and interests.
+	// Products are product names: the product the lead asked about (the
+	// product of the decision's need activity), or, when that names none,
+	// any product of its activities and any topic of its interests.
 	Products []string `json:"products,omitempty"`
 	// Languages are BCP 47 language tags: the lead's language (the custom
 	// field Rules.LanguageField) is one of them or a regional form of one
