@@ -322,3 +322,13 @@ func (x *kindIndex) lookup(k lead.Kind) int {
 		h = (h + 1) & x.mask
 	}
 }
+
+// intentOf is p.vocab.Intent(k) in one probe of the plan's kind index,
+// which holds every kind whose intent is not none: a map lookup would hash
+// the whole kind, up to MaxTextBytes, for every activity.
+func (p *Policy) intentOf(k lead.Kind) lead.Intent {
+	if i := p.agg.index.lookup(k); i >= 0 {
+		return p.agg.kinds[i].intent
+	}
+	return lead.IntentNone
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"regexp"
+	"regexp/syntax"
 	"testing"
 
 	"github.com/leadqual/leadqual/lead"
@@ -41,6 +43,10 @@ func FuzzCompileExpr(f *testing.F) {
 		`any(activities, .kind == "x" && .at > now - days(3))`, `fields.x ?? 1 > 0`, `budget >= money("10", "GBP")`,
 		`since("x") < hours(2)`, `interested("a") || known(value)`, `company.employees / 0 > 1`, `"a" + contact.name`,
 		`map(activities, .asset)[0] == ""`, `toJSON(fields) != ""`, `min(1, 2.5, -3)`, `1 ? 2 : 3`,
+		`any(activities, #.asset in fields.list)`, `upper(fields.s) contains "X"`, `budget.Amount.Shift(2)`,
+		`now.Local().Hour() > 1`, `fields.x * 9223372036854775807 > 0`, `1 / (len(activities) - len(activities)) > 0`,
+		`contact.name matches "([a-z]|x){1000}y"`, `abs(-9223372036854775807 - 1 + company.employees) > 0`,
+		`trim(fields.s, "ab") == indexOf(contact.name, "x") + ""`, `$env["now"]`, `activities[0:2][1].attrs.k == nil`,
 	} {
 		f.Add(s)
 	}
@@ -94,6 +100,37 @@ func FuzzEvaluate(f *testing.F) {
 			if string(ja) != string(jb) {
 				t.Fatalf("not deterministic:\n%s\n%s", ja, jb)
 			}
+		}
+	})
+}
+
+// FuzzRegexProgram: any pattern. regexProgram never panics and never
+// compiles a monster; what it accepts compiles to a program within the
+// limit, of the size it says.
+func FuzzRegexProgram(f *testing.F) {
+	for _, s := range []string{`pricing`, `(?i)^(ceo|cfo)`, `([a-z]|x){1000}y`, `((a{1,100}){1,100}){1,100}`, `(x+x+)+y`,
+		`[\p{L}\p{N}]{0,50}`, `(a|b|c){20}`, `(`, `a**`, `\Q...\E{3}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		const limit = 200
+		n, err := regexProgram(src, limit)
+		if err != nil {
+			return
+		}
+		if n > limit {
+			t.Fatalf("%q: %d instructions accepted over %d", src, n, limit)
+		}
+		re, err := syntax.Parse(src, syntax.Perl)
+		if err != nil {
+			t.Fatalf("%q accepted but does not parse: %v", src, err)
+		}
+		prog, err := syntax.Compile(re.Simplify())
+		if err != nil || len(prog.Inst) != n {
+			t.Fatalf("%q: said %d instructions, compiles to %v (%v)", src, n, len(prog.Inst), err)
+		}
+		if _, err := regexp.Compile(src); err != nil {
+			t.Fatalf("%q accepted but regexp refuses it: %v", src, err)
 		}
 	})
 }

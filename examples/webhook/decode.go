@@ -31,6 +31,9 @@ func decodeLead(data []byte) (lead.Lead, *APIError) {
 		if je.Empty {
 			return lead.Lead{}, apiError(http.StatusBadRequest, CodeMalformedJSON, "the body is empty: send a lead as a JSON object")
 		}
+		if errors.Is(err, ingest.ErrInvalidUTF8) {
+			return lead.Lead{}, utf8Problems(fes)
+		}
 		fe := fes[0]
 		e := apiError(http.StatusBadRequest, CodeMalformedJSON, "malformed JSON at line %d, column %d: %s", fe.Line, fe.Column, fe.Problem)
 		e.Problems = []Problem{fieldProblem(fe)}
@@ -41,4 +44,14 @@ func decodeLead(data []byte) (lead.Lead, *APIError) {
 		e.Problems = append(e.Problems, fieldProblem(fe))
 	}
 	return lead.Lead{}, e
+}
+
+// utf8Problems is a 400 for a body that is not valid UTF-8, naming each
+// key and value that is not.
+func utf8Problems(fes []*lead.FieldError) *APIError {
+	e := apiError(http.StatusBadRequest, CodeMalformedJSON, "the body is not valid UTF-8: %s", plural(len(fes), "problem"))
+	for _, fe := range fes {
+		e.Problems = append(e.Problems, fieldProblem(fe))
+	}
+	return e
 }
