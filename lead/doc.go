@@ -41,6 +41,21 @@
 // exactly whatever their scale, and amounts in different currencies are
 // never compared or added: that is an error, not a guess.
 //
+// Amounts in different currencies are weighed against each other only
+// through [Rates] the host supplies: Rates.Convert turns an amount into the
+// host's base currency at its own rate, and a currency without one is an
+// error ([ErrNoRate]), never a guess.
+//
+// # Working hours
+//
+// [WorkingHours] are the days and hours a team works and the dates it does
+// not, in a time zone: the module's one calendar. [WorkingHours.Calendar]
+// compiles them into a [Calendar] that says whether a moment is working
+// time, finds the next working moment and adds working time ("five minutes
+// from Friday 16:58" end on Monday at 09:03). The qualify policy's
+// response hours make need deadlines count the sales team's hours; the
+// recycle scheduler keeps due times inside them, in each lead's own zone.
+//
 // # Validation
 //
 // [Lead.Validate] reports every problem at once, each with the path of the

@@ -46,6 +46,11 @@ type AuditConfig struct {
 	// Enroller, when set, names the track each unnurtured interest lead
 	// should join, and the channel it needs consent on.
 	Enroller *Enroller
+	// Team lists the people who own leads (lead.Lead.Owner), so that the
+	// report's coverage per owner shows those who own none and the load
+	// imbalance counts them. Owners not listed get a row when they own a
+	// lead. Default none. At most MaxOwners.
+	Team []string
 }
 
 // Defaults of AuditConfig.
@@ -53,6 +58,11 @@ const (
 	DefaultLookback    = 30 * 24 * time.Hour
 	DefaultMaxFindings = 100
 )
+
+// MaxOwners bounds the rows of the coverage per owner, so that memory
+// stays flat whatever the stream: the leads of owners beyond it are
+// counted in Report.OtherOwners.
+const MaxOwners = 10_000
 
 // DefaultStageLimits returns the default time each stage allows without a
 // touch (a new map on every call):
@@ -120,6 +130,9 @@ const (
 	// response deadline: unanswered (call now), or answered late within
 	// the lookback (review how leads are answered).
 	FindingResponseBreach FindingKind = iota
+	// FindingUnowned: a lead with unanswered need and no owner: nobody is
+	// going to answer it.
+	FindingUnowned
 	// FindingIgnored: a lead with no touch for longer than its stage
 	// allows.
 	FindingIgnored
@@ -138,7 +151,7 @@ const (
 	numKinds
 )
 
-var kindNames = [...]string{"response_breach", "ignored", "unnurtured", "unowned_account", "buying_group", "coverage"}
+var kindNames = [...]string{"response_breach", "unowned", "ignored", "unnurtured", "unowned_account", "buying_group", "coverage"}
 
 // String returns the kind's name, e.g. "response_breach".
 func (k FindingKind) String() string {
@@ -196,9 +209,15 @@ type Finding struct {
 	// Answered is, for a need answered late, the first sales touch after
 	// it; zero while the need is unanswered.
 	Answered time.Time `json:"answered,omitzero"`
-	// Need is the kind of the need activity of a response breach; empty
-	// when the need came from Item.Need.
+	// Need is the kind of the need activity of a response breach or an
+	// unowned lead; empty when the need came from Item.Need.
 	Need lead.Kind `json:"need,omitempty"`
+	// OutsideHours reports, for a response breach or an unowned lead, that
+	// the need arrived outside the team's response hours (the policy's
+	// Settings.ResponseHours): a team that missed need in its own hours
+	// and one that was not there to see it are told apart. Always false
+	// when the policy has no response hours.
+	OutsideHours bool `json:"outside_hours,omitempty"`
 	// Track is the track an unnurtured lead should join, when the audit
 	// has an Enroller.
 	Track string `json:"track,omitempty"`
@@ -280,6 +299,40 @@ type Report struct {
 	// Coverage has a row for every stage that holds a lead or has a
 	// target, in funnel order.
 	Coverage []Coverage `json:"coverage"`
+	// Owners is the coverage per owner: a row for every member of
+	// AuditConfig.Team and every other owner of an audited lead (at most
+	// MaxOwners), by owner, and last a row with Owner "" for the leads
+	// nobody owns, when there are any.
+	Owners []OwnerLoad `json:"owners"`
+	// OtherOwners counts the leads of owners beyond MaxOwners, in no row.
+	OtherOwners int `json:"other_owners,omitempty"`
+	// Imbalance is the load imbalance of the team: the most open leads
+	// any owner has over the mean of the owners' open leads (the row
+	// without an owner aside). 1 is an even spread, 2 someone carrying
+	// twice the average; 0 when no owner has an open lead.
+	Imbalance float64 `json:"imbalance"`
+}
+
+// OwnerLoad is one owner's share of the audited leads: what they hold and
+// what they neglect. Every count covers every finding found, kept in the
+// report or not.
+type OwnerLoad struct {
+	// Owner is the owner (lead.Lead.Owner); "" for the leads nobody owns.
+	Owner string `json:"owner"`
+	// Leads counts the owner's leads, in any stage.
+	Leads int `json:"leads"`
+	// Open counts those still open: every stage but won, lost, recycled
+	// and disqualified.
+	Open int `json:"open"`
+	// Need counts the leads with unanswered need, in time or not.
+	Need int `json:"need"`
+	// Breaches counts the response breaches, and BreachesOutsideHours
+	// those among them whose need arrived outside the team's response
+	// hours.
+	Breaches             int `json:"breaches"`
+	BreachesOutsideHours int `json:"breaches_outside_hours,omitempty"`
+	// Ignored counts the ignored prospects.
+	Ignored int `json:"ignored"`
 }
 
 // Auditor audits a stream of leads for neglect. Build it with
@@ -290,6 +343,7 @@ type Auditor struct {
 	kinds   kinds
 	limits  []time.Duration // by stage; 0: not checked
 	targets []Target        // by stage; zero Target: none
+	team    []string
 }
 
 // withDefaults fills the zero fields with their defaults: the one place
@@ -369,7 +423,22 @@ func NewAuditor(cfg AuditConfig) (*Auditor, error) {
 		slices.SortFunc(t.Values, func(x, y lead.Money) int { return cmp.Compare(x.Currency, y.Currency) })
 		a.targets[t.Stage] = t
 	}
-	cfg.StageLimits, cfg.Targets = nil, nil // kept above; the host's may change
+	if len(cfg.Team) > MaxOwners {
+		return nil, configErr("Team", fmt.Sprintf("%d people, more than %d", len(cfg.Team), MaxOwners))
+	}
+	seen := make(map[string]bool, len(cfg.Team))
+	for i, o := range cfg.Team {
+		field := fmt.Sprintf("Team[%d]", i)
+		switch {
+		case o == "":
+			return nil, configErr(field, "is empty")
+		case seen[o]:
+			return nil, configErr(field, fmt.Sprintf("%q listed twice", clip(o, 60)))
+		}
+		seen[o] = true
+	}
+	a.team = slices.Clone(cfg.Team)
+	cfg.StageLimits, cfg.Targets, cfg.Team = nil, nil, nil // kept above; the host's may change
 	a.cfg = cfg
 	return a, nil
 }
@@ -386,13 +455,17 @@ func NewAuditor(cfg AuditConfig) (*Auditor, error) {
 //
 // What counts, for each lead that is not disqualified:
 //
-//   - response breach: the earliest need (an activity of need intent, or
-//     Item.Need) after the last sales touch, once its deadline has passed;
-//     or, when there is none, the earliest need answered by the last
-//     sales touch (a need after the touch before it), if that touch came
-//     after the deadline and the need is within the lookback. An activity
-//     that is both need and a sales touch (a call that connected, a
-//     meeting booked) answers itself.
+//   - response breach: the need (an activity of need intent, or
+//     Item.Need) after the last sales touch with the earliest deadline,
+//     once that deadline has passed; or, when there is none, the earliest
+//     need answered by the last sales touch (a need after the touch
+//     before it), if that touch came after the deadline and the need is
+//     within the lookback. An activity that is both need and a sales
+//     touch (a call that connected, a meeting booked) answers itself.
+//     Deadlines are the vocabulary's (qualify.Vocabulary.Deadline: the
+//     team's working time when the policy has response hours), and a
+//     breach says whether its need arrived outside those hours.
+//   - unowned: a lead with unanswered need (overdue or not) and no owner.
 //   - ignored: a lead whose time since its last touch, or since it entered
 //     its stage if later, exceeds its stage's limit (see
 //     DefaultStageLimits). A lead with no recorded stage move entered its
@@ -402,7 +475,10 @@ func NewAuditor(cfg AuditConfig) (*Auditor, error) {
 //     of interest intent, or any Interests) or is in nurturing, and has
 //     no unanswered need. A lead whose consent is withdrawn is not
 //     reported: permission is respected, not neglect.
-//   - coverage: every lead counts in its stage, disqualified ones too.
+//   - coverage: every lead counts in its stage, disqualified ones too;
+//     and in its owner's row (Report.Owners), with the owner's open
+//     leads, unanswered need, breaches and ignored prospects, from which
+//     the team's load imbalance is drawn.
 //
 // Run checks ctx every 1024 items; when it is done, Run returns its error,
 // wrapped, and no report.
@@ -438,6 +514,8 @@ type auditState struct {
 	top     map[bucket]*topK
 	stages  []stageSum
 	undated int
+	owners  map[string]*OwnerLoad
+	others  int
 	// curs remembers the validity of the last currencies seen, so that
 	// the ISO 4217 table is not searched for every lead.
 	curs [4]curValidity
@@ -485,7 +563,38 @@ type stageSum struct {
 }
 
 func newAuditState(a *Auditor, now time.Time) *auditState {
-	return &auditState{a: a, now: now, top: map[bucket]*topK{}, stages: make([]stageSum, len(a.limits))}
+	st := &auditState{a: a, now: now, top: map[bucket]*topK{}, stages: make([]stageSum, len(a.limits)),
+		owners: make(map[string]*OwnerLoad, len(a.team)+1)}
+	for _, o := range a.team {
+		st.owners[o] = &OwnerLoad{Owner: o}
+	}
+	return st
+}
+
+// owner returns the row of owner, nil when MaxOwners rows are taken.
+func (st *auditState) owner(owner string) *OwnerLoad {
+	if o := st.owners[owner]; o != nil {
+		return o
+	}
+	named := len(st.owners)
+	if st.owners[""] != nil {
+		named--
+	}
+	if owner != "" && named >= MaxOwners {
+		return nil
+	}
+	o := &OwnerLoad{Owner: owner}
+	st.owners[owner] = o
+	return o
+}
+
+// open reports whether a lead in stage s is still open.
+func open(s lead.Stage) bool {
+	switch s {
+	case lead.StageWon, lead.StageLost, lead.StageRecycled, lead.StageDisqualified:
+		return false
+	}
+	return true
 }
 
 // leadFacts is what one pass over a lead's activities finds.
@@ -514,6 +623,15 @@ func (st *auditState) item(it *Item, accountLost time.Time) leadFacts {
 	st.rep.Leads++
 	cur := st.rankCurrency(l.Value)
 	st.cover(l, cur)
+	o := st.owner(l.Owner)
+	if o == nil {
+		st.others++
+	} else {
+		o.Leads++
+		if open(l.Stage) {
+			o.Open++
+		}
+	}
 	if disqualified(l) {
 		return leadFacts{}
 	}
@@ -556,18 +674,39 @@ func (st *auditState) item(it *Item, accountLost time.Time) leadFacts {
 		}
 	}
 	f.accountLost = accountLost
-	pending := st.breach(it, &f, cur)
+	pend := st.breach(it, &f, cur)
+	if pend.ok {
+		if o != nil {
+			o.Need++
+		}
+		if l.Owner == "" {
+			fd := Finding{Kind: FindingUnowned, Lead: l.ID, Stage: l.Stage, Value: l.Value, Since: pend.at, Due: pend.due,
+				Need: pend.kind, OutsideHours: !st.a.cfg.Vocabulary.InHours(pend.at)}
+			if st.now.After(pend.due) {
+				fd.Overdue = st.now.Sub(pend.due)
+			}
+			st.add(fd, cur)
+		}
+	}
 	st.ignored(l, &f, cur)
-	if !pending {
+	if !pend.ok {
 		st.unnurtured(it, &f, cur)
 	}
 	return f
 }
 
-// breach looks for a response breach and reports whether the lead has an
-// unanswered need (overdue or not).
-func (st *auditState) breach(it *Item, f *leadFacts, cur lead.Currency) bool {
-	l, window := it.Lead, st.a.cfg.Vocabulary.ResponseDeadline()
+// pendingNeed is a lead's unanswered need: the one with the earliest
+// deadline.
+type pendingNeed struct {
+	at, due time.Time
+	kind    lead.Kind
+	ok      bool
+}
+
+// breach looks for a response breach and returns the lead's unanswered
+// need (overdue or not), if it has one.
+func (st *auditState) breach(it *Item, f *leadFacts, cur lead.Currency) pendingNeed {
+	l, v := it.Lead, st.a.cfg.Vocabulary
 	var (
 		pendAt, pendDue   time.Time
 		pendKind          lead.Kind
@@ -591,8 +730,10 @@ func (st *auditState) breach(it *Item, f *leadFacts, cur lead.Currency) bool {
 			}
 			switch {
 			case act.At.After(f.lastSales):
-				if !pending || act.At.Before(pendAt) {
-					pendAt, pendDue, pendKind, pending = act.At, act.At.Add(window), act.Kind, true
+				// The pending need with the earliest deadline: the earliest
+				// need, unless need outside the hours is due on the clock.
+				if due := v.Deadline(act.At); !pending || due.Before(pendDue) || due.Equal(pendDue) && act.At.Before(pendAt) {
+					pendAt, pendDue, pendKind, pending = act.At, due, act.Kind, true
 				}
 			case act.At.After(f.prevSales):
 				if !answered || act.At.Before(answAt) {
@@ -602,7 +743,7 @@ func (st *auditState) breach(it *Item, f *leadFacts, cur lead.Currency) bool {
 		}
 	}
 	if n := it.Need; !n.At.IsZero() && n.At.After(f.lastSales) {
-		if d := n.deadline(window); !pending || d.Before(pendDue) {
+		if d := n.deadline(v); !pending || d.Before(pendDue) {
 			pendAt, pendDue, pendKind, pending = n.At, d, "", true
 		}
 	}
@@ -610,14 +751,15 @@ func (st *auditState) breach(it *Item, f *leadFacts, cur lead.Currency) bool {
 	switch {
 	case pending && st.now.After(pendDue):
 		st.add(Finding{Kind: FindingResponseBreach, Lead: l.ID, Owner: l.Owner, Stage: l.Stage, Value: l.Value,
-			Since: pendAt, Due: pendDue, Overdue: st.now.Sub(pendDue), Need: pendKind}, cur)
+			Since: pendAt, Due: pendDue, Overdue: st.now.Sub(pendDue), Need: pendKind, OutsideHours: !v.InHours(pendAt)}, cur)
 	case answered && !answAt.Before(st.now.Add(-st.a.cfg.Lookback)):
-		if due := answAt.Add(window); f.lastSales.After(due) {
+		if due := v.Deadline(answAt); f.lastSales.After(due) {
 			st.add(Finding{Kind: FindingResponseBreach, Lead: l.ID, Owner: l.Owner, Stage: l.Stage, Value: l.Value,
-				Since: answAt, Due: due, Overdue: f.lastSales.Sub(due), Answered: f.lastSales, Need: answKind}, cur)
+				Since: answAt, Due: due, Overdue: f.lastSales.Sub(due), Answered: f.lastSales, Need: answKind,
+				OutsideHours: !v.InHours(answAt)}, cur)
 		}
 	}
-	return pending
+	return pendingNeed{at: pendAt, due: pendDue, kind: pendKind, ok: pending}
 }
 
 // salesOwned reports whether only sales touches count in stage s.
@@ -739,6 +881,19 @@ func (st *auditState) cover(l *lead.Lead, cur lead.Currency) {
 // bucket's ranking.
 func (st *auditState) add(f Finding, cur lead.Currency) {
 	st.found[f.Kind]++
+	switch f.Kind {
+	case FindingResponseBreach, FindingIgnored:
+		if o := st.owners[f.Owner]; o != nil {
+			if f.Kind == FindingIgnored {
+				o.Ignored++
+			} else {
+				o.Breaches++
+				if f.OutsideHours {
+					o.BreachesOutsideHours++
+				}
+			}
+		}
+	}
 	b := bucket{f.Kind, cur}
 	t := st.top[b]
 	if t == nil {
@@ -801,10 +956,33 @@ func (st *auditState) report() *Report {
 	for k := range numKinds {
 		r.Totals = append(r.Totals, Total{Kind: k, Found: st.found[k], Kept: kept[k]})
 	}
+	st.ownerRows()
 	if r.Findings == nil {
 		r.Findings = []Finding{}
 	}
 	return r
+}
+
+// ownerRows fills the coverage per owner and the load imbalance.
+func (st *auditState) ownerRows() {
+	r := &st.rep
+	r.Owners = make([]OwnerLoad, 0, len(st.owners))
+	total, most, n := 0, 0, 0
+	for _, name := range slices.Sorted(maps.Keys(st.owners)) {
+		o := st.owners[name]
+		if name == "" {
+			continue
+		}
+		r.Owners = append(r.Owners, *o)
+		total, most, n = total+o.Open, max(most, o.Open), n+1
+	}
+	if o := st.owners[""]; o != nil {
+		r.Owners = append(r.Owners, *o)
+	}
+	r.OtherOwners = st.others
+	if total > 0 {
+		r.Imbalance = float64(most) * float64(n) / float64(total)
+	}
 }
 
 func cmpBucket(x, y bucket) int {

@@ -139,13 +139,24 @@
 // manager acts on:
 //
 //   - response deadline breaches: need leads with no sales touch within the
-//     deadline, unanswered (respond now) or answered late (review);
+//     deadline, unanswered (respond now) or answered late (review), each
+//     saying whether the need arrived inside or outside the team's
+//     response hours, when the policy has them;
+//   - need with no owner: unanswered need nobody owns, so nobody answers;
 //   - ignored prospects: leads with no touch for longer than their stage
 //     allows ([DefaultStageLimits], configurable per stage);
 //   - unnurtured interest: interest leads on no track, with the track the
 //     Enroller would give them and the consent they still need;
 //   - pipeline coverage: leads and total potential value per stage and per
-//     currency (currencies are never added together) against [Target]s.
+//     currency (currencies are never added together) against [Target]s;
+//   - coverage per owner ([OwnerLoad]): each owner's open leads,
+//     unanswered need, breaches (inside and outside hours) and ignored
+//     prospects, and the team's load imbalance ([Report].Imbalance), so
+//     that the team can be spread to cover every prospect.
+//
+// Response deadlines are the policy's ([qualify.Vocabulary.Deadline]): the
+// audit, the planner's hand-off and qualify's decision count them the same
+// way, working hours included.
 //
 // [Auditor.RunAccounts] audits a stream of lead.Account values instead:
 // every lead as Run does (a loss recorded on the account answers the

@@ -23,7 +23,7 @@ func ExampleAuditor_RunAccounts() {
 	account := &lead.Account{ID: "northwind.example", Value: lead.MustParseMoney("90000", "GBP"), Leads: []lead.Lead{
 		{ID: "L-1", Contact: lead.Contact{Role: lead.RoleUser}, CreatedAt: now.Add(-24 * time.Hour), Stage: lead.StageNurturing,
 			Activities: []lead.Activity{{Kind: lead.KindWebinarAttended, At: now.Add(-24 * time.Hour)}}},
-		{ID: "L-2", Contact: lead.Contact{Role: lead.RoleInfluencer}, CreatedAt: now.Add(-time.Hour),
+		{ID: "L-2", Owner: "rep-2", Contact: lead.Contact{Role: lead.RoleInfluencer}, CreatedAt: now.Add(-time.Hour),
 			Activities: []lead.Activity{{Kind: lead.KindPricingRequest, At: now.Add(-time.Hour)}}},
 	}}
 	report, err := auditor.RunAccounts(context.Background(), slices.Values([]nurture.AccountItem{
@@ -38,10 +38,10 @@ func ExampleAuditor_RunAccounts() {
 	// Neglect audit at 2026-03-02 10:00 UTC: 1 account, 2 leads, 3 findings
 	//
 	// Response deadline breaches: 1
-	//   - L-2 (new, no value): respond now: asked for pricing 1h ago and no one from sales has answered; the deadline passed 55m ago
+	//   - L-2 (new, no value): respond now: asked for pricing 1h ago and no one from sales has answered; the deadline passed 55m ago (owner rep-2)
 	//
 	// Accounts with need and no owner: 1
-	//   - account northwind.example (new, 90000 GBP): give the account an owner: lead L-2 asked for pricing 1h ago and nobody answers for the account; the response deadline passed 55m ago
+	//   - account northwind.example (new, 90000 GBP): give the account an owner: lead L-2 asked for pricing 1h ago and nobody answers for the account; the response deadline passed 55m ago (the lead's owner rep-2)
 	//
 	// Buying groups without the roles that decide: 1
 	//   - account northwind.example (new, 90000 GBP): reach the decision maker: 2 contacts engaged for 1d without one (a sales, finance or managing director)
@@ -49,4 +49,9 @@ func ExampleAuditor_RunAccounts() {
 	// Pipeline:
 	//   new                  1 lead      (1 with no value)
 	//   nurturing            1 lead      (1 with no value)
+	//
+	// Owners (imbalance 1.00: the busiest holds 1.00 times the average of open leads):
+	//   OWNER       LEADS  OPEN  NEED  BREACHES  OUTSIDE HOURS  IGNORED
+	//   rep-2       1      1     1     1         0              0
+	//   (no owner)  1      1     0     0         0              0
 }

@@ -144,20 +144,23 @@ func (p Progress) Skip() Progress {
 type Need struct {
 	// At is when need was found; zero when the host says nothing.
 	At time.Time `json:"at,omitzero"`
-	// Deadline is the response deadline; zero means At plus the
-	// configured response window.
+	// Deadline is the response deadline; zero means the vocabulary's
+	// deadline of At (qualify.Vocabulary.Deadline: the response deadline
+	// after it, in the team's working time when the policy has response
+	// hours).
 	Deadline time.Time `json:"deadline,omitzero"`
 	// Why says what showed the need, for explanations: the rule that
 	// matched, the form that was sent.
 	Why string `json:"why,omitempty"`
 }
 
-// deadline returns the need's response deadline given the window.
-func (n Need) deadline(window time.Duration) time.Time {
+// deadline returns the need's response deadline: its own, or the
+// vocabulary's deadline of its time.
+func (n Need) deadline(v *qualify.Vocabulary) time.Time {
 	if !n.Deadline.IsZero() {
 		return n.Deadline
 	}
-	return n.At.Add(window)
+	return v.Deadline(n.At)
 }
 
 // Input is what the planner judges: a lead, its track and its progress on
@@ -457,7 +460,7 @@ func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
 	var buf [32]time.Time
 	sc := p.scan(l, &pr, in.Line, plan.Channel, consent.At, buf[:0])
 
-	if p.handOff(&plan, &in, sc.need) {
+	if p.handOff(&plan, &in, sc.need, sc.needDue) {
 		return plan, nil
 	}
 	if withSales(f.Stage) {
@@ -505,9 +508,12 @@ func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
 
 // scanned is what one pass over a lead's activities tells the planner.
 type scanned struct {
-	// need is the earliest activity of need intent at or after the
-	// enrolment.
-	need *lead.Activity
+	// need is the activity of need intent at or after the enrolment with
+	// the earliest response deadline (the earliest activity, unless the
+	// policy answers need outside its hours on call, on the clock), and
+	// needDue that deadline.
+	need    *lead.Activity
+	needDue time.Time
 	// stop is the latest negative activity that stops the step's channel.
 	stop *lead.Activity
 	// touches are the times of the marketing touches, in order, with the
@@ -523,8 +529,11 @@ func (p *Planner) scan(l *lead.Lead, pr *Progress, line string, ch lead.Channel,
 		c := p.kinds.of(a.Kind)
 		switch c.intent {
 		case lead.IntentNeed:
-			if !a.At.Before(pr.Enrolled) && (s.need == nil || a.At.Before(s.need.At)) && p.onLine(a, line) {
-				s.need = a
+			if a.At.Before(pr.Enrolled) || !p.onLine(a, line) {
+				break
+			}
+			if due := p.cfg.Vocabulary.Deadline(a.At); s.need == nil || due.Before(s.needDue) || due.Equal(s.needDue) && a.At.Before(s.need.At) {
+				s.need, s.needDue = a, due
 			}
 		case lead.IntentNegative:
 			if ch != "" && stops(a, c, ch, consentAt) && (s.stop == nil || a.At.After(s.stop.At)) {
@@ -549,19 +558,19 @@ func (p *Planner) scan(l *lead.Lead, pr *Progress, line string, ch lead.Channel,
 }
 
 // handOff reports whether need stops the track, filling the plan if so:
-// the earliest need activity since the enrolment, or Input.Need, whichever
-// has the earlier deadline.
-func (p *Planner) handOff(plan *Plan, in *Input, first *lead.Activity) bool {
+// the need activity since the enrolment with the earliest deadline (due),
+// or Input.Need, whichever has the earlier deadline.
+func (p *Planner) handOff(plan *Plan, in *Input, first *lead.Activity, due time.Time) bool {
 	explicit := !in.Need.At.IsZero()
 	if first == nil && !explicit {
 		return false
 	}
 	plan.Outcome = OutcomeHandOff
 	if first != nil {
-		plan.Cause, plan.Deadline = *first, first.At.Add(p.cfg.Vocabulary.ResponseDeadline())
+		plan.Cause, plan.Deadline = *first, due
 	}
 	if explicit {
-		if d := in.Need.deadline(p.cfg.Vocabulary.ResponseDeadline()); first == nil || d.Before(plan.Deadline) {
+		if d := in.Need.deadline(p.cfg.Vocabulary); first == nil || d.Before(plan.Deadline) {
 			plan.Cause, plan.Deadline, plan.Need = lead.Activity{}, d, in.Need
 		}
 	}

@@ -136,6 +136,12 @@ func cloneSettings(s Settings) Settings {
 	s.Touches = cloneMap(s.Touches)
 	s.Descriptions = cloneMap(s.Descriptions)
 	s.Final = slices.Clone(s.Final)
+	s.Queue = slices.Clone(s.Queue)
+	if s.ResponseHours != nil {
+		w := *s.ResponseHours
+		w.Days, w.Holidays = slices.Clone(w.Days), slices.Clone(w.Holidays)
+		s.ResponseHours = &w
+	}
 	s.Dimensions = slices.Clone(s.Dimensions)
 	if s.ProductLines != nil {
 		lines := make([]ProductLine, len(s.ProductLines))
@@ -409,6 +415,8 @@ func (c *compilation) checkSettings(s Settings) Settings {
 	if s.OnUnknown > UnknownFail {
 		c.problem("", "settings.on_unknown", "unknown value %d", uint8(s.OnUnknown))
 	}
+	c.checkHours(&s)
+	c.checkQueue(s.Queue)
 	return s.withDefaults()
 }
 

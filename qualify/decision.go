@@ -99,14 +99,27 @@ type Decision struct {
 	// Qualified reports that the lead crossed both marketing-qualified
 	// thresholds (Settings.MQLFit and MQLEngagement) without need.
 	Qualified bool `json:"qualified"`
+	// Priority is the kind of sales work the decision asks for: need,
+	// review, marketing-qualified, the pipeline, or none. It is the first
+	// key of the sales work queue; see [Policy.SortQueue].
+	Priority Priority `json:"priority"`
+	// Value is the lead's potential value as it stated it (lead.Lead.Value;
+	// the zero Money when unknown), so that a queue of decisions can be
+	// weighed by it: converted only at the host's rates, by SortQueue.
+	Value lead.Money `json:"value,omitzero"`
 	// Reason is the disqualification code of the first disqualify rule that
 	// matched, when the verdict is out of scope.
 	Reason lead.Reason `json:"reason,omitempty"`
 	// Deadline is when sales must have responded, when the route is sales
-	// for need: the newest fresh need activity plus
-	// Settings.ResponseDeadline (or now plus it, when the need comes from
-	// other evidence). Zero otherwise.
+	// for need: Vocabulary.Deadline of the newest fresh need activity (or
+	// of now, when the need comes from other evidence): the
+	// Settings.ResponseDeadline after it, counting only the team's working
+	// time when the policy has Settings.ResponseHours. Zero otherwise.
 	Deadline time.Time `json:"deadline,omitzero"`
+	// OutsideHours reports that the need the deadline counts from arrived
+	// outside the team's response hours (Settings.ResponseHours): with
+	// OffHoursOnCall it is for whoever is on call, on the clock.
+	OutsideHours bool `json:"outside_hours,omitempty"`
 	// NeedKind and NeedAt are the newest fresh need activity, when there is
 	// one: the request sales answers, and the time the deadline counts
 	// from. A loss answers the requests before it, so for a lead lost,

@@ -146,6 +146,38 @@
 // activity of one intent with {need} or {interest}; the phrases are
 // resolved at Compile and cost nothing per evaluation.
 //
+// # Response hours
+//
+// Need is answered in minutes, but only while someone is there to answer.
+// Settings.ResponseHours gives the sales team's working days, hours,
+// holidays and time zone (lead.WorkingHours, the module's one calendar);
+// response deadlines then count working time only, so five minutes from
+// 16:58 end at 09:03 the next working morning. Need that arrives while the
+// team is away follows Settings.OffHours: OffHoursOpening (the default)
+// makes it due the deadline after the next opening (a pricing request at
+// 02:00 on a Sunday is due at 09:05 on Monday); OffHoursOnCall keeps it on
+// the clock (due at 02:05) for whoever is on call, and the assign package
+// gives such need to the on-call people. [Vocabulary.Deadline] is the one
+// computation of a deadline: Decision.Deadline, the nurture planner's
+// hand-off and the neglect audit all call it, and Decision.OutsideHours
+// and the audit's breaches say which need arrived outside the hours.
+//
+// # The sales work queue
+//
+// Every decision says what kind of sales work it is ([Decision].Priority:
+// need, review, marketing-qualified, the pipeline, or none) and carries
+// the lead's potential value ([Decision].Value). [Policy.SortQueue] orders
+// decisions into a work queue as of a time the caller gives, by the keys
+// of Settings.Queue (see [DefaultQueue] and [QueueBy]): by default need
+// first, leads still within their deadline before late ones, and within
+// each the highest potential value first, then the nearest deadline, the
+// newest need and the best fit. Values in different currencies are
+// weighed only through the rates the host passes (lead.Rates); an unknown
+// value, or one no rate converts, ranks after every known value, never
+// guessed. What Evaluate cannot know (the time of the queue, today's
+// rates) is supplied when the queue is sorted, so Evaluate stays as cheap
+// as before.
+//
 // # Unknown is not no
 //
 // Sparse data is normal data. A rule that reads a custom field the lead

@@ -305,7 +305,7 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 	}
 	p.fillEnv(st, l, now)
 
-	d := Decision{Lead: l.ID, Stage: l.Stage, Policy: p.name, Version: p.version, At: now}
+	d := Decision{Lead: l.ID, Stage: l.Stage, Value: l.Value, Policy: p.name, Version: p.version, At: now}
 	var need, interest, doNotContact bool
 	var disqualified lead.Reason
 	st.matched, st.points = st.matched[:0], st.points[:0]
@@ -397,6 +397,7 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 		d.Scores = p.scoring.scores(st.scores)
 	}
 	p.decide(&d, l, now, verdictInputs{need: need, interest: interest, doNotContact: doNotContact, disq: disqualified})
+	d.Priority = priorityOf(&d)
 	return d, nil
 }
 
@@ -560,15 +561,17 @@ func (p *Policy) decide(d *Decision, l *lead.Lead, now time.Time, in verdictInpu
 	}
 }
 
-// deadline is when sales must answer the need of d: its newest fresh need
-// activity, or now when the need comes from other evidence, plus the
-// response deadline.
+// deadline is when sales must answer the need of d: the vocabulary's
+// deadline of its newest fresh need activity, or of now when the need
+// comes from other evidence. It notes whether that need arrived outside
+// the team's response hours.
 func (p *Policy) deadline(d *Decision, now time.Time) time.Time {
 	base := d.NeedAt
 	if base.IsZero() {
 		base = now
 	}
-	return base.Add(p.settings.ResponseDeadline)
+	d.OutsideHours = !p.vocab.InHours(base)
+	return p.vocab.Deadline(base)
 }
 
 // needPhrase says what the lead of d asked for: its newest fresh need

@@ -34,10 +34,11 @@ type Spec struct {
 
 // Settings are the policy-wide knobs. Every zero field means its default.
 //
-// The first six are the policy's vocabulary (see [Vocabulary]): what each
-// activity kind means, how long signals stay fresh, how soon need is
-// answered. They are set here and nowhere else; nurture, the neglect audit
-// and recycle read them from the compiled policy.
+// The first eight are the policy's vocabulary (see [Vocabulary]): what
+// each activity kind means, how long signals stay fresh, how soon need is
+// answered and in which hours. They are set here and nowhere else;
+// nurture, the neglect audit, recycle and assign read them from the
+// compiled policy.
 type Settings struct {
 	// NeedFresh is how long a need signal (a pricing request, a demo
 	// request, ...) stays fresh: fresh() and signals("need") look this far
@@ -48,8 +49,20 @@ type Settings struct {
 	InterestFresh time.Duration
 	// ResponseDeadline is how soon sales must answer a need lead, counted
 	// from the newest fresh need activity (or from now when the need comes
-	// from other evidence). Default 5 minutes: speed to lead.
+	// from other evidence). Default 5 minutes: speed to lead. With
+	// ResponseHours it counts the team's working time, and is at most a
+	// week of it.
 	ResponseDeadline time.Duration
+	// ResponseHours, when set, are the sales team's working hours and
+	// holidays: response deadlines count only working time, so a pricing
+	// request at 17:00 on a Friday is due on Monday morning, not at 17:05.
+	// Default nil: the clock, every hour of every day. See
+	// [Vocabulary.Deadline].
+	ResponseHours *lead.WorkingHours
+	// OffHours says how need that arrives outside ResponseHours is
+	// answered: from the team's next opening (the default), or by whoever
+	// is on call, on the clock. Only with ResponseHours.
+	OffHours OffHours
 	// Intents overrides the default intent of activity kinds (see
 	// lead.Kind.Intent), and gives the host's own kinds an intent:
 	// {"callback_request": "need"} makes a host kind need everywhere.
@@ -77,6 +90,10 @@ type Settings struct {
 	// Default UnknownSkip: sparse data is normal data.
 	OnUnknown OnUnknown
 
+	// Queue is the order of the sales work queue (see [Policy.SortQueue]):
+	// keys compared in turn until one differs. Default [DefaultQueue]:
+	// priority, in_time, value, deadline, fresh, fit.
+	Queue []QueueKey
 	// Dimensions are named score dimensions beyond fit and engagement,
 	// which rules may give points on ("dimension": "urgency"). Each is
 	// reported in Decision.Scores. Names are lower-case letters, digits
@@ -163,6 +180,9 @@ func (s Settings) withDefaults() Settings {
 	s.ResponseDeadline = cmp.Or(s.ResponseDeadline, DefaultResponseDeadline)
 	s.MQLFit = cmp.Or(s.MQLFit, DefaultMQLFit)
 	s.MQLEngagement = cmp.Or(s.MQLEngagement, DefaultMQLEngagement)
+	if s.Queue == nil {
+		s.Queue = DefaultQueue()
+	}
 	return s
 }
 
@@ -233,6 +253,9 @@ type settingsJSON struct {
 	Final            []lead.Reason             `json:"final,omitempty"`
 	OnError          OnError                   `json:"on_error,omitzero"`
 	OnUnknown        OnUnknown                 `json:"on_unknown,omitzero"`
+	ResponseHours    json.RawMessage           `json:"response_hours,omitempty"`
+	OffHours         OffHours                  `json:"off_hours,omitzero"`
+	Queue            []string                  `json:"queue,omitempty"`
 	Dimensions       []Dimension               `json:"dimensions,omitempty"`
 	ProductLines     []ProductLine             `json:"product_lines,omitempty"`
 	Account          AccountSettings           `json:"account,omitzero"`
@@ -244,7 +267,8 @@ func (s Settings) IsZero() bool {
 	return s.NeedFresh == 0 && s.InterestFresh == 0 && s.ResponseDeadline == 0 &&
 		s.MQLFit == 0 && s.MQLEngagement == 0 && len(s.Intents) == 0 && len(s.Touches) == 0 &&
 		len(s.Descriptions) == 0 && len(s.Final) == 0 && s.OnError == OnErrorFail && s.OnUnknown == UnknownSkip &&
-		len(s.Dimensions) == 0 && len(s.ProductLines) == 0 && s.Account.IsZero()
+		len(s.Dimensions) == 0 && len(s.ProductLines) == 0 && s.Account.IsZero() &&
+		s.ResponseHours == nil && s.OffHours == OffHoursOpening && s.Queue == nil
 }
 
 // MarshalJSON writes durations in the syntax of lead.ParseDuration ("30d",
@@ -252,6 +276,17 @@ func (s Settings) IsZero() bool {
 // lead.MaxDuration, or with a part below a second, all of which Compile
 // refuses) is an error.
 func (s Settings) MarshalJSON() ([]byte, error) {
+	var hours json.RawMessage
+	if s.ResponseHours != nil {
+		var err error
+		if hours, err = json.Marshal(s.ResponseHours); err != nil {
+			return nil, err
+		}
+	}
+	var queue []string
+	for _, k := range s.Queue {
+		queue = append(queue, k.String())
+	}
 	return json.Marshal(settingsJSON{
 		NeedFresh:        lead.Duration(s.NeedFresh),
 		InterestFresh:    lead.Duration(s.InterestFresh),
@@ -264,6 +299,9 @@ func (s Settings) MarshalJSON() ([]byte, error) {
 		Final:            s.Final,
 		OnError:          s.OnError,
 		OnUnknown:        s.OnUnknown,
+		ResponseHours:    hours,
+		OffHours:         s.OffHours,
+		Queue:            queue,
 		Dimensions:       s.Dimensions,
 		ProductLines:     s.ProductLines,
 		Account:          s.Account,
@@ -286,6 +324,10 @@ func (s *Settings) UnmarshalJSON(b []byte) error {
 	out.MQLFit, out.MQLEngagement = j.MQLFit, j.MQLEngagement
 	out.Intents, out.Touches, out.Descriptions = j.Intents, j.Touches, j.Descriptions
 	out.Final, out.OnError, out.OnUnknown = j.Final, j.OnError, j.OnUnknown
+	out.OffHours = j.OffHours
+	if err := out.unmarshalSales(j.ResponseHours, j.Queue); err != nil {
+		return err
+	}
 	out.Dimensions, out.ProductLines, out.Account = j.Dimensions, j.ProductLines, j.Account
 	*s = out
 	return nil

@@ -103,7 +103,7 @@ func yardstickAfter(l *lead.Lead, now time.Time, version string, accountLost tim
 		}
 	}
 
-	d := Decision{Lead: l.ID, Stage: l.Stage, Policy: "leadqual-default", Version: version, At: now}
+	d := Decision{Lead: l.ID, Stage: l.Stage, Value: l.Value, Policy: "leadqual-default", Version: version, At: now}
 	var matched [19]Match
 	n := 0
 	match := func(m Match) { matched[n] = m; n++ }
@@ -210,14 +210,14 @@ func yardstickAfter(l *lead.Lead, now time.Time, version string, accountLost tim
 		if d.Reason == "" {
 			d.Reason = lead.ReasonNotAFit
 		}
-		d.Route = RouteReview
+		d.Route, d.Priority = RouteReview, PriorityReview
 		d.Note = what() + " after being " + d.Reason.Describe() + ": a person must decide whether to reopen it"
 	case need >= 0 && setAside:
 		d.Reopened = disq
 		if d.Reopened == "" {
 			d.Reopened = l.LostReason
 		}
-		d.Route, next = RouteSales, lead.StageSalesAccepted
+		d.Route, next, d.Priority = RouteSales, lead.StageSalesAccepted, PriorityNeed
 		d.Deadline = d.NeedAt.Add(5 * time.Minute)
 		d.Note = what() + " after being " + d.Reopened.Describe()
 	case disq != "":
@@ -230,12 +230,12 @@ func yardstickAfter(l *lead.Lead, now time.Time, version string, accountLost tim
 	case l.Stage == lead.StageDisqualified:
 		d.Route = RouteDrop
 	case need >= 0:
-		d.Route, next = RouteSales, lead.StageSalesAccepted
+		d.Route, next, d.Priority = RouteSales, lead.StageSalesAccepted, PriorityNeed
 		d.Deadline = d.NeedAt.Add(5 * time.Minute)
 	case d.Qualified:
-		d.Route, next = RouteSales, lead.StageMarketingQualified
+		d.Route, next, d.Priority = RouteSales, lead.StageMarketingQualified, PriorityQualified
 	case l.Stage >= lead.StageSalesAccepted && l.Stage <= lead.StageWon:
-		d.Route = RouteSales
+		d.Route, d.Priority = RouteSales, PriorityPipeline
 	case interest >= 0:
 		d.Route, next = RouteNurture, lead.StageNurturing
 	case l.Stage == lead.StageLost || l.Stage == lead.StageRecycled:

@@ -76,8 +76,10 @@
 // working moment of the next working day in the lead's own time zone
 // (lead.Contact.TimeZone), spread over the day by the lead ID. Working
 // hours are wall-clock times, so a daylight-saving change moves the
-// instant, never the clock time; holidays are skipped. Hosts on systems
-// without a time zone database should import time/tzdata.
+// instant, never the clock time; holidays are skipped. [WorkingHours] is
+// the module's one calendar, lead.WorkingHours, the same type (and JSON
+// form) as a qualify policy's response hours. Hosts on systems without a
+// time zone database should import time/tzdata.
 //
 // # New interests
 //

@@ -14,12 +14,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadqual/leadqual/assign"
 	"github.com/leadqual/leadqual/ingest"
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/match"
 	"github.com/leadqual/leadqual/nurture"
 	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/recycle"
+	"github.com/shopspring/decimal"
 )
 
 // sample holds the bundled leads and the host's data: its policy (the
@@ -35,6 +37,7 @@ type options struct {
 	leadsPath                                string
 	policyPath                               string
 	tracksPath, enrolmentPath, cataloguePath string
+	assignPath                               string
 	read                                     ingest.Options
 	now                                      time.Time
 	all                                      bool
@@ -43,15 +46,25 @@ type options struct {
 
 // host is what a CRM builds once, when it starts or when its data changes:
 // the compiled policy, the nurture tracks and planner, the recycle
-// scheduler (here over the in-memory store), the neglect auditor, and the
-// matcher that groups leads into accounts by company domain.
+// scheduler (here over the in-memory store), the assigner of owners (over
+// the in-memory state), the neglect auditor, and the matcher that groups
+// leads into accounts by company domain.
 type host struct {
 	policy   *qualify.Policy
 	enroller *nurture.Enroller
 	planner  *nurture.Planner
 	sched    *recycle.Scheduler
+	assigner *assign.Assigner
 	auditor  *nurture.Auditor
 	matcher  *match.Matcher
+}
+
+// work is a decision of sales' work: who the lead goes to, and in what
+// order.
+type work struct {
+	d   qualify.Decision
+	l   *lead.Lead
+	row int // its row in the table
 }
 
 // run qualifies every lead of the input and writes the report to w.
@@ -85,8 +98,9 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 	}
 
 	var rows []row
+	var items []nurture.Item
 	var lines []lineRow
-	tracks, needs := map[string]string{}, map[string]nurture.Need{}
+	var queue []work
 	totals := newTotals()
 	for _, in := range leads {
 		l := in.lead
@@ -97,11 +111,12 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 		}
 		r := row{
 			id: l.ID, company: l.Company.Name, verdict: d.Verdict.String(), route: d.Route.String(),
-			fit: d.Fit, engagement: d.Engagement, reasons: topReasons(d, 2),
+			fit: d.Fit, engagement: d.Engagement, reasons: topReasons(d, 2), owner: l.Owner,
 		}
+		item := nurture.Item{Lead: l}
 		if l.Stage == lead.StageNurturing {
 			// The host's store knows the track of a lead it nurtures.
-			tracks[l.ID] = h.enroller.Enrol(l, opts.now).Track.Name()
+			item.Track = h.enroller.Enrol(l, opts.now).Track.Name()
 		}
 		if d.Route == qualify.RouteSales && !d.Deadline.IsZero() {
 			// Need the audit watches: answered by the decision's deadline.
@@ -109,8 +124,9 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 			if at.IsZero() {
 				at = d.At
 			}
-			needs[l.ID] = nurture.Need{Deadline: d.Deadline, Why: needReason(d), At: at}
+			item.Need = nurture.Need{Deadline: d.Deadline, Why: needReason(d), At: at}
 		}
+		items = append(items, item)
 		for _, ld := range d.Lines {
 			// Each product line the lead is in, judged on its own.
 			key := recycle.EntryKey(l.ID, ld.Line)
@@ -134,7 +150,8 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 		obs, wasWoken := woken[l.ID]
 		switch d.Route {
 		case qualify.RouteSales:
-			r.next = h.salesStep(d, l, opts.now)
+			// The next step names the owner: written once the queue is
+			// assigned, below.
 		case qualify.RouteNurture:
 			r.next, err = h.nurtureStep(l, opts.now)
 		case qualify.RouteRecycle:
@@ -149,6 +166,9 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 			r.next = fmt.Sprintf("final (%s): %s", d.Reason, dropAction(d.Reason))
 		case qualify.RouteReview:
 			r.next = "a person decides whether to reopen it"
+		}
+		if d.Priority != qualify.PriorityNone {
+			queue = append(queue, work{d: d, l: l, row: len(rows)})
 		}
 		if err != nil {
 			r.next = "error: " + err.Error()
@@ -167,8 +187,22 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 		totals.add(d.Route, l.Value)
 	}
 
+	sq, err := h.workQueue(ctx, queue, rows, opts.now)
+	if err != nil {
+		return err
+	}
 	// The leads of one company are one account, its people a buying
-	// group: judged together, and audited together.
+	// group: judged together, and audited together, with the owners the
+	// queue gave them.
+	tracks, needs := map[string]string{}, map[string]nurture.Need{}
+	for _, it := range items {
+		if it.Track != "" {
+			tracks[it.Lead.ID] = it.Track
+		}
+		if !it.Need.At.IsZero() {
+			needs[it.Lead.ID] = it.Need
+		}
+	}
 	all := make([]lead.Lead, len(leads))
 	for i, in := range leads {
 		all[i] = *in.lead
@@ -198,7 +232,7 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return write(w, opts, rows, accRows, lines, bad, totals, report)
+	return write(w, opts, rows, accRows, lines, bad, totals, report, sq)
 }
 
 // accountRow is what the report says of an account of several contacts.
@@ -317,6 +351,60 @@ func (h *host) lineStep(ctx context.Context, d qualify.Decision, l *lead.Lead, e
 	return "a person decides whether to reopen the line", nil
 }
 
+// salesQueue is the sales work in priority order, with its owners and the
+// escalations it raised.
+type salesQueue struct {
+	work    []work
+	owners  []assign.Assignment // by work
+	notices []assign.Notice
+	failed  []string // leads no one could take, and why
+}
+
+// workQueue orders the sales work by the policy's queue at the host's
+// rates, gives each lead an owner in that order (the most urgent first
+// choose among the least loaded), writes the owner back to the lead (as a
+// CRM would, so that the audit sees it), fills in the next steps, and
+// escalates need that is past its deadline and unanswered.
+func (h *host) workQueue(ctx context.Context, queue []work, rows []row, now time.Time) (*salesQueue, error) {
+	ds := make([]qualify.Decision, len(queue))
+	byLead := make(map[string]work, len(queue))
+	for i, q := range queue {
+		ds[i], byLead[q.l.ID] = q.d, q
+	}
+	if err := h.policy.SortQueue(ds, hostRates, now); err != nil {
+		return nil, err
+	}
+	sq := &salesQueue{}
+	for i, d := range ds {
+		q := byLead[d.Lead]
+		r := &rows[q.row]
+		r.queue = i + 1
+		res, err := h.assigner.Assign(ctx, assign.Request{Lead: q.l, Decision: &q.d}, now)
+		switch {
+		case errors.Is(err, assign.ErrNoOwner):
+			sq.failed = append(sq.failed, err.Error())
+		case err != nil:
+			return nil, err
+		default:
+			q.l.Owner, r.owner = res.Owner, res.Owner
+		}
+		if q.d.Route == qualify.RouteSales {
+			r.next = h.salesStep(q.d, q.l, now)
+		}
+		sq.work = append(sq.work, q)
+		sq.owners = append(sq.owners, res.Assignment)
+
+		if q.d.Priority == qualify.PriorityNeed && now.After(q.d.Deadline) && !h.answered(q.d, q.l, now) && err == nil {
+			e, err := h.assigner.Escalate(ctx, q.l.ID, q.d.Deadline, now)
+			if err != nil {
+				return nil, err
+			}
+			sq.notices = append(sq.notices, e.Notices...)
+		}
+	}
+	return sq, nil
+}
+
 // newHost builds the policy, tracks, planner, scheduler and auditor from
 // the flags and the bundled host data.
 func newHost(opts options) (*host, error) {
@@ -381,7 +469,24 @@ func newHost(opts options) (*host, error) {
 	if h.matcher, err = match.New(match.Config{}); err != nil {
 		return nil, err
 	}
+	rules, err := hostFile(opts.assignPath, "-assign", "sample/assign.json")
+	if err != nil {
+		return nil, err
+	}
+	team, err := assign.ParseRules(rules)
+	if err != nil {
+		return nil, fmt.Errorf("assignment rules %s: %w", cmpOr(opts.assignPath, "(bundled)"), err)
+	}
+	if h.assigner, err = assign.New(assign.NewMemState(), assign.Config{Rules: team, Vocabulary: h.policy.Vocabulary()}); err != nil {
+		return nil, err
+	}
+	var people []string
+	for _, p := range team.People {
+		people = append(people, p.ID)
+	}
+
 	h.auditor, err = nurture.NewAuditor(nurture.AuditConfig{
+		Team:        people,
 		Vocabulary:  h.policy.Vocabulary(),
 		Enroller:    h.enroller,
 		MaxFindings: 3,
@@ -415,21 +520,28 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// rates convert potential values into pence for ranking leads due together.
-// They are the host's own, stated openly: the library never converts
-// currencies by itself.
-var rates = map[lead.Currency]float64{"GBP": 1, "EUR": 0.85, "USD": 0.79, "NOK": 0.072, "CAD": 0.57}
+// hostRates are the host's exchange rates into pounds: the work queue
+// weighs potential values with them, and the recycle scheduler ranks leads
+// due together by them. They are the host's own, stated openly: the
+// library never converts currencies by itself.
+var hostRates = lead.Rates{Base: "GBP", Rates: map[lead.Currency]decimal.Decimal{
+	"EUR": decimal.RequireFromString("0.85"),
+	"USD": decimal.RequireFromString("0.79"),
+	"NOK": decimal.RequireFromString("0.072"),
+	"CAD": decimal.RequireFromString("0.57"),
+}}
 
+// rank is a potential value in pence at the host's rates, for the recycle
+// scheduler; unknown values rank last.
 func rank(v lead.Money) (int64, error) {
 	if !v.Known() {
 		return 0, nil
 	}
-	r, ok := rates[v.Currency]
-	if !ok {
-		return 0, fmt.Errorf("no rate for %s: %w", v.Currency, lead.ErrCurrencyMismatch)
+	gbp, err := hostRates.Convert(v)
+	if err != nil {
+		return 0, err
 	}
-	f, _ := v.Amount.Float64()
-	return int64(f * r * 100), nil
+	return gbp.Amount.Shift(2).IntPart(), nil
 }
 
 // input is one lead read from a line.
@@ -548,8 +660,7 @@ func recycleReason(d qualify.Decision, l *lead.Lead) lead.Reason {
 func (h *host) salesStep(d qualify.Decision, l *lead.Lead, now time.Time) string {
 	switch {
 	case d.Verdict == qualify.VerdictNeed && d.Route == qualify.RouteSales:
-		if answered := h.lastSalesTouch(l, d.Deadline.Add(-time.Hour*24*365), now); !answered.IsZero() &&
-			answered.After(d.Deadline.Add(-24*time.Hour)) {
+		if answered := h.lastSalesTouch(l, d.Deadline.Add(-time.Hour*24*365), now); h.answered(d, l, now) {
 			late := ""
 			if answered.After(d.Deadline) {
 				late = fmt.Sprintf(", %s late", roundDur(answered.Sub(d.Deadline)))
@@ -569,6 +680,13 @@ func (h *host) salesStep(d qualify.Decision, l *lead.Lead, now time.Time) string
 		}
 		return fmt.Sprintf("with %s (%s)", owner, l.Stage)
 	}
+}
+
+// answered reports whether a sales touch answered the need of d: one in
+// the day before its deadline or since.
+func (h *host) answered(d qualify.Decision, l *lead.Lead, now time.Time) bool {
+	last := h.lastSalesTouch(l, d.Deadline.Add(-time.Hour*24*365), now)
+	return !last.IsZero() && last.After(d.Deadline.Add(-24*time.Hour))
 }
 
 // lastSalesTouch returns the newest sales touch between from and now, by
