@@ -8,6 +8,13 @@ import (
 	"github.com/leadqual/leadqual/lead"
 )
 
+// ErrInvalidUTF8 is the cause of the problems of a document that is not
+// valid UTF-8: DecodeJSON refuses it, naming each key and string value
+// that is not, where encoding/json would replace the bytes with U+FFFD
+// without a word. errors.Is(err, ErrInvalidUTF8) tells it apart; the
+// JSONError is Malformed.
+var ErrInvalidUTF8 = strictjson.ErrInvalidUTF8
+
 // DecodeJSON decodes data, which must hold exactly one JSON value, into v
 // (a non-nil pointer) the way every reader of leadqual does: object keys
 // that match no field are refused, and so is anything after the value. It
@@ -41,8 +48,9 @@ type JSONError struct {
 	// its line and column, and its cause.
 	Problems []*lead.FieldError
 	// Malformed reports that the document is not one JSON value at all
-	// (a syntax error, cut short, data after the value), as opposed to
-	// JSON of the wrong shape (unknown fields, values of the wrong type).
+	// (a syntax error, cut short, data after the value, not valid UTF-8:
+	// see ErrInvalidUTF8), as opposed to JSON of the wrong shape (unknown
+	// fields, values of the wrong type).
 	Malformed bool
 	// Empty reports that there was no JSON value: the input was empty or
 	// white space.

@@ -27,6 +27,7 @@ func TestDecodeJSON(t *testing.T) {
 			false, false, []string{"contact.emial", "activities[0].size"}},
 		{"a value of the wrong type", `{"id": 7}`, false, false, []string{"id"}},
 		{"an unknown role", `{"id": "L", "contact": {"role": "boss"}}`, false, false, []string{"contact.role"}},
+		{"not UTF-8", "{\"id\": \"L\xff\", \"contact\": {\"name\": \"\xc3\x28\"}}", true, false, []string{"id", "contact.name"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,4 +59,14 @@ func TestDecodeJSON(t *testing.T) {
 			assert.Contains(t, err.Error(), "ingest: ")
 		})
 	}
+}
+
+func TestDecodeJSONRefusesInvalidUTF8(t *testing.T) {
+	var l lead.Lead
+	err := ingest.DecodeJSON([]byte("{\"id\": \"L\xff\"}"), &l)
+	require.ErrorIs(t, err, ingest.ErrInvalidUTF8)
+	var je *ingest.JSONError
+	require.ErrorAs(t, err, &je)
+	assert.True(t, je.Malformed)
+	assert.Equal(t, "id", je.Problems[0].Path)
 }

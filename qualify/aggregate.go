@@ -22,6 +22,10 @@ type aggPlan struct {
 	known   []knownAgg
 	// nInts, nBools and nDurs size the typed slot arrays.
 	nInts, nBools, nDurs int
+	// accountSlots are the account aggregates the rules read (see
+	// account.go); account reports any.
+	accountSlots []*slot
+	account      bool
 }
 
 // kindAgg is what the pass does for activities of one kind.
@@ -97,6 +101,14 @@ func (c *compilation) plan(s Settings) aggPlan {
 		case slotKnown:
 			sl.pos = next(&p.nBools)
 			p.known = append(p.known, knownAgg{pos: sl.pos, field: sl.field})
+		default:
+			if sl.isInt() {
+				sl.pos = next(&p.nInts)
+			} else {
+				sl.pos = next(&p.nBools)
+			}
+			p.accountSlots = append(p.accountSlots, sl)
+			p.account = true
 		}
 	}
 	kinds := make([]lead.Kind, len(p.kinds))
@@ -151,11 +163,18 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed, la
 			needFloor = nanos(lost) + 1
 		}
 	}
+	if st.floor != 0 {
+		needFloor = max(needFloor, st.floor) // an account's loss: see EvaluateAccount
+	}
 	needCut := max(before(nowN, p.settings.NeedFresh), needFloor)
 	interestCut := before(nowN, p.settings.InterestFresh)
 	var sig [4]int
 	lastNeed, lastInterest = -1, -1
 	var lastNeedN, lastInterestN int64
+	var lineFloors []int64 // nil unless a product line of the lead (or its account) was lost
+	if len(l.Lines) > 0 || st.accFloors != nil {
+		lineFloors = p.lineFloors(st, l, now)
+	}
 	acts := l.Activities
 	for i := range acts {
 		act := &acts[i]
@@ -168,6 +187,16 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed, la
 			continue
 		}
 		ka := &a.kinds[k]
+		if lineFloors != nil && ka.intent == lead.IntentNeed && at < p.lineFloor(lineFloors, act) {
+			// Answered by the loss of its product line, as a loss of the
+			// lead answers the need before it.
+			for _, ci := range ka.counts {
+				if at >= st.cuts[ci] {
+					st.ints[a.counts[ci].pos]++
+				}
+			}
+			continue
+		}
 		if st.lastIdx[k] < 0 || at > st.lastN[k] {
 			st.lastIdx[k], st.lastN[k] = int32(i), at
 		}
@@ -202,6 +231,7 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time) (lastNeed, la
 			st.ints[pos] = sig[in]
 		}
 	}
+	st.sig = sig
 	for _, la := range a.lasts {
 		li := st.lastIdx[la.kind]
 		if la.since {
@@ -321,4 +351,14 @@ func (x *kindIndex) lookup(k lead.Kind) int {
 		}
 		h = (h + 1) & x.mask
 	}
+}
+
+// intentOf is p.vocab.Intent(k) in one probe of the plan's kind index,
+// which holds every kind whose intent is not none: a map lookup would hash
+// the whole kind, up to MaxTextBytes, for every activity.
+func (p *Policy) intentOf(k lead.Kind) lead.Intent {
+	if i := p.agg.index.lookup(k); i >= 0 {
+		return p.agg.kinds[i].intent
+	}
+	return lead.IntentNone
 }

@@ -39,12 +39,17 @@ type Policy struct {
 	agg   aggPlan
 	final []lead.Reason
 	vocab *Vocabulary
+	// scores, account rules and the roll-up of accounts: see
+	// dimensions.go and account.go.
+	scoring scoring
 
 	// What the expressions that run in the VM read, filled into the
 	// environment map per evaluation; the fast path reads the lead and the
 	// slots directly.
 	vars     []variable
 	envSlots []*slot
+	guards   []string // the guarded functions the VM programs call
+	cost     float64  // the estimated worst-case cost of the policy
 
 	needActivities, needInterests, needNow, readsFields bool
 
@@ -55,13 +60,15 @@ type compiledRule struct {
 	name, reason string
 	intent       lead.Intent
 	dimension    Dimension
+	score        int  // the dimension's index in scoring: 0 fit, 1 engagement, 2... named
+	account      bool // the rule reads account aggregates: see account.go
 	disqualify   lead.Reason
 	// when is either a fast-path closure or a VM program.
 	fastWhen func(*state) bool
 	when     *vm.Program
-	// steps is the rule's iteration cost per element of the largest
-	// collection: see bound. Zero when the rule does not iterate.
-	steps int
+	// whenCost and pointsCost are what the guard knows of the VM
+	// programs (see guard.go).
+	whenCost, pointsCost exprCost
 	// points is a fast-path closure, a VM program, or neither when the
 	// points are the constant pointsConst.
 	fastPoints  func(*state) float64
@@ -129,6 +136,22 @@ func cloneSettings(s Settings) Settings {
 	s.Touches = cloneMap(s.Touches)
 	s.Descriptions = cloneMap(s.Descriptions)
 	s.Final = slices.Clone(s.Final)
+	s.Queue = slices.Clone(s.Queue)
+	if s.ResponseHours != nil {
+		w := *s.ResponseHours
+		w.Days, w.Holidays = slices.Clone(w.Days), slices.Clone(w.Holidays)
+		s.ResponseHours = &w
+	}
+	s.Dimensions = slices.Clone(s.Dimensions)
+	if s.ProductLines != nil {
+		lines := make([]ProductLine, len(s.ProductLines))
+		for i, l := range s.ProductLines {
+			lines[i] = ProductLine{Name: l.Name, Products: slices.Clone(l.Products)}
+		}
+		s.ProductLines = lines
+	}
+	s.Account.Rollup = cloneMap(s.Account.Rollup)
+	s.Account.Roles = slices.Clone(s.Account.Roles)
 	return s
 }
 
@@ -175,15 +198,19 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 		return nil, err
 	}
 	c := &compilation{
-		limits: o.limits,
-		policy: spec.Name,
-		slots:  map[string]*slot{},
-		vmUsed: map[string]bool{},
-		vmOnly: o.vmOnly,
+		limits:     o.limits,
+		policy:     spec.Name,
+		slots:      map[string]*slot{},
+		vmUsed:     map[string]bool{},
+		vmOnly:     o.vmOnly,
+		regexes:    map[string]int{},
+		guardsUsed: map[string]bool{},
+		shapes:     newShapes(o.limits),
 	}
 	spec = cloneSpec(spec) // the caller may change theirs
 	c.labels = ruleLabels(spec.Rules)
 	settings := c.checkSettings(spec.Settings)
+	c.checkScoring(settings)
 	c.vocab = newVocabulary(settings)
 	c.intents = c.vocab.Intent
 	c.checkShape(spec)
@@ -210,9 +237,12 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 	// path where the expression allows it, else to the VM.
 	cfg := c.config()
 	rules := make([]compiledRule, len(spec.Rules))
+	costs := make([]ruleCost, len(spec.Rules))
 	for i, r := range spec.Rules {
-		rules[i] = compiledRule{name: r.Name, reason: r.Reason, intent: r.Intent, dimension: r.Dimension, disqualify: r.Disqualify}
+		rules[i] = compiledRule{name: r.Name, reason: r.Reason, intent: r.Intent, dimension: r.Dimension,
+			score: c.scoreIndex(r.Dimension), disqualify: r.Disqualify}
 	}
+	c.markAccountRules(spec.Rules, trees, rules)
 	for _, t := range trees {
 		name := c.labels[t.rule]
 		out, ok := c.compile(cfg, name, t)
@@ -221,16 +251,20 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 		}
 		r := &rules[t.rule]
 		r.inputs.add(&t)
-		r.steps += out.steps
 		switch t.field {
 		case "when":
 			r.when, r.fastWhen = out.prog, out.fast.b
+			r.whenCost, costs[t.rule].when = newExprCost(out.cost), out.cost
 		case "points":
 			r.points, r.pointsConst = out.prog, out.constant
+			r.pointsCost, costs[t.rule].points = newExprCost(out.cost), out.cost
 			if out.fast.kind != fastNone {
 				r.fastPoints = out.fast.asFloat()
 			}
 		}
+	}
+	if len(c.problems) == 0 {
+		c.checkCosts(c.labels, spec.Rules, costs)
 	}
 	if len(c.problems) > 0 {
 		return nil, newCompileError(spec, c.problems)
@@ -249,6 +283,7 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 		rules:    rules,
 		final:    append([]lead.Reason{lead.ReasonNotAFit, lead.ReasonDoNotContact}, settings.Final...),
 		vocab:    c.vocab,
+		scoring:  c.scoring,
 	}
 	for _, v := range c.allVariables() {
 		if c.vmUsed[v.name] {
@@ -264,6 +299,13 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 	p.needInterests = c.vmUsed[varInterests]
 	p.needNow = c.vmUsed[varNow]
 	p.readsFields = c.vmUsed["fields"]
+	for name := range c.guardsUsed {
+		p.guards = append(p.guards, name)
+	}
+	slices.Sort(p.guards)
+	for _, rc := range costs {
+		p.cost += rc.total()
+	}
 	p.agg = agg
 	p.pool.New = func() any { return p.newState() }
 	return p, nil
@@ -302,6 +344,14 @@ type compilation struct {
 
 	parseConfig *conf.Config
 	vmOnly      bool
+
+	guardedCfg *conf.Config    // see guardedConfig
+	shapes     shapes          // the largest values under the limits
+	regexes    map[string]int  // program sizes of the literal patterns
+	guardsUsed map[string]bool // the guarded functions the VM programs call
+
+	scoring   scoring
+	lineNames []string // the product lines declared, for messages
 }
 
 func (c *compilation) problem(rule, field string, format string, args ...any) {
@@ -365,6 +415,8 @@ func (c *compilation) checkSettings(s Settings) Settings {
 	if s.OnUnknown > UnknownFail {
 		c.problem("", "settings.on_unknown", "unknown value %d", uint8(s.OnUnknown))
 	}
+	c.checkHours(&s)
+	c.checkQueue(s.Queue)
 	return s.withDefaults()
 }
 
@@ -443,9 +495,7 @@ func (c *compilation) checkShape(spec Spec) {
 		}
 		if r.Points != "" {
 			effects++
-			if r.Dimension != DimensionFit && r.Dimension != DimensionEngagement {
-				c.problem(name, "dimension", "points need a dimension: fit or engagement")
-			}
+			c.checkDimension(name, r.Dimension)
 		} else if r.Dimension != DimensionNone {
 			c.problem(name, "dimension", "a dimension without points")
 		}
@@ -573,95 +623,60 @@ func bracketDepth(src string, max int) (depth, at int) {
 	return depth, at
 }
 
-// newParseConfig is the parser's view of the language: expr's builtins
-// minus the ones rules may not use, and our helpers as functions.
+// newParseConfig is the parser's view of the language: the builtins of
+// the rule language (every other builtin of expr disabled, so that it
+// parses as a call the rewriter refuses) and our helpers as functions.
 func newParseConfig(maxNodes int) *conf.Config {
 	cfg := conf.CreateNew()
 	cfg.MaxNodes = uint(maxNodes)
-	for name := range cfg.Builtins {
-		if !allowedBuiltins[name] {
-			delete(cfg.Builtins, name)
-			cfg.Disabled[name] = true
-		}
-	}
+	onlyOurBuiltins(cfg)
 	for name := range helpers {
 		cfg.Functions[name] = nil // the parser only needs the name
 	}
 	return cfg
 }
 
-// allowedBuiltins are expr's builtins that rules may use: the ones whose
-// cost is at most linear in their input and whose output is no larger
-// than it. See unavailable for the others and why.
-var allowedBuiltins = map[string]bool{
-	"all": true, "none": true, "any": true, "one": true, "filter": true, "map": true,
-	"find": true, "findIndex": true, "findLast": true, "findLastIndex": true,
-	"sum": true, "groupBy": true, "sortBy": true, "len": true, "type": true,
-	"abs": true, "ceil": true, "floor": true, "round": true, "int": true, "float": true,
-	"trim": true, "trimPrefix": true, "trimSuffix": true, "upper": true, "lower": true,
-	"indexOf": true, "lastIndexOf": true, "hasPrefix": true, "hasSuffix": true,
-	"max": true, "min": true, "mean": true, "median": true, "first": true, "last": true,
-	"get": true, "take": true, "keys": true, "values": true, "reverse": true, "uniq": true, "sort": true,
-}
-
-// iterating are the builtins that run a predicate over a collection.
-var iterating = map[string]bool{
-	"all": true, "none": true, "any": true, "one": true, "filter": true, "map": true,
-	"find": true, "findIndex": true, "findLast": true, "findLastIndex": true,
-	"sum": true, "groupBy": true, "sortBy": true, "count": true, "reduce": true,
-}
-
-// unavailable explains why a builtin rules cannot call is missing. Each
-// was measured: on a lead within the default limits, split and join took
-// 15 s, toJSON inside an iteration 10 s.
-var unavailable = map[string]string{
-	"reduce":     "it builds values of unbounded size",
-	"repeat":     "it builds strings of unbounded size",
-	"replace":    "nested, it grows strings exponentially",
-	"split":      "with join it squares the size of a string",
-	"splitAfter": "with join it squares the size of a string",
-	"join":       "with split it squares the size of a string",
-	"concat":     "it multiplies the collections a rule iterates over",
-	"flatten":    "over a collection of collections it is quadratic",
-	"toJSON":     "it serialises whole collections, per element when iterated",
-	"fromJSON":   "it builds values of unbounded size",
-	"toPairs":    "it is not needed to judge a lead",
-	"fromPairs":  "it is not needed to judge a lead",
-	"string":     "it serialises whole collections; compare values directly",
-	"now":        "time comes from the caller: use the variable now",
-	"date":       "time comes from the caller: compare with now, or use days(n)",
-	"duration":   `use days(n), hours(n), minutes(n) or a window such as "30d"`,
-	"timezone":   "times are compared as instants",
-	"toBase64":   "it is not needed to judge a lead",
-	"fromBase64": "it is not needed to judge a lead",
-}
-
-// maxConcat bounds the string concatenations of one expression outside
-// iterations (inside them there may be none): a chain of n of them copies
-// n²/2 times the size of its operands.
-const maxConcat = 16
-
-// config builds the checker's configuration: the environment's types,
-// including the slots the rules asked for, the runtime helpers and the
-// money operators.
-func (c *compilation) config() *conf.Config {
-	env := map[string]any{}
-	for _, v := range c.allVariables() {
-		env[v.name] = v.typ
-	}
-	env[varActivities] = []Activity(nil)
-	env[varInterests] = []Interest(nil)
-	env[varNow] = time.Time{}
-	for _, s := range c.order {
-		env[s.key] = s.typ()
-	}
-	cfg := conf.CreateNew()
+func onlyOurBuiltins(cfg *conf.Config) {
 	for name := range cfg.Builtins {
-		if !allowedBuiltins[name] {
+		if _, ok := builtins[name]; !ok {
 			delete(cfg.Builtins, name)
 			cfg.Disabled[name] = true
 		}
 	}
+}
+
+// config builds the checker's configuration: the environment's types,
+// including the slots the rules asked for, the runtime helpers and the
+// money operators.
+func (c *compilation) config() *conf.Config { return c.buildConfig(false) }
+
+// guardedConfig is config with the guarded functions of the instrumented
+// programs, built once, when the first expression needs it.
+func (c *compilation) guardedConfig() *conf.Config {
+	if c.guardedCfg == nil {
+		c.guardedCfg = c.buildConfig(true)
+	}
+	return c.guardedCfg
+}
+
+func (c *compilation) buildConfig(guards bool) *conf.Config {
+	env := map[string]any{}
+	for _, v := range c.allVariables() {
+		env[v.name] = v.typ
+	}
+	env[varActivities] = []*Activity(nil)
+	env[varInterests] = []*Interest(nil)
+	env[varNow] = time.Time{}
+	for _, s := range c.order {
+		env[s.key] = s.typ()
+	}
+	if guards {
+		for name, typ := range guardTypes {
+			env[name] = typ
+		}
+	}
+	cfg := conf.CreateNew()
+	onlyOurBuiltins(cfg)
 	opts := []expr.Option{expr.Env(env), expr.MaxNodes(uint(c.limits.MaxNodes))}
 	opts = append(opts, runtimeFunctions()...)
 	for _, opt := range opts {
@@ -690,28 +705,40 @@ var (
 )
 
 // compiled is one expression after pass 2: a fast-path closure, a VM
-// program, or (for points) a constant.
+// program, or (for points) a constant; and its estimated cost.
 type compiled struct {
 	fast     fastExpr
 	prog     *vm.Program
 	constant float64
-	steps    int // see bound
+	cost     estimate
 }
 
-// compile type-checks and compiles one rewritten expression.
+// compile type-checks one rewritten expression, holds it to the rule
+// language by type, estimates its cost, and compiles it: to the fast path
+// where it can, else to a guarded VM program.
 func (c *compilation) compile(cfg *conf.Config, rule string, t parsed) (compiled, bool) {
 	tree, field := t.tree, t.field
 	if _, err := new(checker.Checker).PatchAndCheck(tree, cfg); err != nil {
 		c.problems = append(c.problems, exprProblem(rule, field, err))
 		return compiled{}, false
 	}
+	if !c.verify(rule, field, tree) {
+		return compiled{}, false
+	}
+	// expr's optimizer folds what verify left (booleans, comparisons of
+	// constants: verify has folded, or refused, the arithmetic) and fuses
+	// iterations; the fast path, the estimate and the VM then all see the
+	// same expression. Checking again types what it built.
+	before := nodes(tree.Node)
 	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
 		c.problems = append(c.problems, exprProblem(rule, field, err))
 		return compiled{}, false
 	}
-	steps, ok := c.bound(rule, field, tree)
-	if !ok {
-		return compiled{}, false
+	if !slices.Equal(before, nodes(tree.Node)) {
+		if _, err := checker.Check(tree, cfg); err != nil {
+			c.problems = append(c.problems, exprProblem(rule, field, err))
+			return compiled{}, false
+		}
 	}
 	typ := tree.Node.Type()
 	unknown := typ == nil || typ.Kind() == reflect.Interface
@@ -736,9 +763,18 @@ func (c *compilation) compile(cfg *conf.Config, rule string, t parsed) (compiled
 			return compiled{constant: v}, true
 		}
 	}
+	cost := c.estimate(tree)
 	if f, ok := c.fast(tree.Node); ok && !c.vmOnly && (field == "when" && f.kind == fastBool ||
 		field == "points" && (f.kind == fastInt || f.kind == fastFloat)) {
-		return compiled{fast: f}, true
+		return compiled{fast: f, cost: cost}, true
+	}
+	if c.instrument(tree, cost) {
+		cfg = c.guardedConfig()
+		if _, err := checker.Check(tree, cfg); err != nil {
+			// The instrumented tree is ours: this is a bug, not a bad rule.
+			c.problems = append(c.problems, exprProblem(rule, field, fmt.Errorf("internal error instrumenting the expression: %w", err)))
+			return compiled{}, false
+		}
 	}
 	prog, err := compiler.Compile(tree, cfg)
 	if err != nil {
@@ -748,7 +784,7 @@ func (c *compilation) compile(cfg *conf.Config, rule string, t parsed) (compiled
 	for name := range t.idents {
 		c.vmUsed[name] = true
 	}
-	return compiled{prog: prog, steps: steps}, true
+	return compiled{prog: prog, cost: cost}, true
 }
 
 func typeName(t reflect.Type) string {
@@ -823,4 +859,22 @@ func toFloat(v any) (float64, bool) {
 		return x, true
 	}
 	return 0, false
+}
+
+// nodes lists the nodes of an expression in walk order: two lists are
+// equal when nothing was replaced.
+func nodes(n ast.Node) []ast.Node {
+	var out []ast.Node
+	var walk func(np *ast.Node)
+	walk = func(np *ast.Node) {
+		if *np == nil {
+			return
+		}
+		out = append(out, *np)
+		for _, ch := range childPointers(*np) {
+			walk(ch)
+		}
+	}
+	walk(&n)
+	return out
 }

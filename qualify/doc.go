@@ -22,14 +22,20 @@
 //
 // Each [Rule] has a name, a `when` expression, a human-readable reason and
 // exactly one effect: an intent (evidence of need or of interest), points
-// on a dimension (fit: who they are; engagement: what they did), or a
-// disqualification with a reason code. [DefaultSpec] is the doctrine as a
+// on a dimension (fit: who they are; engagement: what they did; or a
+// named dimension the settings declare, such as "urgency", reported in
+// Decision.Scores), or a disqualification with a reason code. [DefaultSpec] is the doctrine as a
 // policy, for hosts to copy and adapt; its JSON is [DefaultJSON].
 //
 // # The rule language
 //
-// Rules are written in expr (github.com/expr-lang/expr) over this
-// environment:
+// Rules are written in a small language with the syntax of expr
+// (github.com/expr-lang/expr). The language is exactly what this section
+// lists: Compile refuses anything else, whatever the syntax. Values have
+// no Go methods or fields in rules: money, times and strings are used
+// through the functions and operators below only.
+//
+// The environment:
 //
 //	id, source, owner, stage, lost_reason          string
 //	contact.name, .email, .email_domain, .phone,
@@ -40,32 +46,82 @@
 //	budget, value                                  money: compare with money("25000", "GBP")
 //	expected_purchase, renewal, created_at,
 //	  updated_at, now                              time (zero when unknown)
-//	activities                                     [{kind, at, asset, product, channel, intent, attrs}]
-//	interests                                      [{topic, first_seen, last_seen}]
-//	fields                                         the host's custom fields: fields.plan, fields.seats (type any)
+//	activities                                     list of activities: .kind, .at, .asset, .product, .channel, .intent, .attrs
+//	interests                                      list of interests: .topic, .first_seen, .last_seen
+//	fields                                         the host's custom fields: fields.plan, fields["seats"] (type any)
 //
-// and these helpers, which read like the doctrine and cost nothing per
-// rule: their arguments are constants, resolved at Compile, and their
-// values are computed once per lead in one pass over its activities.
+// The members of activities and interests above, keys of maps (fields,
+// .attrs, and custom fields that are maps: fields.a.b), and indexes and
+// slices of lists and strings (activities[0], s[1:3]) are the only
+// members a rule can read.
 //
-//	count(kind, window)   int: activities of kind within the window ("30d", "2w", "12h", days(30))
-//	fresh(kind)           bool: an activity of kind within the freshness of its intent
-//	                      (Settings.NeedFresh for need kinds, InterestFresh otherwise;
-//	                      for need, after the lead's last loss)
-//	since(kind)           duration since the newest activity of kind (very long if never)
-//	signals(intent)       int: fresh activities whose kind has that intent in the
-//	                      policy's vocabulary ("need", "interest", "negative")
-//	interested(topic)     bool: a fresh interest in a topic or product (case ignored)
-//	known(x)              bool: budget, value, expected_purchase or renewal is known
-//	money(amount, cur)    an exact amount: money("1999.99", "GBP")
-//	amount(m)             the amount of money m as a number, for points
-//	days(n), hours(n), minutes(n), weeks(n)   durations
+// Helpers, which read like the doctrine and cost nothing per rule: their
+// arguments are constants, resolved at Compile, and their values are
+// computed once per lead in one pass over its activities.
+//
+//	count("pricing_request", "30d")   int: activities of a kind within the window ("30d", "2w", "12h", days(30))
+//	fresh("demo_request")             bool: an activity of kind within the freshness of its intent
+//	                                  (Settings.NeedFresh for need kinds, InterestFresh otherwise;
+//	                                  for need, after the lead's last loss)
+//	since("demo_request") < days(7)   duration since the newest activity of kind (very long if never)
+//	signals("need") > 0               int: fresh activities whose kind has that intent in the
+//	                                  policy's vocabulary ("need", "interest", "negative")
+//	interested("RoutePlanner")        bool: a fresh interest in a topic or product (case ignored)
+//	known(budget)                     bool: budget, value, expected_purchase or renewal is known
+//	money("10000.00", "GBP")          an exact amount
+//	amount(value) / 1000              the amount of money as a number, for points
+//	weeks(2), days(14), hours(12), minutes(30)   durations
 //
 // A window, like the durations of [Settings] in a policy's JSON
 // ("need_fresh": "30d"), is written in the one duration syntax of leadqual,
 // described under "Durations" in the lead package's documentation.
 //
-// Activities after `now` are ignored.
+// Functions:
+//
+//	any(list, predicate), all(list, predicate), none(list, predicate), one(list, predicate)
+//	filter(list, predicate), map(list, expression)
+//	find(list, predicate), findIndex(list, predicate), findLast(list, predicate), findLastIndex(list, predicate)
+//	len(v), first(list), last(list), type(v)
+//	min(a, b, ...), max(a, b, ...), abs(x), ceil(x), floor(x), round(x), int(v), float(v)
+//	lower(s), upper(s), trim(s[, chars]), trimPrefix(s, prefix), trimSuffix(s, suffix)
+//	hasPrefix(s, prefix), hasSuffix(s, suffix), indexOf(s, sub), lastIndexOf(s, sub)
+//
+// A predicate is an expression over # (the element; .kind is #.kind) and
+// #index. Iterations do not nest, and activities and interests cannot be
+// read inside one.
+//
+// Operators:
+//
+//	== != < <= > >=              numbers, strings, durations, times; money with money
+//	&& || ! and or not           booleans
+//	+ - * / % **                 numbers (/ and ** give floats; % takes integers); + joins strings;
+//	                             durations add, subtract and multiply by numbers; a time minus a time
+//	                             is a duration, a time plus or minus a duration a time; money adds
+//	                             and subtracts money of its currency
+//	in, not in                   an element of a list, a key of a map
+//	contains startsWith endsWith strings
+//	matches                      a string against a literal regular expression
+//	?: ??                        a condition; a default for nil
+//	?.                           a member of a value that may be nil
+//
+// Arithmetic never gives a wrong number: a division by zero, an integer
+// overflow, or a result that is not a finite number fails the rule with an
+// [*ArithmeticError] (errors.Is(err, [ErrArithmetic])), and Compile refuses
+// constants that would. An activity's intent is its kind's default
+// (lead.Kind.Intent), unless Settings.Intents overrides it. Activities
+// after `now` are ignored. Nothing a rule can reach depends on the machine:
+// `now` is the caller's, and times are compared as instants, never in a
+// time zone.
+//
+// For accounts (see "Accounts" below), helpers read the buying group's
+// aggregates, in the same way:
+//
+//	contacts() >= 3                   int: the account's contacts judged (1 for a lead alone)
+//	engaged() >= 3                    int: contacts with a fresh need or interest signal
+//	people("need") >= 2               int: contacts with a fresh signal of that intent
+//	reached("decision_maker")         bool: an engaged contact holds the role
+//	                                  ("decision_maker", "influencer", "user")
+//	roles() >= 2                      int: the roles engaged contacts hold
 //
 // # One vocabulary
 //
@@ -89,6 +145,38 @@
 // that names it; delete that rule too. A reason may name the newest fresh
 // activity of one intent with {need} or {interest}; the phrases are
 // resolved at Compile and cost nothing per evaluation.
+//
+// # Response hours
+//
+// Need is answered in minutes, but only while someone is there to answer.
+// Settings.ResponseHours gives the sales team's working days, hours,
+// holidays and time zone (lead.WorkingHours, the module's one calendar);
+// response deadlines then count working time only, so five minutes from
+// 16:58 end at 09:03 the next working morning. Need that arrives while the
+// team is away follows Settings.OffHours: OffHoursOpening (the default)
+// makes it due the deadline after the next opening (a pricing request at
+// 02:00 on a Sunday is due at 09:05 on Monday); OffHoursOnCall keeps it on
+// the clock (due at 02:05) for whoever is on call, and the assign package
+// gives such need to the on-call people. [Vocabulary.Deadline] is the one
+// computation of a deadline: Decision.Deadline, the nurture planner's
+// hand-off and the neglect audit all call it, and Decision.OutsideHours
+// and the audit's breaches say which need arrived outside the hours.
+//
+// # The sales work queue
+//
+// Every decision says what kind of sales work it is ([Decision].Priority:
+// need, review, marketing-qualified, the pipeline, or none) and carries
+// the lead's potential value ([Decision].Value). [Policy.SortQueue] orders
+// decisions into a work queue as of a time the caller gives, by the keys
+// of Settings.Queue (see [DefaultQueue] and [QueueBy]): by default need
+// first, leads still within their deadline before late ones, and within
+// each the highest potential value first, then the nearest deadline, the
+// newest need and the best fit. Values in different currencies are
+// weighed only through the rates the host passes (lead.Rates); an unknown
+// value, or one no rate converts, ranks after every known value, never
+// guessed. What Evaluate cannot know (the time of the queue, today's
+// rates) is supplied when the queue is sorted, so Evaluate stays as cheap
+// as before.
 //
 // # Unknown is not no
 //
@@ -147,23 +235,72 @@
 // nurtured. Decision.NextStage is always a legal move (lead.CanMove) or the
 // current stage.
 //
+// # Product lines
+//
+// A business that sells several product lines declares them in the
+// settings (Settings.ProductLines), each with the activity products and
+// interest topics that belong to it. Every evaluation then also judges
+// each line the lead is in (by an activity, an interest, or a funnel in
+// lead.Lead.Lines) on its own, in Decision.Lines: the same rules over a
+// view of the lead that holds the line's activities and interests and
+// stands at the line's funnel (its stage, lost reason and history). Each
+// line has its own verdict, route, scores, deadline and next stage, on the
+// one transition table: a lead won on one line is open on the others, and
+// interest in another line starts that line's funnel. A line's loss
+// answers the requests about that line made before it, in the line's
+// decision and in the lead's as a whole; the lead's own loss answers them
+// all. The lead's do not contact applies
+// to every line; its other lost reasons stay with its implicit line, and
+// a host closes a product line with that line's own lost reason.
+//
+// Decision itself still judges the lead as a whole (every activity, the
+// lead's own Stage, LostReason and History), exactly as for a policy
+// without lines, which pays nothing for them. Activities whose product
+// belongs to no line count only there. The nurture planner and the
+// recycle scheduler read the lines from the same settings, through
+// [Vocabulary.Line].
+//
+// # Accounts
+//
+// [EvaluateAccount] judges a lead.Account, a company and its contacts'
+// leads, as B2B teams sell: need anywhere in the group routes the account
+// to sales with the contact who showed it; the contacts' scores roll up
+// by Settings.Account.Rollup (fit the highest, the others summed); the
+// buying group reports who is engaged and which roles of
+// Settings.Account.Roles are reached or missing ("no decision maker
+// reached: reach the sales, finance or managing director"). A rule that
+// reads the account aggregates (engaged() >= 3) is an account rule: it
+// runs once for the account, and may read besides only what the account
+// has (its id, owner, stage, lost reason, company, value, dates). Evaluate
+// runs account rules too, on the lead as an account of one, so one policy
+// serves both.
+//
 // # Bounded cost
 //
-// No rule can hang a request handler. Before expr parses a rule, its text
-// is bounded in size and bracket depth (a million nested parentheses would
-// otherwise end the host with a stack overflow); its syntax tree is bounded
-// in depth and nodes. What could make a rule's cost unbounded is refused at
-// Compile: nested iteration over the lead's collections, string building
-// inside an iteration (and more than 16 concatenations outside one), a
-// matches pattern that is not a literal, ranges, let, the wall clock, and
-// the builtins that grow their input (reduce, repeat, replace, split, join,
-// concat, flatten, toJSON, fromJSON, string). At Evaluate, a lead beyond
-// the policy's [Limits] (activities, interests, text, custom fields) is
-// refused with a [*LimitError] before any rule runs, and a rule whose
-// iteration would take more than MaxIterationSteps steps on this lead fails
-// with one; expr's memory budget bounds what one rule may build; and
-// Evaluate checks ctx between rules. Every limit has a documented default.
-// The corpus in testdata/hostile shows each attack and what stops it.
+// No rule can hang or exhaust its host. Before expr parses a rule, its
+// text is bounded in size and bracket depth (a million nested parentheses
+// would otherwise end the host with a stack overflow); its syntax tree is
+// bounded in depth and nodes. Then Compile estimates each rule's
+// worst-case cost on the largest lead the policy's [Limits] admit, in the
+// spirit of cel-go's cost estimator: every function and operator costs in
+// terms of the sizes of its inputs (bytes of a string, elements of a list),
+// iterations multiply their body by the elements, and a regular expression
+// costs its program size times the text. A rule over Limits.MaxRuleCost,
+// or a policy over Limits.MaxPolicyCost, is refused with a [*LimitError]
+// naming the rule, its cost and its largest term; a pattern whose program
+// would exceed Limits.MaxRegexProgram is refused before it is compiled. A
+// cost unit is about a nanosecond of work: the default budget keeps the
+// most expensive policy it admits under 50 ms on the largest lead the
+// default limits admit (BenchmarkWorstCase).
+//
+// At Evaluate, a lead beyond the limits is refused with a [*LimitError]
+// before any rule runs. The rules that run in expr's VM are guarded: what
+// depends on the size of its inputs charges that size as it runs, each
+// element of an iteration charges its fixed cost, and the guard looks at
+// ctx every tenth of a millisecond of work, so that a cancelled evaluation
+// stops within about that, inside iterations as well as between rules, and
+// returns ctx's error. No rule runs past its estimate. The corpus in
+// testdata/hostile shows each attack and what stops it.
 //
 // # Speed
 //

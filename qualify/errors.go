@@ -217,3 +217,29 @@ func (e *RuleError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrRule) true.
 func (e *RuleError) Is(target error) bool { return target == ErrRule }
+
+// ErrArithmetic is the cause of a rule that failed on arithmetic: a
+// division by zero, an integer overflow, or a result that is not a finite
+// number. Such a rule fails (a *RuleError wrapping an *ArithmeticError),
+// never matches on a wrong number; errors.Is(err, ErrArithmetic) tells it
+// apart from other failures.
+var ErrArithmetic = errors.New("arithmetic fault")
+
+// ArithmeticError is an operation of a rule that has no right answer.
+type ArithmeticError struct {
+	// Op is the operator: "+", "-", "*", "/", "%", "**", or a conversion
+	// such as "int".
+	Op string
+	// X and Y are the operands (Y is nil for a conversion).
+	X, Y any
+	// Fault says what went wrong: "integer overflow", "division by zero",
+	// "not a finite number".
+	Fault string
+}
+
+func (e *ArithmeticError) Error() string {
+	if e.Y == nil {
+		return fmt.Sprintf("%s: %s(%v)", e.Fault, e.Op, e.X)
+	}
+	return fmt.Sprintf("%s: %v %s %v", e.Fault, e.X, e.Op, e.Y)
+}

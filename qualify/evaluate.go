@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"time"
 	"unicode/utf8"
 
@@ -32,12 +33,21 @@ type state struct {
 	points    []float64 // the points each of them added
 	acts      []Activity
 	interests []Interest
+	// The VM iterates over pointers into acts and interests: fetching a
+	// pointer from a list copies and allocates nothing.
+	actPtrs      []*Activity
+	interestPtrs []*Interest
+
+	meter meter // the guard of the VM programs (guard.go)
+	fault error // an arithmetic fault of the fast path (fast.go)
+
+	lineState // product lines and accounts: lines.go, account.go
 }
 
 func (p *Policy) newState() *state {
 	a := &p.agg
 	st := &state{
-		env:     make(map[string]any, len(p.vars)+len(p.envSlots)+3),
+		env:     make(map[string]any, len(p.vars)+len(p.envSlots)+len(p.guards)+3),
 		ints:    make([]int, a.nInts),
 		bools:   make([]bool, a.nBools),
 		durs:    make([]time.Duration, a.nDurs),
@@ -46,6 +56,13 @@ func (p *Policy) newState() *state {
 		lastN:   make([]int64, len(a.kinds)),
 	}
 	st.vm.MemoryBudget = uint(p.limits.MemoryBudget)
+	st.scores = make([]float64, scoreNamed+len(p.scoring.named))
+	if len(p.guards) > 0 {
+		fns := st.meter.guards()
+		for _, name := range p.guards {
+			st.env[name] = fns[name]
+		}
+	}
 	return st
 }
 
@@ -62,7 +79,9 @@ func Evaluate(ctx context.Context, p *Policy, l *lead.Lead) (Decision, error) {
 // `now` are ignored, freshness windows end at `now`, and the same policy,
 // lead and `now` always give the same Decision.
 //
-// The rules run in order; ctx is checked between rules. A rule that fails
+// The rules run in order. ctx is checked between rules and, by the guard,
+// within them: a cancelled evaluation stops within about a tenth of a
+// millisecond of work, and returns ctx's error. A rule that fails
 // at run time makes EvaluateAt return a *RuleError (errors.Is(err,
 // ErrRule)), unless the policy says OnErrorSkip. A lead beyond the policy's
 // Limits is refused with a *LimitError (errors.Is(err, ErrLimit)) before
@@ -74,8 +93,10 @@ func EvaluateAt(ctx context.Context, p *Policy, l *lead.Lead, now time.Time) (d 
 	if l == nil {
 		return Decision{}, ErrNilLead
 	}
-	collection, err := p.checkLimits(l)
-	if err != nil {
+	if err := p.checkLimits(ctx.Done(), l); err != nil {
+		if err == errStopped {
+			return Decision{}, p.stopped(l, context.Cause(ctx))
+		}
 		return Decision{}, fmt.Errorf("qualify: %w", err)
 	}
 	st := p.pool.Get().(*state)
@@ -88,36 +109,54 @@ func EvaluateAt(ctx context.Context, p *Policy, l *lead.Lead, now time.Time) (d 
 		}
 		p.release(st)
 	}()
-	return p.evaluate(ctx, st, l, now, collection)
+	d, err = p.run(ctx, st, l, now)
+	if err != nil || len(p.vocab.lines.names) == 0 {
+		return d, err
+	}
+	if d.Lines, err = p.evaluateLines(ctx, st, l, now, nil, nil); err != nil {
+		return Decision{}, err
+	}
+	return d, nil
+}
+
+// run evaluates one lead, or one view of a lead, with st.
+func (p *Policy) run(ctx context.Context, st *state, l *lead.Lead, now time.Time) (Decision, error) {
+	return p.evaluate(ctx, st, l, now)
 }
 
 func (p *Policy) release(st *state) {
 	// Drop references to the lead so the pool does not keep it alive.
-	st.l = nil
+	st.l, st.fault = nil, nil
+	st.meter.ctx, st.meter.done = nil, nil
+	st.floor, st.pass, st.acct, st.accFloors = 0, passAll, nil, nil
+	clear(st.lineActs[:cap(st.lineActs)])
+	clear(st.lineInts[:cap(st.lineInts)])
 	for _, v := range p.vars {
 		st.env[v.name] = nil
 	}
 	if p.needActivities {
 		clear(st.acts)
+		clear(st.actPtrs)
 		st.env[varActivities] = nil
 	}
 	if p.needInterests {
 		clear(st.interests)
+		clear(st.interestPtrs)
 		st.env[varInterests] = nil
 	}
 	p.pool.Put(st)
 }
 
-// checkLimits refuses a lead beyond the policy's limits, and returns the
-// size of its largest collection (activities, interests, or custom field
-// values when the policy reads them), for the iteration bound.
-func (p *Policy) checkLimits(l *lead.Lead) (collection int, err error) {
+// checkLimits refuses a lead beyond the policy's limits: what the cost
+// estimates of its rules assume. On the largest leads it takes a while,
+// so it looks at done every few hundred activities (errStopped).
+func (p *Policy) checkLimits(done <-chan struct{}, l *lead.Lead) error {
 	lim := &p.limits
 	if n := len(l.Activities); n > lim.MaxActivities {
-		return 0, &LimitError{Limit: "MaxActivities", Max: lim.MaxActivities, Got: n, Where: "lead " + clip(l.ID) + " activities", Path: "activities"}
+		return &LimitError{Limit: "MaxActivities", Max: lim.MaxActivities, Got: n, Where: "lead " + clip(l.ID) + " activities", Path: "activities"}
 	}
 	if n := len(l.Interests); n > lim.MaxInterests {
-		return 0, &LimitError{Limit: "MaxInterests", Max: lim.MaxInterests, Got: n, Where: "lead " + clip(l.ID) + " interests", Path: "interests"}
+		return &LimitError{Limit: "MaxInterests", Max: lim.MaxInterests, Got: n, Where: "lead " + clip(l.ID) + " interests", Path: "interests"}
 	}
 	maxText := lim.MaxTextBytes
 	for _, f := range [...]struct {
@@ -130,7 +169,7 @@ func (p *Policy) checkLimits(l *lead.Lead) (collection int, err error) {
 		{"company.industry", l.Company.Industry}, {"company.country", l.Company.Country},
 	} {
 		if len(f.v) > maxText {
-			return 0, &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: len(f.v), Where: "lead " + clip(l.ID) + " " + f.name, Path: f.name}
+			return &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: len(f.v), Where: "lead " + clip(l.ID) + " " + f.name, Path: f.name}
 		}
 	}
 	for i := range l.Activities {
@@ -140,60 +179,106 @@ func (p *Policy) checkLimits(l *lead.Lead) (collection int, err error) {
 		}{{"kind", string(a.Kind)}, {"asset", a.Asset}, {"product", a.Product}, {"channel", string(a.Channel)}} {
 			if len(f.v) > maxText {
 				path := fmt.Sprintf("activities[%d].%s", i, f.name)
-				return 0, &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: len(f.v), Where: "lead " + clip(l.ID) + " " + path, Path: path}
+				return &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: len(f.v), Where: "lead " + clip(l.ID) + " " + path, Path: path}
+			}
+		}
+		if done != nil && i&255 == 255 {
+			select {
+			case <-done:
+				return errStopped
+			default:
+			}
+		}
+		if len(a.Attrs) == 0 || !p.needActivities { // attributes are read only through activities
+			continue
+		}
+		for k, v := range a.Attrs {
+			if n := max(len(k), len(v)); n > maxText {
+				path := fmt.Sprintf("activities[%d].attrs.%s", i, clipText(k))
+				return &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: n, Where: "lead " + clip(l.ID) + " " + path, Path: path}
 			}
 		}
 	}
 	for i := range l.Interests {
 		if n := len(l.Interests[i].Topic); n > maxText {
 			path := fmt.Sprintf("interests[%d].topic", i)
-			return 0, &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: n, Where: "lead " + clip(l.ID) + " " + path, Path: path}
+			return &LimitError{Limit: "MaxTextBytes", Max: maxText, Got: n, Where: "lead " + clip(l.ID) + " " + path, Path: path}
 		}
 	}
-	collection = max(len(l.Activities), len(l.Interests))
 	if p.readsFields && len(l.Fields) > 0 {
-		size, values := fieldsSize(l.Fields, lim.MaxFieldsBytes, 0)
-		if size > lim.MaxFieldsBytes {
-			return 0, &LimitError{Limit: "MaxFieldsBytes", Max: lim.MaxFieldsBytes, Got: size, Where: "lead " + clip(l.ID) + " fields", Path: "fields"}
+		if size := fieldsSize(l.Fields, lim.MaxFieldsBytes, 0); size > lim.MaxFieldsBytes {
+			return &LimitError{Limit: "MaxFieldsBytes", Max: lim.MaxFieldsBytes, Got: size, Where: "lead " + clip(l.ID) + " fields", Path: "fields"}
 		}
-		collection = max(collection, values)
 	}
-	return collection, nil
+	return nil
 }
 
-// fieldsSize measures custom field values: bytes (strings by length, other
-// values 8) and the number of values. It stops once past max, and treats
-// nesting beyond 32 levels as too large; limit is what is left of the
-// budget.
-func fieldsSize(v any, limit, depth int) (size, values int) {
+// fieldsSize measures custom field values as MaxFieldsBytes counts them:
+// 8 bytes per value, plus the length of each string and key. It stops
+// once past limit, and treats nesting beyond 32 levels as too large.
+// Values of other Go types than JSON's are measured by reflection, so
+// that no custom field escapes the bound the cost estimates assume.
+func fieldsSize(v any, limit, depth int) int {
 	if depth > 32 {
-		return limit + 1, 0
+		return limit + 1
 	}
 	switch x := v.(type) {
+	case nil, bool, float64, int, int64:
+		return 8
 	case string:
-		return len(x), 1
+		return 8 + len(x)
 	case map[string]any:
+		size := 8
 		for k, e := range x {
-			s, n := fieldsSize(e, limit-size, depth+1)
-			size += len(k) + s
-			values += n
-			if size > limit {
+			if size += len(k) + fieldsSize(e, limit-size, depth+1); size > limit {
 				break
 			}
 		}
-		return size, values
+		return size
 	case []any:
+		size := 8
 		for _, e := range x {
-			s, n := fieldsSize(e, limit-size, depth+1)
-			size += s
-			values += n
-			if size > limit {
+			if size += fieldsSize(e, limit-size, depth+1); size > limit {
 				break
 			}
 		}
-		return size, values
+		return size
 	}
-	return 8, 1
+	return reflectSize(reflect.ValueOf(v), limit, depth)
+}
+
+func reflectSize(v reflect.Value, limit, depth int) int {
+	if depth > 32 {
+		return limit + 1
+	}
+	switch v.Kind() {
+	case reflect.String:
+		return 8 + v.Len()
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return 8
+		}
+		return reflectSize(v.Elem(), limit, depth+1)
+	case reflect.Slice, reflect.Array:
+		size := 8
+		for i := 0; i < v.Len() && size <= limit; i++ {
+			size += reflectSize(v.Index(i), limit-size, depth+1)
+		}
+		return size
+	case reflect.Map:
+		size := 8
+		for it := v.MapRange(); it.Next() && size <= limit; {
+			size += reflectSize(it.Key(), limit-size, depth+1) + reflectSize(it.Value(), limit-size, depth+1)
+		}
+		return size
+	case reflect.Struct:
+		size := 8
+		for i := 0; i < v.NumField() && size <= limit; i++ {
+			size += reflectSize(v.Field(i), limit-size, depth+1)
+		}
+		return size
+	}
+	return 8
 }
 
 // clip shortens an ID for an error message, so that a hostile ID does not
@@ -210,50 +295,52 @@ func clip(s string) string {
 	return fmt.Sprintf("%q...", s[:i])
 }
 
-func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time.Time, collection int) (Decision, error) {
+func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time.Time) (Decision, error) {
 	st.l = l
+	done := ctx.Done()
+	st.meter.reset(ctx, done)
 	lastNeed, lastInterest := p.aggregate(st, l, now)
+	if p.agg.account {
+		p.fillAccount(st, l)
+	}
 	p.fillEnv(st, l, now)
 
-	d := Decision{Lead: l.ID, Stage: l.Stage, Policy: p.name, Version: p.version, At: now}
+	d := Decision{Lead: l.ID, Stage: l.Stage, Value: l.Value, Policy: p.name, Version: p.version, At: now}
 	var need, interest, doNotContact bool
 	var disqualified lead.Reason
 	st.matched, st.points = st.matched[:0], st.points[:0]
-	done := ctx.Done()
+	if len(p.scoring.named) > 0 {
+		clear(st.scores)
+	}
 	for i := range p.rules {
 		if done != nil {
 			select {
 			case <-done:
-				return Decision{}, fmt.Errorf("qualify: evaluating lead %s: %w", clip(l.ID), context.Cause(ctx))
+				return Decision{}, p.stopped(l, context.Cause(ctx))
 			default:
 			}
 		}
 		r := &p.rules[i]
-		if r.steps > 0 && r.steps*collection > p.limits.MaxIterationSteps {
-			lim := &LimitError{Limit: "MaxIterationSteps", Max: p.limits.MaxIterationSteps, Got: r.steps * collection,
-				Where: fmt.Sprintf("rule %q over a collection of %d", r.name, collection)}
-			if ferr := p.fail(&d, r, "when", l, lim); ferr != nil {
+		if st.pass != passAll && r.account != (st.pass == passAccount) {
+			continue // an account rule judges the account, the others its contacts
+		}
+		var match bool
+		var err error
+		if r.fastWhen != nil {
+			if match = r.fastWhen(st); st.fault != nil {
+				err = st.takeFault()
+			}
+		} else {
+			match, err = st.testVM(r)
+		}
+		if err != nil {
+			if st.meter.stop != nil {
+				return Decision{}, p.stopped(l, st.meter.stop)
+			}
+			if ferr := p.fail(&d, r, "when", l, err); ferr != nil {
 				return Decision{}, ferr
 			}
 			continue
-		}
-		var match bool
-		if r.fastWhen != nil {
-			match = r.fastWhen(st)
-		} else {
-			out, err := st.vm.Run(r.when, st.env)
-			if err == nil {
-				var ok bool
-				if match, ok = out.(bool); !ok {
-					err = fmt.Errorf("%w: got %T", errNotBool, out)
-				}
-			}
-			if err != nil {
-				if ferr := p.fail(&d, r, "when", l, err); ferr != nil {
-					return Decision{}, ferr
-				}
-				continue
-			}
 		}
 		if !match {
 			continue
@@ -270,27 +357,23 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 			}
 			doNotContact = doNotContact || r.disqualify == lead.ReasonDoNotContact
 		default:
-			switch {
-			case r.fastPoints != nil:
-				pts = r.fastPoints(st)
-			case r.points != nil:
-				v, err := st.vm.Run(r.points, st.env)
-				if err == nil {
-					pts, err = number(v)
+			pts, err = p.score(st, r)
+			if err != nil {
+				if st.meter.stop != nil {
+					return Decision{}, p.stopped(l, st.meter.stop)
 				}
-				if err != nil {
-					if ferr := p.fail(&d, r, "points", l, err); ferr != nil {
-						return Decision{}, ferr
-					}
-					continue
+				if ferr := p.fail(&d, r, "points", l, err); ferr != nil {
+					return Decision{}, ferr
 				}
-			default:
-				pts = r.pointsConst
+				continue
 			}
-			if r.dimension == DimensionFit {
+			switch r.score {
+			case scoreFit:
 				d.Fit += pts
-			} else {
+			case scoreEngagement:
 				d.Engagement += pts
+			default:
+				st.scores[r.score] += pts
 			}
 		}
 		st.matched = append(st.matched, int32(i))
@@ -310,7 +393,11 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 	if lastNeed >= 0 {
 		d.NeedKind, d.NeedAt = l.Activities[lastNeed].Kind, l.Activities[lastNeed].At
 	}
+	if len(p.scoring.named) > 0 {
+		d.Scores = p.scoring.scores(st.scores)
+	}
 	p.decide(&d, l, now, verdictInputs{need: need, interest: interest, doNotContact: doNotContact, disq: disqualified})
+	d.Priority = priorityOf(&d)
 	return d, nil
 }
 
@@ -336,17 +423,25 @@ func (p *Policy) fillEnv(st *state, l *lead.Lead, now time.Time) {
 			}
 			st.acts = append(st.acts, Activity{
 				Kind: string(a.Kind), At: a.At, Asset: a.Asset, Product: a.Product,
-				Channel: string(a.Channel), Intent: p.vocab.Intent(a.Kind).String(), Attrs: a.Attrs,
+				Channel: string(a.Channel), Intent: p.intentOf(a.Kind).String(), Attrs: a.Attrs,
 			})
 		}
-		env[varActivities] = st.acts
+		st.actPtrs = st.actPtrs[:0]
+		for i := range st.acts {
+			st.actPtrs = append(st.actPtrs, &st.acts[i])
+		}
+		env[varActivities] = st.actPtrs
 	}
 	if p.needInterests {
 		st.interests = st.interests[:0]
 		for _, in := range l.Interests {
 			st.interests = append(st.interests, Interest{Topic: in.Topic, FirstSeen: in.FirstSeen, LastSeen: in.LastSeen})
 		}
-		env[varInterests] = st.interests
+		st.interestPtrs = st.interestPtrs[:0]
+		for i := range st.interests {
+			st.interestPtrs = append(st.interestPtrs, &st.interests[i])
+		}
+		env[varInterests] = st.interestPtrs
 	}
 }
 
@@ -466,15 +561,17 @@ func (p *Policy) decide(d *Decision, l *lead.Lead, now time.Time, in verdictInpu
 	}
 }
 
-// deadline is when sales must answer the need of d: its newest fresh need
-// activity, or now when the need comes from other evidence, plus the
-// response deadline.
+// deadline is when sales must answer the need of d: the vocabulary's
+// deadline of its newest fresh need activity, or of now when the need
+// comes from other evidence. It notes whether that need arrived outside
+// the team's response hours.
 func (p *Policy) deadline(d *Decision, now time.Time) time.Time {
 	base := d.NeedAt
 	if base.IsZero() {
 		base = now
 	}
-	return base.Add(p.settings.ResponseDeadline)
+	d.OutsideHours = !p.vocab.InHours(base)
+	return p.vocab.Deadline(base)
 }
 
 // needPhrase says what the lead of d asked for: its newest fresh need

@@ -292,7 +292,7 @@ func TestHelpers(t *testing.T) {
 		{`len(activities) == 7`}, // the future activity is not among them
 		{`any(interests, .topic == "Fleet Costs" && .last_seen < now)`},
 		{`expected_purchase - now == days(60)`},
-		{`now.Year() == 2026 && stage == "new" && lost_reason == ""`},
+		{`now > created_at && stage == "new" && lost_reason == ""`},
 		{`days(company.employees) == days(20)`},
 		{`fields == nil`},
 	}

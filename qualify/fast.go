@@ -1,6 +1,7 @@
 package qualify
 
 import (
+	"math"
 	"reflect"
 	"time"
 
@@ -18,7 +19,9 @@ import (
 // expr's VM, so the language is expr's whole language either way.
 //
 // The fast path implements exactly the VM's semantics for what it accepts:
-// Go's integer arithmetic (wrapping), float64 when an int meets a float,
+// checked integer arithmetic (an overflow is an *ArithmeticError, as in the
+// guarded VM), float64 when an int meets a float (a result that is not
+// finite is one too),
 // short-circuit && and ||, and min/max keeping the first of equal values.
 // TestFastPathAgreesWithVM and FuzzFastPath check it against the VM.
 
@@ -151,10 +154,10 @@ func fastConstant(v any) (fastExpr, bool) {
 func (c *compilation) fastIdent(name string) (fastExpr, bool) {
 	if s, ok := c.slots[name]; ok {
 		pos := s.pos
-		switch s.op {
-		case slotCount, slotSignals:
+		switch {
+		case s.isInt():
 			return fastExpr{kind: fastInt, i: func(st *state) int { return st.ints[pos] }}, true
-		case slotSince:
+		case s.op == slotSince:
 			return fastExpr{kind: fastDuration, d: func(st *state) time.Duration { return st.durs[pos] }}, true
 		default:
 			return fastExpr{kind: fastBool, b: func(st *state) bool { return st.bools[pos] }}, true
@@ -187,7 +190,14 @@ func (c *compilation) fastUnary(n *ast.UnaryNode) (fastExpr, bool) {
 		return fastExpr{kind: fastBool, b: func(st *state) bool { return !b(st) }}, true
 	case n.Operator == "-" && x.kind == fastInt:
 		i := x.i
-		return fastExpr{kind: fastInt, i: func(st *state) int { return -i(st) }}, true
+		return fastExpr{kind: fastInt, i: func(st *state) int {
+			v := i(st)
+			if v == math.MinInt {
+				st.setFault(&ArithmeticError{Op: "-", X: v, Fault: "integer overflow"})
+				return 0
+			}
+			return -v
+		}}, true
 	case n.Operator == "-" && x.kind == fastFloat:
 		f := x.f
 		return fastExpr{kind: fastFloat, f: func(st *state) float64 { return -f(st) }}, true
@@ -268,24 +278,82 @@ func fastCompare(op string, l, r fastExpr) (func(*state) bool, bool) {
 	return nil, false
 }
 
-func arith[T int | float64](op string, a, b func(*state) T) func(*state) T {
+// fastIntArith is checked integer arithmetic: an overflow is a fault of
+// the evaluation (see state.fault), as in the VM.
+func fastIntArith(op string, a, b func(*state) int) func(*state) int {
 	switch op {
 	case "+":
-		return func(st *state) T { return a(st) + b(st) }
+		return func(st *state) int {
+			x, y := a(st), b(st)
+			r := x + y
+			if (x^r)&(y^r) < 0 {
+				return st.overflow(op, x, y)
+			}
+			return r
+		}
 	case "-":
-		return func(st *state) T { return a(st) - b(st) }
+		return func(st *state) int {
+			x, y := a(st), b(st)
+			r := x - y
+			if (x^y)&(x^r) < 0 {
+				return st.overflow(op, x, y)
+			}
+			return r
+		}
 	case "*":
-		return func(st *state) T { return a(st) * b(st) }
+		return func(st *state) int {
+			x, y := a(st), b(st)
+			if x == 0 || y == 0 {
+				return 0
+			}
+			r := x * y
+			if r/y != x || x == -1 && y == math.MinInt || y == -1 && x == math.MinInt {
+				return st.overflow(op, x, y)
+			}
+			return r
+		}
 	}
 	return nil
+}
+
+// fastFloatArith is float arithmetic whose results must be finite.
+func fastFloatArith(op string, a, b func(*state) float64) func(*state) float64 {
+	check := func(st *state, x, y, r float64) float64 {
+		if !finite(r) {
+			st.setFault(&ArithmeticError{Op: op, X: x, Y: y, Fault: "not a finite number"})
+		}
+		return r
+	}
+	switch op {
+	case "+":
+		return func(st *state) float64 { x, y := a(st), b(st); return check(st, x, y, x+y) }
+	case "-":
+		return func(st *state) float64 { x, y := a(st), b(st); return check(st, x, y, x-y) }
+	case "*":
+		return func(st *state) float64 { x, y := a(st), b(st); return check(st, x, y, x*y) }
+	}
+	return nil
+}
+
+// overflow records an integer overflow and returns 0.
+func (st *state) overflow(op string, x, y int) int {
+	st.setFault(&ArithmeticError{Op: op, X: x, Y: y, Fault: "integer overflow"})
+	return 0
+}
+
+// setFault records the first fault of an expression.
+func (st *state) setFault(err error) {
+	if st.fault == nil {
+		st.fault = err
+	}
 }
 
 func fastArith(op string, l, r fastExpr) (fastExpr, bool) {
 	switch {
 	case l.kind == fastInt && r.kind == fastInt:
-		return fastExpr{kind: fastInt, i: arith(op, l.i, r.i)}, true
+		return fastExpr{kind: fastInt, i: fastIntArith(op, l.i, r.i)}, true
 	case (l.kind == fastInt || l.kind == fastFloat) && (r.kind == fastInt || r.kind == fastFloat):
-		return fastExpr{kind: fastFloat, f: arith(op, l.asFloat(), r.asFloat())}, true
+		return fastExpr{kind: fastFloat, f: fastFloatArith(op, l.asFloat(), r.asFloat())}, true
 	}
 	return fastExpr{}, false
 }

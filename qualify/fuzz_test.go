@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"regexp"
+	"regexp/syntax"
 	"testing"
+	"time"
 
 	"github.com/leadqual/leadqual/lead"
 )
@@ -19,6 +22,10 @@ func FuzzCompileJSON(f *testing.F) {
 	f.Add([]byte(`{"name":"p","rules":[{"name":"a","when":"budget > money(\"1\", \"GBP\")","reason":"r","disqualify":"x"}]}`))
 	f.Add([]byte(`{"name":"p","rules":[{"name":"a","when":"((((((","reason":"r","intent":"need"}]}`))
 	f.Add([]byte(`[1,2`))
+	f.Add([]byte(`{"name":"p","settings":{"dimensions":["urgency"],"product_lines":[{"name":"rp","products":["RoutePlanner"]}],` +
+		`"account":{"rollup":{"fit":"sum","urgency":"max"},"roles":["decision_maker","user"]}},"rules":[` +
+		`{"name":"a","when":"engaged() >= 2 && reached(\"user\")","reason":"r","points":"roles()","dimension":"urgency"},` +
+		`{"name":"b","when":"people(\"need\") > 0","reason":"r","intent":"need"}]}`))
 	l := richLead(30)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := CompileJSON(data)
@@ -41,6 +48,10 @@ func FuzzCompileExpr(f *testing.F) {
 		`any(activities, .kind == "x" && .at > now - days(3))`, `fields.x ?? 1 > 0`, `budget >= money("10", "GBP")`,
 		`since("x") < hours(2)`, `interested("a") || known(value)`, `company.employees / 0 > 1`, `"a" + contact.name`,
 		`map(activities, .asset)[0] == ""`, `toJSON(fields) != ""`, `min(1, 2.5, -3)`, `1 ? 2 : 3`,
+		`any(activities, #.asset in fields.list)`, `upper(fields.s) contains "X"`, `budget.Amount.Shift(2)`,
+		`now.Local().Hour() > 1`, `fields.x * 9223372036854775807 > 0`, `1 / (len(activities) - len(activities)) > 0`,
+		`contact.name matches "([a-z]|x){1000}y"`, `abs(-9223372036854775807 - 1 + company.employees) > 0`,
+		`trim(fields.s, "ab") == indexOf(contact.name, "x") + ""`, `$env["now"]`, `activities[0:2][1].attrs.k == nil`,
 	} {
 		f.Add(s)
 	}
@@ -60,6 +71,43 @@ func FuzzCompileExpr(f *testing.F) {
 				if _, err := EvaluateAt(context.Background(), p, l, t0); err != nil && !errors.Is(err, ErrRule) {
 					t.Fatalf("evaluate: %v", err)
 				}
+			}
+		}
+	})
+}
+
+// FuzzEvaluateAccount: any bytes as an account's JSON. What decodes
+// evaluates against a policy of product lines and account rules without
+// panicking, and twice the same way.
+func FuzzEvaluateAccount(f *testing.F) {
+	a := northwind()
+	a.Leads[0].Activities = append(a.Leads[0].Activities, on(act(lead.KindQuoteRequest, ago(time.Hour)), "telematics"))
+	a.SetFunnel("routeplanner", lead.Funnel{Stage: lead.StageWon})
+	b, _ := json.Marshal(a)
+	f.Add(b)
+	f.Add([]byte(`{"id":"a","stage":"lost","history":[{"from":"new","to":"lost","at":"2026-11-22T00:00:00Z"}],"leads":[{"id":"x"},{"id":"x"}]}`))
+	f.Add([]byte(`{"id":"a","leads":[{"id":"x","lines":{"fuelcards":{"stage":"won"}},"activities":[{"kind":"demo_request","at":"2026-11-23T08:00:00Z","product":"FUELCARDS"}]}]}`))
+	s := linesSpec()
+	s.Rules = append(s.Rules, accountSpec().Rules[len(DefaultSpec().Rules)+1:]...)
+	p, err := Compile(s)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var a lead.Account
+		if json.Unmarshal(data, &a) != nil {
+			return
+		}
+		x, err1 := EvaluateAccount(context.Background(), p, &a, t0)
+		y, err2 := EvaluateAccount(context.Background(), p, &a, t0)
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("not deterministic: %v / %v", err1, err2)
+		}
+		if err1 == nil {
+			jx, _ := json.Marshal(x)
+			jy, _ := json.Marshal(y)
+			if string(jx) != string(jy) {
+				t.Fatalf("not deterministic:\n%s\n%s", jx, jy)
 			}
 		}
 	})
@@ -94,6 +142,37 @@ func FuzzEvaluate(f *testing.F) {
 			if string(ja) != string(jb) {
 				t.Fatalf("not deterministic:\n%s\n%s", ja, jb)
 			}
+		}
+	})
+}
+
+// FuzzRegexProgram: any pattern. regexProgram never panics and never
+// compiles a monster; what it accepts compiles to a program within the
+// limit, of the size it says.
+func FuzzRegexProgram(f *testing.F) {
+	for _, s := range []string{`pricing`, `(?i)^(ceo|cfo)`, `([a-z]|x){1000}y`, `((a{1,100}){1,100}){1,100}`, `(x+x+)+y`,
+		`[\p{L}\p{N}]{0,50}`, `(a|b|c){20}`, `(`, `a**`, `\Q...\E{3}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		const limit = 200
+		n, err := regexProgram(src, limit)
+		if err != nil {
+			return
+		}
+		if n > limit {
+			t.Fatalf("%q: %d instructions accepted over %d", src, n, limit)
+		}
+		re, err := syntax.Parse(src, syntax.Perl)
+		if err != nil {
+			t.Fatalf("%q accepted but does not parse: %v", src, err)
+		}
+		prog, err := syntax.Compile(re.Simplify())
+		if err != nil || len(prog.Inst) != n {
+			t.Fatalf("%q: said %d instructions, compiles to %v (%v)", src, n, len(prog.Inst), err)
+		}
+		if _, err := regexp.Compile(src); err != nil {
+			t.Fatalf("%q accepted but regexp refuses it: %v", src, err)
 		}
 	})
 }

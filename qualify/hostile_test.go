@@ -27,8 +27,10 @@ type hostileCase struct {
 	Field string   `json:"field"` // "when" (default) or "points"
 	Rules int      `json:"rules"` // a policy of this many copies of the rule
 	Lims  Limits   `json:"limits"`
-	Exp   string   `json:"expect"` // refused (at Compile), bounded (an error at Evaluate), runs
+	Lead  string   `json:"lead"`   // the lead it runs on: see hostileLeads
+	Exp   string   `json:"expect"` // refused (at Compile), bounded (an error at Evaluate), runs (within its estimate)
 	Limit string   `json:"limit"`  // the LimitError expected, if any
+	Is    string   `json:"is"`     // "arithmetic": the error is an arithmetic fault
 	Has   string   `json:"contains"`
 }
 
@@ -43,13 +45,43 @@ func (h hostileCase) expression() string {
 	return b.String()
 }
 
+func (h hostileCase) policy() Spec {
+	rule := need("hostile", h.expression())
+	if h.Field == "points" {
+		rule = points("hostile", "true", DimensionFit, h.expression())
+	}
+	rules := []Rule{rule}
+	for i := 1; i < h.Rules; i++ {
+		r := rule
+		r.Name = fmt.Sprintf("hostile-%d", i)
+		rules = append(rules, r)
+	}
+	return spec(rules...)
+}
+
+func readHostile(t testing.TB) map[string]hostileCase {
+	files, err := filepath.Glob("testdata/hostile/*.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	out := map[string]hostileCase{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		var h hostileCase
+		require.NoError(t, json.Unmarshal(b, &h), f)
+		require.NotEmpty(t, h.Description, f)
+		out[strings.TrimSuffix(filepath.Base(f), ".json")] = h
+	}
+	return out
+}
+
 // hostileLead is a lead at the edge of every default limit: 10000
 // activities with 4 kB texts, 4 kB names, 60 kB of custom fields.
 func hostileLead() *lead.Lead {
 	text := strings.Repeat("x", DefaultMaxTextBytes)
 	l := newLead("L-hostile")
 	l.Contact.Name, l.Contact.Title = text, text
-	l.Fields = map[string]any{"notes": strings.Repeat("n", 60_000)}
+	l.Fields = map[string]any{"notes": strings.Repeat("n", 60_000), "plan": "p"}
 	l.Activities = make([]lead.Activity, DefaultMaxActivities)
 	for i := range l.Activities {
 		l.Activities[i] = lead.Activity{Kind: lead.KindPageVisit, At: ago(time.Duration(i) * time.Minute), Asset: text, Product: text, Channel: "web"}
@@ -57,40 +89,47 @@ func hostileLead() *lead.Lead {
 	return l
 }
 
-// TestHostilePolicies runs the corpus: each rule is refused at Compile by
-// a documented limit or check, or bounded at run time with an error that
-// names the limit, and the time each took is logged.
-func TestHostilePolicies(t *testing.T) {
-	files, err := filepath.Glob("testdata/hostile/*.json")
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
-	l := hostileLead()
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
-			b, err := os.ReadFile(f)
-			require.NoError(t, err)
-			var h hostileCase
-			require.NoError(t, json.Unmarshal(b, &h))
-			require.NotEmpty(t, h.Description)
+// hostileLeads are the leads the cases run on, by name: "" is hostileLead;
+// "tags" has 5,000 distinct custom tags instead of the notes; "unicode"
+// has assets of non-ASCII text, the slowest to case-map.
+var hostileLeads = map[string]func() *lead.Lead{
+	"": hostileLead,
+	"tags": func() *lead.Lead {
+		l := hostileLead()
+		tags := make([]any, 5000)
+		for i := range tags {
+			tags[i] = fmt.Sprintf("t%03x", i)
+		}
+		l.Fields = map[string]any{"tags": tags}
+		return l
+	},
+	"unicode": func() *lead.Lead {
+		l := hostileLead()
+		text := strings.Repeat("ǅß", DefaultMaxTextBytes/4)
+		for i := range l.Activities {
+			l.Activities[i].Asset = text
+		}
+		return l
+	},
+}
 
-			rule := need("hostile", h.expression())
-			if h.Field == "points" {
-				rule = points("hostile", "true", DimensionFit, h.expression())
-			}
-			rules := []Rule{rule}
-			for i := 1; i < h.Rules; i++ {
-				r := rule
-				r.Name = fmt.Sprintf("hostile-%d", i)
-				rules = append(rules, r)
-			}
+// TestHostilePolicies runs the corpus: each rule is refused at Compile by
+// a documented limit or check, or bounded at run time: a rule error that
+// names the fault, or a run that the guard held within its estimate and
+// the policy's budget. How long each took is logged; BenchmarkHostile
+// keeps the times.
+func TestHostilePolicies(t *testing.T) {
+	leads := map[string]*lead.Lead{}
+	for name, h := range readHostile(t) {
+		t.Run(name, func(t *testing.T) {
 			start := time.Now()
-			p, err := Compile(spec(rules...), WithLimits(h.Lims))
+			p, err := Compile(h.policy(), WithLimits(h.Lims))
 			compileTime := time.Since(start)
 			switch h.Exp {
 			case "refused":
 				require.Error(t, err)
 				assert.ErrorIs(t, err, ErrInvalidPolicy)
-				t.Logf("refused at Compile in %s: %.200s", compileTime, err)
+				t.Logf("refused at Compile in %s: %.300s", compileTime, err)
 				check(t, err, h)
 				return
 			case "bounded", "runs":
@@ -98,12 +137,24 @@ func TestHostilePolicies(t *testing.T) {
 			default:
 				t.Fatalf("unknown expectation %q", h.Exp)
 			}
+			build, ok := hostileLeads[h.Lead]
+			require.True(t, ok, "unknown lead %q", h.Lead)
+			l := leads[h.Lead]
+			if l == nil {
+				l = build()
+				leads[h.Lead] = l
+			}
+			st := p.pool.Get().(*state)
+			defer p.release(st)
 			start = time.Now()
-			_, err = EvaluateAt(context.Background(), p, l, t0)
+			_, err = p.evaluate(context.Background(), st, l, t0)
 			took := time.Since(start)
 			if h.Exp == "runs" {
 				require.NoError(t, err)
-				t.Logf("ran in %s on a lead of %d activities", took, len(l.Activities))
+				assert.LessOrEqual(t, float64(st.meter.charged), p.cost+float64(2*len(p.rules)), "charged within the estimate (rounded up per expression)")
+				assert.LessOrEqual(t, p.cost, float64(DefaultMaxPolicyCost))
+				t.Logf("ran in %s on a lead of %d activities: charged %s of an estimate of %s",
+					took, len(l.Activities), units(float64(st.meter.charged)), units(p.cost))
 				return
 			}
 			require.Error(t, err)
@@ -111,7 +162,7 @@ func TestHostilePolicies(t *testing.T) {
 			var re *RuleError
 			require.ErrorAs(t, err, &re)
 			assert.Equal(t, "hostile", re.Rule)
-			t.Logf("bounded at Evaluate in %s: %.200s", took, err)
+			t.Logf("bounded at Evaluate in %s: %.300s", took, err)
 			check(t, err, h)
 		})
 	}
@@ -124,6 +175,15 @@ func check(t *testing.T, err error, h hostileCase) {
 		var le *LimitError
 		require.ErrorAs(t, err, &le)
 		assert.Equal(t, h.Limit, le.Limit)
+	}
+	switch h.Is {
+	case "":
+	case "arithmetic":
+		assert.ErrorIs(t, err, ErrArithmetic)
+		var ae *ArithmeticError
+		assert.ErrorAs(t, err, &ae)
+	default:
+		t.Fatalf("unknown error class %q", h.Is)
 	}
 	if h.Has != "" {
 		assert.Contains(t, err.Error(), h.Has)

@@ -27,39 +27,59 @@ type Limits struct {
 	// Evaluate accepts. Defaults 10000 and 1000.
 	MaxActivities, MaxInterests int
 	// MaxTextBytes bounds each text field of a lead that Evaluate reads:
-	// the ID, the contact's and company's fields, the kind, asset, product
-	// and channel of each activity and the topic of each interest. Default
+	// the ID, the contact's and company's fields, the kind, asset, product,
+	// channel and attributes (keys and values) of each activity and the
+	// topic of each interest. Default
 	// 4096: a name, a title or an asset's title is far shorter; free text
 	// belongs in custom fields.
 	MaxTextBytes int
-	// MaxFieldsBytes bounds a lead's custom fields, all values together
-	// (strings by their length, other values by 8 bytes), when the policy
-	// reads them. Default 64 KiB.
+	// MaxFieldsBytes bounds a lead's custom fields, all values together,
+	// when the policy reads them: every value counts 8 bytes, plus the
+	// length of a string and of each key. Default 64 KiB.
 	MaxFieldsBytes int
-	// MaxIterationSteps bounds the work of one rule that iterates (any,
-	// all, filter, map, ...) on one lead: the nodes evaluated per element
-	// times the lead's largest collection. Default 100000: a rule of 20
-	// nodes over 5000 activities. With MaxTextBytes, it bounds the time of
-	// the worst rule to a fraction of a second.
-	MaxIterationSteps int
+	// MaxRuleCost bounds the estimated worst-case cost of one rule (its
+	// when and its points together) on the largest lead these limits
+	// admit, in cost units: about a nanosecond of work each on the
+	// reference machine (see SECURITY.md). Compile computes every rule's
+	// cost from the limits above and refuses a rule beyond it, naming the
+	// rule, its cost and its largest term. Default 20,000,000 (20 ms).
+	MaxRuleCost int
+	// MaxPolicyCost bounds the estimated worst-case cost of the policy as
+	// a whole: the sum of its rules' costs. Default 40,000,000: with the
+	// per-lead work that does not depend on the rules, the most expensive
+	// policy it admits takes under 50 ms on the largest lead (see
+	// BenchmarkWorstCase).
+	MaxPolicyCost int
+	// MaxRegexProgram bounds the compiled program of each regular
+	// expression (matches), in instructions; a pattern that would compile
+	// to more is refused before it is compiled. Default 200.
+	MaxRegexProgram int
 	// MemoryBudget bounds the elements of arrays and maps that one rule may
 	// build while it runs (expr's memory budget). Default 100000.
 	MemoryBudget int
+	// MaxContacts bounds the leads of an account that EvaluateAccount
+	// accepts. Default 1000: a buying group is a handful of people, and a
+	// company of thousands of contacts is a host's segment, not one
+	// account.
+	MaxContacts int
 }
 
 // The defaults of Limits.
 const (
-	DefaultMaxPolicyBytes    = 1 << 20
-	DefaultMaxRules          = 1000
-	DefaultMaxExprBytes      = 4096
-	DefaultMaxDepth          = 32
-	DefaultMaxNodes          = 512
-	DefaultMaxActivities     = 10_000
-	DefaultMaxInterests      = 1000
-	DefaultMaxTextBytes      = 4096
-	DefaultMaxFieldsBytes    = 64 << 10
-	DefaultMaxIterationSteps = 100_000
-	DefaultMemoryBudget      = 100_000
+	DefaultMaxPolicyBytes  = 1 << 20
+	DefaultMaxRules        = 1000
+	DefaultMaxExprBytes    = 4096
+	DefaultMaxDepth        = 32
+	DefaultMaxNodes        = 512
+	DefaultMaxActivities   = 10_000
+	DefaultMaxInterests    = 1000
+	DefaultMaxTextBytes    = 4096
+	DefaultMaxFieldsBytes  = 64 << 10
+	DefaultMaxRuleCost     = 20_000_000
+	DefaultMaxPolicyCost   = 40_000_000
+	DefaultMaxRegexProgram = 200
+	DefaultMemoryBudget    = 100_000
+	DefaultMaxContacts     = 1000
 )
 
 func (l Limits) withDefaults() Limits {
@@ -72,8 +92,11 @@ func (l Limits) withDefaults() Limits {
 	l.MaxInterests = cmp.Or(l.MaxInterests, DefaultMaxInterests)
 	l.MaxTextBytes = cmp.Or(l.MaxTextBytes, DefaultMaxTextBytes)
 	l.MaxFieldsBytes = cmp.Or(l.MaxFieldsBytes, DefaultMaxFieldsBytes)
-	l.MaxIterationSteps = cmp.Or(l.MaxIterationSteps, DefaultMaxIterationSteps)
+	l.MaxRuleCost = cmp.Or(l.MaxRuleCost, DefaultMaxRuleCost)
+	l.MaxPolicyCost = cmp.Or(l.MaxPolicyCost, DefaultMaxPolicyCost)
+	l.MaxRegexProgram = cmp.Or(l.MaxRegexProgram, DefaultMaxRegexProgram)
 	l.MemoryBudget = cmp.Or(l.MemoryBudget, DefaultMemoryBudget)
+	l.MaxContacts = cmp.Or(l.MaxContacts, DefaultMaxContacts)
 	return l
 }
 
@@ -85,7 +108,8 @@ func (l Limits) validate() error {
 		{"MaxPolicyBytes", l.MaxPolicyBytes}, {"MaxRules", l.MaxRules}, {"MaxExprBytes", l.MaxExprBytes},
 		{"MaxDepth", l.MaxDepth}, {"MaxNodes", l.MaxNodes}, {"MaxActivities", l.MaxActivities},
 		{"MaxInterests", l.MaxInterests}, {"MaxTextBytes", l.MaxTextBytes}, {"MaxFieldsBytes", l.MaxFieldsBytes},
-		{"MaxIterationSteps", l.MaxIterationSteps}, {"MemoryBudget", l.MemoryBudget},
+		{"MaxRuleCost", l.MaxRuleCost}, {"MaxPolicyCost", l.MaxPolicyCost},
+		{"MaxRegexProgram", l.MaxRegexProgram}, {"MemoryBudget", l.MemoryBudget}, {"MaxContacts", l.MaxContacts},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("qualify: Limits.%s is negative (%d)", f.name, f.v)

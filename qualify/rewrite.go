@@ -2,13 +2,11 @@ package qualify
 
 import (
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/file"
-	"github.com/expr-lang/expr/parser"
 	"github.com/leadqual/leadqual/lead"
 )
 
@@ -22,9 +20,12 @@ import (
 //     since, signals, interested, known, money, days, ...) into slots that
 //     Evaluate computes once per lead in one pass over its activities, or
 //     into constants;
-//   - refuses what could make a rule's cost unbounded: nested iteration
-//     over the lead's collections, ranges, let, and the builtins listed in
-//     unavailable.
+//   - refuses what the rule language does not have (see language.go): any
+//     call but of its functions (so no method of any value), builtins it
+//     does not list, $env and every other name starting with $, let,
+//     ranges, sequences, byte strings; nested iteration over the lead's
+//     collections; and literal patterns whose program would exceed
+//     MaxRegexProgram, before they are ever compiled.
 //
 // It stops at the first problem of an expression.
 type rewriter struct {
@@ -57,8 +58,13 @@ func (w *rewriter) walk(np *ast.Node, depth, pred int) {
 	}
 	d := depth + 1
 	switch n := n.(type) {
-	case *ast.NilNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.StringNode,
-		*ast.BytesNode, *ast.ConstantNode, *ast.PointerNode:
+	case *ast.NilNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.StringNode, *ast.ConstantNode:
+	case *ast.PointerNode:
+		if n.Name != "" && n.Name != "index" {
+			w.fail(n.Location(), nil, "#%s is not available in rules: # is the element, #index its position", n.Name)
+		}
+	case *ast.BytesNode:
+		w.fail(n.Location(), nil, "byte strings are not part of the rule language: write a string")
 	case *ast.IdentifierNode:
 		w.ident(n, pred)
 	case *ast.MemberNode:
@@ -75,11 +81,24 @@ func (w *rewriter) walk(np *ast.Node, depth, pred int) {
 	case *ast.PredicateNode:
 		w.walk(&n.Node, d, pred)
 	case *ast.UnaryNode:
+		switch n.Operator {
+		case "!", "not", "-", "+":
+		default:
+			w.fail(n.Location(), nil, "the operator %s is not part of the rule language", n.Operator)
+			return
+		}
 		w.walk(&n.Node, d, pred)
 	case *ast.BinaryNode:
 		if n.Operator == ".." {
 			w.fail(n.Location(), nil, "ranges (a..b) are not available in rules: iterate over the lead's activities or interests")
 			return
+		}
+		if _, ok := operators[n.Operator]; !ok {
+			w.fail(n.Location(), nil, "the operator %s is not part of the rule language", n.Operator)
+			return
+		}
+		if n.Operator == "matches" {
+			w.pattern(n.Right)
 		}
 		w.walk(&n.Left, d, pred)
 		w.walk(&n.Right, d, pred)
@@ -96,9 +115,7 @@ func (w *rewriter) walk(np *ast.Node, depth, pred int) {
 	case *ast.VariableDeclaratorNode:
 		w.fail(n.Location(), nil, "let is not available in rules: write the expression where it is used")
 	case *ast.SequenceNode:
-		for i := range n.Nodes {
-			w.walk(&n.Nodes[i], d, pred)
-		}
+		w.fail(n.Location(), nil, "sequences (a; b) are not part of the rule language: a rule is one expression")
 	case *ast.ArrayNode:
 		for i := range n.Nodes {
 			w.walk(&n.Nodes[i], d, pred)
@@ -119,6 +136,8 @@ func (w *rewriter) ident(n *ast.IdentifierNode, pred int) {
 	switch {
 	case n.Value == "$env":
 		w.fail(n.Location(), nil, "$env is not available in rules: name the variable")
+	case strings.HasPrefix(n.Value, "$"):
+		w.fail(n.Location(), nil, "unknown name %s", n.Value)
 	case roots[n.Value]:
 		w.fail(n.Location(), nil, "%s is not a value: name one of its fields, e.g. %s", n.Value, rootExample[n.Value])
 	case (n.Value == varActivities || n.Value == varInterests) && pred > 0:
@@ -177,14 +196,42 @@ func validChannel(s string) bool {
 func (w *rewriter) call(np *ast.Node, n *ast.CallNode, d, pred int) {
 	id, ok := n.Callee.(*ast.IdentifierNode)
 	if !ok {
-		w.walk(&n.Callee, d, pred)
+		// What the callee is called on, and the arguments, may hold a
+		// problem more telling than the call itself: now().Hour().
+		if m, isMember := n.Callee.(*ast.MemberNode); isMember {
+			w.walk(&m.Node, d, pred)
+		}
 		for i := range n.Arguments {
 			w.walk(&n.Arguments[i], d, pred)
 		}
+		if w.failed {
+			return
+		}
+		if m, isMember := n.Callee.(*ast.MemberNode); isMember {
+			name := "a method"
+			if s, named := m.Property.(*ast.StringNode); named {
+				name = s.Value
+			}
+			w.fail(n.Location(), nil, "%s: methods are not part of the rule language; call one of its functions, e.g. upper(s), amount(m)", name)
+			return
+		}
+		w.fail(n.Location(), nil, "only the functions of the rule language can be called")
 		return
 	}
-	if why, ok := unavailable[id.Value]; ok {
-		w.fail(n.Location(), nil, "%s is not available in rules: %s", id.Value, why)
+	h := helpers[id.Value]
+	if h == nil {
+		for i := range n.Arguments {
+			w.walk(&n.Arguments[i], d, pred)
+		}
+		if w.failed {
+			return
+		}
+		why := unavailable[id.Value]
+		if why == "" {
+			w.fail(n.Location(), nil, "%s is not a function of the rule language", id.Value)
+		} else {
+			w.fail(n.Location(), nil, "%s is not available in rules: %s", id.Value, why)
+		}
 		return
 	}
 	for i := range n.Arguments {
@@ -193,22 +240,21 @@ func (w *rewriter) call(np *ast.Node, n *ast.CallNode, d, pred int) {
 	if w.failed {
 		return
 	}
-	if h := helpers[id.Value]; h != nil {
-		if h.arity != len(n.Arguments) {
-			w.fail(n.Location(), nil, "%s takes %d argument(s): %s", id.Value, h.arity, h.usage)
-			return
-		}
-		if h.resolve == nil {
-			return
-		}
-		if repl := h.resolve(w, n); repl != nil && !w.failed {
-			ast.Patch(np, repl)
-		}
+	if h.arity != len(n.Arguments) {
+		w.fail(n.Location(), nil, "%s takes %d argument(s): %s", id.Value, h.arity, h.usage)
+		return
+	}
+	if h.resolve == nil {
+		return
+	}
+	if repl := h.resolve(w, n); repl != nil && !w.failed {
+		ast.Patch(np, repl)
 	}
 }
 
 func (w *rewriter) builtin(n *ast.BuiltinNode, d, pred int) {
-	if !allowedBuiltins[n.Name] {
+	b, ok := builtins[n.Name]
+	if !ok {
 		why := unavailable[n.Name]
 		if n.Name == "count" {
 			why = `count here counts activities: count("pricing_request", "30d"); to count matches use len(filter(...))`
@@ -219,7 +265,7 @@ func (w *rewriter) builtin(n *ast.BuiltinNode, d, pred int) {
 		w.fail(n.Location(), nil, "%s is not available in rules: %s", n.Name, why)
 		return
 	}
-	if iterating[n.Name] && pred > 0 {
+	if b.iterates && pred > 0 {
 		w.fail(n.Location(), nil, "%s inside an iteration: nested iteration is refused (its cost grows with the square of the collection)", n.Name)
 		return
 	}
@@ -230,6 +276,27 @@ func (w *rewriter) builtin(n *ast.BuiltinNode, d, pred int) {
 		}
 		w.walk(&n.Arguments[i], d, pred)
 	}
+}
+
+// pattern checks the pattern of matches: a string literal whose program
+// is within MaxRegexProgram. Its size is estimated from the syntax tree
+// before anything is compiled (a pattern of 4 kB can compile to a program
+// of hundreds of megabytes), then measured exactly.
+func (w *rewriter) pattern(n ast.Node) {
+	lit, ok := n.(*ast.StringNode)
+	if !ok {
+		w.fail(n.Location(), nil, "the pattern of matches must be a string literal")
+		return
+	}
+	if _, seen := w.c.regexes[lit.Value]; seen {
+		return
+	}
+	size, err := regexProgram(lit.Value, w.c.limits.MaxRegexProgram)
+	if err != nil {
+		w.fail(n.Location(), err, "%v", err)
+		return
+	}
+	w.c.regexes[lit.Value] = size
 }
 
 // Helpers used by resolvers.
@@ -282,106 +349,5 @@ func (s *slot) makeKey() string {
 	case slotKnown:
 		return fmt.Sprintf("$known(%s)", s.field)
 	}
-	return "$?"
-}
-
-// bound walks a checked expression for what only types reveal: string
-// building, which must not happen inside an iteration and is capped outside
-// one; and matches, whose pattern must be a literal (a pattern from the
-// lead is compiled on every call: one measured 2 minutes). It returns the
-// expression's iteration steps: the nodes evaluated per element of the
-// collections it iterates over, which Evaluate multiplies by the lead's
-// largest collection and holds to Limits.MaxIterationSteps.
-func (c *compilation) bound(rule, field string, tree *parser.Tree) (steps int, ok bool) {
-	src := tree.Source.String()
-	concat := 0
-	failed := false
-	fail := func(n ast.Node, format string, args ...any) {
-		if !failed {
-			failed = true
-			c.problemAt(rule, field, src, n.Location(), nil, format, args...)
-		}
-	}
-	var walk func(n ast.Node, inPred bool)
-	walk = func(n ast.Node, inPred bool) {
-		if n == nil || failed {
-			return
-		}
-		if inPred {
-			steps++
-		}
-		switch n := n.(type) {
-		case *ast.BinaryNode:
-			switch {
-			case n.Operator == "+" && mayBeString(n.Type()):
-				if inPred {
-					fail(n, "string building inside an iteration is refused: its cost grows with the collection times the strings (convert custom fields with int() or float() to add numbers)")
-					return
-				}
-				if concat++; concat > maxConcat {
-					fail(n, "more than %d string concatenations in one expression", maxConcat)
-					return
-				}
-			case n.Operator == "matches":
-				if _, lit := n.Right.(*ast.StringNode); !lit {
-					if _, cst := n.Right.(*ast.ConstantNode); !cst {
-						fail(n.Right, "the pattern of matches must be a string literal")
-						return
-					}
-				}
-			}
-			walk(n.Left, inPred)
-			walk(n.Right, inPred)
-		case *ast.BuiltinNode:
-			for _, a := range n.Arguments {
-				if p, isPred := a.(*ast.PredicateNode); isPred {
-					steps++ // the iteration itself
-					walk(p.Node, true)
-					continue
-				}
-				walk(a, inPred)
-			}
-		default:
-			for _, ch := range children(n) {
-				walk(ch, inPred)
-			}
-		}
-	}
-	walk(tree.Node, false)
-	return steps, !failed
-}
-
-// mayBeString reports whether a value of type t may be a string: a string,
-// or a value of unknown type such as a custom field.
-func mayBeString(t reflect.Type) bool {
-	return t == nil || t.Kind() == reflect.String || t.Kind() == reflect.Interface
-}
-
-// children returns the direct children of a node.
-func children(n ast.Node) []ast.Node {
-	switch n := n.(type) {
-	case *ast.UnaryNode:
-		return []ast.Node{n.Node}
-	case *ast.ChainNode:
-		return []ast.Node{n.Node}
-	case *ast.MemberNode:
-		return []ast.Node{n.Node, n.Property}
-	case *ast.SliceNode:
-		return []ast.Node{n.Node, n.From, n.To}
-	case *ast.CallNode:
-		return append([]ast.Node{n.Callee}, n.Arguments...)
-	case *ast.PredicateNode:
-		return []ast.Node{n.Node}
-	case *ast.ConditionalNode:
-		return []ast.Node{n.Cond, n.Exp1, n.Exp2}
-	case *ast.SequenceNode:
-		return n.Nodes
-	case *ast.ArrayNode:
-		return n.Nodes
-	case *ast.MapNode:
-		return n.Pairs
-	case *ast.PairNode:
-		return []ast.Node{n.Key, n.Value}
-	}
-	return nil
+	return s.accountKey()
 }

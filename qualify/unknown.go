@@ -98,7 +98,7 @@ func fieldPath(n ast.Node) ([]string, bool) {
 // does not have, or an unknown amount of money it compared.
 func (r *compiledRule) unknownInput(l *lead.Lead, err error) string {
 	var lim *LimitError
-	if errors.As(err, &lim) {
+	if errors.As(err, &lim) || errors.Is(err, ErrArithmetic) {
 		return ""
 	}
 	if errors.Is(err, lead.ErrUnknownAmount) {

@@ -79,8 +79,10 @@
 // working moment of the next working day in the lead's own time zone
 // (lead.Contact.TimeZone), spread over the day by the lead ID. Working
 // hours are wall-clock times, so a daylight-saving change moves the
-// instant, never the clock time; holidays are skipped. Hosts on systems
-// without a time zone database should import time/tzdata.
+// instant, never the clock time; holidays are skipped. [WorkingHours] is
+// the module's one calendar, lead.WorkingHours, the same type (and JSON
+// form) as a qualify policy's response hours. Hosts on systems without a
+// time zone database should import time/tzdata.
 //
 // # New interests
 //
@@ -99,6 +101,19 @@
 // topic and asset title. Our own touches (a nurture email about our
 // product) and negative activities are no new interest; a need shown to us
 // (a pricing or demo request) always is.
+//
+// # Product lines
+//
+// A lead lost on one product line (declared in the qualify policy, read
+// through Config.Vocabulary) may be a customer or a prospect on another:
+// [Scheduler.RecycleLine] recycles one line of a lead, at the line's
+// funnel (lead.Lead.Funnel) and for its lost reason, in an entry of its
+// own whose key is [EntryKey] of the lead and the line. Wake, Reschedule,
+// Cancel and Get take that key; Claim hands it out, and [Entry.Lead]
+// splits it. A new interest in something we sell wakes the entry of the
+// line it belongs to, when the lead has one, and no other; otherwise the
+// lead's own entry, as without lines. The Store is unchanged: a line's
+// entry is an entry like any other, under its key.
 //
 // # The scheduler
 //
@@ -127,7 +142,7 @@
 //			continue
 //		}
 //		for _, c := range claims {
-//			outcome, err := call(c.Key(), c.LeadID, c.Task) // the host's work, idempotent by key
+//			outcome, err := call(c.IdempotencyKey(), c.LeadID, c.Task) // the host's work, idempotent by key
 //			switch {
 //			case err != nil:
 //				_, err = s.Fail(ctx, c, err, time.Now()) // retried later; dead after Config.MaxAttempts
@@ -164,7 +179,7 @@
 //
 // Delivery is at least once: a worker that does its task but dies before
 // acknowledging it hands the lead to the next worker. Effects can be at
-// most once per schedule all the same: [Entry.Key] names the schedule a
+// most once per schedule all the same: [Entry.IdempotencyKey] names the schedule a
 // claim belongs to, the same for every delivery of it and new for every new
 // schedule. A host stores the key with its side effect (in a unique column,
 // or in the transaction that acknowledges the claim) and does the effect

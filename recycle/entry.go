@@ -24,7 +24,9 @@ import (
 // when a lease ends, so that no worker's clock, however wrong, can make a
 // live lease look over.
 type Entry struct {
-	// LeadID identifies the lead: the host's lead.Lead.ID.
+	// LeadID identifies the lead: the host's lead.Lead.ID, or for an
+	// entry of one of the lead's product lines EntryKey(ID, line) (see
+	// Scheduler.RecycleLine and Entry.Lead).
 	LeadID string `json:"lead_id"`
 	// Due is when the lead should be called again, on the caller's clock.
 	// Due leads are claimed in order of Due, then Rank (highest first),
@@ -74,7 +76,7 @@ type Entry struct {
 	// Scheduler's rewrites of the same schedule (a failure written down, a
 	// lead made dead or requeued). Every claim of one schedule,
 	// redeliveries and retries included, has the same Schedule; see
-	// [Entry.Key].
+	// [Entry.IdempotencyKey].
 	Schedule uint64 `json:"schedule,omitempty"`
 	// LeaseUntil is when the current claim's lease ends, on the store's
 	// clock; zero when the entry is not claimed. It stays set after the
@@ -87,14 +89,16 @@ type Entry struct {
 	Claims int `json:"claims,omitempty"`
 }
 
-// Key is the idempotency key of the work a claim asks for: "<lead ID>@<schedule>".
-// It is the same for every claim of one schedule, so a lead handed out
-// again (its worker died between doing the task and acknowledging it) has
-// the key of the first delivery, and a new schedule of the same lead (a
-// recycle, a wake) has a new one. A host stores it with its side effect, in
-// a unique column, and does the effect only if the key is new: the task is
-// then done at most once per schedule, though delivery is at least once.
-func (e Entry) Key() string {
+// IdempotencyKey is the key of the work a claim asks for:
+// "<LeadID>@<Schedule>". It is the same for every claim of one schedule, so
+// a lead handed out again (its worker died between doing the task and
+// acknowledging it) has the key of the first delivery, and a new schedule
+// of the same entry (a recycle, a wake) has a new one. A host stores it
+// with its side effect, in a unique column, and does the effect only if
+// the key is new: the task is then done at most once per schedule, though
+// delivery is at least once. (It is not the entry's key in the store,
+// which is LeadID: see EntryKey.)
+func (e Entry) IdempotencyKey() string {
 	return e.LeadID + "@" + strconv.FormatUint(e.Schedule, 10)
 }
 
@@ -139,6 +143,8 @@ func checkID(p *problems, field, id string) {
 		p.add(field, "%d bytes, more than %d", len(id), MaxIDLen)
 	case !utf8.ValidString(id):
 		p.add(field, "not valid UTF-8")
+	default:
+		checkKey(p, field, id)
 	}
 }
 

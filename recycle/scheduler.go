@@ -279,9 +279,11 @@ func (s *Scheduler) Recycle(ctx context.Context, l *lead.Lead, r lead.Reason, no
 // rescheduled only if the claim is still current (else an error wrapping
 // ErrLeaseLost), which also ends the claim. It is how a worker reports that
 // the lead is still not ready ("not now" again, no answer again). The
-// counts come from the claim. A store error wrapping ErrUnavailable is
-// retried (Config.StoreRetries); a retry that finds the write of an earlier
-// try whose answer was lost takes it as its own.
+// counts come from the claim. For the claim of a product line's entry
+// (Entry.Lead names the line), l is the lead itself: it is rescheduled at
+// the line's funnel. A store error wrapping ErrUnavailable is retried
+// (Config.StoreRetries); a retry that finds the write of an earlier try
+// whose answer was lost takes it as its own.
 func (s *Scheduler) RecycleClaimed(ctx context.Context, claim Entry, l *lead.Lead, r lead.Reason, now time.Time) (Entry, error) {
 	if l == nil {
 		return Entry{}, fmt.Errorf("recycle: schedule claimed: %w", invalid("lead", "nil"))
@@ -289,9 +291,16 @@ func (s *Scheduler) RecycleClaimed(ctx context.Context, claim Entry, l *lead.Lea
 	if err := checkClaim(claim); err != nil {
 		return Entry{}, fmt.Errorf("recycle: schedule claimed lead %q: %w", claim.LeadID, err)
 	}
-	if claim.LeadID != l.ID {
+	if id, line := claim.Lead(); id != l.ID {
 		return Entry{}, fmt.Errorf("recycle: schedule claimed lead %q: %w", claim.LeadID,
 			invalid("lead.id", "%q is not the claimed lead", l.ID))
+	} else if line != "" {
+		// A line's entry: the lead at the line's funnel, under the key.
+		v, err := s.lineView(l, line)
+		if err != nil {
+			return Entry{}, fmt.Errorf("recycle: schedule claimed lead %q: %w", claim.LeadID, err)
+		}
+		l = v
 	}
 	r = cmp.Or(r, l.LostReason)
 	if r.Final() {
@@ -504,6 +513,9 @@ type Observation struct {
 	Match Match
 	// Woken reports whether the lead's entry was made due now.
 	Woken bool
+	// Line is the product line whose entry was woken; empty for the
+	// lead's implicit entry.
+	Line string
 	// Entry is the lead's entry after waking it; zero unless Woken.
 	Entry Entry
 }
@@ -514,19 +526,27 @@ type Observation struct {
 // that the host requalifies it now; a competitive risk and an unrelated
 // interest change nothing. The host records the risk as it sees fit. A lead
 // that is not scheduled is not an error: there is nothing to wake.
+//
+// With product lines (Config.Vocabulary declares them), an interest in a
+// line the lead has an entry on (RecycleLine) wakes that entry only; any
+// other wakes the lead's own entry, as without lines.
 func (s *Scheduler) Observe(ctx context.Context, leadID string, a lead.Activity, now time.Time) (Observation, error) {
 	obs := Observation{Match: s.classifier.Activity(a)}
 	if obs.Match.Class != ClassOurs {
 		return obs, nil
 	}
-	e, err := s.Wake(ctx, leadID, obs.Match.Reason, now)
+	key, line, err := s.observeKey(ctx, leadID, &a, obs.Match)
+	if err != nil {
+		return obs, err
+	}
+	e, err := s.Wake(ctx, key, obs.Match.Reason, now)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return obs, nil
 	case err != nil:
 		return obs, err
 	}
-	obs.Woken, obs.Entry = true, e
+	obs.Woken, obs.Entry, obs.Line = true, e, line
 	return obs, nil
 }
 

@@ -389,7 +389,7 @@ func TestLateAckAfterAnotherWorkersAck(t *testing.T) {
 	require.NoError(t, s.Ack(ctx, second[0]))
 	err = s.Ack(ctx, first[0])
 	require.ErrorIs(t, err, recycle.ErrLeaseLost)
-	assert.Equal(t, first[0].Key(), second[0].Key(), "one schedule, one key: the host's side effect can tell")
+	assert.Equal(t, first[0].IdempotencyKey(), second[0].IdempotencyKey(), "one schedule, one key: the host's side effect can tell")
 }
 
 // TestFail writes failures down, retries with a doubling delay, and parks
@@ -411,7 +411,7 @@ func TestFail(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("crm: 503 (attempt %d)", i+1), f.LastError)
 		assert.False(t, f.Dead)
 		assert.Equal(t, now.Truncate(time.Second).Add(wait), f.Due, "retried after %s", wait)
-		assert.Equal(t, e.Key(), f.Key(), "the same schedule, the same key")
+		assert.Equal(t, e.IdempotencyKey(), f.IdempotencyKey(), "the same schedule, the same key")
 		_, err = s.Fail(ctx, cs[0], errors.New("again"), now)
 		require.ErrorIs(t, err, recycle.ErrLeaseLost, "the failure ended the claim")
 		now = f.Due
@@ -444,7 +444,7 @@ func TestFail(t *testing.T) {
 	assert.False(t, r.Dead)
 	assert.Zero(t, r.Failures)
 	assert.Empty(t, r.LastError)
-	assert.Equal(t, w.Key(), r.Key(), "requeued, the same schedule")
+	assert.Equal(t, w.IdempotencyKey(), r.IdempotencyKey(), "requeued, the same schedule")
 	same, err := s.Requeue(ctx, "L-1", now)
 	require.NoError(t, err)
 	assert.Equal(t, r.Version, same.Version, "not dead: nothing to do")

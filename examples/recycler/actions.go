@@ -16,7 +16,7 @@ import (
 
 // Handoff is one lead handed on by the worker.
 type Handoff struct {
-	// Key is the idempotency key of the claim (recycle.Entry.Key): the
+	// Key is the idempotency key of the claim (recycle.Entry.IdempotencyKey): the
 	// same for every delivery of one schedule of the lead. A lead handed
 	// on, whose worker died before acknowledging it, is delivered again
 	// with the same key.

@@ -309,7 +309,7 @@ func (w *Worker) release(ctx context.Context, h *holding, claims []recycle.Entry
 
 // handle requalifies the lead of claim c and acts on the decision.
 func (w *Worker) handle(ctx context.Context, h *holding, c recycle.Entry) {
-	log := w.cfg.Log.With("lead", c.LeadID, "reason", c.Reason, "claims", c.Claims, "key", c.Key())
+	log := w.cfg.Log.With("lead", c.LeadID, "reason", c.Reason, "claims", c.Claims, "key", c.IdempotencyKey())
 	now := w.cfg.Now()
 	l, err := w.cfg.Leads.Lead(ctx, c.LeadID)
 	switch {
@@ -326,7 +326,7 @@ func (w *Worker) handle(ctx context.Context, h *holding, c recycle.Entry) {
 		return
 	}
 	log = log.With("route", d.Route, "verdict", d.Verdict)
-	ho := Handoff{Key: c.Key(), Lead: l, Decision: d}
+	ho := Handoff{Key: c.IdempotencyKey(), Lead: l, Decision: d}
 	switch d.Route {
 	case qualify.RouteSales:
 		if err := w.cfg.Actions.Sales(ctx, ho); err != nil {

@@ -60,7 +60,7 @@
 // [Store.Tx] (a *sql.Tx) and [Store.PgxTx] (a pgx.Tx) bind the store to a
 // transaction of the host: a CRM marks a lead lost and schedules its
 // recycle in one transaction, and a worker records its hand-off under the
-// claim's key ([recycle.Entry.Key]) and acknowledges the claim in one
+// claim's key ([recycle.Entry.IdempotencyKey]) and acknowledges the claim in one
 // transaction, so that each schedule is handed on at most once. See
 // [TxStore] and the example of Store.Tx.
 //

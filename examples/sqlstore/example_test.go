@@ -41,7 +41,7 @@ func ExampleOpenSQLite() {
 	for _, c := range claims {
 		// The lease runs on the database's clock; the key names the
 		// schedule, the same for every delivery of it.
-		fmt.Println("claimed", c.LeadID, "with key", c.Key())
+		fmt.Println("claimed", c.LeadID, "with key", c.IdempotencyKey())
 		if err := sched.Ack(ctx, c); err != nil {
 			panic(err)
 		}

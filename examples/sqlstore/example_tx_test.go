@@ -77,7 +77,7 @@ func ExampleStore_Tx() {
 			return "", err
 		}
 		defer tx.Rollback()
-		res, err := tx.ExecContext(ctx, `INSERT INTO handoffs VALUES (?, ?, 'sales') ON CONFLICT (key) DO NOTHING`, c.Key(), c.LeadID)
+		res, err := tx.ExecContext(ctx, `INSERT INTO handoffs VALUES (?, ?, 'sales') ON CONFLICT (key) DO NOTHING`, c.IdempotencyKey(), c.LeadID)
 		if err != nil {
 			return "", err
 		}
@@ -99,7 +99,7 @@ func ExampleStore_Tx() {
 		// Say the first worker recorded its hand-off and died before the
 		// acknowledgement reached the store; the lead is delivered again
 		// with the same key.
-		if _, err := db.ExecContext(ctx, `INSERT INTO handoffs VALUES (?, ?, 'sales')`, c.Key(), c.LeadID); err != nil {
+		if _, err := db.ExecContext(ctx, `INSERT INTO handoffs VALUES (?, ?, 'sales')`, c.IdempotencyKey(), c.LeadID); err != nil {
 			panic(err)
 		}
 		what, err := handOff(c)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/qualify"
@@ -25,7 +26,8 @@ const (
 	CodeTooLarge             = "body_too_large"          // 413
 	CodeUnsupportedMediaType = "unsupported_media_type"  // 415
 	CodeInvalidLead          = "invalid_lead"            // 422: lead.Validate found problems
-	CodeLeadLimit            = "lead_too_large"          // 422: the lead exceeds the policy's limits
+	CodeInvalidAccount       = "invalid_account"         // 422: lead.Account.Validate found problems
+	CodeLeadLimit            = "lead_too_large"          // 422: the lead (or account) exceeds the policy's limits
 	CodeInvalidPolicy        = "invalid_policy"          // 422: the policy does not compile
 	CodeRuleFailed           = "rule_failed"             // 500: a rule of the policy failed on this lead
 	CodeInternal             = "internal"                // 500
@@ -113,11 +115,21 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // says how many there are.
 const maxProblems = 100
 
+// maxMessage bounds each message of an error body, whatever produced it
+// (a time that does not parse is quoted whole by encoding/json): values
+// from a request are quoted at most in part.
+const maxMessage = 300
+
 // writeError writes e as an [ErrorBody], with the request ID of r.
 func writeError(w http.ResponseWriter, r *http.Request, e *APIError) {
 	e.RequestID = requestIDFrom(r.Context())
 	if n := len(e.Problems); n > maxProblems {
 		e.Problems = append(e.Problems[:maxProblems-1:maxProblems-1], Problem{Message: fmt.Sprintf("and %d more problems", n-maxProblems+1)})
+	}
+	e.Message = clipMessage(e.Message)
+	for i := range e.Problems {
+		e.Problems[i].Message = clipMessage(e.Problems[i].Message)
+		e.Problems[i].Field = clipMessage(e.Problems[i].Field)
 	}
 	if e.allow != "" {
 		w.Header().Set("Allow", e.allow)
@@ -131,7 +143,11 @@ func writeError(w http.ResponseWriter, r *http.Request, e *APIError) {
 // validationError turns lead.Validate's error into a 422 listing every
 // problem with its field path.
 func validationError(ve *lead.ValidationError) *APIError {
-	e := apiError(http.StatusUnprocessableEntity, CodeInvalidLead, "lead %q has %s", ve.ID, plural(len(ve.Problems), "problem"))
+	what, code := "lead", CodeInvalidLead
+	if ve.Of == "account" {
+		what, code = "account", CodeInvalidAccount
+	}
+	e := apiError(http.StatusUnprocessableEntity, code, "%s %q has %s", what, ve.ID, plural(len(ve.Problems), "problem"))
 	for _, p := range ve.Problems {
 		e.Problems = append(e.Problems, fieldProblem(p))
 	}
@@ -171,7 +187,11 @@ func compileError(ce *qualify.CompileError) *APIError {
 // limitError turns a lead refused by the policy's limits into a 422 naming
 // the offending field.
 func limitError(l *lead.Lead, le *qualify.LimitError) *APIError {
-	e := apiError(http.StatusUnprocessableEntity, CodeLeadLimit, "lead %q exceeds a limit of the policy", l.ID)
+	return limitErrorOf("lead", l.ID, le)
+}
+
+func limitErrorOf(what, id string, le *qualify.LimitError) *APIError {
+	e := apiError(http.StatusUnprocessableEntity, CodeLeadLimit, "%s %q exceeds a limit of the policy", what, id)
 	e.Problems = []Problem{{Field: le.Path, Message: fmt.Sprintf("limit %s exceeded: %d > %d", le.Limit, le.Got, le.Max)}}
 	return e
 }
@@ -195,4 +215,67 @@ func allowed(methods []string) string {
 	}
 	slices.Sort(out)
 	return strings.Join(slices.Compact(out), ", ")
+}
+
+// clipMessage shortens every quoted value in a message to a prefix of
+// maxQuoted bytes, then the message to maxMessage bytes, on rune
+// boundaries, saying how long they were.
+func clipMessage(m string) string {
+	m = clipQuotes(m)
+	if len(m) <= maxMessage {
+		return m
+	}
+	i := maxMessage
+	for i > 0 && !utf8.RuneStart(m[i]) {
+		i--
+	}
+	return fmt.Sprintf("%s... (%d bytes in all)", m[:i], len(m))
+}
+
+// maxQuoted bounds what an error message quotes of a value from the body:
+// a stranger's megabyte must not come back in the answer.
+const maxQuoted = 40
+
+// prefix returns the first maxQuoted bytes of s, on a rune boundary.
+func prefix(s string) string {
+	i := min(maxQuoted, len(s))
+	for i > 0 && i < len(s) && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
+}
+
+// clipQuotes shortens each double-quoted part of m longer than maxQuoted.
+func clipQuotes(m string) string {
+	if len(m) <= maxQuoted {
+		return m
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(m, '"')
+		if i < 0 {
+			b.WriteString(m)
+			return b.String()
+		}
+		b.WriteString(m[:i+1])
+		m = m[i+1:]
+		j := 0 // the closing quote, past escapes
+		for j < len(m) && m[j] != '"' {
+			if m[j] == '\\' {
+				j++
+			}
+			j++
+		}
+		j = min(j, len(m))
+		if q := m[:j]; len(q) > maxQuoted {
+			fmt.Fprintf(&b, "%s... (%d bytes)", prefix(q), len(q))
+		} else {
+			b.WriteString(q)
+		}
+		if j == len(m) {
+			return b.String()
+		}
+		b.WriteByte('"')
+		m = m[j+1:]
+	}
 }

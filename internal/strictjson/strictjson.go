@@ -79,6 +79,9 @@ func decode(data []byte, v any, maxBytes int) error {
 	if maxBytes > 0 && len(data) > maxBytes {
 		return &Error{Problems: []*lead.FieldError{{Problem: fmt.Sprintf("the JSON is %d bytes, more than %d", len(data), maxBytes), Err: errTooLarge}}}
 	}
+	if err := ValidUTF8(data); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
@@ -117,13 +120,13 @@ func locate(data []byte, v any, err error) []*lead.FieldError {
 }
 
 // Malformed reports whether err, from Decode, says that the document is not
-// one JSON value (empty, cut short, a syntax error, data after the value, or
-// over the limit), rather than JSON of the wrong shape (unknown fields,
+// one JSON value (empty, cut short, a syntax error, data after the value,
+// not valid UTF-8, or over the limit), rather than JSON of the wrong shape (unknown fields,
 // values of the wrong type).
 func Malformed(err error) bool {
 	var se *json.SyntaxError
 	return errors.As(err, &se) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, ErrTrailingData) || errors.Is(err, errTooLarge)
+		errors.Is(err, ErrTrailingData) || errors.Is(err, errTooLarge) || errors.Is(err, ErrInvalidUTF8)
 }
 
 // Problems returns the *lead.FieldError values in err's tree, in order:

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -211,9 +212,22 @@ func FuzzDecode(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte("{\"id\": \"p\xff\", \"rules\": [{\"n\xc3\x28\": 1}]}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var got, want policy
 		err := strictjson.Decode(data, &got)
+		if !utf8.Valid(data) {
+			// encoding/json would replace the bad bytes; Decode refuses them.
+			if !errors.Is(err, strictjson.ErrInvalidUTF8) || !strictjson.Malformed(err) {
+				t.Fatalf("invalid UTF-8: %v", err)
+			}
+			for _, p := range strictjson.Problems(err) {
+				if p.Line == 0 {
+					t.Fatalf("a problem without a position: %+v", p)
+				}
+			}
+			return
+		}
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		wantErr := dec.Decode(&want)
@@ -269,4 +283,33 @@ func TestNest(t *testing.T) {
 	// A path not in the document keeps the problem without a position.
 	fe = strictjson.Nest(data, "tracks[3]", inner)
 	assert.Equal(t, "tracks[3].steps[0].wait: bad", fe.Error())
+}
+
+// TestInvalidUTF8: encoding/json would replace bytes that are not UTF-8
+// with U+FFFD without a word; Decode refuses the document, naming each key
+// and value that is not, with its position.
+func TestInvalidUTF8(t *testing.T) {
+	data := []byte("{\"id\": \"p\xff\",\n \"rules\": [{\"name\": \"ok\"}, {\"name\": \"a\xc3\x28\", \"t\xfeg\": 1}],\n \"extra\": [\"\xed\xa0\x80\"]}")
+	var p policy
+	err := strictjson.Decode(data, &p)
+	require.ErrorIs(t, err, strictjson.ErrInvalidUTF8)
+	assert.True(t, strictjson.Malformed(err))
+	var got []string
+	for _, fe := range strictjson.Problems(err) {
+		got = append(got, fmt.Sprintf("%s %d:%d %s", fe.Path, fe.Line, fe.Column, fe.Problem))
+	}
+	assert.Equal(t, []string{
+		"id 1:10 not valid UTF-8",
+		"rules[1].name 2:39 not valid UTF-8",
+		"rules[1].t\ufffdg 2:46 the key is not valid UTF-8",
+		"extra[0] 3:13 not valid UTF-8",
+	}, got)
+	assert.NoError(t, strictjson.ValidUTF8([]byte(`{"id": "é"}`)))
+
+	// Outside strings, and many: located, and capped.
+	err = strictjson.ValidUTF8([]byte("{\"a\": 1}\xff"))
+	require.Len(t, strictjson.Problems(err), 1)
+	assert.Equal(t, 1, strictjson.Problems(err)[0].Line)
+	err = strictjson.ValidUTF8(bytes.Repeat([]byte("\"\xff\","), 1000))
+	assert.Len(t, strictjson.Problems(err), strictjson.MaxProblems)
 }

@@ -538,7 +538,7 @@ func runDelivery(t *testing.T, s *recycle.Scheduler, h Harness, seed uint64, st 
 			x := model[g.LeadID]
 			require.False(t, x.acked[x.gen], "%s handed out again after its ack", g.LeadID)
 			require.False(t, g.Due.After(at), "%s handed out before it is due", g.LeadID)
-			require.Equal(t, deliver[i].Key(), g.Key(), "%s: the key of its schedule", g.LeadID)
+			require.Equal(t, deliver[i].IdempotencyKey(), g.IdempotencyKey(), "%s: the key of its schedule", g.LeadID)
 			x.cur, x.end = g, shift+unit
 			st.claimed++
 			if g.Claims > 1 {
@@ -551,7 +551,7 @@ func runDelivery(t *testing.T, s *recycle.Scheduler, h Harness, seed uint64, st 
 			require.NoError(t, err)
 			require.True(t, e.Dead, "%s failed %d times: dead", b.LeadID, b.Failures+b.Claims)
 			require.Equal(t, b.Failures+b.Claims, e.Failures)
-			require.Equal(t, b.Key(), e.Key(), "a dead lead keeps its key")
+			require.Equal(t, b.IdempotencyKey(), e.IdempotencyKey(), "a dead lead keeps its key")
 			require.True(t, e.LeaseUntil.IsZero())
 			wrote(x, e)
 			st.dead++
@@ -579,7 +579,7 @@ func runDelivery(t *testing.T, s *recycle.Scheduler, h Harness, seed uint64, st 
 				require.Zero(t, got.Failures, "a new schedule has no failures")
 				if d.live {
 					require.GreaterOrEqual(t, got.Recycles, d.cur.Recycles, "recycles never go down")
-					require.NotEqual(t, d.cur.Key(), got.Key(), "a new schedule, a new key")
+					require.NotEqual(t, d.cur.IdempotencyKey(), got.IdempotencyKey(), "a new schedule, a new key")
 				}
 			}
 			wrote(d, got)
@@ -620,7 +620,7 @@ func runDelivery(t *testing.T, s *recycle.Scheduler, h Harness, seed uint64, st 
 			failures := x.cur.Failures + x.cur.Claims
 			require.Equal(t, failures, got.Failures, "failures written down")
 			require.Equal(t, "crm: 503 for "+hd.e.LeadID, got.LastError)
-			require.Equal(t, x.cur.Key(), got.Key(), "a failed lead keeps its key")
+			require.Equal(t, x.cur.IdempotencyKey(), got.IdempotencyKey(), "a failed lead keeps its key")
 			require.True(t, got.LeaseUntil.IsZero(), "a failure ends the claim")
 			if failures >= deliveryConfig.MaxAttempts {
 				require.True(t, got.Dead, "the last attempt failed: dead")
@@ -651,7 +651,7 @@ func runDelivery(t *testing.T, s *recycle.Scheduler, h Harness, seed uint64, st 
 				require.NoError(t, err)
 				require.False(t, got.Dead)
 				require.Zero(t, got.Failures)
-				require.Equal(t, d.cur.Key(), got.Key(), "a requeued lead keeps its key")
+				require.Equal(t, d.cur.IdempotencyKey(), got.IdempotencyKey(), "a requeued lead keeps its key")
 				wrote(d, got)
 				continue
 			}

@@ -597,20 +597,20 @@ func testSchedule(t *testing.T, h Harness) {
 	keys := map[string]bool{}
 	c := claim(t, s, t0, 1)
 	require.Len(t, c, 1)
-	assert.Equal(t, e.Key(), c[0].Key())
-	keys[c[0].Key()] = true
+	assert.Equal(t, e.IdempotencyKey(), c[0].IdempotencyKey())
+	keys[c[0].IdempotencyKey()] = true
 	h.Advance(lease)
 	again := claim(t, s, t0, 1)
 	require.Len(t, again, 1)
-	assert.Equal(t, e.Key(), again[0].Key(), "a redelivery has the key of the first delivery")
+	assert.Equal(t, e.IdempotencyKey(), again[0].IdempotencyKey(), "a redelivery has the key of the first delivery")
 	next, err := s.Put(ctx, entry("L-1", 0, 1), again[0].Version)
 	require.NoError(t, err)
-	assert.NotEqual(t, e.Key(), next.Key(), "a new schedule, a new key")
+	assert.NotEqual(t, e.IdempotencyKey(), next.IdempotencyKey(), "a new schedule, a new key")
 	kept := entry("L-1", time.Hour, 1)
 	kept.Schedule, kept.Failures, kept.LastError = next.Schedule, 1, "crm: 503"
 	rewritten, err := s.Put(ctx, kept, next.Version)
 	require.NoError(t, err)
-	assert.Equal(t, next.Key(), rewritten.Key(), "a Put that names the stored schedule keeps it")
+	assert.Equal(t, next.IdempotencyKey(), rewritten.IdempotencyKey(), "a Put that names the stored schedule keeps it")
 	assert.NotEqual(t, next.Version, rewritten.Version, "with a new version")
 	other := kept
 	other.Schedule = e.Schedule
@@ -619,8 +619,8 @@ func testSchedule(t *testing.T, h Harness) {
 	assert.Equal(t, rewritten.Version, rewritten.Schedule, "a Put that names another schedule starts a new one")
 	require.NoError(t, s.Delete(ctx, "L-1", 0))
 	fresh := put(t, s, entry("L-1", 0, 1))
-	assert.False(t, keys[fresh.Key()] || fresh.Key() == next.Key(), "never a key used before, even after a delete")
-	assert.Equal(t, fmt.Sprintf("L-1@%d", fresh.Schedule), fresh.Key())
+	assert.False(t, keys[fresh.IdempotencyKey()] || fresh.IdempotencyKey() == next.IdempotencyKey(), "never a key used before, even after a delete")
+	assert.Equal(t, fmt.Sprintf("L-1@%d", fresh.Schedule), fresh.IdempotencyKey())
 }
 
 // testDead checks dead entries: never claimed, listed in lead ID order,
