@@ -309,9 +309,15 @@ func (w *Worker) release(ctx context.Context, h *holding, claims []recycle.Entry
 
 // handle requalifies the lead of claim c and acts on the decision.
 func (w *Worker) handle(ctx context.Context, h *holding, c recycle.Entry) {
-	log := w.cfg.Log.With("lead", c.LeadID, "reason", c.Reason, "claims", c.Claims, "key", c.IdempotencyKey())
+	// An entry is a lead's, or a lead's on one product line (see
+	// recycle.EntryKey): a line's entry acts on the line's decision.
+	leadID, line := c.Lead()
+	log := w.cfg.Log.With("lead", leadID, "reason", c.Reason, "claims", c.Claims, "key", c.IdempotencyKey())
+	if line != "" {
+		log = log.With("line", line)
+	}
 	now := w.cfg.Now()
-	l, err := w.cfg.Leads.Lead(ctx, c.LeadID)
+	l, err := w.cfg.Leads.Lead(ctx, leadID)
 	switch {
 	case errors.Is(err, ErrNoLead):
 		w.ack(ctx, h, c, log, "gone", &w.stats.Gone)
@@ -324,6 +330,16 @@ func (w *Worker) handle(ctx context.Context, h *holding, c recycle.Entry) {
 	if err != nil {
 		w.fail(ctx, h, c, log, "requalification failed", err)
 		return
+	}
+	if line != "" {
+		ld, ok := lineDecision(d, line)
+		if !ok {
+			// The policy no longer judges the lead on this line: a person
+			// must look, not the worker guess.
+			w.fail(ctx, h, c, log, "requalification failed", fmt.Errorf("the policy %q has no decision on product line %q for this lead", d.Policy, line))
+			return
+		}
+		d = ld
 	}
 	log = log.With("route", d.Route, "verdict", d.Verdict)
 	ho := Handoff{Key: c.IdempotencyKey(), Lead: l, Decision: d}
@@ -366,6 +382,16 @@ func (w *Worker) handle(ctx context.Context, h *holding, c recycle.Entry) {
 	default: // qualify.RouteDrop: final, never called again
 		w.ack(ctx, h, c, log.With("why", d.Reason), "dropped", &w.stats.Dropped)
 	}
+}
+
+// lineDecision returns the decision of d on product line `line`.
+func lineDecision(d qualify.Decision, line string) (qualify.Decision, bool) {
+	for _, ld := range d.Lines {
+		if ld.Line == line {
+			return ld, true
+		}
+	}
+	return qualify.Decision{}, false
 }
 
 // fail reports the failure of claim c: the lead comes back later, or is
