@@ -284,6 +284,9 @@ func testRoundTrip(t *testing.T, h Harness) {
 			Attempt: 1, Failures: 2, LastError: "crm: 503 Service Unavailable", Since: t0},
 		{LeadID: "Ünïcødé 線索 🚀", Due: t0, Reason: lead.ReasonNoDecisionMaker, Task: "Reach the managing director",
 			Rank: -1, Since: t0, Dead: true, Failures: 10, LastError: "hand-off refused: 線索"},
+		// A lead's entry on one product line: its key holds U+001F.
+		{LeadID: recycle.EntryKey("L-lines", "route planner"), Due: t0, Reason: lead.ReasonNoBudget, Task: "Call back",
+			Rank: 5, Since: t0},
 	}
 	for _, e := range cases {
 		got := put(t, s, e)
@@ -292,6 +295,16 @@ func testRoundTrip(t *testing.T, h Harness) {
 		require.NoError(t, err)
 		same(t, e, read)
 	}
+	// A line's key is a key like any other: claimed and told apart from
+	// the lead's own entry.
+	put(t, s, entry("L-lines", time.Hour, 1))
+	got := claim(t, s, at(time.Minute), 10)
+	var keys []string
+	for _, c := range got {
+		keys = append(keys, c.LeadID)
+	}
+	assert.Contains(t, keys, recycle.EntryKey("L-lines", "route planner"))
+	assert.NotContains(t, keys, "L-lines", "the lead's own entry is not due")
 }
 
 func testDeleteUnconditional(t *testing.T, h Harness) {
