@@ -19,25 +19,44 @@
 //     sell; fresh need after the loss sends it straight back to sales. Only
 //     a true non-fit or a do-not-contact request is final (and a closed lead
 //     that asks again is put in front of a person, never dropped unread).
-//   - Nothing is neglected: every lead has a potential value, and an audit
-//     finds the need leads nobody answered, the prospects nobody touched and
-//     the interest nobody nurtures.
+//   - Nothing is neglected: every lead has a potential value, sales' work is
+//     queued need first and fastest and weighed by that value (at the host's
+//     own exchange rates), every lead of it gets an owner by the team's rules
+//     and need nobody answers climbs to the team lead and the manager; an
+//     audit finds the need leads nobody answered, the prospects nobody
+//     touched and the interest nobody nurtures, owner by owner.
 //
 // # Packages
 //
-//	lead      the vocabulary: Lead, Activity, Kind, Intent, Stage, Money, Consent, Reason
+//	lead      the vocabulary: Lead, Activity, Kind, Intent, Stage, Money, Rates, Consent,
+//	          Reason, WorkingHours
 //	qualify   a policy of expression rules, compiled once, evaluated per lead
 //	nurture   the next permission-based touch, and the neglect audit
 //	recycle   reasons, horizons, and a scheduler over a host-supplied Store
+//	match     leads grouped into accounts by company domain, duplicates found for lead.Merge
+//	assign    owners for sales' work by the host's rules, and escalation
+//	          of need nobody answers, over a host-supplied State
 //	ingest    leads from JSON lines and CRM exports (Salesforce, HubSpot, Odoo, Mautic, any CSV)
 //	          through one mapping language, with a dry run of what it does not translate
 //
+// B2B teams sell to companies, to several people in them, and more than
+// one product. A lead keeps a funnel per product line (lead.Funnel) beside
+// its own, so a customer of one line is a prospect for another; an
+// account (lead.Account) groups the leads of one company, and
+// qualify.EvaluateAccount judges it as one buying group: need anywhere
+// goes to sales through the contact who showed it, and the decision names
+// the roles reached and those missing. The product lines are declared in
+// the qualify policy, like everything activities mean.
+//
 // What each activity means (need, interest, negative, none), how long it
-// stays fresh and how soon need is answered are said once, in the qualify
-// policy's settings, and every package reads them from the compiled
-// policy (qualify.Policy.Vocabulary): qualify's verdicts, the nurture
-// planner's hand-off, the neglect audit and the recycle classifier agree
-// by construction.
+// stays fresh and how soon need is answered, in which working hours, are
+// said once, in the qualify policy's settings, and every package reads
+// them from the compiled policy (qualify.Policy.Vocabulary): qualify's
+// verdicts and deadlines, the nurture planner's hand-off, the neglect
+// audit, the recycle classifier and assignment's on-call rule agree by
+// construction. Working hours and holidays are one calendar
+// (lead.WorkingHours), for the sales team's response deadlines and the
+// recycle scheduler's due times alike.
 //
 // Rules are expressions (github.com/expr-lang/expr) that a CRM stores as
 // data; money is decimal (github.com/shopspring/decimal); time always comes

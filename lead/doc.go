@@ -18,17 +18,50 @@
 // [Stage.Transitions]; [Lead.MoveTo] refuses any other move with an error
 // naming both stages, and records each accepted move in the lead's History.
 //
+// # Product lines and accounts
+//
+// A business that sells several product lines sells each on its own. A
+// lead keeps a [Funnel] (stage, lost reason, history) per product line in
+// Lead.Lines, beside its own Stage, LostReason and History, which are the
+// implicit line's: the whole lead for a host that declares no lines. The
+// lines follow the one transition table and are independent: a lead won
+// on one line stays open on the others, and [Lead.MoveLine] moves one
+// line. The qualify policy declares the lines and maps each activity's
+// product to its line.
+//
+// An [Account] is a company and the leads of its people: the buying group.
+// It has funnels of its own, like a lead, and its leads keep theirs; the
+// qualify package evaluates an account from its contacts. [Merge] joins two
+// records of one person into one lead without losing a move, an activity
+// or an opt-out.
+//
 // # Money
 //
 // [Money] is a decimal amount in an ISO 4217 currency. Amounts compare
 // exactly whatever their scale, and amounts in different currencies are
 // never compared or added: that is an error, not a guess.
 //
+// Amounts in different currencies are weighed against each other only
+// through [Rates] the host supplies: Rates.Convert turns an amount into the
+// host's base currency at its own rate, and a currency without one is an
+// error ([ErrNoRate]), never a guess.
+//
+// # Working hours
+//
+// [WorkingHours] are the days and hours a team works and the dates it does
+// not, in a time zone: the module's one calendar. [WorkingHours.Calendar]
+// compiles them into a [Calendar] that says whether a moment is working
+// time, finds the next working moment and adds working time ("five minutes
+// from Friday 16:58" end on Monday at 09:03). The qualify policy's
+// response hours make need deadlines count the sales team's hours; the
+// recycle scheduler keeps due times inside them, in each lead's own zone.
+//
 // # Validation
 //
 // [Lead.Validate] reports every problem at once, each with the path of the
 // field as it appears in JSON (activities[3].at, budget.currency), so a web
-// form or an import can show them all.
+// form or an import can show them all; [Account.Validate] does the same
+// for an account and its leads (leads[2].contact.email).
 //
 // # Errors
 //

@@ -86,6 +86,19 @@ func fullLead() *lead.Lead {
 			{From: lead.StageNew, To: lead.StageNurturing, At: t1, Reason: "downloaded a white paper"},
 			{From: lead.StageNurturing, To: lead.StageSalesAccepted, At: t5, Reason: "asked for pricing"},
 		},
+		Lines: map[string]lead.Funnel{
+			"telematics": {Stage: lead.StageLost, LostReason: lead.ReasonNoBudget, History: []lead.Transition{
+				{From: lead.StageNew, To: lead.StageSalesAccepted, At: t2, Reason: "asked for a demo"},
+				{From: lead.StageSalesAccepted, To: lead.StageLost, At: t4, Reason: "no budget this year"},
+			}},
+		},
+		Merged: []lead.MergedLead{{
+			ID: "lead-0957", CreatedAt: t1, Email: "ann@example.co.uk", Phone: "020 7946 0958",
+			Funnel: &lead.Funnel{Stage: lead.StageNurturing, LostReason: lead.ReasonUnresponsive,
+				History: []lead.Transition{{From: lead.StageNew, To: lead.StageNurturing, At: t1, Reason: "read a white paper"}}},
+			Lines: map[string]lead.Funnel{"telematics": {Stage: lead.StageSalesAccepted, LostReason: lead.ReasonNotNow,
+				History: []lead.Transition{{From: lead.StageNew, To: lead.StageSalesAccepted, At: t1, Reason: "asked for a quote"}}}},
+		}},
 		CreatedAt: t0,
 		UpdatedAt: t5,
 		Fields: map[string]any{

@@ -86,6 +86,11 @@ func TestFullLeadSetsEveryField(t *testing.T) {
 					walk(path+"[]", v.MapIndex(k))
 				}
 			}
+		case reflect.Pointer:
+			mark(path, !v.IsNil())
+			if !v.IsNil() {
+				walk(path, v.Elem())
+			}
 		case reflect.String, reflect.Int:
 			mark(path, !v.IsZero())
 		case reflect.Uint8: // enumerations: the zero value is a legal one

@@ -22,7 +22,11 @@ type Lead struct {
 	Company Company `json:"company"`
 	// Source is where the lead came from: "web_form", "trade_show", "referral", ...
 	Source string `json:"source,omitempty"`
-	Stage  Stage  `json:"stage"`
+	// Stage is where the lead stands in the funnel: on its implicit line,
+	// which is the whole lead for a host that declares no product lines,
+	// and everything not attributed to a declared line for one that does
+	// (see Funnel and Lines).
+	Stage Stage `json:"stage"`
 	// Owner is the host's identifier of the person responsible for the lead.
 	Owner string `json:"owner,omitempty"`
 	// Budget is what the prospect said they can spend; the zero Money when unknown.
@@ -45,7 +49,16 @@ type Lead struct {
 	// Consent records, per channel, what the prospect agreed to.
 	Consent map[Channel]Consent `json:"consent,omitempty"`
 	// History records every stage move made through MoveTo.
-	History   []Transition `json:"history,omitempty"`
+	History []Transition `json:"history,omitempty"`
+	// Lines holds the lead's funnel on each product line it has entered,
+	// by the line's name as the qualify policy declares it: a stage,
+	// lost reason and history per line, beside the implicit line's Stage,
+	// LostReason and History above. See [Funnel]; Lead.MoveLine moves a
+	// line. Empty for a host that declares no product lines.
+	Lines map[string]Funnel `json:"lines,omitempty"`
+	// Merged records the leads merged into this one by [Merge], with the
+	// funnels that merging did not keep live, so that no history is lost.
+	Merged    []MergedLead `json:"merged,omitempty"`
 	CreatedAt time.Time    `json:"created_at,omitzero"`
 	UpdatedAt time.Time    `json:"updated_at,omitzero"`
 	// Fields holds the host CRM's custom fields, as JSON values: nil, bool,

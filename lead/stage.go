@@ -133,17 +133,23 @@ var ErrNoTime = errors.New("the time of the move is missing")
 // TransitionError is a refused move: the table has no from -> to.
 type TransitionError struct {
 	From, To Stage
+	// Line is the product line of the move; empty for the implicit line.
+	Line string
 }
 
 func (e *TransitionError) Error() string {
+	on := ""
+	if e.Line != "" {
+		on = fmt.Sprintf(" on product line %q", e.Line)
+	}
 	if !e.From.Valid() || !e.To.Valid() {
-		return fmt.Sprintf("lead: illegal stage transition %s -> %s: unknown stage", e.From, e.To)
+		return fmt.Sprintf("lead: illegal stage transition %s -> %s%s: unknown stage", e.From, e.To, on)
 	}
 	allowed := "none, " + e.From.String() + " is final"
 	if ts := transitions[e.From]; len(ts) > 0 {
 		allowed = fmt.Sprint(ts)
 	}
-	return fmt.Sprintf("lead: illegal stage transition %s -> %s (from %s: %s)", e.From, e.To, e.From, allowed)
+	return fmt.Sprintf("lead: illegal stage transition %s -> %s%s (from %s: %s)", e.From, e.To, on, e.From, allowed)
 }
 
 // Is makes errors.Is(err, ErrIllegalTransition) true.
@@ -155,14 +161,9 @@ func (e *TransitionError) Is(target error) bool { return target == ErrIllegalTra
 // zero time (which Validate would refuse) with ErrNoTime; either leaves the
 // lead unchanged.
 func (l *Lead) MoveTo(to Stage, at time.Time, reason string) error {
-	if !CanMove(l.Stage, to) {
-		return &TransitionError{From: l.Stage, To: to}
+	if err := move(&l.Stage, &l.History, "", to, at, reason); err != nil {
+		return err
 	}
-	if at.IsZero() {
-		return fmt.Errorf("lead: stage transition %s -> %s: %w", l.Stage, to, ErrNoTime)
-	}
-	l.History = append(l.History, Transition{From: l.Stage, To: to, At: at, Reason: reason})
-	l.Stage = to
 	if at.After(l.UpdatedAt) {
 		l.UpdatedAt = at
 	}
@@ -178,15 +179,4 @@ func (l *Lead) MoveTo(to Stage, at time.Time, reason string) error {
 // fresh only when it came after LostAt, so that a lead lost to a preferred
 // supplier that asks for a quote again goes back to sales, while the
 // request it was lost over does not.
-func (l *Lead) LostAt(now time.Time) time.Time {
-	var at time.Time
-	for _, t := range l.History {
-		switch t.To {
-		case StageLost, StageRecycled, StageDisqualified:
-			if t.At.After(at) && !t.At.After(now) {
-				at = t.At
-			}
-		}
-	}
-	return at
-}
+func (l *Lead) LostAt(now time.Time) time.Time { return lostAt(l.History, now) }

@@ -1,6 +1,7 @@
 package lead
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,12 +27,15 @@ const MaxEmployees = 10_000_000
 // is a *ValidationError listing each problem.
 var ErrInvalid = errors.New("invalid lead")
 
-// ValidationError lists every problem Validate found in a lead, each a
-// *FieldError whose Path is the field as it appears in JSON
-// ("activities[3].at", "consent.email.at", "budget.currency").
+// ValidationError lists every problem Validate found in a lead, or in an
+// account and its leads, each a *FieldError whose Path is the field as it
+// appears in JSON ("activities[3].at", "consent.email.at",
+// "leads[2].contact.email").
 type ValidationError struct {
-	// ID is the lead's ID, as given.
+	// ID is the lead's (or account's) ID, as given.
 	ID string
+	// Of says what was validated: "account", or "" for a lead.
+	Of string
 	// Problems are every problem, in the order of the fields in the JSON
 	// form.
 	Problems []*FieldError
@@ -41,7 +45,7 @@ type ValidationError struct {
 // email address; activities[3].at: missing`.
 func (e *ValidationError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "lead: invalid lead %q: ", e.ID)
+	fmt.Fprintf(&b, "lead: invalid %s %q: ", cmp.Or(e.Of, "lead"), e.ID)
 	for i, p := range e.Problems {
 		if i > 0 {
 			b.WriteString("; ")
@@ -66,11 +70,12 @@ func (e *ValidationError) Unwrap() []error {
 type checker struct {
 	now      time.Time
 	zones    *Zones // nil: load each zone
+	prefix   string // of every path: "leads[3]." within an account
 	problems []*FieldError
 }
 
 func (c *checker) add(path, format string, args ...any) {
-	c.problems = append(c.problems, &FieldError{Path: path, Problem: fmt.Sprintf(format, args...)})
+	c.problems = append(c.problems, &FieldError{Path: c.prefix + path, Problem: fmt.Sprintf(format, args...)})
 }
 
 func (c *checker) text(path, s string) {
@@ -120,9 +125,11 @@ func (c *checker) money(path string, m Money) {
 // was given); an interest last seen before it was first seen; an update
 // before the creation; an illegal move in the history, moves that do not
 // follow one another in time, or a history that does not end at the lead's
-// stage; custom fields that
-// are not JSON values (channels, functions, NaN, infinities, nesting deeper
-// than 16 levels); and text that is not UTF-8.
+// stage, and the same of the funnel of each product line
+// (lines.<name>.history) and of each merged lead's record (merged[i]), a
+// line name that CheckLineName refuses; custom fields that are not JSON
+// values (channels, functions, NaN, infinities, nesting deeper than 16
+// levels); and text that is not UTF-8.
 //
 // The problems are listed in the order of the fields in the JSON form, map
 // entries (consent, fields, attrs) by key, so that the same lead always
@@ -145,6 +152,14 @@ func (v *Validator) Validate(l *Lead, now time.Time) error { return l.validate(n
 
 func (l *Lead) validate(now time.Time, zones *Zones) error {
 	c := checker{now: now, zones: zones}
+	c.lead(l)
+	if len(c.problems) == 0 {
+		return nil
+	}
+	return &ValidationError{ID: l.ID, Problems: c.problems}
+}
+
+func (c *checker) lead(l *Lead) {
 	if strings.TrimSpace(l.ID) == "" {
 		c.add("id", "empty")
 	}
@@ -221,6 +236,21 @@ func (l *Lead) validate(now time.Time, zones *Zones) error {
 	if n := len(l.History); n > 0 && l.History[n-1].To != l.Stage {
 		c.add(fmt.Sprintf("history[%d].to", n-1), "%s, but the lead's stage is %s", l.History[n-1].To, l.Stage)
 	}
+	c.lines("lines", l.Lines)
+	for i, m := range l.Merged {
+		p := fmt.Sprintf("merged[%d]", i)
+		if strings.TrimSpace(m.ID) == "" {
+			c.add(p+".id", "empty")
+		}
+		c.text(p+".id", m.ID)
+		c.past(p+".created_at", m.CreatedAt, false)
+		c.text(p+".email", m.Email)
+		c.text(p+".phone", m.Phone)
+		if m.Funnel != nil {
+			c.funnel(p+".funnel.", m.Funnel.Stage, m.Funnel.LostReason, m.Funnel.History)
+		}
+		c.lines(p+".lines", m.Lines)
+	}
 	c.past("created_at", l.CreatedAt, false)
 	c.past("updated_at", l.UpdatedAt, false)
 	if !l.CreatedAt.IsZero() && !l.UpdatedAt.IsZero() && l.UpdatedAt.Before(l.CreatedAt) {
@@ -234,10 +264,6 @@ func (l *Lead) validate(now time.Time, zones *Zones) error {
 			c.field("fields."+k, l.Fields[k], 0)
 		}
 	}
-	if len(c.problems) == 0 {
-		return nil
-	}
-	return &ValidationError{ID: l.ID, Problems: c.problems}
 }
 
 // key checks the key k of the map at path, and reports whether it is fit

@@ -46,6 +46,11 @@ type AuditConfig struct {
 	// Enroller, when set, names the track each unnurtured interest lead
 	// should join, and the channel it needs consent on.
 	Enroller *Enroller
+	// Team lists the people who own leads (lead.Lead.Owner), so that the
+	// report's coverage per owner shows those who own none and the load
+	// imbalance counts them. Owners not listed get a row when they own a
+	// lead. Default none. At most MaxOwners.
+	Team []string
 }
 
 // Defaults of AuditConfig.
@@ -53,6 +58,11 @@ const (
 	DefaultLookback    = 30 * 24 * time.Hour
 	DefaultMaxFindings = 100
 )
+
+// MaxOwners bounds the rows of the coverage per owner, so that memory
+// stays flat whatever the stream: the leads of owners beyond it are
+// counted in Report.OtherOwners.
+const MaxOwners = 10_000
 
 // DefaultStageLimits returns the default time each stage allows without a
 // touch (a new map on every call):
@@ -120,18 +130,28 @@ const (
 	// response deadline: unanswered (call now), or answered late within
 	// the lookback (review how leads are answered).
 	FindingResponseBreach FindingKind = iota
+	// FindingUnowned: a lead with unanswered need and no owner: nobody is
+	// going to answer it.
+	FindingUnowned
 	// FindingIgnored: a lead with no touch for longer than its stage
 	// allows.
 	FindingIgnored
 	// FindingUnnurtured: an interest lead on no nurture track.
 	FindingUnnurtured
+	// FindingUnownedAccount: an account with unanswered need and no
+	// owner (Auditor.RunAccounts).
+	FindingUnownedAccount
+	// FindingBuyingGroup: an account in motion (a contact engaged) whose
+	// buying group has not reached a role the policy requires, the
+	// decision maker by default (Auditor.RunAccounts).
+	FindingBuyingGroup
 	// FindingCoverage: a stage holding fewer leads, or less potential
 	// value in a currency, than its target.
 	FindingCoverage
 	numKinds
 )
 
-var kindNames = [...]string{"response_breach", "ignored", "unnurtured", "coverage"}
+var kindNames = [...]string{"response_breach", "unowned", "ignored", "unnurtured", "unowned_account", "buying_group", "coverage"}
 
 // String returns the kind's name, e.g. "response_breach".
 func (k FindingKind) String() string {
@@ -165,8 +185,11 @@ func (k *FindingKind) UnmarshalText(b []byte) error {
 type Finding struct {
 	// Kind is what kind of neglect this is.
 	Kind FindingKind `json:"kind"`
-	// Lead is the lead's ID; empty for coverage.
+	// Lead is the lead's ID; empty for coverage and buying groups; for an
+	// unowned account, the contact whose need waits.
 	Lead string `json:"lead,omitempty"`
+	// Account is the account's ID, for the findings of RunAccounts.
+	Account string `json:"account,omitempty"`
 	// Owner is the lead's owner, who should act.
 	Owner string `json:"owner,omitempty"`
 	// Stage is the lead's stage, or the stage a coverage finding is about.
@@ -186,9 +209,15 @@ type Finding struct {
 	// Answered is, for a need answered late, the first sales touch after
 	// it; zero while the need is unanswered.
 	Answered time.Time `json:"answered,omitzero"`
-	// Need is the kind of the need activity of a response breach; empty
-	// when the need came from Item.Need.
+	// Need is the kind of the need activity of a response breach or an
+	// unowned lead; empty when the need came from Item.Need.
 	Need lead.Kind `json:"need,omitempty"`
+	// OutsideHours reports, for a response breach or an unowned lead, that
+	// the need arrived outside the team's response hours (the policy's
+	// Settings.ResponseHours): a team that missed need in its own hours
+	// and one that was not there to see it are told apart. Always false
+	// when the policy has no response hours.
+	OutsideHours bool `json:"outside_hours,omitempty"`
 	// Track is the track an unnurtured lead should join, when the audit
 	// has an Enroller.
 	Track string `json:"track,omitempty"`
@@ -204,6 +233,11 @@ type Finding struct {
 	TargetLeads int `json:"target_leads,omitempty"`
 	// TargetValue is a coverage finding's value target.
 	TargetValue lead.Money `json:"target_value,omitzero"`
+	// Engaged is, for a buying group, how many of its contacts are
+	// engaged (a fresh need or interest signal).
+	Engaged int `json:"engaged,omitempty"`
+	// Missing are the roles a buying group has not reached.
+	Missing []lead.Role `json:"missing,omitempty"`
 	// Action says what to do, in a sentence.
 	Action string `json:"action"`
 }
@@ -245,6 +279,8 @@ type Report struct {
 	At time.Time `json:"at"`
 	// Leads counts the leads audited.
 	Leads int `json:"leads"`
+	// Accounts counts the accounts audited, by RunAccounts.
+	Accounts int `json:"accounts,omitempty"`
 	// Skipped counts the items the audit could not judge: no lead, or a
 	// lead with an unknown stage.
 	Skipped int `json:"skipped,omitempty"`
@@ -263,6 +299,40 @@ type Report struct {
 	// Coverage has a row for every stage that holds a lead or has a
 	// target, in funnel order.
 	Coverage []Coverage `json:"coverage"`
+	// Owners is the coverage per owner: a row for every member of
+	// AuditConfig.Team and every other owner of an audited lead (at most
+	// MaxOwners), by owner, and last a row with Owner "" for the leads
+	// nobody owns, when there are any.
+	Owners []OwnerLoad `json:"owners"`
+	// OtherOwners counts the leads of owners beyond MaxOwners, in no row.
+	OtherOwners int `json:"other_owners,omitempty"`
+	// Imbalance is the load imbalance of the team: the most open leads
+	// any owner has over the mean of the owners' open leads (the row
+	// without an owner aside). 1 is an even spread, 2 someone carrying
+	// twice the average; 0 when no owner has an open lead.
+	Imbalance float64 `json:"imbalance"`
+}
+
+// OwnerLoad is one owner's share of the audited leads: what they hold and
+// what they neglect. Every count covers every finding found, kept in the
+// report or not.
+type OwnerLoad struct {
+	// Owner is the owner (lead.Lead.Owner); "" for the leads nobody owns.
+	Owner string `json:"owner"`
+	// Leads counts the owner's leads, in any stage.
+	Leads int `json:"leads"`
+	// Open counts those still open: every stage but won, lost, recycled
+	// and disqualified.
+	Open int `json:"open"`
+	// Need counts the leads with unanswered need, in time or not.
+	Need int `json:"need"`
+	// Breaches counts the response breaches, and BreachesOutsideHours
+	// those among them whose need arrived outside the team's response
+	// hours.
+	Breaches             int `json:"breaches"`
+	BreachesOutsideHours int `json:"breaches_outside_hours,omitempty"`
+	// Ignored counts the ignored prospects.
+	Ignored int `json:"ignored"`
 }
 
 // Auditor audits a stream of leads for neglect. Build it with
@@ -273,6 +343,7 @@ type Auditor struct {
 	kinds   kinds
 	limits  []time.Duration // by stage; 0: not checked
 	targets []Target        // by stage; zero Target: none
+	team    []string
 }
 
 // withDefaults fills the zero fields with their defaults: the one place
@@ -352,7 +423,22 @@ func NewAuditor(cfg AuditConfig) (*Auditor, error) {
 		slices.SortFunc(t.Values, func(x, y lead.Money) int { return cmp.Compare(x.Currency, y.Currency) })
 		a.targets[t.Stage] = t
 	}
-	cfg.StageLimits, cfg.Targets = nil, nil // kept above; the host's may change
+	if len(cfg.Team) > MaxOwners {
+		return nil, configErr("Team", fmt.Sprintf("%d people, more than %d", len(cfg.Team), MaxOwners))
+	}
+	seen := make(map[string]bool, len(cfg.Team))
+	for i, o := range cfg.Team {
+		field := fmt.Sprintf("Team[%d]", i)
+		switch {
+		case o == "":
+			return nil, configErr(field, "is empty")
+		case seen[o]:
+			return nil, configErr(field, fmt.Sprintf("%q listed twice", clip(o, 60)))
+		}
+		seen[o] = true
+	}
+	a.team = slices.Clone(cfg.Team)
+	cfg.StageLimits, cfg.Targets, cfg.Team = nil, nil, nil // kept above; the host's may change
 	a.cfg = cfg
 	return a, nil
 }
@@ -369,13 +455,17 @@ func NewAuditor(cfg AuditConfig) (*Auditor, error) {
 //
 // What counts, for each lead that is not disqualified:
 //
-//   - response breach: the earliest need (an activity of need intent, or
-//     Item.Need) after the last sales touch, once its deadline has passed;
-//     or, when there is none, the earliest need answered by the last
-//     sales touch (a need after the touch before it), if that touch came
-//     after the deadline and the need is within the lookback. An activity
-//     that is both need and a sales touch (a call that connected, a
-//     meeting booked) answers itself.
+//   - response breach: the need (an activity of need intent, or
+//     Item.Need) after the last sales touch with the earliest deadline,
+//     once that deadline has passed; or, when there is none, the earliest
+//     need answered by the last sales touch (a need after the touch
+//     before it), if that touch came after the deadline and the need is
+//     within the lookback. An activity that is both need and a sales
+//     touch (a call that connected, a meeting booked) answers itself.
+//     Deadlines are the vocabulary's (qualify.Vocabulary.Deadline: the
+//     team's working time when the policy has response hours), and a
+//     breach says whether its need arrived outside those hours.
+//   - unowned: a lead with unanswered need (overdue or not) and no owner.
 //   - ignored: a lead whose time since its last touch, or since it entered
 //     its stage if later, exceeds its stage's limit (see
 //     DefaultStageLimits). A lead with no recorded stage move entered its
@@ -385,7 +475,10 @@ func NewAuditor(cfg AuditConfig) (*Auditor, error) {
 //     of interest intent, or any Interests) or is in nurturing, and has
 //     no unanswered need. A lead whose consent is withdrawn is not
 //     reported: permission is respected, not neglect.
-//   - coverage: every lead counts in its stage, disqualified ones too.
+//   - coverage: every lead counts in its stage, disqualified ones too;
+//     and in its owner's row (Report.Owners), with the owner's open
+//     leads, unanswered need, breaches and ignored prospects, from which
+//     the team's load imbalance is drawn.
 //
 // Run checks ctx every 1024 items; when it is done, Run returns its error,
 // wrapped, and no report.
@@ -401,7 +494,7 @@ func (a *Auditor) Run(ctx context.Context, items iter.Seq[Item], now time.Time) 
 			}
 		}
 		n++
-		st.item(&it)
+		st.item(&it, time.Time{})
 	}
 	if stopped != nil {
 		return nil, fmt.Errorf("nurture: audit stopped after %d items: %w", n, stopped)
@@ -421,10 +514,14 @@ type auditState struct {
 	top     map[bucket]*topK
 	stages  []stageSum
 	undated int
+	owners  map[string]*OwnerLoad
+	others  int
 	// curs remembers the validity of the last currencies seen, so that
 	// the ISO 4217 table is not searched for every lead.
 	curs [4]curValidity
 	next int
+	// acc is the account whose leads RunAccounts is auditing, if any.
+	acc *lead.Account
 }
 
 type curValidity struct {
@@ -466,7 +563,38 @@ type stageSum struct {
 }
 
 func newAuditState(a *Auditor, now time.Time) *auditState {
-	return &auditState{a: a, now: now, top: map[bucket]*topK{}, stages: make([]stageSum, len(a.limits))}
+	st := &auditState{a: a, now: now, top: map[bucket]*topK{}, stages: make([]stageSum, len(a.limits)),
+		owners: make(map[string]*OwnerLoad, len(a.team)+1)}
+	for _, o := range a.team {
+		st.owners[o] = &OwnerLoad{Owner: o}
+	}
+	return st
+}
+
+// owner returns the row of owner, nil when MaxOwners rows are taken.
+func (st *auditState) owner(owner string) *OwnerLoad {
+	if o := st.owners[owner]; o != nil {
+		return o
+	}
+	named := len(st.owners)
+	if st.owners[""] != nil {
+		named--
+	}
+	if owner != "" && named >= MaxOwners {
+		return nil
+	}
+	o := &OwnerLoad{Owner: owner}
+	st.owners[owner] = o
+	return o
+}
+
+// open reports whether a lead in stage s is still open.
+func open(s lead.Stage) bool {
+	switch s {
+	case lead.StageWon, lead.StageLost, lead.StageRecycled, lead.StageDisqualified:
+		return false
+	}
+	return true
 }
 
 // leadFacts is what one pass over a lead's activities finds.
@@ -474,19 +602,38 @@ type leadFacts struct {
 	lastTouch, lastSales, prevSales time.Time
 	firstInterest, firstSeen        time.Time
 	interest, anyNeed               bool
+	// For an account audit: the account's loss, and what breach found.
+	accountLost     time.Time
+	pending         bool
+	pendAt, pendDue time.Time
+	pendKind        lead.Kind
+	judged          bool // the lead was audited: not skipped, not disqualified
 }
 
-func (st *auditState) item(it *Item) {
+// item audits one lead. accountLost is when its account was set aside
+// (zero: never, or no account): that loss answers the need before it too.
+// It returns what an account audit needs of the lead; the zero leadFacts
+// for a lead it could not judge or that is disqualified.
+func (st *auditState) item(it *Item, accountLost time.Time) leadFacts {
 	l := it.Lead
 	if l == nil || !l.Stage.Valid() {
 		st.rep.Skipped++
-		return
+		return leadFacts{}
 	}
 	st.rep.Leads++
 	cur := st.rankCurrency(l.Value)
 	st.cover(l, cur)
+	o := st.owner(l.Owner)
+	if o == nil {
+		st.others++
+	} else {
+		o.Leads++
+		if open(l.Stage) {
+			o.Open++
+		}
+	}
 	if disqualified(l) {
-		return
+		return leadFacts{}
 	}
 	k := st.a.kinds
 	var f leadFacts
@@ -526,17 +673,40 @@ func (st *auditState) item(it *Item) {
 			f.firstInterest = t
 		}
 	}
-	pending := st.breach(it, &f, cur)
+	f.accountLost = accountLost
+	pend := st.breach(it, &f, cur)
+	if pend.ok {
+		if o != nil {
+			o.Need++
+		}
+		if l.Owner == "" {
+			fd := Finding{Kind: FindingUnowned, Lead: l.ID, Stage: l.Stage, Value: l.Value, Since: pend.at, Due: pend.due,
+				Need: pend.kind, OutsideHours: !st.a.cfg.Vocabulary.InHours(pend.at)}
+			if st.now.After(pend.due) {
+				fd.Overdue = st.now.Sub(pend.due)
+			}
+			st.add(fd, cur)
+		}
+	}
 	st.ignored(l, &f, cur)
-	if !pending {
+	if !pend.ok {
 		st.unnurtured(it, &f, cur)
 	}
+	return f
 }
 
-// breach looks for a response breach and reports whether the lead has an
-// unanswered need (overdue or not).
-func (st *auditState) breach(it *Item, f *leadFacts, cur lead.Currency) bool {
-	l, window := it.Lead, st.a.cfg.Vocabulary.ResponseDeadline()
+// pendingNeed is a lead's unanswered need: the one with the earliest
+// deadline.
+type pendingNeed struct {
+	at, due time.Time
+	kind    lead.Kind
+	ok      bool
+}
+
+// breach looks for a response breach and returns the lead's unanswered
+// need (overdue or not), if it has one.
+func (st *auditState) breach(it *Item, f *leadFacts, cur lead.Currency) pendingNeed {
+	l, v := it.Lead, st.a.cfg.Vocabulary
 	var (
 		pendAt, pendDue   time.Time
 		pendKind          lead.Kind
@@ -546,17 +716,24 @@ func (st *auditState) breach(it *Item, f *leadFacts, cur lead.Currency) bool {
 	)
 	if f.anyNeed {
 		k := st.a.kinds
-		// A loss answers every request made before it, as in qualify.
+		// A loss answers every request made before it, as in qualify: the
+		// lead's own, or its account's.
 		lost := l.LostAt(st.now)
+		if f.accountLost.After(lost) {
+			lost = f.accountLost
+		}
 		for i := range l.Activities {
 			act := &l.Activities[i]
-			if act.At.IsZero() || k.of(act.Kind).intent != lead.IntentNeed || !lost.IsZero() && !act.At.After(lost) {
+			if act.At.IsZero() || k.of(act.Kind).intent != lead.IntentNeed || !lost.IsZero() && !act.At.After(lost) ||
+				st.answeredByLine(l, act) {
 				continue
 			}
 			switch {
 			case act.At.After(f.lastSales):
-				if !pending || act.At.Before(pendAt) {
-					pendAt, pendDue, pendKind, pending = act.At, act.At.Add(window), act.Kind, true
+				// The pending need with the earliest deadline: the earliest
+				// need, unless need outside the hours is due on the clock.
+				if due := v.Deadline(act.At); !pending || due.Before(pendDue) || due.Equal(pendDue) && act.At.Before(pendAt) {
+					pendAt, pendDue, pendKind, pending = act.At, due, act.Kind, true
 				}
 			case act.At.After(f.prevSales):
 				if !answered || act.At.Before(answAt) {
@@ -566,21 +743,23 @@ func (st *auditState) breach(it *Item, f *leadFacts, cur lead.Currency) bool {
 		}
 	}
 	if n := it.Need; !n.At.IsZero() && n.At.After(f.lastSales) {
-		if d := n.deadline(window); !pending || d.Before(pendDue) {
+		if d := n.deadline(v); !pending || d.Before(pendDue) {
 			pendAt, pendDue, pendKind, pending = n.At, d, "", true
 		}
 	}
+	f.judged, f.pending, f.pendAt, f.pendDue, f.pendKind = true, pending, pendAt, pendDue, pendKind
 	switch {
 	case pending && st.now.After(pendDue):
 		st.add(Finding{Kind: FindingResponseBreach, Lead: l.ID, Owner: l.Owner, Stage: l.Stage, Value: l.Value,
-			Since: pendAt, Due: pendDue, Overdue: st.now.Sub(pendDue), Need: pendKind}, cur)
+			Since: pendAt, Due: pendDue, Overdue: st.now.Sub(pendDue), Need: pendKind, OutsideHours: !v.InHours(pendAt)}, cur)
 	case answered && !answAt.Before(st.now.Add(-st.a.cfg.Lookback)):
-		if due := answAt.Add(window); f.lastSales.After(due) {
+		if due := v.Deadline(answAt); f.lastSales.After(due) {
 			st.add(Finding{Kind: FindingResponseBreach, Lead: l.ID, Owner: l.Owner, Stage: l.Stage, Value: l.Value,
-				Since: answAt, Due: due, Overdue: f.lastSales.Sub(due), Answered: f.lastSales, Need: answKind}, cur)
+				Since: answAt, Due: due, Overdue: f.lastSales.Sub(due), Answered: f.lastSales, Need: answKind,
+				OutsideHours: !v.InHours(answAt)}, cur)
 		}
 	}
-	return pending
+	return pendingNeed{at: pendAt, due: pendDue, kind: pendKind, ok: pending}
 }
 
 // salesOwned reports whether only sales touches count in stage s.
@@ -702,6 +881,19 @@ func (st *auditState) cover(l *lead.Lead, cur lead.Currency) {
 // bucket's ranking.
 func (st *auditState) add(f Finding, cur lead.Currency) {
 	st.found[f.Kind]++
+	switch f.Kind {
+	case FindingResponseBreach, FindingIgnored:
+		if o := st.owners[f.Owner]; o != nil {
+			if f.Kind == FindingIgnored {
+				o.Ignored++
+			} else {
+				o.Breaches++
+				if f.OutsideHours {
+					o.BreachesOutsideHours++
+				}
+			}
+		}
+	}
 	b := bucket{f.Kind, cur}
 	t := st.top[b]
 	if t == nil {
@@ -764,10 +956,33 @@ func (st *auditState) report() *Report {
 	for k := range numKinds {
 		r.Totals = append(r.Totals, Total{Kind: k, Found: st.found[k], Kept: kept[k]})
 	}
+	st.ownerRows()
 	if r.Findings == nil {
 		r.Findings = []Finding{}
 	}
 	return r
+}
+
+// ownerRows fills the coverage per owner and the load imbalance.
+func (st *auditState) ownerRows() {
+	r := &st.rep
+	r.Owners = make([]OwnerLoad, 0, len(st.owners))
+	total, most, n := 0, 0, 0
+	for _, name := range slices.Sorted(maps.Keys(st.owners)) {
+		o := st.owners[name]
+		if name == "" {
+			continue
+		}
+		r.Owners = append(r.Owners, *o)
+		total, most, n = total+o.Open, max(most, o.Open), n+1
+	}
+	if o := st.owners[""]; o != nil {
+		r.Owners = append(r.Owners, *o)
+	}
+	r.OtherOwners = st.others
+	if total > 0 {
+		r.Imbalance = float64(most) * float64(n) / float64(total)
+	}
 }
 
 func cmpBucket(x, y bucket) int {

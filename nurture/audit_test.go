@@ -429,7 +429,7 @@ func TestAuditTopKKeepsTheBest(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("L%05d", n-1-i), f.Lead)
 	}
 	assert.Equal(t, n, rep.Leads)
-	assert.Equal(t, nurture.Total{Kind: nurture.FindingIgnored, Found: n, Kept: 100}, rep.Totals[1])
+	assert.Equal(t, nurture.Total{Kind: nurture.FindingIgnored, Found: n, Kept: 100}, rep.Totals[nurture.FindingIgnored])
 }
 
 func TestAuditSkipsAndCancels(t *testing.T) {
@@ -566,10 +566,15 @@ Pipeline:
   sales_accepted       3 leads     (3 with no value)
   opportunity          1 lead      (1 with no value)
   won                  0 leads     (target 1 lead: short)
+
+Owners (imbalance 1.00: the busiest holds 1.00 times the average of open leads):
+  OWNER       LEADS  OPEN  NEED  BREACHES  OUTSIDE HOURS  IGNORED
+  ann         3      3     3     3         0              0
+  (no owner)  1      1     0     0         0              0
 `, rep.String())
 
 	empty := run(t, newAuditor(t, nurture.AuditConfig{}), t0)
 	assert.Equal(t, "Neglect audit at 2026-03-02 10:00 UTC: 0 leads, 0 findings\n", empty.String())
 	assert.Empty(t, empty.Findings)
-	assert.Len(t, empty.Totals, 4)
+	assert.Len(t, empty.Totals, 7, "a total for every kind")
 }

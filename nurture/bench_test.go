@@ -315,9 +315,22 @@ func yardstickAudit(leads iter.Seq[nurture.Item], now time.Time, keep int) ([4]i
 	var all []yardFinding
 	sums := map[lead.Stage]map[lead.Currency]decimal.Decimal{}
 	counts := map[lead.Stage]int{}
+	type ownerCounts struct{ leads, open, need, breaches, ignored int }
+	owners := map[string]*ownerCounts{}
 	for it := range leads {
 		l := it.Lead
 		counts[l.Stage]++
+		o := owners[l.Owner]
+		if o == nil {
+			o = &ownerCounts{}
+			owners[l.Owner] = o
+		}
+		o.leads++
+		switch l.Stage {
+		case lead.StageWon, lead.StageLost, lead.StageRecycled, lead.StageDisqualified:
+		default:
+			o.open++
+		}
 		if l.Value.Known() && l.Value.Currency.Valid() {
 			m := sums[l.Stage]
 			if m == nil {
@@ -357,10 +370,15 @@ func yardstickAudit(leads iter.Seq[nurture.Item], now time.Time, keep int) ([4]i
 			}
 		}
 		const window = 5 * time.Minute
+		if !pend.IsZero() {
+			o.need++
+		}
 		if !pend.IsZero() && now.After(pend.Add(window)) {
 			all = append(all, yardFinding{0, l.ID, l.Value, now.Sub(pend.Add(window))})
+			o.breaches++
 		} else if !answ.IsZero() && !answ.Before(now.Add(-30*day)) && lastSales.After(answ.Add(window)) {
 			all = append(all, yardFinding{0, l.ID, l.Value, lastSales.Sub(answ.Add(window))})
+			o.breaches++
 		}
 		if limit := limits[l.Stage]; limit > 0 {
 			ref := lastTouch
@@ -379,6 +397,7 @@ func yardstickAudit(leads iter.Seq[nurture.Item], now time.Time, keep int) ([4]i
 			}
 			if !ref.IsZero() && now.After(ref.Add(limit)) {
 				all = append(all, yardFinding{1, l.ID, l.Value, now.Sub(ref.Add(limit))})
+				o.ignored++
 			}
 		}
 		if pend.IsZero() && it.Track == "" && (l.Stage == lead.StageNurturing ||
@@ -431,9 +450,9 @@ func TestYardstickDoesTheSameWork(t *testing.T) {
 	rep, err := newAuditor(t, nurture.AuditConfig{}).Run(context.Background(), genLeads(n, nil), t0)
 	require.NoError(t, err)
 	counts, _ := yardstickAudit(genLeads(n, nil), t0, 100)
-	for k := range 3 {
-		assert.Equal(t, counts[k], rep.Totals[k].Found, "kind %s", nurture.FindingKind(k))
-		assert.NotZero(t, counts[k], "the sample exercises kind %s", nurture.FindingKind(k))
+	for k, kind := range []nurture.FindingKind{nurture.FindingResponseBreach, nurture.FindingIgnored, nurture.FindingUnnurtured} {
+		assert.Equal(t, counts[k], rep.Totals[kind].Found, "kind %s", kind)
+		assert.NotZero(t, counts[k], "the sample exercises kind %s", kind)
 	}
 
 	l := benchLead()

@@ -98,6 +98,18 @@
 // back to marketing, enrol it again: a new enrolment time starts a new
 // watch for need.
 //
+// # Product lines
+//
+// A business that sells several product lines (declared in the qualify
+// policy's settings, read through the Vocabulary) may nurture a lead on
+// one track per line: Input.Line names the line a track nurtures. The
+// line's funnel (lead.Lead.Funnel) then decides whether the lead is
+// disqualified or with sales on that line, and only need on the line, or
+// need about no line's product, hands it off: a customer of one line
+// asking for a quote on it keeps learning about another. The lead's do
+// not contact stops every line, and the frequency cap counts the
+// marketing touches of every line, for it protects the person.
+//
 // # Frequency cap and quiet hours
 //
 // A touch keeps a frequency cap, at most Config.MaxTouches marketing touches
@@ -127,13 +139,33 @@
 // manager acts on:
 //
 //   - response deadline breaches: need leads with no sales touch within the
-//     deadline, unanswered (respond now) or answered late (review);
+//     deadline, unanswered (respond now) or answered late (review), each
+//     saying whether the need arrived inside or outside the team's
+//     response hours, when the policy has them;
+//   - need with no owner: unanswered need nobody owns, so nobody answers;
 //   - ignored prospects: leads with no touch for longer than their stage
 //     allows ([DefaultStageLimits], configurable per stage);
 //   - unnurtured interest: interest leads on no track, with the track the
 //     Enroller would give them and the consent they still need;
 //   - pipeline coverage: leads and total potential value per stage and per
-//     currency (currencies are never added together) against [Target]s.
+//     currency (currencies are never added together) against [Target]s;
+//   - coverage per owner ([OwnerLoad]): each owner's open leads,
+//     unanswered need, breaches (inside and outside hours) and ignored
+//     prospects, and the team's load imbalance ([Report].Imbalance), so
+//     that the team can be spread to cover every prospect.
+//
+// Response deadlines are the policy's ([qualify.Vocabulary.Deadline]): the
+// audit, the planner's hand-off and qualify's decision count them the same
+// way, working hours included.
+//
+// [Auditor.RunAccounts] audits a stream of lead.Account values instead:
+// every lead as Run does (a loss recorded on the account answers the
+// requests made before it), and each account as a whole:
+//
+//   - unowned accounts: an account with unanswered need and no owner;
+//   - buying groups: an account in motion whose engaged contacts do not
+//     hold every role the policy requires (the decision maker by default:
+//     "reach the sales, finance or managing director").
 //
 // Each [Finding] says what to do. Findings are ordered by kind, then by
 // potential value within each currency, then by how overdue they are.

@@ -89,4 +89,10 @@ func Example_auditReport() {
 	//   sales_accepted       1 lead      50000.00 GBP
 	//   sales_qualified      1 lead      12000.00 GBP
 	//   opportunity          2 leads     30000 EUR  120000.00 GBP  (target 5 leads, 20000 EUR, 500000 GBP: short)
+	//
+	// Owners (imbalance 1.00: the busiest holds 1.00 times the average of open leads):
+	//   OWNER       LEADS  OPEN  NEED  BREACHES  OUTSIDE HOURS  IGNORED
+	//   ann         2      2     1     2         0              0
+	//   bob         2      2     0     0         0              1
+	//   (no owner)  2      2     0     0         0              0
 }

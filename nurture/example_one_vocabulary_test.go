@@ -67,4 +67,5 @@ func Example_oneVocabulary() {
 	// qualify: need -> sales respond by 11:10 - asked to be called back
 	// nurture: hand_off respond by 11:10
 	// audit: response_breach L-7001 overdue by 50m0s
+	// audit: unowned L-7001 overdue by 50m0s
 }

@@ -144,20 +144,23 @@ func (p Progress) Skip() Progress {
 type Need struct {
 	// At is when need was found; zero when the host says nothing.
 	At time.Time `json:"at,omitzero"`
-	// Deadline is the response deadline; zero means At plus the
-	// configured response window.
+	// Deadline is the response deadline; zero means the vocabulary's
+	// deadline of At (qualify.Vocabulary.Deadline: the response deadline
+	// after it, in the team's working time when the policy has response
+	// hours).
 	Deadline time.Time `json:"deadline,omitzero"`
 	// Why says what showed the need, for explanations: the rule that
 	// matched, the form that was sent.
 	Why string `json:"why,omitempty"`
 }
 
-// deadline returns the need's response deadline given the window.
-func (n Need) deadline(window time.Duration) time.Time {
+// deadline returns the need's response deadline: its own, or the
+// vocabulary's deadline of its time.
+func (n Need) deadline(v *qualify.Vocabulary) time.Time {
 	if !n.Deadline.IsZero() {
 		return n.Deadline
 	}
-	return n.At.Add(window)
+	return v.Deadline(n.At)
 }
 
 // Input is what the planner judges: a lead, its track and its progress on
@@ -173,6 +176,15 @@ type Input struct {
 	// qualify policy's decision: the planner then hands the lead off as it
 	// does for need it finds in the activities.
 	Need Need
+	// Line is the product line the track nurtures, one of the policy's
+	// (Vocabulary.Lines); empty for the lead as a whole, as for a host
+	// without product lines. A lead may be on one track per line: the
+	// line's funnel (lead.Lead.Funnel) decides whether it is
+	// disqualified or with sales, and only need on the line, or need that
+	// names no line's product, hands it off: a customer asking for a quote
+	// on one line keeps learning about another. The frequency cap counts
+	// the marketing touches of every line: it protects the person.
+	Line string
 }
 
 // Outcome is the planner's verdict: a touch, or the reason there is none.
@@ -296,6 +308,8 @@ type Plan struct {
 	Outcome Outcome `json:"outcome"`
 	// Lead is the lead's ID.
 	Lead string `json:"lead"`
+	// Line is Input.Line: the product line the track nurtures.
+	Line string `json:"line,omitempty"`
 	// Track is the track's name.
 	Track string `json:"track"`
 	// Index is the step concerned (from 0): the one to make for a touch,
@@ -383,9 +397,11 @@ func (p Plan) String() string {
 }
 
 // Next plans the lead's next touch on its track as of now, or says why there
-// is none. It checks, in order:
+// is none. It checks, in order (for Input.Line, on the line's funnel and
+// its need, as Input.Line says):
 //
-//  1. disqualified (stage disqualified, or a final lost reason): OutcomeDisqualified;
+//  1. disqualified (stage disqualified, or a final lost reason; the lead's
+//     do not contact on any line): OutcomeDisqualified;
 //  2. need: an activity of need intent at or after the enrolment (with
 //     the policy's vocabulary), or Input.Need: OutcomeHandOff, with the
 //     response deadline of the earliest need;
@@ -402,8 +418,8 @@ func (p Plan) String() string {
 // Input the planner cannot judge is an *Error (errors.Is(err,
 // ErrInvalidInput)): no lead, no track, progress that is negative, past
 // the end of the track or has no enrolment time, or a time zone that does
-// not load. The lead is read, never changed; Next does not validate the
-// rest of it (see lead.Lead.Validate).
+// not load, or a Line the policy does not declare. The lead is read, never
+// changed; Next does not validate the rest of it (see lead.Lead.Validate).
 func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
 	l, tr := in.Lead, in.Track
 	if l == nil {
@@ -422,12 +438,18 @@ func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
 	case pr.Enrolled.IsZero():
 		return Plan{}, inputErr(l.ID, "progress.enrolled", "is missing", nil)
 	}
-	plan := Plan{Lead: l.ID, Track: tr.name, Index: pr.Next}
+	if in.Line != "" && !p.cfg.Vocabulary.HasLine(in.Line) {
+		return Plan{}, inputErr(l.ID, "line", fmt.Sprintf("%q is not a product line of the policy (%s)",
+			clip(in.Line, 60), strings.Join(p.cfg.Vocabulary.Lines(), ", ")), nil)
+	}
+	plan := Plan{Lead: l.ID, Line: in.Line, Track: tr.name, Index: pr.Next}
 	if st, ok := tr.Step(pr.Next); ok {
 		plan.Step, plan.Channel = st, st.Channel
 	}
+	f := l.Funnel(in.Line)
 
-	if disqualified(l) {
+	if disqualified(l) && (in.Line == "" || l.LostReason == lead.ReasonDoNotContact) ||
+		in.Line != "" && (f.Stage == lead.StageDisqualified || f.LostReason.Final()) {
 		plan.Outcome = OutcomeDisqualified
 		return plan, nil
 	}
@@ -436,12 +458,12 @@ func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
 	// step's channel and the marketing touches.
 	consent := l.Consent[plan.Channel]
 	var buf [32]time.Time
-	sc := p.scan(l, &pr, plan.Channel, consent.At, buf[:0])
+	sc := p.scan(l, &pr, in.Line, plan.Channel, consent.At, buf[:0])
 
-	if p.handOff(&plan, &in, sc.need) {
+	if p.handOff(&plan, &in, sc.need, sc.needDue) {
 		return plan, nil
 	}
-	if withSales(l.Stage) {
+	if withSales(f.Stage) {
 		plan.Outcome = OutcomeWithSales
 		return plan, nil
 	}
@@ -486,9 +508,12 @@ func (p *Planner) Next(in Input, now time.Time) (Plan, error) {
 
 // scanned is what one pass over a lead's activities tells the planner.
 type scanned struct {
-	// need is the earliest activity of need intent at or after the
-	// enrolment.
-	need *lead.Activity
+	// need is the activity of need intent at or after the enrolment with
+	// the earliest response deadline (the earliest activity, unless the
+	// policy answers need outside its hours on call, on the clock), and
+	// needDue that deadline.
+	need    *lead.Activity
+	needDue time.Time
 	// stop is the latest negative activity that stops the step's channel.
 	stop *lead.Activity
 	// touches are the times of the marketing touches, in order, with the
@@ -496,7 +521,7 @@ type scanned struct {
 	touches []time.Time
 }
 
-func (p *Planner) scan(l *lead.Lead, pr *Progress, ch lead.Channel, consentAt time.Time, buf []time.Time) scanned {
+func (p *Planner) scan(l *lead.Lead, pr *Progress, line string, ch lead.Channel, consentAt time.Time, buf []time.Time) scanned {
 	var s scanned
 	lastRecorded := pr.Last.IsZero()
 	for i := range l.Activities {
@@ -504,8 +529,11 @@ func (p *Planner) scan(l *lead.Lead, pr *Progress, ch lead.Channel, consentAt ti
 		c := p.kinds.of(a.Kind)
 		switch c.intent {
 		case lead.IntentNeed:
-			if !a.At.Before(pr.Enrolled) && (s.need == nil || a.At.Before(s.need.At)) {
-				s.need = a
+			if a.At.Before(pr.Enrolled) || !p.onLine(a, line) {
+				break
+			}
+			if due := p.cfg.Vocabulary.Deadline(a.At); s.need == nil || due.Before(s.needDue) || due.Equal(s.needDue) && a.At.Before(s.need.At) {
+				s.need, s.needDue = a, due
 			}
 		case lead.IntentNegative:
 			if ch != "" && stops(a, c, ch, consentAt) && (s.stop == nil || a.At.After(s.stop.At)) {
@@ -530,19 +558,19 @@ func (p *Planner) scan(l *lead.Lead, pr *Progress, ch lead.Channel, consentAt ti
 }
 
 // handOff reports whether need stops the track, filling the plan if so:
-// the earliest need activity since the enrolment, or Input.Need, whichever
-// has the earlier deadline.
-func (p *Planner) handOff(plan *Plan, in *Input, first *lead.Activity) bool {
+// the need activity since the enrolment with the earliest deadline (due),
+// or Input.Need, whichever has the earlier deadline.
+func (p *Planner) handOff(plan *Plan, in *Input, first *lead.Activity, due time.Time) bool {
 	explicit := !in.Need.At.IsZero()
 	if first == nil && !explicit {
 		return false
 	}
 	plan.Outcome = OutcomeHandOff
 	if first != nil {
-		plan.Cause, plan.Deadline = *first, first.At.Add(p.cfg.Vocabulary.ResponseDeadline())
+		plan.Cause, plan.Deadline = *first, due
 	}
 	if explicit {
-		if d := in.Need.deadline(p.cfg.Vocabulary.ResponseDeadline()); first == nil || d.Before(plan.Deadline) {
+		if d := in.Need.deadline(p.cfg.Vocabulary); first == nil || d.Before(plan.Deadline) {
 			plan.Cause, plan.Deadline, plan.Need = lead.Activity{}, d, in.Need
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/leadqual/leadqual/lead"
@@ -21,11 +22,22 @@ func action(f *Finding, now time.Time) string {
 			what = f.Need.Describe()
 		}
 		if f.Answered.IsZero() {
-			fmt.Fprintf(&b, "respond now: %s %s ago and no one from sales has answered; the deadline passed %s ago",
-				what, human(now.Sub(f.Since)), human(f.Overdue))
+			fmt.Fprintf(&b, "respond now: %s %s ago%s and no one from sales has answered; the deadline passed %s ago",
+				what, human(now.Sub(f.Since)), outside(f), human(f.Overdue))
 		} else {
-			fmt.Fprintf(&b, "review how leads are answered: %s and sales answered %s later, %s past the deadline",
-				what, human(f.Answered.Sub(f.Since)), human(f.Overdue))
+			fmt.Fprintf(&b, "review how leads are answered: %s%s and sales answered %s later, %s past the deadline",
+				what, outside(f), human(f.Answered.Sub(f.Since)), human(f.Overdue))
+		}
+	case FindingUnowned:
+		what := "showed need"
+		if f.Need != "" {
+			what = f.Need.Describe()
+		}
+		fmt.Fprintf(&b, "assign an owner: %s %s ago%s and nobody owns the lead", what, human(now.Sub(f.Since)), outside(f))
+		if f.Overdue > 0 {
+			fmt.Fprintf(&b, "; the deadline passed %s ago", human(f.Overdue))
+		} else {
+			fmt.Fprintf(&b, "; respond within %s", human(f.Due.Sub(now)))
 		}
 	case FindingIgnored:
 		who := "anyone"
@@ -50,6 +62,9 @@ func action(f *Finding, now time.Time) string {
 		if f.Overdue > 0 {
 			fmt.Fprintf(&b, ": interested %s ago and on no track", human(f.Overdue))
 		}
+	case FindingUnownedAccount, FindingBuyingGroup:
+		accountAction(&b, f, now)
+		return b.String()
 	case FindingCoverage:
 		if f.TargetValue.Known() {
 			fmt.Fprintf(&b, "refill %s: it holds %s of the %s targeted", f.Stage, f.Value, f.TargetValue)
@@ -61,6 +76,14 @@ func action(f *Finding, now time.Time) string {
 		fmt.Fprintf(&b, " (owner %s)", f.Owner)
 	}
 	return b.String()
+}
+
+// outside says that a finding's need arrived outside the team's hours.
+func outside(f *Finding) string {
+	if f.OutsideHours {
+		return " outside the team's hours"
+	}
+	return ""
 }
 
 // human writes a duration for people: "3d4h", "2h5m", "45m", "30s".
@@ -86,7 +109,8 @@ func human(d time.Duration) string {
 	return fmt.Sprintf("%dm", m)
 }
 
-var kindTitles = [...]string{"Response deadline breaches", "Ignored prospects", "Unnurtured interest", "Pipeline coverage shortfalls"}
+var kindTitles = [...]string{"Response deadline breaches", "Need with no owner", "Ignored prospects", "Unnurtured interest",
+	"Accounts with need and no owner", "Buying groups without the roles that decide", "Pipeline coverage shortfalls"}
 
 // WriteText writes the report for people: the findings by kind, each with
 // its action, then the coverage table.
@@ -96,7 +120,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, t := range r.Totals {
 		found += t.Found
 	}
-	fmt.Fprintf(bw, "Neglect audit at %s: %d leads, %d findings\n", r.At.Format("2006-01-02 15:04 MST"), r.Leads, found)
+	accounts := ""
+	if r.Accounts > 0 {
+		accounts = plural(r.Accounts, "account") + ", "
+	}
+	fmt.Fprintf(bw, "Neglect audit at %s: %s%d leads, %d findings\n", r.At.Format("2006-01-02 15:04 MST"), accounts, r.Leads, found)
 	if r.Skipped > 0 {
 		fmt.Fprintf(bw, "%s skipped: no lead, or an unknown stage\n", plural(r.Skipped, "item"))
 	}
@@ -119,7 +147,11 @@ func (r *Report) WriteText(w io.Writer) error {
 				fmt.Fprintf(bw, "  - %s\n", f.Action)
 				continue
 			}
-			fmt.Fprintf(bw, "  - %s (%s, %s): %s\n", f.Lead, f.Stage, moneyText(f.Value), f.Action)
+			who := f.Lead
+			if f.Account != "" {
+				who = "account " + f.Account
+			}
+			fmt.Fprintf(bw, "  - %s (%s, %s): %s\n", who, f.Stage, moneyText(f.Value), f.Action)
 		}
 	}
 	if len(r.Coverage) > 0 {
@@ -149,6 +181,24 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			bw.WriteString(strings.TrimRight(line.String(), " "))
 			bw.WriteString("\n")
+		}
+	}
+	if len(r.Owners) > 0 {
+		fmt.Fprintf(bw, "\nOwners (imbalance %.2f: the busiest holds %.2f times the average of open leads):\n", r.Imbalance, r.Imbalance)
+		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  OWNER\tLEADS\tOPEN\tNEED\tBREACHES\tOUTSIDE HOURS\tIGNORED")
+		for _, o := range r.Owners {
+			name := o.Owner
+			if name == "" {
+				name = "(no owner)"
+			}
+			fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\t%d\n", clip(name, 40), o.Leads, o.Open, o.Need, o.Breaches, o.BreachesOutsideHours, o.Ignored)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if r.OtherOwners > 0 {
+			fmt.Fprintf(bw, "  %s of further owners beyond the first %d\n", plural(r.OtherOwners, "lead"), MaxOwners)
 		}
 	}
 	return bw.Flush()

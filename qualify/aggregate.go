@@ -33,6 +33,10 @@ type aggPlan struct {
 	interests []int // int positions of len(interests)
 	// nInts, nBools and nDurs size the typed slot arrays.
 	nInts, nBools, nDurs int
+	// accountSlots are the account aggregates the rules read (see
+	// account.go); account reports any.
+	accountSlots []*slot
+	account      bool
 }
 
 // kindAgg is what the pass does for activities of one kind.
@@ -135,6 +139,14 @@ func (c *compilation) plan(s Settings) aggPlan {
 		case slotKnown:
 			sl.pos = next(&p.nBools)
 			p.known = append(p.known, knownAgg{pos: sl.pos, field: sl.field})
+		default:
+			if sl.isInt() {
+				sl.pos = next(&p.nInts)
+			} else {
+				sl.pos = next(&p.nBools)
+			}
+			p.accountSlots = append(p.accountSlots, sl)
+			p.account = true
 		}
 	}
 	kinds := make([]lead.Kind, len(p.kinds))
@@ -191,6 +203,9 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time, done <-chan s
 			needFloor = nanos(lost) + 1
 		}
 	}
+	if st.floor != 0 {
+		needFloor = max(needFloor, st.floor) // an account's loss: see EvaluateAccount
+	}
 	needCut := max(before(nowN, p.settings.NeedFresh), needFloor)
 	interestCut := before(nowN, p.settings.InterestFresh)
 	var sig [4]int
@@ -201,6 +216,10 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time, done <-chan s
 	kinds, index := a.kinds, &a.index
 	every := a.every
 	future := 0
+	var lineFloors []int64 // nil unless a product line of the lead (or its account) was lost
+	if len(l.Lines) > 0 || st.accFloors != nil {
+		lineFloors = p.lineFloors(st, l, now)
+	}
 	acts := l.Activities
 	for i := range acts {
 		act := &acts[i]
@@ -231,6 +250,16 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time, done <-chan s
 			continue
 		}
 		ka := &kinds[k]
+		if lineFloors != nil && ka.intent == lead.IntentNeed && at < p.lineFloor(lineFloors, act) {
+			// Answered by the loss of its product line, as a loss of the
+			// lead answers the need before it.
+			for _, c := range ka.counts {
+				if at >= cuts[c.win] {
+					ints[c.pos]++
+				}
+			}
+			continue
+		}
 		if t := ka.last; t >= 0 && (lastIdx[t] < 0 || at > lastN[t]) {
 			lastIdx[t], lastN[t] = int32(i), at
 		}
@@ -272,6 +301,7 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time, done <-chan s
 			ints[pos] = sig[in]
 		}
 	}
+	st.sig = sig
 	for _, la := range a.lasts {
 		li := lastIdx[la.track]
 		if la.since {

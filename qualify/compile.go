@@ -40,6 +40,9 @@ type Policy struct {
 	final []lead.Reason
 	vocab *Vocabulary
 	notes map[noteKey]string // see note
+	// scores, account rules and the roll-up of accounts: see
+	// dimensions.go and account.go.
+	scoring scoring
 
 	// What the expressions that run in the VM read, filled into the
 	// environment map per evaluation; the fast path reads the lead and the
@@ -65,6 +68,8 @@ type compiledRule struct {
 	name, reason string
 	intent       lead.Intent
 	dimension    Dimension
+	score        int  // the dimension's index in scoring: 0 fit, 1 engagement, 2... named
+	account      bool // the rule reads account aggregates: see account.go
 	disqualify   lead.Reason
 	// when is a fast-path closure, a VM program, or both: a closure that
 	// may give up (errBail), and the program it gives up to.
@@ -140,6 +145,22 @@ func cloneSettings(s Settings) Settings {
 	s.Touches = cloneMap(s.Touches)
 	s.Descriptions = cloneMap(s.Descriptions)
 	s.Final = slices.Clone(s.Final)
+	s.Queue = slices.Clone(s.Queue)
+	if s.ResponseHours != nil {
+		w := *s.ResponseHours
+		w.Days, w.Holidays = slices.Clone(w.Days), slices.Clone(w.Holidays)
+		s.ResponseHours = &w
+	}
+	s.Dimensions = slices.Clone(s.Dimensions)
+	if s.ProductLines != nil {
+		lines := make([]ProductLine, len(s.ProductLines))
+		for i, l := range s.ProductLines {
+			lines[i] = ProductLine{Name: l.Name, Products: slices.Clone(l.Products)}
+		}
+		s.ProductLines = lines
+	}
+	s.Account.Rollup = cloneMap(s.Account.Rollup)
+	s.Account.Roles = slices.Clone(s.Account.Roles)
 	return s
 }
 
@@ -198,6 +219,7 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 	spec = cloneSpec(spec) // the caller may change theirs
 	c.labels = ruleLabels(spec.Rules)
 	settings := c.checkSettings(spec.Settings)
+	c.checkScoring(settings)
 	c.vocab = newVocabulary(settings)
 	c.intents = c.vocab.Intent
 	c.checkShape(spec)
@@ -226,8 +248,10 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 	rules := make([]compiledRule, len(spec.Rules))
 	costs := make([]ruleCost, len(spec.Rules))
 	for i, r := range spec.Rules {
-		rules[i] = compiledRule{name: r.Name, reason: r.Reason, intent: r.Intent, dimension: r.Dimension, disqualify: r.Disqualify}
+		rules[i] = compiledRule{name: r.Name, reason: r.Reason, intent: r.Intent, dimension: r.Dimension,
+			score: c.scoreIndex(r.Dimension), disqualify: r.Disqualify}
 	}
+	c.markAccountRules(spec.Rules, trees, rules)
 	for _, t := range trees {
 		name := c.labels[t.rule]
 		out, ok := c.compile(cfg, name, t)
@@ -268,6 +292,7 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 		rules:    rules,
 		final:    append([]lead.Reason{lead.ReasonNotAFit, lead.ReasonDoNotContact}, settings.Final...),
 		vocab:    c.vocab,
+		scoring:  c.scoring,
 	}
 	for _, v := range c.allVariables() {
 		if c.vmUsed[v.name] {
@@ -338,6 +363,9 @@ type compilation struct {
 	shapes     shapes          // the largest values under the limits
 	regexes    map[string]int  // program sizes of the literal patterns
 	guardsUsed map[string]bool // the guarded functions the VM programs call
+
+	scoring   scoring
+	lineNames []string // the product lines declared, for messages
 }
 
 func (c *compilation) problem(rule, field string, format string, args ...any) {
@@ -401,6 +429,8 @@ func (c *compilation) checkSettings(s Settings) Settings {
 	if s.OnUnknown > UnknownFail {
 		c.problem("", "settings.on_unknown", "unknown value %d", uint8(s.OnUnknown))
 	}
+	c.checkHours(&s)
+	c.checkQueue(s.Queue)
 	return s.withDefaults()
 }
 
@@ -481,9 +511,7 @@ func (c *compilation) checkShape(spec Spec) {
 		}
 		if r.Points != "" {
 			effects++
-			if r.Dimension != DimensionFit && r.Dimension != DimensionEngagement {
-				c.problem(name, "dimension", "points need a dimension: fit or engagement")
-			}
+			c.checkDimension(name, r.Dimension)
 		} else if r.Dimension != DimensionNone {
 			c.problem(name, "dimension", "a dimension without points")
 		}

@@ -490,3 +490,18 @@ func TestGuardsKeepExprSemantics(t *testing.T) {
 		}
 	}
 }
+
+// A rule that reads the text of every activity is refused under the
+// default limits (40 MB of text per lead) and admitted once the host
+// lowers them: the cost is proven for the leads the limits admit
+// (SECURITY.md, "What a host must configure").
+func TestTextScanAdmittedByLowerLimits(t *testing.T) {
+	s := spec(need("scan", `any(activities, #.asset contains "pricing")`))
+	_, err := Compile(s)
+	require.ErrorIs(t, err, ErrLimit)
+	assert.Contains(t, err.Error(), "MaxRuleCost")
+	p, err := Compile(s, WithLimits(Limits{MaxActivities: 1000}))
+	require.NoError(t, err)
+	l := newLead("L", lead.Activity{Kind: lead.KindPageVisit, At: ago(time.Hour), Asset: "/pricing"})
+	assert.Equal(t, VerdictNeed, evalAt(t, p, l).Verdict)
+}

@@ -82,24 +82,44 @@ func (r Route) Value() (driver.Value, error) { return routeTable.Value(r) }
 // and Version.
 type Decision struct {
 	// Lead is the ID of the lead.
-	Lead    string  `json:"lead"`
+	Lead string `json:"lead"`
+	// Line is the product line this decision judges, for a decision in
+	// Lines; empty for the lead as a whole.
+	Line    string  `json:"line,omitempty"`
 	Verdict Verdict `json:"verdict"`
 	Route   Route   `json:"route"`
 	// Fit and Engagement are the sums of the points of the matched rules
 	// of each dimension, in rule order.
 	Fit        float64 `json:"fit"`
 	Engagement float64 `json:"engagement"`
+	// Scores are the points of each named dimension the policy declares
+	// (Settings.Dimensions), every one of them; nil for a policy that
+	// declares none.
+	Scores map[Dimension]float64 `json:"scores,omitempty"`
 	// Qualified reports that the lead crossed both marketing-qualified
 	// thresholds (Settings.MQLFit and MQLEngagement) without need.
 	Qualified bool `json:"qualified"`
+	// Priority is the kind of sales work the decision asks for: need,
+	// review, marketing-qualified, the pipeline, or none. It is the first
+	// key of the sales work queue; see [Policy.SortQueue].
+	Priority Priority `json:"priority"`
+	// Value is the lead's potential value as it stated it (lead.Lead.Value;
+	// the zero Money when unknown), so that a queue of decisions can be
+	// weighed by it: converted only at the host's rates, by SortQueue.
+	Value lead.Money `json:"value,omitzero"`
 	// Reason is the disqualification code of the first disqualify rule that
 	// matched, when the verdict is out of scope.
 	Reason lead.Reason `json:"reason,omitempty"`
 	// Deadline is when sales must have responded, when the route is sales
-	// for need: the newest fresh need activity plus
-	// Settings.ResponseDeadline (or now plus it, when the need comes from
-	// other evidence). Zero otherwise.
+	// for need: Vocabulary.Deadline of the newest fresh need activity (or
+	// of now, when the need comes from other evidence): the
+	// Settings.ResponseDeadline after it, counting only the team's working
+	// time when the policy has Settings.ResponseHours. Zero otherwise.
 	Deadline time.Time `json:"deadline,omitzero"`
+	// OutsideHours reports that the need the deadline counts from arrived
+	// outside the team's response hours (Settings.ResponseHours): with
+	// OffHoursOnCall it is for whoever is on call, on the clock.
+	OutsideHours bool `json:"outside_hours,omitempty"`
 	// NeedKind and NeedAt are the newest fresh need activity, when there is
 	// one: the request sales answers, and the time the deadline counts
 	// from. A loss answers the requests before it, so for a lead lost,
@@ -128,6 +148,14 @@ type Decision struct {
 	// they read is unknown (Settings.OnUnknown = UnknownSkip, the default):
 	// they did not match.
 	Unjudged []Unjudged `json:"unjudged,omitempty"`
+	// Lines are the decisions on each product line the lead is in, when
+	// the policy declares product lines (Settings.ProductLines), in the
+	// order it declares them: the same rules over the line's activities
+	// and interests, at the line's funnel (lead.Lead.Lines). A line is
+	// judged when the lead has a funnel on it, or an activity or interest
+	// on it within the longer of the need and interest freshness. Each
+	// has its own verdict, route, scores, deadline, next stage and reasons.
+	Lines []Decision `json:"lines,omitempty"`
 	// Policy and Version identify the policy that decided.
 	Policy  string `json:"policy"`
 	Version string `json:"version"`

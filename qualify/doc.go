@@ -22,8 +22,9 @@
 //
 // Each [Rule] has a name, a `when` expression, a human-readable reason and
 // exactly one effect: an intent (evidence of need or of interest), points
-// on a dimension (fit: who they are; engagement: what they did), or a
-// disqualification with a reason code. [DefaultSpec] is the doctrine as a
+// on a dimension (fit: who they are; engagement: what they did; or a
+// named dimension the settings declare, such as "urgency", reported in
+// Decision.Scores), or a disqualification with a reason code. [DefaultSpec] is the doctrine as a
 // policy, for hosts to copy and adapt; its JSON is [DefaultJSON].
 //
 // # The rule language
@@ -119,6 +120,16 @@
 // `now` is the caller's, and times are compared as instants, never in a
 // time zone.
 //
+// For accounts (see "Accounts" below), helpers read the buying group's
+// aggregates, in the same way:
+//
+//	contacts() >= 3                   int: the account's contacts judged (1 for a lead alone)
+//	engaged() >= 3                    int: contacts with a fresh need or interest signal
+//	people("need") >= 2               int: contacts with a fresh signal of that intent
+//	reached("decision_maker")         bool: an engaged contact holds the role
+//	                                  ("decision_maker", "influencer", "user")
+//	roles() >= 2                      int: the roles engaged contacts hold
+//
 // # One vocabulary
 //
 // What each activity kind means (need, interest, negative or none; a touch
@@ -141,6 +152,38 @@
 // that names it; delete that rule too. A reason may name the newest fresh
 // activity of one intent with {need} or {interest}; the phrases are
 // resolved at Compile and cost nothing per evaluation.
+//
+// # Response hours
+//
+// Need is answered in minutes, but only while someone is there to answer.
+// Settings.ResponseHours gives the sales team's working days, hours,
+// holidays and time zone (lead.WorkingHours, the module's one calendar);
+// response deadlines then count working time only, so five minutes from
+// 16:58 end at 09:03 the next working morning. Need that arrives while the
+// team is away follows Settings.OffHours: OffHoursOpening (the default)
+// makes it due the deadline after the next opening (a pricing request at
+// 02:00 on a Sunday is due at 09:05 on Monday); OffHoursOnCall keeps it on
+// the clock (due at 02:05) for whoever is on call, and the assign package
+// gives such need to the on-call people. [Vocabulary.Deadline] is the one
+// computation of a deadline: Decision.Deadline, the nurture planner's
+// hand-off and the neglect audit all call it, and Decision.OutsideHours
+// and the audit's breaches say which need arrived outside the hours.
+//
+// # The sales work queue
+//
+// Every decision says what kind of sales work it is ([Decision].Priority:
+// need, review, marketing-qualified, the pipeline, or none) and carries
+// the lead's potential value ([Decision].Value). [Policy.SortQueue] orders
+// decisions into a work queue as of a time the caller gives, by the keys
+// of Settings.Queue (see [DefaultQueue] and [QueueBy]): by default need
+// first, leads still within their deadline before late ones, and within
+// each the highest potential value first, then the nearest deadline, the
+// newest need and the best fit. Values in different currencies are
+// weighed only through the rates the host passes (lead.Rates); an unknown
+// value, or one no rate converts, ranks after every known value, never
+// guessed. What Evaluate cannot know (the time of the queue, today's
+// rates) is supplied when the queue is sorted, so Evaluate stays as cheap
+// as before.
 //
 // # Unknown is not no
 //
@@ -198,6 +241,46 @@
 // recycled lead with no new signal stays in recycling; anything else is
 // nurtured. Decision.NextStage is always a legal move (lead.CanMove) or the
 // current stage.
+//
+// # Product lines
+//
+// A business that sells several product lines declares them in the
+// settings (Settings.ProductLines), each with the activity products and
+// interest topics that belong to it. Every evaluation then also judges
+// each line the lead is in (by an activity, an interest, or a funnel in
+// lead.Lead.Lines) on its own, in Decision.Lines: the same rules over a
+// view of the lead that holds the line's activities and interests and
+// stands at the line's funnel (its stage, lost reason and history). Each
+// line has its own verdict, route, scores, deadline and next stage, on the
+// one transition table: a lead won on one line is open on the others, and
+// interest in another line starts that line's funnel. A line's loss
+// answers the requests about that line made before it, in the line's
+// decision and in the lead's as a whole; the lead's own loss answers them
+// all. The lead's do not contact applies
+// to every line; its other lost reasons stay with its implicit line, and
+// a host closes a product line with that line's own lost reason.
+//
+// Decision itself still judges the lead as a whole (every activity, the
+// lead's own Stage, LostReason and History), exactly as for a policy
+// without lines, which pays nothing for them. Activities whose product
+// belongs to no line count only there. The nurture planner and the
+// recycle scheduler read the lines from the same settings, through
+// [Vocabulary.Line].
+//
+// # Accounts
+//
+// [EvaluateAccount] judges a lead.Account, a company and its contacts'
+// leads, as B2B teams sell: need anywhere in the group routes the account
+// to sales with the contact who showed it; the contacts' scores roll up
+// by Settings.Account.Rollup (fit the highest, the others summed); the
+// buying group reports who is engaged and which roles of
+// Settings.Account.Roles are reached or missing ("no decision maker
+// reached: reach the sales, finance or managing director"). A rule that
+// reads the account aggregates (engaged() >= 3) is an account rule: it
+// runs once for the account, and may read besides only what the account
+// has (its id, owner, stage, lost reason, company, value, dates). Evaluate
+// runs account rules too, on the lead as an account of one, so one policy
+// serves both.
 //
 // # Bounded cost
 //

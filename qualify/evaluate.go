@@ -50,6 +50,8 @@ type state struct {
 
 	meter meter // the guard of the VM programs (guard.go)
 	fault error // a fault of the fast path (fast.go)
+
+	lineState // product lines and accounts: lines.go, account.go
 }
 
 func (p *Policy) newState() *state {
@@ -67,6 +69,7 @@ func (p *Policy) newState() *state {
 		points:  make([]float64, 0, len(p.rules)),
 	}
 	st.vm.MemoryBudget = uint(p.limits.MemoryBudget)
+	st.scores = make([]float64, scoreNamed+len(p.scoring.named))
 	if len(p.guards) > 0 {
 		fns := st.meter.guards()
 		for name, fn := range st.viewFuncs() {
@@ -119,15 +122,33 @@ func EvaluateAt(ctx context.Context, p *Policy, l *lead.Lead, now time.Time) (d 
 		p.release(st)
 	}()
 	if err = p.evaluate(ctx, st, l, now, &d); err != nil {
-		d = Decision{}
+		return Decision{}, err
 	}
-	return d, err
+	if len(p.vocab.lines.names) == 0 {
+		return d, nil
+	}
+	if d.Lines, err = p.evaluateLines(ctx, st, l, now, nil, nil); err != nil {
+		return Decision{}, err
+	}
+	return d, nil
+}
+
+// run evaluates one lead, or one view of a lead, with st.
+func (p *Policy) run(ctx context.Context, st *state, l *lead.Lead, now time.Time) (Decision, error) {
+	var d Decision
+	if err := p.evaluate(ctx, st, l, now, &d); err != nil {
+		return Decision{}, err
+	}
+	return d, nil
 }
 
 func (p *Policy) release(st *state) {
 	// Drop references to the lead so the pool does not keep it alive.
 	st.l, st.fault = nil, nil
 	st.meter.ctx, st.meter.done = nil, nil
+	st.floor, st.pass, st.acct, st.accFloors = 0, passAll, nil, nil
+	clear(st.lineActs[:cap(st.lineActs)])
+	clear(st.lineInts[:cap(st.lineInts)])
 	if st.envReady {
 		for _, v := range p.vars {
 			st.env[v.name] = nil
@@ -199,6 +220,28 @@ func (p *Policy) checkLead(l *lead.Lead) error {
 		}
 	}
 	return nil
+}
+
+// checkLimits is every check of prepare without the aggregate pass: for
+// callers that must refuse a lead before anything of a batch runs (an
+// account's contacts). done is looked at every 256 activities.
+func (p *Policy) checkLimits(done <-chan struct{}, l *lead.Lead) error {
+	if err := p.checkLead(l); err != nil {
+		return err
+	}
+	for i := range l.Activities {
+		if err := p.checkActivity(l, i); err != nil {
+			return err
+		}
+		if i&255 == 255 && done != nil {
+			select {
+			case <-done:
+				return errStopped
+			default:
+			}
+		}
+	}
+	return p.checkCollections(done, l)
 }
 
 // checkActivity refuses activity i of l when a text of it is beyond
@@ -341,10 +384,16 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 		return err
 	}
 	done := ctx.Done()
-	d.Lead, d.Stage, d.Policy, d.Version, d.At = l.ID, l.Stage, p.name, p.version, now
+	if p.agg.account {
+		p.fillAccount(st, l)
+	}
+	d.Lead, d.Stage, d.Value, d.Policy, d.Version, d.At = l.ID, l.Stage, l.Value, p.name, p.version, now
 	var need, interest, doNotContact bool
 	var disqualified lead.Reason
 	st.matched, st.points = st.matched[:0], st.points[:0]
+	if len(p.scoring.named) > 0 {
+		clear(st.scores)
+	}
 	for i := range p.rules {
 		if done != nil {
 			select {
@@ -354,6 +403,9 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 			}
 		}
 		r := &p.rules[i]
+		if st.pass != passAll && r.account != (st.pass == passAccount) {
+			continue // an account rule judges the account, the others its contacts
+		}
 		var match bool
 		var err error
 		if r.fastWhen != nil {
@@ -399,10 +451,13 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 				}
 				continue
 			}
-			if r.dimension == DimensionFit {
+			switch r.score {
+			case scoreFit:
 				d.Fit += pts
-			} else {
+			case scoreEngagement:
 				d.Engagement += pts
+			default:
+				st.scores[r.score] += pts
 			}
 		}
 		st.matched = append(st.matched, int32(i))
@@ -423,7 +478,11 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 		a := &l.Activities[st.lastNeed]
 		d.NeedKind, d.NeedAt = a.Kind, a.At
 	}
+	if len(p.scoring.named) > 0 {
+		d.Scores = p.scoring.scores(st.scores)
+	}
 	p.decide(d, l, now, verdictInputs{need: need, interest: interest, doNotContact: doNotContact, disq: disqualified})
+	d.Priority = priorityOf(d)
 	return nil
 }
 
@@ -567,15 +626,17 @@ func (p *Policy) decide(d *Decision, l *lead.Lead, now time.Time, in verdictInpu
 	}
 }
 
-// deadline is when sales must answer the need of d: its newest fresh need
-// activity, or now when the need comes from other evidence, plus the
-// response deadline.
+// deadline is when sales must answer the need of d: the vocabulary's
+// deadline of its newest fresh need activity, or of now when the need
+// comes from other evidence. It notes whether that need arrived outside
+// the team's response hours.
 func (p *Policy) deadline(d *Decision, now time.Time) time.Time {
 	base := d.NeedAt
 	if base.IsZero() {
 		base = now
 	}
-	return base.Add(p.settings.ResponseDeadline)
+	d.OutsideHours = !p.vocab.InHours(base)
+	return p.vocab.Deadline(base)
 }
 
 // noteKey names one Note: the need kind ("" for need from other evidence),

@@ -227,10 +227,10 @@ func constant(v any) (fastExpr, bool) {
 func (c *compilation) fastIdent(name string) (fastExpr, bool) {
 	if s, ok := c.slots[name]; ok {
 		pos := s.pos
-		switch s.op {
-		case slotCount, slotSignals, slotInterests:
+		switch {
+		case s.isInt():
 			return fastExpr{kind: fastInt, i: func(st *state) int { return st.ints[pos] }, slot: pos, isSlot: true}, true
-		case slotSince:
+		case s.op == slotSince:
 			return fastExpr{kind: fastDuration, d: func(st *state) time.Duration { return st.durs[pos] }}, true
 		default:
 			return fastExpr{kind: fastBool, b: func(st *state) bool { return st.bools[pos] }}, true

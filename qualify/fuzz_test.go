@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"testing"
+	"time"
 
 	"github.com/leadqual/leadqual/lead"
 )
@@ -21,6 +22,10 @@ func FuzzCompileJSON(f *testing.F) {
 	f.Add([]byte(`{"name":"p","rules":[{"name":"a","when":"budget > money(\"1\", \"GBP\")","reason":"r","disqualify":"x"}]}`))
 	f.Add([]byte(`{"name":"p","rules":[{"name":"a","when":"((((((","reason":"r","intent":"need"}]}`))
 	f.Add([]byte(`[1,2`))
+	f.Add([]byte(`{"name":"p","settings":{"dimensions":["urgency"],"product_lines":[{"name":"rp","products":["RoutePlanner"]}],` +
+		`"account":{"rollup":{"fit":"sum","urgency":"max"},"roles":["decision_maker","user"]}},"rules":[` +
+		`{"name":"a","when":"engaged() >= 2 && reached(\"user\")","reason":"r","points":"roles()","dimension":"urgency"},` +
+		`{"name":"b","when":"people(\"need\") > 0","reason":"r","intent":"need"}]}`))
 	l := richLead(30)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := CompileJSON(data)
@@ -66,6 +71,43 @@ func FuzzCompileExpr(f *testing.F) {
 				if _, err := EvaluateAt(context.Background(), p, l, t0); err != nil && !errors.Is(err, ErrRule) {
 					t.Fatalf("evaluate: %v", err)
 				}
+			}
+		}
+	})
+}
+
+// FuzzEvaluateAccount: any bytes as an account's JSON. What decodes
+// evaluates against a policy of product lines and account rules without
+// panicking, and twice the same way.
+func FuzzEvaluateAccount(f *testing.F) {
+	a := northwind()
+	a.Leads[0].Activities = append(a.Leads[0].Activities, on(act(lead.KindQuoteRequest, ago(time.Hour)), "telematics"))
+	a.SetFunnel("routeplanner", lead.Funnel{Stage: lead.StageWon})
+	b, _ := json.Marshal(a)
+	f.Add(b)
+	f.Add([]byte(`{"id":"a","stage":"lost","history":[{"from":"new","to":"lost","at":"2026-11-22T00:00:00Z"}],"leads":[{"id":"x"},{"id":"x"}]}`))
+	f.Add([]byte(`{"id":"a","leads":[{"id":"x","lines":{"fuelcards":{"stage":"won"}},"activities":[{"kind":"demo_request","at":"2026-11-23T08:00:00Z","product":"FUELCARDS"}]}]}`))
+	s := linesSpec()
+	s.Rules = append(s.Rules, accountSpec().Rules[len(DefaultSpec().Rules)+1:]...)
+	p, err := Compile(s)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var a lead.Account
+		if json.Unmarshal(data, &a) != nil {
+			return
+		}
+		x, err1 := EvaluateAccount(context.Background(), p, &a, t0)
+		y, err2 := EvaluateAccount(context.Background(), p, &a, t0)
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("not deterministic: %v / %v", err1, err2)
+		}
+		if err1 == nil {
+			jx, _ := json.Marshal(x)
+			jy, _ := json.Marshal(y)
+			if string(jx) != string(jy) {
+				t.Fatalf("not deterministic:\n%s\n%s", jx, jy)
 			}
 		}
 	})

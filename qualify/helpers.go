@@ -39,6 +39,12 @@ func init() {
 		"days":       {1, `days(14)`, resolveDuration(24 * time.Hour)},
 		"hours":      {1, `hours(12)`, resolveDuration(time.Hour)},
 		"minutes":    {1, `minutes(30)`, resolveDuration(time.Minute)},
+		// Account aggregates: account.go.
+		"contacts": {0, `contacts() >= 3`, resolveAccount(slotContacts)},
+		"engaged":  {0, `engaged() >= 3`, resolveAccount(slotEngaged)},
+		"people":   {1, `people("need") >= 2`, resolvePeople},
+		"reached":  {1, `reached("decision_maker")`, resolveReached},
+		"roles":    {0, `roles() >= 2`, resolveAccount(slotRoles)},
 	}
 }
 
@@ -53,6 +59,11 @@ const (
 	slotInterested               // bool: a fresh interest in a topic or product
 	slotKnown                    // bool: a money or time variable is known
 	slotInterests                // int: len(interests)
+	slotContacts                 // int: an account's contacts
+	slotEngaged                  // int: its contacts with a fresh need or interest signal
+	slotPeople                   // int: its contacts with a fresh signal of an intent
+	slotReached                  // bool: an engaged contact of a role
+	slotRoles                    // int: the roles its engaged contacts hold
 )
 
 // slot is one per-lead aggregate a policy's rules read. Slots are keyed
@@ -67,24 +78,25 @@ type slot struct {
 	intent lead.Intent
 	topic  string
 	field  string
+	role   lead.Role // reached()
 }
 
 // value returns the slot's value from the state, boxed for the VM.
 func (s *slot) value(st *state) any {
-	switch s.op {
-	case slotCount, slotSignals, slotInterests:
+	switch {
+	case s.isInt():
 		return st.ints[s.pos]
-	case slotSince:
+	case s.op == slotSince:
 		return st.durs[s.pos]
 	}
 	return boxBool(st.bools[s.pos])
 }
 
 func (s *slot) typ() any {
-	switch s.op {
-	case slotCount, slotSignals, slotInterests:
+	switch {
+	case s.isInt():
 		return 0
-	case slotSince:
+	case s.op == slotSince:
 		return time.Duration(0)
 	}
 	return false

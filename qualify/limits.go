@@ -57,6 +57,11 @@ type Limits struct {
 	// MemoryBudget bounds the elements of arrays and maps that one rule may
 	// build while it runs (expr's memory budget). Default 100000.
 	MemoryBudget int
+	// MaxContacts bounds the leads of an account that EvaluateAccount
+	// accepts. Default 1000: a buying group is a handful of people, and a
+	// company of thousands of contacts is a host's segment, not one
+	// account.
+	MaxContacts int
 }
 
 // The defaults of Limits.
@@ -74,6 +79,7 @@ const (
 	DefaultMaxPolicyCost   = 40_000_000
 	DefaultMaxRegexProgram = 200
 	DefaultMemoryBudget    = 100_000
+	DefaultMaxContacts     = 1000
 )
 
 func (l Limits) withDefaults() Limits {
@@ -90,6 +96,7 @@ func (l Limits) withDefaults() Limits {
 	l.MaxPolicyCost = cmp.Or(l.MaxPolicyCost, DefaultMaxPolicyCost)
 	l.MaxRegexProgram = cmp.Or(l.MaxRegexProgram, DefaultMaxRegexProgram)
 	l.MemoryBudget = cmp.Or(l.MemoryBudget, DefaultMemoryBudget)
+	l.MaxContacts = cmp.Or(l.MaxContacts, DefaultMaxContacts)
 	return l
 }
 
@@ -102,7 +109,7 @@ func (l Limits) validate() error {
 		{"MaxDepth", l.MaxDepth}, {"MaxNodes", l.MaxNodes}, {"MaxActivities", l.MaxActivities},
 		{"MaxInterests", l.MaxInterests}, {"MaxTextBytes", l.MaxTextBytes}, {"MaxFieldsBytes", l.MaxFieldsBytes},
 		{"MaxRuleCost", l.MaxRuleCost}, {"MaxPolicyCost", l.MaxPolicyCost},
-		{"MaxRegexProgram", l.MaxRegexProgram}, {"MemoryBudget", l.MemoryBudget},
+		{"MaxRegexProgram", l.MaxRegexProgram}, {"MemoryBudget", l.MemoryBudget}, {"MaxContacts", l.MaxContacts},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("qualify: Limits.%s is negative (%d)", f.name, f.v)

@@ -2,6 +2,6 @@
 
 package qualify
 
-// raceEnabled: the race detector makes sync.Pool drop items at random, so
-// allocation counts mean nothing under it.
+// raceEnabled reports whether the race detector is on: it makes sync.Pool
+// drop items at random, so allocation counts are measured without it.
 const raceEnabled = true

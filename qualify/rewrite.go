@@ -373,5 +373,5 @@ func (s *slot) makeKey() string {
 	case slotInterests:
 		return "$len(interests)"
 	}
-	return "$?"
+	return s.accountKey()
 }

@@ -34,10 +34,11 @@ type Spec struct {
 
 // Settings are the policy-wide knobs. Every zero field means its default.
 //
-// The first six are the policy's vocabulary (see [Vocabulary]): what each
-// activity kind means, how long signals stay fresh, how soon need is
-// answered. They are set here and nowhere else; nurture, the neglect audit
-// and recycle read them from the compiled policy.
+// The first eight are the policy's vocabulary (see [Vocabulary]): what
+// each activity kind means, how long signals stay fresh, how soon need is
+// answered and in which hours. They are set here and nowhere else;
+// nurture, the neglect audit, recycle and assign read them from the
+// compiled policy.
 type Settings struct {
 	// NeedFresh is how long a need signal (a pricing request, a demo
 	// request, ...) stays fresh: fresh() and signals("need") look this far
@@ -48,8 +49,20 @@ type Settings struct {
 	InterestFresh time.Duration
 	// ResponseDeadline is how soon sales must answer a need lead, counted
 	// from the newest fresh need activity (or from now when the need comes
-	// from other evidence). Default 5 minutes: speed to lead.
+	// from other evidence). Default 5 minutes: speed to lead. With
+	// ResponseHours it counts the team's working time, and is at most a
+	// week of it.
 	ResponseDeadline time.Duration
+	// ResponseHours, when set, are the sales team's working hours and
+	// holidays: response deadlines count only working time, so a pricing
+	// request at 17:00 on a Friday is due on Monday morning, not at 17:05.
+	// Default nil: the clock, every hour of every day. See
+	// [Vocabulary.Deadline].
+	ResponseHours *lead.WorkingHours
+	// OffHours says how need that arrives outside ResponseHours is
+	// answered: from the team's next opening (the default), or by whoever
+	// is on call, on the clock. Only with ResponseHours.
+	OffHours OffHours
 	// Intents overrides the default intent of activity kinds (see
 	// lead.Kind.Intent), and gives the host's own kinds an intent:
 	// {"callback_request": "need"} makes a host kind need everywhere.
@@ -76,7 +89,80 @@ type Settings struct {
 	// field the lead does not have, an amount it does not state) does.
 	// Default UnknownSkip: sparse data is normal data.
 	OnUnknown OnUnknown
+
+	// Queue is the order of the sales work queue (see [Policy.SortQueue]):
+	// keys compared in turn until one differs. Default [DefaultQueue]:
+	// priority, in_time, value, deadline, fresh, fit.
+	Queue []QueueKey
+	// Dimensions are named score dimensions beyond fit and engagement,
+	// which rules may give points on ("dimension": "urgency"). Each is
+	// reported in Decision.Scores. Names are lower-case letters, digits
+	// and _, starting with a letter; at most 32.
+	Dimensions []Dimension
+	// ProductLines are the product lines the business sells, each with
+	// the activity products that belong to it. When set, every evaluation
+	// also judges each line the lead is in on its own (see the package
+	// documentation, "Product lines"), and the nurture planner and the
+	// recycle scheduler read the lines from the policy's Vocabulary.
+	ProductLines []ProductLine
+	// Account says how an account's contacts add up to the account's
+	// scores, and which roles its buying group must reach (see
+	// EvaluateAccount).
+	Account AccountSettings
 }
+
+// ProductLine is one product line of the business: a funnel of its own on
+// every lead and account (lead.Funnel), scored, judged and routed apart
+// from the others.
+type ProductLine struct {
+	// Name is the line's name, as lead.Lead.Lines keys it; lead.CheckLineName
+	// says what a name may be. The name belongs to the line's products.
+	Name string `json:"name"`
+	// Products are the names, aliases and codes of the products of the
+	// line, as activities (lead.Activity.Product) and interests
+	// (lead.Interest.Topic) name them; case is ignored. An activity whose
+	// product belongs to no line counts for the lead as a whole only.
+	Products []string `json:"products,omitempty"`
+}
+
+// AccountSettings say how an account is judged from its contacts (see
+// EvaluateAccount). The zero value is the defaults.
+type AccountSettings struct {
+	// Rollup says, per dimension, how the contacts' points add up to the
+	// account's: RollupSum or RollupMax. Defaults: fit is the maximum (an
+	// account fits as well as its best-placed contact: the company is the
+	// same), engagement and every named dimension the sum (a buying
+	// group's engagement adds up).
+	Rollup map[Dimension]Rollup `json:"rollup,omitempty"`
+	// Roles are the roles a buying group must reach: an account reports
+	// which of them are reached and which are missing. Default:
+	// decision_maker (a sales, finance or managing director).
+	Roles []lead.Role `json:"roles,omitempty"`
+}
+
+// IsZero reports whether the settings are all defaults.
+func (a AccountSettings) IsZero() bool { return len(a.Rollup) == 0 && len(a.Roles) == 0 }
+
+// Rollup is how the contacts' points on one dimension add up to an
+// account's.
+type Rollup uint8
+
+// The roll-ups.
+const (
+	RollupSum Rollup = iota // the sum over the contacts
+	RollupMax               // the highest contact's
+)
+
+var rollupTable = enum.Table[Rollup]{Type: "rollup", Names: []string{"sum", "max"}}
+
+// String returns "sum" or "max".
+func (r Rollup) String() string { return rollupTable.Name(r) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (r Rollup) MarshalText() ([]byte, error) { return rollupTable.Marshal(r) }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (r *Rollup) UnmarshalText(b []byte) error { return rollupTable.Set(r, b) }
 
 // The defaults of Settings.
 const (
@@ -94,6 +180,9 @@ func (s Settings) withDefaults() Settings {
 	s.ResponseDeadline = cmp.Or(s.ResponseDeadline, DefaultResponseDeadline)
 	s.MQLFit = cmp.Or(s.MQLFit, DefaultMQLFit)
 	s.MQLEngagement = cmp.Or(s.MQLEngagement, DefaultMQLEngagement)
+	if s.Queue == nil {
+		s.Queue = DefaultQueue()
+	}
 	return s
 }
 
@@ -164,6 +253,12 @@ type settingsJSON struct {
 	Final            []lead.Reason             `json:"final,omitempty"`
 	OnError          OnError                   `json:"on_error,omitzero"`
 	OnUnknown        OnUnknown                 `json:"on_unknown,omitzero"`
+	ResponseHours    json.RawMessage           `json:"response_hours,omitempty"`
+	OffHours         OffHours                  `json:"off_hours,omitzero"`
+	Queue            []string                  `json:"queue,omitempty"`
+	Dimensions       []Dimension               `json:"dimensions,omitempty"`
+	ProductLines     []ProductLine             `json:"product_lines,omitempty"`
+	Account          AccountSettings           `json:"account,omitzero"`
 }
 
 // IsZero reports whether every setting is its zero value (so that JSON
@@ -171,7 +266,9 @@ type settingsJSON struct {
 func (s Settings) IsZero() bool {
 	return s.NeedFresh == 0 && s.InterestFresh == 0 && s.ResponseDeadline == 0 &&
 		s.MQLFit == 0 && s.MQLEngagement == 0 && len(s.Intents) == 0 && len(s.Touches) == 0 &&
-		len(s.Descriptions) == 0 && len(s.Final) == 0 && s.OnError == OnErrorFail && s.OnUnknown == UnknownSkip
+		len(s.Descriptions) == 0 && len(s.Final) == 0 && s.OnError == OnErrorFail && s.OnUnknown == UnknownSkip &&
+		len(s.Dimensions) == 0 && len(s.ProductLines) == 0 && s.Account.IsZero() &&
+		s.ResponseHours == nil && s.OffHours == OffHoursOpening && s.Queue == nil
 }
 
 // MarshalJSON writes durations in the syntax of lead.ParseDuration ("30d",
@@ -179,6 +276,17 @@ func (s Settings) IsZero() bool {
 // lead.MaxDuration, or with a part below a second, all of which Compile
 // refuses) is an error.
 func (s Settings) MarshalJSON() ([]byte, error) {
+	var hours json.RawMessage
+	if s.ResponseHours != nil {
+		var err error
+		if hours, err = json.Marshal(s.ResponseHours); err != nil {
+			return nil, err
+		}
+	}
+	var queue []string
+	for _, k := range s.Queue {
+		queue = append(queue, k.String())
+	}
 	return json.Marshal(settingsJSON{
 		NeedFresh:        lead.Duration(s.NeedFresh),
 		InterestFresh:    lead.Duration(s.InterestFresh),
@@ -191,6 +299,12 @@ func (s Settings) MarshalJSON() ([]byte, error) {
 		Final:            s.Final,
 		OnError:          s.OnError,
 		OnUnknown:        s.OnUnknown,
+		ResponseHours:    hours,
+		OffHours:         s.OffHours,
+		Queue:            queue,
+		Dimensions:       s.Dimensions,
+		ProductLines:     s.ProductLines,
+		Account:          s.Account,
 	})
 }
 
@@ -210,6 +324,11 @@ func (s *Settings) UnmarshalJSON(b []byte) error {
 	out.MQLFit, out.MQLEngagement = j.MQLFit, j.MQLEngagement
 	out.Intents, out.Touches, out.Descriptions = j.Intents, j.Touches, j.Descriptions
 	out.Final, out.OnError, out.OnUnknown = j.Final, j.OnError, j.OnUnknown
+	out.OffHours = j.OffHours
+	if err := out.unmarshalSales(j.ResponseHours, j.Queue); err != nil {
+		return err
+	}
+	out.Dimensions, out.ProductLines, out.Account = j.Dimensions, j.ProductLines, j.Account
 	*s = out
 	return nil
 }
@@ -271,33 +390,41 @@ func (p *Points) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Dimension is what points measure.
-type Dimension uint8
+// Dimension is what points measure: fit (who they are), engagement (what
+// they did), or a named score dimension the policy declares in
+// Settings.Dimensions ("urgency", "expansion"). A rule with points names
+// its dimension; Compile refuses a name the policy does not declare.
+//
+// The zero value, DimensionNone, is only valid for a rule without points.
+type Dimension string
 
-// The dimensions. DimensionNone is the zero value and is only valid for a
-// rule without points.
+// The built-in dimensions.
 const (
-	DimensionNone       Dimension = iota
-	DimensionFit                  // who they are: role, company size, industry, budget
-	DimensionEngagement           // what they did
+	DimensionNone       Dimension = ""
+	DimensionFit        Dimension = "fit"        // who they are: role, company size, industry, budget
+	DimensionEngagement Dimension = "engagement" // what they did
 )
 
-var dimensionTable = enum.Table[Dimension]{Type: "dimension", Names: []string{"none", "fit", "engagement"}}
+// String returns the dimension's name, or "none" for DimensionNone.
+func (d Dimension) String() string {
+	if d == DimensionNone {
+		return "none"
+	}
+	return string(d)
+}
 
-// String returns "fit", "engagement" or "none".
-func (d Dimension) String() string { return dimensionTable.Name(d) }
-
-// MarshalText implements encoding.TextMarshaler.
-func (d Dimension) MarshalText() ([]byte, error) { return dimensionTable.Marshal(d) }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (d *Dimension) UnmarshalText(b []byte) error { return dimensionTable.Set(d, b) }
-
-// Scan implements sql.Scanner.
-func (d *Dimension) Scan(src any) error { return dimensionTable.ScanInto(d, src) }
+// Scan implements sql.Scanner for a dimension stored as text.
+func (d *Dimension) Scan(src any) error {
+	v, err := enum.ScanString("dimension", src)
+	if err != nil {
+		return err
+	}
+	*d = Dimension(v)
+	return nil
+}
 
 // Value implements driver.Valuer.
-func (d Dimension) Value() (driver.Value, error) { return dimensionTable.Value(d) }
+func (d Dimension) Value() (driver.Value, error) { return string(d), nil }
 
 // ParseSpec decodes a policy from its JSON form. Unknown keys are errors,
 // so that a misspelt "dimention" does not silently drop points; every

@@ -1,27 +1,32 @@
 package qualify
 
 import (
+	"cmp"
+	"errors"
 	"maps"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/leadqual/leadqual/internal/enum"
 	"github.com/leadqual/leadqual/lead"
 )
 
 // Vocabulary is what activities mean to one business: the intent of every
 // activity kind (need, interest, negative or none), which kinds are the
 // vendor's own touches and by whom, how a person reads each kind, how long
-// each intent stays fresh, and how soon need must be answered.
+// each intent stays fresh, and how soon need must be answered, in which
+// working hours.
 //
 // It has one home: the settings of the policy a host stores
-// ([Settings].Intents, Touches, Descriptions, NeedFresh, InterestFresh and
-// ResponseDeadline), on top of the lead package's catalogue of well-known
-// kinds. [Compile] builds it and [Policy.Vocabulary] returns it; every
+// ([Settings].Intents, Touches, Descriptions, NeedFresh, InterestFresh,
+// ResponseDeadline, ResponseHours and OffHours), on top of the lead
+// package's catalogue of well-known kinds. [Compile] builds it and [Policy.Vocabulary] returns it; every
 // consumer reads it from there: the policy's helpers and verdicts, the
 // nurture planner (which hands a lead to sales on need) and the neglect
-// audit (response deadlines, unnurtured interest), and the recycle
-// classifier (new need wakes a recycled lead). There is no other way to
+// audit (response deadlines, unnurtured interest), the recycle classifier
+// (new need wakes a recycled lead) and assignment (who is on call). Every
+// response deadline of the module is computed by [Vocabulary.Deadline]. There is no other way to
 // make one, so these cannot disagree: declare a host kind need in the
 // policy's JSON and qualify routes it to sales, the planner stops its
 // nurture track with a hand-off, and the audit reports it when unanswered.
@@ -34,6 +39,11 @@ type Vocabulary struct {
 	byIntent [4][]lead.Kind
 
 	needFresh, interestFresh, deadline time.Duration
+	hours                              lead.Calendar // the zero Calendar: the clock
+	offHours                           OffHours
+
+	lines productLines // see lines.go
+	roles []lead.Role  // the buying group's roles: see account_helpers.go
 }
 
 type vocabEntry struct {
@@ -71,7 +81,12 @@ func newVocabulary(s Settings) *Vocabulary {
 		e.describe = d
 		all[k] = e
 	}
-	v := &Vocabulary{needFresh: s.NeedFresh, interestFresh: s.InterestFresh, deadline: s.ResponseDeadline}
+	v := &Vocabulary{needFresh: s.NeedFresh, interestFresh: s.InterestFresh, deadline: s.ResponseDeadline, offHours: s.OffHours}
+	if s.ResponseHours != nil {
+		// Checked by Compile; hours that do not compile leave the clock,
+		// and Compile refuses the policy.
+		v.hours, _ = s.ResponseHours.Calendar()
+	}
 	kinds := slices.Sorted(maps.Keys(all))
 	v.entries = make([]vocabEntry, len(kinds))
 	v.boxed = make([]any, len(kinds))
@@ -82,6 +97,8 @@ func newVocabulary(s Settings) *Vocabulary {
 		v.byIntent[e.intent] = append(v.byIntent[e.intent], k)
 	}
 	v.index = newKindIndex(kinds)
+	v.lines = newProductLines(s.ProductLines)
+	v.roles = buyingGroupRoles(s.Account.Roles)
 	return v
 }
 
@@ -164,8 +181,108 @@ func (v *Vocabulary) Freshness(i lead.Intent) time.Duration {
 }
 
 // ResponseDeadline returns how soon sales must answer need, counted from
-// the need's time: Settings.ResponseDeadline.
+// the need's time: Settings.ResponseDeadline. It is working time when the
+// policy has response hours; [Vocabulary.Deadline] does the counting.
 func (v *Vocabulary) ResponseDeadline() time.Duration { return v.deadline }
+
+// Deadline returns when need that arose at needAt must have been answered:
+// the one computation of a response deadline in the module, used by
+// qualify's Decision.Deadline, the nurture planner's hand-off and the
+// neglect audit alike.
+//
+// Without response hours it is needAt + ResponseDeadline, on the clock.
+// With them (Settings.ResponseHours) only the team's working time counts:
+// need at 10:00 on a Monday is due at 10:05, need at 16:58 is due two
+// minutes before closing and three after the next opening. Need that
+// arrives outside the hours follows Settings.OffHours: with
+// OffHoursOpening (the default) it is due ResponseDeadline after the team
+// next opens (a pricing request at 02:00 on a Sunday is due on Monday at
+// 09:05); with OffHoursOnCall it is due on the clock, needAt +
+// ResponseDeadline, for whoever is on call.
+func (v *Vocabulary) Deadline(needAt time.Time) time.Time {
+	if v.hours.IsZero() || v.offHours == OffHoursOnCall && !v.hours.Open(needAt) {
+		return needAt.Add(v.deadline)
+	}
+	due, err := v.hours.Add(needAt, v.deadline)
+	if err != nil {
+		// Compile bounds the deadline to a week of working time, which
+		// every valid calendar holds: unreachable.
+		return needAt.Add(v.deadline)
+	}
+	return due
+}
+
+// Hours returns the team's response hours (Settings.ResponseHours) as a
+// calendar, in their own time zone: the zero Calendar, every moment
+// working time, when the policy has none.
+func (v *Vocabulary) Hours() lead.Calendar { return v.hours }
+
+// InHours reports whether t falls within the team's response hours:
+// always true when the policy has none. The neglect audit tells breaches
+// of need that arrived in hours from those that arrived outside them.
+func (v *Vocabulary) InHours(t time.Time) bool { return v.hours.Open(t) }
+
+// OffHours returns how need outside the response hours is answered
+// (Settings.OffHours).
+func (v *Vocabulary) OffHours() OffHours { return v.offHours }
+
+// OffHours says how need that arrives outside the team's response hours
+// ([Settings].ResponseHours) is answered.
+//
+// The zero value is OffHoursOpening.
+type OffHours uint8
+
+// The choices.
+const (
+	// OffHoursOpening: need outside the hours is due the response deadline
+	// after the team next opens, counting working time only.
+	OffHoursOpening OffHours = iota
+	// OffHoursOnCall: need outside the hours is due on the clock, the
+	// response deadline after it arrived, and is answered by whoever is on
+	// call (assign.Rules' on-call people); need inside the hours counts
+	// working time as with OffHoursOpening.
+	OffHoursOnCall
+)
+
+var offHoursTable = enum.Table[OffHours]{Type: "off_hours", Names: []string{"opening", "on_call"}}
+
+// String returns "opening" or "on_call".
+func (o OffHours) String() string { return offHoursTable.Name(o) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (o OffHours) MarshalText() ([]byte, error) { return offHoursTable.Marshal(o) }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (o *OffHours) UnmarshalText(b []byte) error { return offHoursTable.Set(o, b) }
+
+// checkHours checks the response hours and the rule for need outside them.
+func (c *compilation) checkHours(s *Settings) {
+	if s.OffHours > OffHoursOnCall {
+		c.problem("", "settings.off_hours", "unknown value %d", uint8(s.OffHours))
+	}
+	if s.ResponseHours == nil {
+		if s.OffHours != OffHoursOpening {
+			c.problem("", "settings.off_hours", "%s needs settings.response_hours: without them every hour is working time", s.OffHours)
+		}
+		return
+	}
+	if err := s.ResponseHours.Validate(); err != nil {
+		for _, e := range unjoin(err) {
+			var fe *lead.FieldError
+			if errors.As(e, &fe) {
+				c.problem("", "settings.response_hours."+fe.Path, "%s", fe.Problem)
+			} else {
+				c.problem("", "settings.response_hours", "%v", e)
+			}
+		}
+		return
+	}
+	w := s.ResponseHours.WithDefaults()
+	week := (w.End - w.Start) * time.Duration(len(w.Days))
+	if d := cmp.Or(s.ResponseDeadline, DefaultResponseDeadline); d > week {
+		c.problem("", "settings.response_deadline", "%s is more than a week of the response hours' working time (%s)", lead.FormatDuration(d), lead.FormatDuration(week))
+	}
+}
 
 // Fresh reports whether activity a is a fresh signal at now: its kind has
 // an intent, and it happened within that intent's freshness, not after now.

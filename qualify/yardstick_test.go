@@ -12,6 +12,14 @@ import (
 // the default policy, Decision and all (TestYardstickAgrees holds it to
 // that), and is what the benchmarks compare Evaluate with.
 func yardstick(l *lead.Lead, now time.Time, version string) Decision {
+	d, _ := yardstickAfter(l, now, version, time.Time{})
+	return d
+}
+
+// yardstickAfter is yardstick for a contact of an account lost at
+// accountLost (zero: never), whose loss answers the need before it; it
+// also reports whether the lead shows fresh need or interest.
+func yardstickAfter(l *lead.Lead, now time.Time, version string, accountLost time.Time) (Decision, bool) {
 	const (
 		kWhitePaper = iota
 		kEbook
@@ -27,7 +35,7 @@ func yardstick(l *lead.Lead, now time.Time, version string) Decision {
 		kSpam
 		nKinds
 	)
-	var lost time.Time // the latest move into lost, recycled or disqualified
+	lost := accountLost // the latest move into lost, recycled or disqualified
 	for _, t := range l.History {
 		if (t.To == lead.StageLost || t.To == lead.StageRecycled || t.To == lead.StageDisqualified) && t.At.After(lost) && !t.At.After(now) {
 			lost = t.At
@@ -95,7 +103,7 @@ func yardstick(l *lead.Lead, now time.Time, version string) Decision {
 		}
 	}
 
-	d := Decision{Lead: l.ID, Stage: l.Stage, Policy: "leadqual-default", Version: version, At: now}
+	d := Decision{Lead: l.ID, Stage: l.Stage, Value: l.Value, Policy: "leadqual-default", Version: version, At: now}
 	var matched [19]Match
 	n := 0
 	match := func(m Match) { matched[n] = m; n++ }
@@ -202,14 +210,14 @@ func yardstick(l *lead.Lead, now time.Time, version string) Decision {
 		if d.Reason == "" {
 			d.Reason = lead.ReasonNotAFit
 		}
-		d.Route = RouteReview
+		d.Route, d.Priority = RouteReview, PriorityReview
 		d.Note = what() + " after being " + d.Reason.Describe() + ": a person must decide whether to reopen it"
 	case need >= 0 && setAside:
 		d.Reopened = disq
 		if d.Reopened == "" {
 			d.Reopened = l.LostReason
 		}
-		d.Route, next = RouteSales, lead.StageSalesAccepted
+		d.Route, next, d.Priority = RouteSales, lead.StageSalesAccepted, PriorityNeed
 		d.Deadline = d.NeedAt.Add(5 * time.Minute)
 		d.Note = what() + " after being " + d.Reopened.Describe()
 	case disq != "":
@@ -222,12 +230,12 @@ func yardstick(l *lead.Lead, now time.Time, version string) Decision {
 	case l.Stage == lead.StageDisqualified:
 		d.Route = RouteDrop
 	case need >= 0:
-		d.Route, next = RouteSales, lead.StageSalesAccepted
+		d.Route, next, d.Priority = RouteSales, lead.StageSalesAccepted, PriorityNeed
 		d.Deadline = d.NeedAt.Add(5 * time.Minute)
 	case d.Qualified:
-		d.Route, next = RouteSales, lead.StageMarketingQualified
+		d.Route, next, d.Priority = RouteSales, lead.StageMarketingQualified, PriorityQualified
 	case l.Stage >= lead.StageSalesAccepted && l.Stage <= lead.StageWon:
-		d.Route = RouteSales
+		d.Route, d.Priority = RouteSales, PriorityPipeline
 	case interest >= 0:
 		d.Route, next = RouteNurture, lead.StageNurturing
 	case l.Stage == lead.StageLost || l.Stage == lead.StageRecycled:
@@ -239,5 +247,5 @@ func yardstick(l *lead.Lead, now time.Time, version string) Decision {
 	if lead.CanMove(l.Stage, next) {
 		d.NextStage = next
 	}
-	return d
+	return d, need >= 0 || interest >= 0
 }

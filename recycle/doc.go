@@ -14,8 +14,11 @@
 //     default and the package recycletest as the conformance suite of any
 //     other Store.
 //
-// The package never reads the clock: every call takes `now` from its
-// caller, so every decision can be replayed. It holds no global state.
+// The package never reads the clock for a decision: every call takes `now`
+// from its caller, so every decision can be replayed. The one exception is
+// leases, which are not decisions but mutual exclusion between workers:
+// they run on the store's own clock (see Time below). The package holds no
+// global state.
 //
 // # Reasons and horizons
 //
@@ -76,8 +79,10 @@
 // working moment of the next working day in the lead's own time zone
 // (lead.Contact.TimeZone), spread over the day by the lead ID. Working
 // hours are wall-clock times, so a daylight-saving change moves the
-// instant, never the clock time; holidays are skipped. Hosts on systems
-// without a time zone database should import time/tzdata.
+// instant, never the clock time; holidays are skipped. [WorkingHours] is
+// the module's one calendar, lead.WorkingHours, the same type (and JSON
+// form) as a qualify policy's response hours. Hosts on systems without a
+// time zone database should import time/tzdata.
 //
 // # New interests
 //
@@ -96,6 +101,19 @@
 // topic and asset title. Our own touches (a nurture email about our
 // product) and negative activities are no new interest; a need shown to us
 // (a pricing or demo request) always is.
+//
+// # Product lines
+//
+// A lead lost on one product line (declared in the qualify policy, read
+// through Config.Vocabulary) may be a customer or a prospect on another:
+// [Scheduler.RecycleLine] recycles one line of a lead, at the line's
+// funnel (lead.Lead.Funnel) and for its lost reason, in an entry of its
+// own whose key is [EntryKey] of the lead and the line. Wake, Reschedule,
+// Cancel and Get take that key; Claim hands it out, and [Entry.Lead]
+// splits it. A new interest in something we sell wakes the entry of the
+// line it belongs to, when the lead has one, and no other; otherwise the
+// lead's own entry, as without lines. The Store is unchanged: a line's
+// entry is an entry like any other, under its key.
 //
 // # The scheduler
 //
@@ -124,8 +142,10 @@
 //			continue
 //		}
 //		for _, c := range claims {
-//			outcome := call(c.LeadID, c.Task) // the host's work
+//			outcome, err := call(c.IdempotencyKey(), c.LeadID, c.Task) // the host's work, idempotent by key
 //			switch {
+//			case err != nil:
+//				_, err = s.Fail(ctx, c, err, time.Now()) // retried later; dead after Config.MaxAttempts
 //			case outcome.StillNotReady:
 //				_, err = s.RecycleClaimed(ctx, c, lead, outcome.Reason, time.Now())
 //			default:
@@ -136,12 +156,49 @@
 //	}
 //
 // A long task renews its lease with [Scheduler.Extend]; [Scheduler.Release]
-// gives a lead back at once. Every claim carries a fencing token (its
-// Version): an acknowledgement from a worker whose lease ran out and whose
-// lead was claimed again is refused with [ErrLeaseLost], so an acknowledged
-// lead is never handed out twice for the same schedule. Delivery is at
-// least once: a worker that does its task but dies before acknowledging it
-// may see the task done twice.
+// gives a lead back at once, without counting an attempt. Every claim
+// carries a fencing token (its Version): an acknowledgement from a worker
+// whose lease ran out and whose lead was claimed again is refused with
+// [ErrLeaseLost], so an acknowledged lead is never handed out twice for the
+// same schedule.
+//
+// # Time
+//
+// Two clocks meet in the scheduler, and each decides one thing. The
+// caller's clock (the now of every call) decides what is due: due times,
+// horizons, wake-ups and retry delays are the business's timeline, which a
+// replay or a test may put anywhere. The store's clock decides when a lease
+// ends: a claim lasts Config.Lease from the store's now, and only the store
+// compares a lease with its clock. A SQL store uses the database's clock,
+// the same for every worker; [MemStore], one process, uses its Clock. So
+// workers whose clocks disagree, or that replay another day, never see a
+// live lease as ended, and no lead has two live holders; a worker's clock
+// can at worst make a lead due a little early or late for that worker.
+//
+// # Delivery, failures and dead leads
+//
+// Delivery is at least once: a worker that does its task but dies before
+// acknowledging it hands the lead to the next worker. Effects can be at
+// most once per schedule all the same: [Entry.IdempotencyKey] names the schedule a
+// claim belongs to, the same for every delivery of it and new for every new
+// schedule. A host stores the key with its side effect (in a unique column,
+// or in the transaction that acknowledges the claim) and does the effect
+// only for a new key. The calls that end or renew a claim (Ack,
+// RecycleClaimed, Fail, Release, Extend) ride out a store that is away for
+// a moment: an error wrapping [ErrUnavailable] is retried with backoff
+// ([Config.StoreRetries], [Config.StoreBackoff]), and a retry that finds
+// the write of an earlier try whose answer was lost takes it as its own.
+//
+// A worker whose task fails calls [Scheduler.Fail]: the failure is written
+// down in the entry (Failures, LastError) and the lead is due again after
+// [Config.RetryDelay], doubled for each failure. A claim whose lease runs
+// out (the worker died, or hung on this lead) counts as a failure too; a
+// release does not. A lead that fails [Config.MaxAttempts] times is dead:
+// parked, never claimed, listed by [Scheduler.Dead] and counted by
+// [Scheduler.Stats], until the host fixes the cause and calls
+// [Scheduler.Requeue]. Stats gives the depth of the queue: entries
+// scheduled, due, leased, with an expired lease, dead, and the oldest due
+// time.
 //
 // Values in different currencies are never compared: with
 // [Config.Currency] a lead valued in another currency is refused with an
@@ -158,55 +215,69 @@
 //
 // # Stores
 //
-// [Store] is five methods: Get, Put and Delete conditional on a version,
-// Claim and Extend. Its contract is documented on the interface; a host
-// implementing it over its own database runs the conformance suite from a
-// test:
+// [Store] is seven methods: Get, Put and Delete conditional on a version,
+// Claim and Extend on the store's clock, Dead and Stats. Its contract is
+// documented on the interface; a host implementing it over its own
+// database runs the conformance suite from a test, giving it the means to
+// move the store's clock (the suite does not wait for leases to run out)
+// and, if the store has them, the host's transactions:
 //
 //	func TestStore(t *testing.T) {
-//		recycletest.Run(t, func(t *testing.T) recycle.Store { return newEmptyStore(t) })
+//		recycletest.Run(t, func(t *testing.T) recycletest.Harness {
+//			s := newEmptyStore(t)
+//			return recycletest.Harness{Store: s, Advance: s.AdvanceClock, Begin: s.beginForTest}
+//		})
 //	}
 //
+// A store bound to a transaction of the host lets the host's write and the
+// schedule commit or roll back together: [Scheduler.WithStore] runs the
+// scheduler over it (sched.WithStore(store.Tx(tx)).Recycle(...)).
+//
 // In SQL, the contract maps onto one table and a store-wide sequence for
-// the versions. Two things decide whether a claim stays cheap as the
-// schedule grows: claimable entries are the union of two index range scans,
-// not one condition with OR (which PostgreSQL answers with a table scan):
-// entries not leased and due, from a partial index in claim order (due,
-// rank descending, lead ID with a binary collation) stopped after the
-// batch, and entries whose lease ended, from a partial index on the lease's
-// end; and each scan takes its rows with FOR UPDATE SKIP LOCKED, so that
-// concurrent claims neither wait for each other nor take the same entry.
-// Conditional writes run in a transaction that tells ErrStale from
-// ErrNotFound and that a cancelled context cannot interrupt once it
-// commits. The module examples/sqlstore of the repository implements all
-// of it on SQLite and PostgreSQL, with the schema as plain SQL migrations,
-// and passes recycletest.
+// the versions. What keeps a claim's cost to what it returns, however
+// large the schedule and however many leases ended (a mass crash, an
+// outage), is one partial index of the entries that are not dead, in claim
+// order (due, rank descending, lead ID with a binary collation): a claim
+// reads it from its head, skips the leases still running on the
+// database's clock, takes the rows with FOR UPDATE SKIP LOCKED so that
+// concurrent claims neither wait for each other nor take the same entry,
+// and stops after the batch. Leases that ended are found there among the
+// waiting entries, in order, instead of being gathered from an index of
+// their own and sorted. Conditional writes run in a transaction that tells
+// ErrStale from ErrNotFound and that a cancelled context cannot interrupt
+// once it commits. The module examples/sqlstore of the repository
+// implements all of it on SQLite and PostgreSQL, with the schema as plain
+// SQL migrations, and passes recycletest.
 //
 // # Performance
 //
-// [MemStore] keeps each entry in 72 bytes, found by an open-addressing index
-// and ordered by two heaps of 4-byte positions: about 89 bytes per entry
-// beyond the bytes of its lead ID, against about 101 for a hand-written map
-// plus container/heap of structs. Schedule, wake and claim cost O(log n).
-// Measured on 1,000,000 scheduled leads (2 shared cores, Intel Xeon, go1.26;
-// compare the ratios within one run, not the absolute figures):
+// [MemStore] keeps each entry in an 80-byte slot, found by an
+// open-addressing index and ordered by two heaps of 4-byte positions: about
+// 97 bytes per entry beyond the bytes of its lead ID, against about 101 for
+// a hand-written map plus container/heap of structs. Schedule, wake and
+// claim cost O(log n). Measured on 1,000,000 scheduled leads (2 shared
+// cores under a load of about 11 from other jobs, go1.26; medians of 3
+// runs, noisy: compare the ratios within one run, not the absolute
+// figures):
 //
-//	go test -run '^$' -bench . -benchmem ./recycle/
+//	go test -run '^$' -bench . -benchmem -count 3 ./recycle/
 //
 //	                              ns/op       B/op  allocs/op
-//	MemStore   schedule             743         96          1   88.8 bytes/entry
-//	MemStore   wake               1,715          0          0
-//	MemStore   claim-1000+ack 2,088,930    163,861          1
-//	Scheduler  recycle            2,499        128          3   (validate, get, plan, put; working hours on)
-//	Scheduler  wake               1,805        160          1
-//	Scheduler  claim-1000+ack 2,252,094    163,889          1
-//	Planner    Plan                 192          0          0
-//	yardstick  schedule             660        149          1  100.8 bytes/entry
-//	yardstick  wake                 756          0          0
-//	yardstick  claim-1000+ack 1,518,906          0          0
+//	MemStore   schedule           1,204         53          1   96.8 bytes/entry
+//	MemStore   wake               5,103          0          0
+//	MemStore   claim-1000+ack 4,399,583    204,800          1
+//	Scheduler  recycle            3,773        128          3   (validate, get, plan, put; working hours on)
+//	Scheduler  wake               2,691        208          1
+//	Scheduler  claim-1000+ack 5,953,774    204,800          1
+//	Planner    Plan                 623          0          0
+//	yardstick  schedule           2,536         69          1  100.8 bytes/entry
+//	yardstick  wake               3,742          0          0
+//	yardstick  claim-1000+ack 2,194,218          0          0
 //
-// The store costs about 1.1× the yardstick at scheduling, 1.4× at
-// claiming and 2.3× at waking (a read and a conditional write, where the
-// yardstick edits a pointer in place): the price of versions, leases,
-// validation and a lock, none of which the yardstick has.
+// Scheduling costs about the yardstick's, waking 0.7 to 1.4× (a read and a
+// conditional write, where the yardstick edits a pointer in place), and
+// claiming about 2× (each of the 1000 claims is returned as a 205-byte
+// Entry, with a new version, a lease on the store's clock and its
+// schedule): the price of versions, leases, keys, validation and a lock,
+// none of which the yardstick has.
 package recycle

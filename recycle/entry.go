@@ -2,6 +2,7 @@ package recycle
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -13,13 +14,23 @@ import (
 // recycled and what to do when it comes round. A [Store] keeps at most one
 // entry per lead ID.
 //
-// The fields above Version are what the caller writes; Version, LeaseUntil
-// and Claims belong to the store, which ignores them on [Store.Put].
+// The fields above Version are what the caller writes; Version, Schedule,
+// LeaseUntil and Claims belong to the store, which ignores them on
+// [Store.Put].
+//
+// Two clocks meet in an entry. Due and Since are the caller's: the
+// business's timeline, which a replay or a test may set anywhere. LeaseUntil
+// is the store's: its own clock (the database's, for a SQL store) decides
+// when a lease ends, so that no worker's clock, however wrong, can make a
+// live lease look over.
 type Entry struct {
-	// LeadID identifies the lead: the host's lead.Lead.ID.
+	// LeadID identifies the lead: the host's lead.Lead.ID, or for an
+	// entry of one of the lead's product lines EntryKey(ID, line) (see
+	// Scheduler.RecycleLine and Entry.Lead).
 	LeadID string `json:"lead_id"`
-	// Due is when the lead should be called again. Due leads are claimed
-	// in order of Due, then Rank (highest first), then LeadID (byte-wise).
+	// Due is when the lead should be called again, on the caller's clock.
+	// Due leads are claimed in order of Due, then Rank (highest first),
+	// then LeadID (byte-wise).
 	Due time.Time `json:"due"`
 	// Reason is why the lead was recycled.
 	Reason lead.Reason `json:"reason"`
@@ -41,25 +52,54 @@ type Entry struct {
 	// it. A repeated [Scheduler.Recycle] with the same reason and the same
 	// now is recognised by it and not counted twice.
 	Since time.Time `json:"since"`
+	// Failures counts the failed attempts at this schedule's task that
+	// have been written down: claims that the worker reported failed
+	// ([Scheduler.Fail]) and claims whose lease ran out. The [Scheduler]
+	// keeps it; a new schedule ([Scheduler.Recycle], RecycleClaimed)
+	// starts again from 0.
+	Failures int `json:"failures,omitempty"`
+	// LastError says why the last failed attempt failed; "" if none.
+	LastError string `json:"last_error,omitempty"`
+	// Dead parks the entry: it is never claimed, whatever its Due, until a
+	// Put clears it ([Scheduler.Requeue]). The Scheduler sets it when a
+	// lead has failed [Config.MaxAttempts] times. Dead entries are listed
+	// by [Store.Dead] and counted by [Store.Stats].
+	Dead bool `json:"dead,omitempty"`
 
 	// Version identifies this state of the entry. The store sets it on
 	// every Put and every Claim, never to 0 and never to a value it used
 	// before for the same lead ID; conditional writes compare it. A claim's
 	// Version is its fencing token.
 	Version uint64 `json:"version,omitempty"`
-	// LeaseUntil is when the current claim's lease ends; zero when the
-	// entry is not claimed. It stays set after the lease ends until the
-	// entry is claimed again, acknowledged or rewritten.
+	// Schedule identifies the schedule the entry holds: the Version of the
+	// Put that started it, kept by every Claim and Extend, and by the
+	// Scheduler's rewrites of the same schedule (a failure written down, a
+	// lead made dead or requeued). Every claim of one schedule,
+	// redeliveries and retries included, has the same Schedule; see
+	// [Entry.IdempotencyKey].
+	Schedule uint64 `json:"schedule,omitempty"`
+	// LeaseUntil is when the current claim's lease ends, on the store's
+	// clock; zero when the entry is not claimed. It stays set after the
+	// lease ends until the entry is claimed again, acknowledged or
+	// rewritten.
 	LeaseUntil time.Time `json:"lease_until,omitzero"`
-	// Claims counts how many times this schedule has been claimed: more
-	// than 1 means an earlier worker did not acknowledge it in time.
+	// Claims counts how many times this schedule has been claimed and not
+	// released: more than 1 means an earlier worker did not acknowledge it
+	// before its lease ran out.
 	Claims int `json:"claims,omitempty"`
 }
 
-// Claimed reports whether e is held by a claim whose lease has not ended
-// at now.
-func (e Entry) Claimed(now time.Time) bool {
-	return !e.LeaseUntil.IsZero() && now.Before(e.LeaseUntil)
+// IdempotencyKey is the key of the work a claim asks for:
+// "<LeadID>@<Schedule>". It is the same for every claim of one schedule, so
+// a lead handed out again (its worker died between doing the task and
+// acknowledging it) has the key of the first delivery, and a new schedule
+// of the same entry (a recycle, a wake) has a new one. A host stores it
+// with its side effect, in a unique column, and does the effect only if
+// the key is new: the task is then done at most once per schedule, though
+// delivery is at least once. (It is not the entry's key in the store,
+// which is LeadID: see EntryKey.)
+func (e Entry) IdempotencyKey() string {
+	return e.LeadID + "@" + strconv.FormatUint(e.Schedule, 10)
 }
 
 // Limits of an [Entry], checked by [Entry.Validate].
@@ -70,7 +110,10 @@ const (
 	MaxTaskLen = 1024
 	// MaxReasonLen is the longest reason, in bytes.
 	MaxReasonLen = 64
-	// MaxCount bounds Recycles and Attempt.
+	// MaxErrorLen is the longest LastError, in bytes; the Scheduler
+	// shortens longer ones.
+	MaxErrorLen = 1024
+	// MaxCount bounds Recycles, Attempt and Failures.
 	MaxCount = math.MaxUint16
 )
 
@@ -100,6 +143,8 @@ func checkID(p *problems, field, id string) {
 		p.add(field, "%d bytes, more than %d", len(id), MaxIDLen)
 	case !utf8.ValidString(id):
 		p.add(field, "not valid UTF-8")
+	default:
+		checkKey(p, field, id)
 	}
 }
 
@@ -128,7 +173,7 @@ func checkTask(p *problems, field, task string) {
 }
 
 // Validate reports what is wrong with the caller's fields of e (Version,
-// LeaseUntil and Claims are the store's and are not checked), as
+// Schedule, LeaseUntil and Claims are the store's and are not checked), as
 // an *InvalidError (errors.Is(err, ErrInvalid)), or nil. The [Scheduler]
 // validates every entry before it writes it; a Store may call Validate to
 // refuse bad entries written to it directly.
@@ -143,6 +188,15 @@ func (e *Entry) Validate() error {
 	}
 	if e.Attempt < 0 || e.Attempt > MaxCount {
 		p.add("entry.attempt", "%d is outside 0 to %d", e.Attempt, MaxCount)
+	}
+	if e.Failures < 0 || e.Failures > MaxCount {
+		p.add("entry.failures", "%d is outside 0 to %d", e.Failures, MaxCount)
+	}
+	switch {
+	case len(e.LastError) > MaxErrorLen:
+		p.add("entry.last_error", "%d bytes, more than %d", len(e.LastError), MaxErrorLen)
+	case !utf8.ValidString(e.LastError):
+		p.add("entry.last_error", "not valid UTF-8")
 	}
 	checkTime(&p, "entry.since", e.Since, true)
 	return p.err()

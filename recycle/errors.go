@@ -29,6 +29,14 @@ var (
 	// Errors that wrap it also wrap the store's ErrStale or ErrNotFound.
 	ErrLeaseLost = errors.New("lease lost")
 
+	// ErrUnavailable: the store could not answer now (a database busy
+	// past its timeout, a connection lost, a server restarting). The call
+	// failed, or its outcome is unknown (a commit whose answer was lost),
+	// and it may be retried. A [Store] wraps its transient errors with it;
+	// the [Scheduler] retries the calls that end a claim (Ack,
+	// RecycleClaimed, Fail, Release, Extend) with backoff before giving up.
+	ErrUnavailable = errors.New("store unavailable")
+
 	// ErrInvalid: bad input (a configuration, a catalogue, an entry, a
 	// lead). The error is, or wraps, an *InvalidError listing each field.
 	ErrInvalid = errors.New("invalid input")

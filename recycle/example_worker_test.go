@@ -15,10 +15,15 @@ import (
 // leads due together the most valuable first), do each task, and
 // acknowledge it, or recycle the lead again when the prospect is still not
 // ready. A worker that crashes before acknowledging loses nothing: its
-// claims run out and the leads are handed to the next worker.
+// claims run out on the store's clock and the leads are handed to the next
+// worker.
 func ExampleScheduler_Claim() {
 	ctx := context.Background()
-	s, err := recycle.NewScheduler(recycle.NewMemStore(), recycle.Config{
+	// The store's clock decides when leases end; here it is a test's, moved
+	// by hand. (A MemStore's zero Clock is the wall clock.)
+	storeNow := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	store := &recycle.MemStore{Clock: func() time.Time { return storeNow }}
+	s, err := recycle.NewScheduler(store, recycle.Config{
 		Vocabulary: qualify.DefaultVocabulary(), // the policy's, in a real worker
 		Currency:   "GBP",
 		Lease:      15 * time.Minute,
@@ -46,6 +51,7 @@ func ExampleScheduler_Claim() {
 
 	// Twenty minutes on, its lease has run out: the next worker gets all three.
 	now = now.Add(20 * time.Minute)
+	storeNow = storeNow.Add(20 * time.Minute)
 	for {
 		claims, err := s.Claim(ctx, now, 10)
 		if err != nil {

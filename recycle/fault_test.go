@@ -13,11 +13,13 @@ import (
 
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/recycle"
+	"github.com/leadqual/leadqual/recycle/recycletest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// errInjected is the failure faultStore injects.
+// errInjected is the failure faultStore injects. Half of the faults also
+// wrap recycle.ErrUnavailable, which the Scheduler retries itself.
 var errInjected = errors.New("injected fault")
 
 // faultStore wraps a Store and fails calls at random: before the call
@@ -45,7 +47,9 @@ func (f *faultStore) fault() (before, after bool) {
 	return false, true
 }
 
-var errLost = fmt.Errorf("connection reset after commit: %w", errInjected)
+// errLost is a write whose answer was lost: it happened, but the caller
+// cannot know.
+var errLost = fmt.Errorf("connection reset after commit: %w: %w", recycle.ErrUnavailable, errInjected)
 
 func (f *faultStore) Get(ctx context.Context, id string) (recycle.Entry, error) {
 	if b, a := f.fault(); b || a {
@@ -57,7 +61,7 @@ func (f *faultStore) Get(ctx context.Context, id string) (recycle.Entry, error) 
 func (f *faultStore) Put(ctx context.Context, e recycle.Entry, expect uint64) (recycle.Entry, error) {
 	b, a := f.fault()
 	if b {
-		return recycle.Entry{}, fmt.Errorf("connection refused: %w", errInjected)
+		return recycle.Entry{}, fmt.Errorf("connection refused: %w: %w", recycle.ErrUnavailable, errInjected)
 	}
 	got, err := f.Store.Put(ctx, e, expect)
 	if a && err == nil {
@@ -69,7 +73,7 @@ func (f *faultStore) Put(ctx context.Context, e recycle.Entry, expect uint64) (r
 func (f *faultStore) Delete(ctx context.Context, id string, expect uint64) error {
 	b, a := f.fault()
 	if b {
-		return fmt.Errorf("connection refused: %w", errInjected)
+		return fmt.Errorf("connection refused: %w: %w", recycle.ErrUnavailable, errInjected)
 	}
 	err := f.Store.Delete(ctx, id, expect)
 	if a && err == nil {
@@ -78,24 +82,24 @@ func (f *faultStore) Delete(ctx context.Context, id string, expect uint64) error
 	return err
 }
 
-func (f *faultStore) Claim(ctx context.Context, now time.Time, limit int, until time.Time) ([]recycle.Entry, error) {
+func (f *faultStore) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]recycle.Entry, error) {
 	b, a := f.fault()
 	if b {
-		return nil, fmt.Errorf("connection refused: %w", errInjected)
+		return nil, fmt.Errorf("connection refused: %w: %w", recycle.ErrUnavailable, errInjected)
 	}
-	got, err := f.Store.Claim(ctx, now, limit, until)
+	got, err := f.Store.Claim(ctx, now, limit, lease)
 	if a && err == nil {
 		return nil, errLost // the leases were taken; the worker never learns of them
 	}
 	return got, err
 }
 
-func (f *faultStore) Extend(ctx context.Context, id string, version uint64, until time.Time) (recycle.Entry, error) {
+func (f *faultStore) Extend(ctx context.Context, id string, version uint64, lease time.Duration) (recycle.Entry, error) {
 	b, a := f.fault()
 	if b {
-		return recycle.Entry{}, fmt.Errorf("connection refused: %w", errInjected)
+		return recycle.Entry{}, fmt.Errorf("connection refused: %w: %w", recycle.ErrUnavailable, errInjected)
 	}
-	got, err := f.Store.Extend(ctx, id, version, until)
+	got, err := f.Store.Extend(ctx, id, version, lease)
 	if a && err == nil {
 		return recycle.Entry{}, errLost
 	}
@@ -162,7 +166,10 @@ func runFaults(t *testing.T, seed uint64) {
 			Jitter:   10 * time.Minute,
 		},
 	}
-	faulty := &faultStore{Store: recycle.NewMemStore(), r: rand.New(rand.NewPCG(seed, 0xbad)), rate: 0.2}
+	cfg.MaxAttempts = 1000 // leads are not parked here: leases run out all the time
+	cfg.StoreBackoff = time.Millisecond
+	clock := recycletest.NewClock(t0) // the store's clock, which moves with the test's
+	faulty := &faultStore{Store: &recycle.MemStore{Clock: clock.Now}, r: rand.New(rand.NewPCG(seed, 0xbad)), rate: 0.2}
 	s := newScheduler(t, faulty, cfg)
 	shadow := newScheduler(t, recycle.NewMemStore(), cfg)
 
@@ -262,7 +269,9 @@ func runFaults(t *testing.T, seed uint64) {
 			op("a worker crashes holding %d claims", len(holds))
 			holds = nil
 		default:
-			now = now.Add(time.Duration(r.IntN(40)) * time.Minute)
+			d := time.Duration(r.IntN(40)) * time.Minute
+			now = now.Add(d)
+			clock.Advance(d)
 			op("now %s", now.Format(time.TimeOnly))
 		}
 	}
@@ -272,18 +281,19 @@ func runFaults(t *testing.T, seed uint64) {
 
 	// Time runs out: every lead still scheduled is delivered once.
 	now = now.Add(24 * time.Hour)
+	clock.Advance(24 * time.Hour)
 	op("drain at %s", now.Format(time.DateTime))
 	delivered := map[string]int{}
 	for idle := 0; idle < 3; {
 		cs, err := s.Claim(ctx, now, 3)
 		if errors.Is(err, errInjected) {
-			now = now.Add(cfg.Lease) // any leases taken by the lost answer run out
+			clock.Advance(cfg.Lease) // any leases taken by the lost answer run out
 			continue
 		}
 		require.NoError(t, err)
 		if len(cs) == 0 {
 			idle++
-			now = now.Add(cfg.Lease)
+			clock.Advance(cfg.Lease)
 			continue
 		}
 		for _, c := range cs {

@@ -113,29 +113,9 @@ type Horizons struct {
 	Hours *WorkingHours
 }
 
-// WorkingHours keeps due times to working days and hours, in each lead's
-// own time zone (lead.Contact.TimeZone). A due time outside them moves to
-// a working moment of the next working day, spread over the day by the
-// lead ID.
-type WorkingHours struct {
-	// Start and End bound the working day, as clock times since midnight
-	// (9 * time.Hour is 09:00). Both zero: 09:00 to 17:00. Otherwise
-	// 0 <= Start < End <= 24h; a day across midnight is not supported.
-	Start, End time.Duration
-	// Days are the working days. Default Monday to Friday.
-	Days []time.Weekday
-	// Holidays are dates ("2026-12-25") that are not worked, in each lead's
-	// own time zone. At most 1000.
-	Holidays []string
-	// Zone is the IANA time zone of leads whose contact has none. Default
-	// "UTC".
-	Zone string
-}
-
 // Limits of a configuration.
 const (
 	maxReasons  = 1000
-	maxHolidays = 1000
 	maxAttempts = 100
 	maxLongest  = 20 * 365 * Day
 	maxJitter   = 30 * Day
@@ -314,17 +294,7 @@ func (h Horizons) withDefaults() Horizons {
 		}
 	}
 	if h.Hours != nil {
-		w := *h.Hours
-		if w.Start == 0 && w.End == 0 {
-			w.Start, w.End = 9*time.Hour, 17*time.Hour
-		}
-		if w.Days == nil {
-			w.Days = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}
-		} else {
-			w.Days = slices.Clone(w.Days)
-		}
-		w.Holidays = slices.Clone(w.Holidays)
-		w.Zone = cmp.Or(w.Zone, "UTC")
+		w := h.Hours.WithDefaults()
 		out.Hours = &w
 	}
 	return out
@@ -360,7 +330,9 @@ func (h *Horizons) validate() error {
 		p.add("Horizons.Jitter", "%s is more than 30 days", h.Jitter)
 	}
 	if h.Hours != nil {
-		h.Hours.validate(&p, "Horizons.Hours")
+		if err := h.Hours.Validate(); err != nil {
+			hoursProblems(&p, "Horizons.Hours.", err, true)
+		}
 	}
 	return p.err()
 }
@@ -396,37 +368,5 @@ func (x Horizon) validate(p *problems, f string, ceiling time.Duration) {
 	}
 	if x.Retry < 0 {
 		p.add(f+".Retry", "negative (%s)", x.Retry)
-	}
-}
-
-func (w *WorkingHours) validate(p *problems, f string) {
-	if w.Start < 0 || w.End > 24*time.Hour || w.Start >= w.End {
-		p.add(f+".Start", "working day %s to %s: want 0 <= Start < End <= 24h", w.Start, w.End)
-	}
-	if len(w.Days) == 0 {
-		p.add(f+".Days", "no working day")
-	}
-	seen := 0
-	for i, d := range w.Days {
-		switch {
-		case d < time.Sunday || d > time.Saturday:
-			p.add(fmt.Sprintf("%s.Days[%d]", f, i), "%d is not a weekday", int(d))
-		case seen&(1<<d) != 0:
-			p.add(fmt.Sprintf("%s.Days[%d]", f, i), "%s listed twice", d)
-		default:
-			seen |= 1 << d
-		}
-	}
-	if len(w.Holidays) > maxHolidays {
-		p.add(f+".Holidays", "%d holidays, more than %d", len(w.Holidays), maxHolidays)
-	} else {
-		for i, s := range w.Holidays {
-			if _, err := time.Parse(time.DateOnly, s); err != nil {
-				p.add(fmt.Sprintf("%s.Holidays[%d]", f, i), "%q is not a date like 2026-12-25", s)
-			}
-		}
-	}
-	if _, err := lead.LoadZone(w.Zone); err != nil {
-		p.add(f+".Zone", "unknown time zone %q", w.Zone)
 	}
 }

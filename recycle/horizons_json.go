@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/leadqual/leadqual/lead"
@@ -35,7 +34,7 @@ type horizonsJSON struct {
 	Cap      int                         `json:"cap,omitempty"`
 	Longest  string                      `json:"longest,omitempty"`
 	Jitter   string                      `json:"jitter,omitempty"`
-	Hours    *hoursJSON                  `json:"hours,omitempty"`
+	Hours    json.RawMessage             `json:"hours,omitempty"`
 }
 
 type horizonJSON struct {
@@ -46,14 +45,6 @@ type horizonJSON struct {
 	Ahead    string `json:"ahead,omitempty"`
 	Attempts int    `json:"attempts,omitempty"`
 	Retry    string `json:"retry,omitempty"`
-}
-
-type hoursJSON struct {
-	Start    string   `json:"start,omitempty"`
-	End      string   `json:"end,omitempty"`
-	Days     []string `json:"days,omitempty"`
-	Holidays []string `json:"holidays,omitempty"`
-	Zone     string   `json:"zone,omitempty"`
 }
 
 // jitterOff is the JSON form of a disabled jitter.
@@ -97,12 +88,9 @@ func (h Horizons) MarshalJSON() ([]byte, error) {
 		w.Jitter = lead.FormatDuration(h.Jitter)
 	}
 	if h.Hours != nil {
-		hs := &hoursJSON{Holidays: h.Hours.Holidays, Zone: h.Hours.Zone}
-		if h.Hours.Start != 0 || h.Hours.End != 0 {
-			hs.Start, hs.End = formatClock(h.Hours.Start), formatClock(h.Hours.End)
-		}
-		for _, d := range h.Hours.Days {
-			hs.Days = append(hs.Days, strings.ToLower(d.String()))
+		hs, err := json.Marshal(h.Hours)
+		if err != nil {
+			return nil, err
 		}
 		w.Hours = hs
 	}
@@ -151,18 +139,10 @@ func (h *Horizons) UnmarshalJSON(data []byte) error {
 	} else {
 		out.Jitter = parseField(&p, "jitter", w.Jitter)
 	}
-	if w.Hours != nil {
-		hs := &WorkingHours{Holidays: w.Hours.Holidays, Zone: w.Hours.Zone}
-		if w.Hours.Start != "" || w.Hours.End != "" {
-			hs.Start = parseClock(&p, "hours.start", w.Hours.Start)
-			hs.End = parseClock(&p, "hours.end", w.Hours.End)
-		}
-		for i, s := range w.Hours.Days {
-			d, ok := parseWeekday(s)
-			if !ok {
-				p.add(fmt.Sprintf("hours.days[%d]", i), "%q is not a weekday (monday ... sunday)", s)
-			}
-			hs.Days = append(hs.Days, d)
+	if w.Hours != nil && string(w.Hours) != "null" {
+		hs := new(WorkingHours)
+		if err := hs.UnmarshalJSON(w.Hours); err != nil {
+			hoursProblems(&p, "hours.", err, false)
 		}
 		out.Hours = hs
 	}
@@ -195,43 +175,4 @@ func parseField(p *problems, f, s string) time.Duration {
 		p.add(f, "%v", err)
 	}
 	return d
-}
-
-// parseClock reads a clock time "09:00" (00:00 to 24:00) as the time
-// since midnight.
-func parseClock(p *problems, f, s string) time.Duration {
-	var h, m int
-	if len(s) != 5 || s[2] != ':' || !digits(s[:2]) || !digits(s[3:]) {
-		p.add(f, "%q is not a clock time like 09:00", s)
-		return 0
-	}
-	h = int(s[0]-'0')*10 + int(s[1]-'0')
-	m = int(s[3]-'0')*10 + int(s[4]-'0')
-	if m > 59 || h > 24 || h == 24 && m != 0 {
-		p.add(f, "%q is not a clock time between 00:00 and 24:00", s)
-		return 0
-	}
-	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute
-}
-
-func digits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func formatClock(d time.Duration) string {
-	return fmt.Sprintf("%02d:%02d", int(d/time.Hour), int(d%time.Hour/time.Minute))
-}
-
-func parseWeekday(s string) (time.Weekday, bool) {
-	for d := time.Sunday; d <= time.Saturday; d++ {
-		if name := d.String(); strings.EqualFold(s, name) || strings.EqualFold(s, name[:3]) {
-			return d, true
-		}
-	}
-	return 0, false
 }

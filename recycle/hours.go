@@ -1,84 +1,63 @@
 package recycle
 
 import (
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/leadqual/leadqual/lead"
 )
 
-// hours is a compiled WorkingHours.
-type hours struct {
-	start, end time.Duration // clock times since midnight
-	days       uint8         // bit d set: weekday d is worked
-	holidays   map[date]bool
-	zone       *time.Location
-}
+// WorkingHours keeps due times to working days and hours, in each lead's
+// own time zone (lead.Contact.TimeZone); its Zone is the zone of leads
+// whose contact has none. A due time outside them moves to a working
+// moment of the next working day, spread over the day by the lead ID.
+//
+// It is the module's one calendar, lead.WorkingHours: the same type, with
+// the same JSON form, as a qualify policy's response hours.
+type WorkingHours = lead.WorkingHours
 
-type date struct {
-	y int
-	m time.Month
-	d int
-}
-
-func compileHours(w *WorkingHours) (*hours, error) {
-	h := &hours{start: w.Start, end: w.End, holidays: make(map[date]bool, len(w.Holidays))}
-	for _, d := range w.Days {
-		h.days |= 1 << d
+// align returns t if it falls within the working hours of cal (kept in the
+// lead's zone), or else a working moment of the next working day after it,
+// spread over the working day by spread. The result is never before t. The
+// zero Calendar returns t.
+func align(cal lead.Calendar, t time.Time, spread uint64) time.Time {
+	if cal.Open(t) {
+		return t
 	}
-	for _, s := range w.Holidays {
-		t, err := time.Parse(time.DateOnly, s)
-		if err != nil {
-			return nil, invalid("Horizons.Hours.Holidays", "%q is not a date like 2026-12-25", s)
-		}
-		y, m, d := t.Date()
-		h.holidays[date{y, m, d}] = true
+	open := cal.Next(t)
+	_, closing, _ := cal.Day(open)
+	loc := cal.Location()
+	y, m, d := open.In(loc).Date()
+	window := (cal.End() - cal.Start()) / time.Minute
+	since := cal.Start() + time.Duration(spread%uint64(max(window, 1)))*time.Minute
+	at := time.Date(y, m, d, 0, 0, int(since/time.Second), 0, loc)
+	if at.Before(t) || !at.Before(closing) { // only when a clock change shortens the day
+		at = open
 	}
-	zone, err := lead.LoadZone(w.Zone)
-	if err != nil {
-		return nil, invalid("Horizons.Hours.Zone", "unknown time zone %q", w.Zone)
-	}
-	h.zone = zone
-	return h, nil
+	return at
 }
 
-// clock returns the instant the wall clocks of loc show `since` after the
-// midnight that starts y-m-d. Working hours are wall-clock times, so a
-// daylight-saving change moves the instant, never the clock time (a clock
-// time that does not exist that day, in the hour skipped in spring, comes
-// out an hour later).
-func clock(y int, m time.Month, d int, since time.Duration, loc *time.Location) time.Time {
-	return time.Date(y, m, d, 0, 0, int(since/time.Second), 0, loc)
-}
-
-// align returns t if it falls within working hours in loc, or else a
-// working moment of the next working day after it, spread over the
-// working day by spread. The result is never before t.
-func (h *hours) align(t time.Time, loc *time.Location, spread uint64) (time.Time, error) {
-	// Each holiday removes at most one working day, and every week has
-	// one: the search ends within days.
-	days := 7*(len(h.holidays)+1) + 1
-	y, m, d := t.In(loc).Date()
-	for i := range days {
-		day := time.Date(y, m, d+i, 12, 0, 0, 0, loc) // noon exists on every day
-		dy, dm, dd := day.Date()
-		if h.days&(1<<day.Weekday()) == 0 || h.holidays[date{dy, dm, dd}] {
+// hoursProblems adds the problems of working hours to p, each named
+// prefix + the field: Go names ("Horizons.Hours.Days[1]") for a
+// configuration, JSON paths ("hours.days[1]") for its JSON form.
+func hoursProblems(p *problems, prefix string, err error, goNames bool) {
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	for _, e := range errs {
+		var fe *lead.FieldError
+		if !errors.As(e, &fe) {
+			p.add(strings.TrimSuffix(prefix, "."), "%v", e)
 			continue
 		}
-		open, closing := clock(dy, dm, dd, h.start, loc), clock(dy, dm, dd, h.end, loc)
-		if i == 0 {
-			if !t.Before(open) && t.Before(closing) {
-				return t, nil
-			}
-			if !t.Before(closing) {
-				continue
-			}
+		path := fe.Path
+		if goNames && path != "" {
+			path = strings.ToUpper(path[:1]) + path[1:]
 		}
-		window := (h.end - h.start) / time.Minute
-		at := clock(dy, dm, dd, h.start+time.Duration(spread%uint64(max(window, 1)))*time.Minute, loc)
-		if at.Before(t) || !at.Before(closing) { // only when a clock change shortens the day
-			at = open
-		}
-		return at, nil
+		p.add(prefix+path, "%s", fe.Problem)
 	}
-	return time.Time{}, invalid("Horizons.Hours", "no working day in the %d days from %s", days, t.In(loc).Format(time.DateOnly))
 }

@@ -17,45 +17,62 @@ import (
 // schedule in the process: nothing survives a restart unless the host saves
 // [MemStore.Entries] and writes them back with Put.
 //
-// Put, Delete, Extend and Claim cost O(log n) for n entries (a claim of k
-// entries O(k log n)); Get costs O(1). Each entry costs about 90 bytes
-// beyond its lead ID (see the package documentation for measured figures):
-// entries live in fixed pages of 72-byte slots (growing never copies
-// them), found through an open-addressing hash index of 4-byte cells, and
-// ordered by two heaps of 4-byte positions, one of entries waiting to be
-// due and one of running leases. Reasons and tasks are stored once per
-// distinct (reason, task) pair. Memory freed by deleted entries is reused
-// by new ones, not returned.
+// Its leases run on Clock, the store's own clock, whatever `now` its
+// callers pass: one process, one clock, so that a worker replaying another
+// day, or a caller with a clock of its own, never ends a lease another
+// worker holds. Due times are compared with the callers' now, as for every
+// Store.
 //
-// The zero value is an empty store ready to use. A MemStore is safe for
-// concurrent use; it must not be copied after first use. Recycles and
-// Attempt are kept up to [MaxCount]; Claims saturates at MaxCount.
+// Put, Delete, Extend and Claim cost O(log n) for n entries (a claim of k
+// entries O(k log n)); Get costs O(1); Stats costs O(d + l log l) for d
+// entries due and l leases; Dead sorts the dead entries. Each entry costs
+// about 100 bytes beyond its lead ID (see the package documentation for
+// measured figures): entries live in fixed pages of 80-byte slots (growing
+// never copies them), found through an open-addressing hash index of
+// 4-byte cells, and ordered by two heaps of 4-byte positions, one of
+// entries waiting to be due and one of running leases. Reasons, tasks and
+// errors are stored once per distinct (reason, task, error) triple, of
+// which there may be 2^29. Memory freed by deleted entries is reused by new
+// ones, not returned.
+//
+// The zero value is an empty store ready to use, on the wall clock. A
+// MemStore is safe for concurrent use; it must not be copied after first
+// use. Recycles, Attempt and Failures are kept up to [MaxCount]; Claims
+// saturates at MaxCount.
 type MemStore struct {
+	// Clock is the store's clock, which decides when leases end. Nil means
+	// time.Now; tests and examples on a fixed timeline set their own. Set
+	// it before first use.
+	Clock func() time.Time
+
 	mu     sync.Mutex
 	slots  slab    // the entries; free ones have state stateFree
 	free   []int32 // indexes of free slots
 	index  index   // lead ID -> slot
 	due    []int32 // min-heap of waiting entries by (due, -rank, id)
 	leased []int32 // min-heap of entries with a running lease, by (lease, id)
+	dead   []int32 // dead entries, unordered
 	what   interner
-	seq    uint64 // last version handed out
+	seq    uint64       // last version handed out
+	counts [nStates]int // entries per state
 	n      int
 }
 
-// slot is one entry, 72 bytes. Times are Unix nanoseconds.
+// slot is one entry, 80 bytes. Times are Unix nanoseconds.
 type slot struct {
 	id       string
 	due      int64
 	rank     int64
 	since    int64
 	version  uint64
+	schedule uint64
 	lease    int64  // lease end while claimed, else 0
-	what     uint32 // interned (reason, task)
-	pos      int32  // position in the heap the entry is in
+	tag      uint32 // state << whatBits | interned (reason, task, error)
+	pos      int32  // position in the heap, or the dead list, the entry is in
 	recycles uint16
 	attempt  uint16
 	claims   uint16
-	state    uint8
+	failures uint16
 }
 
 // The states of a slot. A claimed entry whose lease has ended, seen by a
@@ -67,14 +84,27 @@ const (
 	stateScheduled       // in the due heap, not claimed
 	stateLeased          // claimed, in the leased heap
 	stateExpired         // claimed, lease ended, in the due heap
+	stateDead            // in the dead list
+	nStates
 )
 
-// NewMemStore returns an empty MemStore.
+// A slot's tag holds its state in the top bits and its interned (reason,
+// task, error) below.
+const (
+	stateBits = 3
+	whatBits  = 32 - stateBits
+	maxWhat   = 1<<whatBits - 1
+)
+
+func (s *slot) state() uint8   { return uint8(s.tag >> whatBits) }
+func (s *slot) whatID() uint32 { return s.tag & maxWhat }
+
+// NewMemStore returns an empty MemStore on the wall clock.
 func NewMemStore() *MemStore { return &MemStore{} }
 
 var _ Store = (*MemStore)(nil)
 
-// Len returns the number of entries.
+// Len returns the number of entries, dead ones included.
 func (m *MemStore) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -82,13 +112,14 @@ func (m *MemStore) Len() int {
 }
 
 // Entries returns every entry in claim order (Due, then Rank highest
-// first, then LeadID): a snapshot a host can save and restore with Put.
+// first, then LeadID), dead ones included: a snapshot a host can save and
+// restore with Put.
 func (m *MemStore) Entries() []Entry {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]Entry, 0, m.n)
 	for i := range m.slots.n {
-		if m.slots.at(i).state != stateFree {
+		if m.slots.at(i).state() != stateFree {
 			out = append(out, m.entry(i))
 		}
 	}
@@ -96,6 +127,21 @@ func (m *MemStore) Entries() []Entry {
 		return cmp.Or(a.Due.Compare(b.Due), cmp.Compare(b.Rank, a.Rank), strings.Compare(a.LeadID, b.LeadID))
 	})
 	return out
+}
+
+// clock reads the store's clock, in Unix nanoseconds.
+func (m *MemStore) clock() (int64, error) {
+	now := time.Now
+	if m.Clock != nil {
+		now = m.Clock
+	}
+	t := now()
+	var p problems
+	checkTime(&p, "MemStore.Clock", t, true)
+	if err := p.err(); err != nil {
+		return 0, err
+	}
+	return t.UnixNano(), nil
 }
 
 // Get implements [Store.Get].
@@ -132,16 +178,14 @@ func (m *MemStore) Put(ctx context.Context, e Entry, expect uint64) (Entry, erro
 	case ok && m.slots.at(i).version != expect:
 		return Entry{}, ErrStale
 	}
-	w := m.what.add(what{e.Reason, e.Task}) // before the old pair is released: it may be the same
-	inDue := false
+	// Before the old triple is released: it may be the same.
+	w, err := m.what.add(what{e.Reason, e.Task, e.LastError})
+	if err != nil {
+		return Entry{}, err
+	}
 	if ok {
-		switch m.slots.at(i).state {
-		case stateScheduled, stateExpired:
-			inDue = true // fixed in place below
-		default:
-			m.detach(i)
-		}
-		m.what.release(m.slots.at(i).what)
+		m.detach(i)
+		m.what.release(m.slots.at(i).whatID())
 	} else {
 		if m.n >= math.MaxInt32-1 {
 			m.what.release(w)
@@ -150,20 +194,23 @@ func (m *MemStore) Put(ctx context.Context, e Entry, expect uint64) (Entry, erro
 		i = m.alloc(strings.Clone(e.LeadID))
 	}
 	s := m.slots.at(i)
+	keep := ok && e.Schedule != 0 && e.Schedule == s.schedule
 	s.due = e.Due.UnixNano()
 	s.rank = e.Rank
 	s.since = e.Since.UnixNano()
-	s.what = w
 	s.recycles = uint16(e.Recycles)
 	s.attempt = uint16(e.Attempt)
+	s.failures = uint16(e.Failures)
 	s.claims = 0
 	s.lease = 0
 	s.version = m.next()
-	s.state = stateScheduled
-	if inDue {
-		m.fix(m.due, m.dueLess, int(s.pos))
+	if !keep {
+		s.schedule = s.version
+	}
+	if e.Dead {
+		m.attach(i, stateDead, w)
 	} else {
-		m.push(&m.due, m.dueLess, i)
+		m.attach(i, stateScheduled, w)
 	}
 	return m.entry(i), nil
 }
@@ -183,7 +230,7 @@ func (m *MemStore) Delete(ctx context.Context, leadID string, expect uint64) err
 		return ErrStale
 	}
 	m.detach(i)
-	m.what.release(m.slots.at(i).what)
+	m.what.release(m.slots.at(i).whatID())
 	m.index.remove(&m.slots, leadID)
 	*m.slots.at(i) = slot{}
 	m.free = append(m.free, i)
@@ -191,62 +238,77 @@ func (m *MemStore) Delete(ctx context.Context, leadID string, expect uint64) err
 	return nil
 }
 
-// Claim implements [Store.Claim]. A limit below 1 or a lease that does not
-// end after now is an error wrapping ErrInvalid.
-func (m *MemStore) Claim(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]Entry, error) {
+// Claim implements [Store.Claim]. A limit below 1 or a lease that is not
+// positive is an error wrapping ErrInvalid.
+func (m *MemStore) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var p problems
 	checkTime(&p, "now", now, true)
-	checkTime(&p, "lease_until", leaseUntil, true)
 	if limit < 1 {
 		p.add("limit", "%d is not positive", limit)
 	}
-	if !leaseUntil.After(now) {
-		p.add("lease_until", "%s does not end after now (%s)", leaseUntil.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano))
+	if lease <= 0 {
+		p.add("lease", "%s is not positive", lease)
 	}
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	t, until := now.UnixNano(), leaseUntil.UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	// Leases that have ended go back among the waiting entries, at their
-	// due time.
-	for len(m.leased) > 0 && m.slots.at(m.leased[0]).lease <= t {
-		i := m.pop(&m.leased, m.leaseLess)
-		m.slots.at(i).state = stateExpired
-		m.push(&m.due, m.dueLess, i)
+	clock, err := m.clock()
+	if err != nil {
+		return nil, err
 	}
+	until := addClamped(clock, lease)
+	m.expire(clock)
+	t := now.UnixNano()
 	var out []Entry
 	for len(out) < limit && len(m.due) > 0 && m.slots.at(m.due[0]).due <= t {
 		if out == nil {
 			out = make([]Entry, 0, min(limit, len(m.due)))
 		}
-		i := m.pop(&m.due, m.dueLess)
+		i := m.due[0]
+		m.detach(i)
 		s := m.slots.at(i)
 		s.version = m.next()
 		s.lease = until
 		if s.claims < math.MaxUint16 {
 			s.claims++
 		}
-		s.state = stateLeased
-		m.push(&m.leased, m.leaseLess, i)
+		m.attach(i, stateLeased, s.whatID())
 		out = append(out, m.entry(i))
 	}
 	return out, nil
 }
 
-// Extend implements [Store.Extend].
-func (m *MemStore) Extend(ctx context.Context, leadID string, version uint64, leaseUntil time.Time) (Entry, error) {
+// expire moves the entries whose lease ended at clock back among the
+// waiting entries, at their due time.
+func (m *MemStore) expire(clock int64) {
+	for len(m.leased) > 0 && m.slots.at(m.leased[0]).lease <= clock {
+		i := m.leased[0]
+		m.detach(i)
+		m.attach(i, stateExpired, m.slots.at(i).whatID())
+	}
+}
+
+// addClamped returns t + d, at most the latest time an entry may hold.
+func addClamped(t int64, d time.Duration) int64 {
+	if limit := maxTime.UnixNano(); t > limit-int64(d) {
+		return limit
+	}
+	return t + int64(d)
+}
+
+// Extend implements [Store.Extend]. A negative lease is an error wrapping
+// ErrInvalid.
+func (m *MemStore) Extend(ctx context.Context, leadID string, version uint64, lease time.Duration) (Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return Entry{}, err
 	}
-	var p problems
-	checkTime(&p, "lease_until", leaseUntil, true)
-	if err := p.err(); err != nil {
-		return Entry{}, err
+	if lease < 0 {
+		return Entry{}, invalid("lease", "%s is negative", lease)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -255,14 +317,106 @@ func (m *MemStore) Extend(ctx context.Context, leadID string, version uint64, le
 		return Entry{}, ErrNotFound
 	}
 	s := m.slots.at(i)
-	if s.version != version || (s.state != stateLeased && s.state != stateExpired) {
+	if s.version != version || (s.state() != stateLeased && s.state() != stateExpired) {
 		return Entry{}, ErrStale
 	}
+	clock, err := m.clock()
+	if err != nil {
+		return Entry{}, err
+	}
+	if lease == 0 && s.state() == stateLeased && s.lease > clock && s.claims > 0 {
+		s.claims-- // a release of a running lease: the claim does not count
+	}
 	m.detach(i)
-	s.lease = leaseUntil.UnixNano()
-	s.state = stateLeased
-	m.push(&m.leased, m.leaseLess, i)
+	s.lease = addClamped(clock, lease)
+	m.attach(i, stateLeased, s.whatID())
 	return m.entry(i), nil
+}
+
+// Dead implements [Store.Dead]. A limit below 1 is an error wrapping
+// ErrInvalid.
+func (m *MemStore) Dead(ctx context.Context, after string, limit int) ([]Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit < 1 {
+		return nil, invalid("limit", "%d is not positive", limit)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var page []int32
+	for _, i := range m.dead {
+		if m.slots.at(i).id > after {
+			page = append(page, i)
+		}
+	}
+	slices.SortFunc(page, func(a, b int32) int { return strings.Compare(m.slots.at(a).id, m.slots.at(b).id) })
+	page = page[:min(limit, len(page))]
+	out := make([]Entry, len(page))
+	for k, i := range page {
+		out[k] = m.entry(i)
+	}
+	return out, nil
+}
+
+// Stats implements [Store.Stats]. It reads the entries due at now and the
+// running leases, not the whole store.
+func (m *MemStore) Stats(ctx context.Context, now time.Time) (Stats, error) {
+	if err := ctx.Err(); err != nil {
+		return Stats{}, err
+	}
+	var p problems
+	checkTime(&p, "now", now, true)
+	if err := p.err(); err != nil {
+		return Stats{}, err
+	}
+	t := now.UnixNano()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	clock, err := m.clock()
+	if err != nil {
+		return Stats{}, err
+	}
+	st := Stats{
+		Scheduled: int64(m.counts[stateScheduled] + m.counts[stateLeased] + m.counts[stateExpired]),
+		Leased:    int64(len(m.leased)),
+		Expired:   int64(m.counts[stateExpired]),
+		Dead:      int64(m.counts[stateDead]),
+	}
+	oldest := int64(math.MaxInt64)
+	seen := func(due int64) {
+		if due <= t {
+			st.Due++
+			oldest = min(oldest, due)
+		}
+	}
+	// The waiting entries due at now: the heap's nodes with due <= t form
+	// a subtree at its root.
+	for stack := []int{0}; len(stack) > 0; {
+		j := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if j >= len(m.due) || m.slots.at(m.due[j]).due > t {
+			continue
+		}
+		seen(m.slots.at(m.due[j]).due)
+		stack = append(stack, 2*j+1, 2*j+2)
+	}
+	// The leases that ended and that no Claim has moved yet.
+	for stack := []int{0}; len(stack) > 0; {
+		j := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if j >= len(m.leased) || m.slots.at(m.leased[j]).lease > clock {
+			continue
+		}
+		st.Leased--
+		st.Expired++
+		seen(m.slots.at(m.leased[j]).due)
+		stack = append(stack, 2*j+1, 2*j+2)
+	}
+	if st.Due > 0 {
+		st.OldestDue = time.Unix(0, oldest).UTC()
+	}
+	return st, nil
 }
 
 func (m *MemStore) next() uint64 {
@@ -270,7 +424,8 @@ func (m *MemStore) next() uint64 {
 	return m.seq
 }
 
-// alloc takes a free slot (or a new one) for id and indexes it.
+// alloc takes a free slot (or a new one) for id and indexes it; the caller
+// attaches it.
 func (m *MemStore) alloc(id string) int32 {
 	var i int32
 	if n := len(m.free); n > 0 {
@@ -285,32 +440,61 @@ func (m *MemStore) alloc(id string) int32 {
 	return i
 }
 
-// detach takes slot i out of whichever heap holds it.
-func (m *MemStore) detach(i int32) {
-	switch m.slots.at(i).state {
+// attach gives slot i state st and interned triple w, and puts it in the
+// heap or list of that state.
+func (m *MemStore) attach(i int32, st uint8, w uint32) {
+	s := m.slots.at(i)
+	s.tag = uint32(st)<<whatBits | w
+	m.counts[st]++
+	switch st {
 	case stateScheduled, stateExpired:
-		m.remove(&m.due, m.dueLess, int(m.slots.at(i).pos))
+		m.push(&m.due, m.dueLess, i)
 	case stateLeased:
-		m.remove(&m.leased, m.leaseLess, int(m.slots.at(i).pos))
+		m.push(&m.leased, m.leaseLess, i)
+	case stateDead:
+		s.pos = int32(len(m.dead))
+		m.dead = append(m.dead, i)
+	}
+}
+
+// detach takes slot i out of whichever heap or list holds it; its state
+// stays recorded until the next attach.
+func (m *MemStore) detach(i int32) {
+	s := m.slots.at(i)
+	m.counts[s.state()]--
+	switch s.state() {
+	case stateScheduled, stateExpired:
+		m.remove(&m.due, m.dueLess, int(s.pos))
+	case stateLeased:
+		m.remove(&m.leased, m.leaseLess, int(s.pos))
+	case stateDead:
+		last := m.dead[len(m.dead)-1]
+		m.dead[s.pos] = last
+		m.slots.at(last).pos = s.pos
+		m.dead = m.dead[:len(m.dead)-1]
 	}
 }
 
 func (m *MemStore) entry(i int32) Entry {
 	s := m.slots.at(i)
-	w := m.what.get(s.what)
+	w := m.what.get(s.whatID())
 	e := Entry{
-		LeadID:   s.id,
-		Due:      time.Unix(0, s.due).UTC(),
-		Reason:   w.reason,
-		Task:     w.task,
-		Rank:     s.rank,
-		Recycles: int(s.recycles),
-		Attempt:  int(s.attempt),
-		Since:    time.Unix(0, s.since).UTC(),
-		Version:  s.version,
-		Claims:   int(s.claims),
+		LeadID:    s.id,
+		Due:       time.Unix(0, s.due).UTC(),
+		Reason:    w.reason,
+		Task:      w.task,
+		Rank:      s.rank,
+		Recycles:  int(s.recycles),
+		Attempt:   int(s.attempt),
+		Since:     time.Unix(0, s.since).UTC(),
+		Failures:  int(s.failures),
+		LastError: w.err,
+		Dead:      s.state() == stateDead,
+		Version:   s.version,
+		Schedule:  s.schedule,
+		Claims:    int(s.claims),
 	}
-	if s.state == stateLeased || s.state == stateExpired {
+	if st := s.state(); st == stateLeased || st == stateExpired {
 		e.LeaseUntil = time.Unix(0, s.lease).UTC()
 	}
 	return e
@@ -341,10 +525,6 @@ func (m *MemStore) push(h *[]int32, less func(a, b int32) bool, i int32) {
 	*h = append(*h, i)
 	m.slots.at(i).pos = int32(len(*h) - 1)
 	m.up(*h, less, len(*h)-1)
-}
-
-func (m *MemStore) pop(h *[]int32, less func(a, b int32) bool) int32 {
-	return m.remove(h, less, 0)
 }
 
 // remove takes the element at position j out of the heap and returns it.
@@ -514,14 +694,15 @@ func (x *index) remove(slots *slab, id string) {
 	x.n--
 }
 
-// what is the (reason, task) pair of an entry.
+// what is the (reason, task, last error) triple of an entry.
 type what struct {
 	reason lead.Reason
 	task   string
+	err    string
 }
 
-// interner stores each distinct (reason, task) pair once, counting its
-// users so that a pair no entry uses any more is forgotten.
+// interner stores each distinct triple once, counting its users so that a
+// triple no entry uses any more is forgotten.
 type interner struct {
 	ids   map[what]uint32
 	whats []what
@@ -529,27 +710,33 @@ type interner struct {
 	free  []uint32
 }
 
-func (t *interner) add(w what) uint32 {
+func (t *interner) add(w what) (uint32, error) {
 	if id, ok := t.ids[w]; ok {
 		t.refs[id]++
-		return id
+		return id, nil
+	}
+	var id uint32
+	if n := len(t.free); n > 0 {
+		id = t.free[n-1]
+	} else {
+		if len(t.whats) > maxWhat {
+			return 0, invalid("entry.task", "the store holds too many distinct (reason, task, error) triples")
+		}
+		id = uint32(len(t.whats))
 	}
 	if t.ids == nil {
 		t.ids = make(map[what]uint32)
 	}
-	w = what{lead.Reason(strings.Clone(string(w.reason))), strings.Clone(w.task)}
-	var id uint32
+	w = what{lead.Reason(strings.Clone(string(w.reason))), strings.Clone(w.task), strings.Clone(w.err)}
 	if n := len(t.free); n > 0 {
-		id = t.free[n-1]
 		t.free = t.free[:n-1]
 		t.whats[id], t.refs[id] = w, 1
 	} else {
-		id = uint32(len(t.whats))
 		t.whats = append(t.whats, w)
 		t.refs = append(t.refs, 1)
 	}
 	t.ids[w] = id
-	return id
+	return id, nil
 }
 
 func (t *interner) get(id uint32) what { return t.whats[id] }

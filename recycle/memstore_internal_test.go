@@ -17,32 +17,40 @@ import (
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
 func TestSlotSize(t *testing.T) {
-	assert.Equal(t, uintptr(72), unsafe.Sizeof(slot{}), "the per-entry budget")
+	assert.Equal(t, uintptr(80), unsafe.Sizeof(slot{}), "the per-entry budget")
 }
 
 // checkInvariants verifies the store's internal structure against itself.
 func (m *MemStore) checkInvariants(t *testing.T) {
 	t.Helper()
 	live := 0
+	var counts [nStates]int
 	for i := range m.slots.n {
 		s := m.slots.at(i)
-		if s.state == stateFree {
+		if s.state() == stateFree {
 			continue
 		}
 		live++
+		counts[s.state()]++
 		j, ok := m.index.find(&m.slots, s.id)
 		require.True(t, ok, "%s indexed", s.id)
 		require.Equal(t, i, j)
-		h := m.due
-		if s.state == stateLeased {
-			h = m.leased
+		switch s.state() {
+		case stateLeased:
+			require.Equal(t, i, m.leased[s.pos], "%s at its heap position", s.id)
+		case stateDead:
+			require.Equal(t, i, m.dead[s.pos], "%s at its place in the dead list", s.id)
+		default:
+			require.Equal(t, i, m.due[s.pos], "%s at its heap position", s.id)
 		}
-		require.Equal(t, i, h[s.pos], "%s at its heap position", s.id)
-		require.Positive(t, m.what.refs[s.what])
+		require.Positive(t, m.what.refs[s.whatID()])
+		require.NotZero(t, s.schedule)
+		require.LessOrEqual(t, s.schedule, s.version)
 	}
 	require.Equal(t, live, m.n)
 	require.Equal(t, live, m.index.n)
-	require.Equal(t, live, len(m.due)+len(m.leased))
+	require.Equal(t, live, len(m.due)+len(m.leased)+len(m.dead))
+	require.Equal(t, counts, m.counts, "entries per state")
 	for _, hp := range []struct {
 		h    []int32
 		less func(a, b int32) bool
@@ -53,29 +61,62 @@ func (m *MemStore) checkInvariants(t *testing.T) {
 	}
 	refs := map[uint32]uint32{}
 	for i := range m.slots.n {
-		if s := m.slots.at(i); s.state != stateFree {
-			refs[s.what]++
+		if s := m.slots.at(i); s.state() != stateFree {
+			refs[s.whatID()]++
 		}
 	}
-	require.Len(t, m.what.ids, len(refs), "interned pairs in use")
+	require.Len(t, m.what.ids, len(refs), "interned triples in use")
 	for id, n := range refs {
 		require.Equal(t, n, m.what.refs[id])
 	}
+}
+
+// checkStats compares Stats with a count over every entry.
+func (m *MemStore) checkStats(t *testing.T, now time.Time) {
+	t.Helper()
+	got, err := m.Stats(context.Background(), now)
+	require.NoError(t, err)
+	clock := m.Clock()
+	var want Stats
+	for _, e := range m.Entries() {
+		if e.Dead {
+			want.Dead++
+			continue
+		}
+		want.Scheduled++
+		held := !e.LeaseUntil.IsZero() && e.LeaseUntil.After(clock)
+		switch {
+		case held:
+			want.Leased++
+		case !e.LeaseUntil.IsZero():
+			want.Expired++
+		}
+		if !held && !e.Due.After(now) {
+			want.Due++
+			if want.OldestDue.IsZero() || e.Due.Before(want.OldestDue) {
+				want.OldestDue = e.Due
+			}
+		}
+	}
+	require.Equal(t, want, got)
 }
 
 func TestMemStoreInvariants(t *testing.T) {
 	ctx := context.Background()
 	for seed := uint64(1); seed <= 5; seed++ {
 		r := rand.New(rand.NewPCG(seed, 1))
-		m := NewMemStore()
-		now := t0
+		now, clock := t0, t0.Add(-time.Hour) // the callers' clock and the store's
+		m := &MemStore{Clock: func() time.Time { return clock }}
 		versions := map[string]uint64{}
 		for i := range 20000 {
 			id := fmt.Sprintf("L-%d", r.IntN(3000))
-			switch k := r.IntN(10); {
+			switch k := r.IntN(11); {
 			case k < 4:
 				e := Entry{LeadID: id, Due: now.Add(time.Duration(r.IntN(7200)-600) * time.Second), Reason: lead.ReasonNotNow,
-					Task: fmt.Sprintf("task %d", r.IntN(20)), Rank: int64(r.IntN(5)), Since: now}
+					Task: fmt.Sprintf("task %d", r.IntN(20)), Rank: int64(r.IntN(5)), Since: now, Dead: r.IntN(10) == 0}
+				if e.Dead {
+					e.LastError = fmt.Sprintf("error %d", r.IntN(3))
+				}
 				got, err := m.Put(ctx, e, versions[id])
 				if err == nil {
 					versions[id] = got.Version
@@ -85,24 +126,30 @@ func TestMemStoreInvariants(t *testing.T) {
 					delete(versions, id)
 				}
 			case k < 8:
-				cs, err := m.Claim(ctx, now, 1+r.IntN(20), now.Add(time.Duration(1+r.IntN(1200))*time.Second))
+				cs, err := m.Claim(ctx, now, 1+r.IntN(20), time.Duration(1+r.IntN(1200))*time.Second)
 				require.NoError(t, err)
 				for _, c := range cs {
 					versions[c.LeadID] = c.Version
 				}
 			case k < 9:
 				if v, ok := versions[id]; ok {
-					_, _ = m.Extend(ctx, id, v, now.Add(time.Duration(r.IntN(1200))*time.Second))
+					_, _ = m.Extend(ctx, id, v, time.Duration(r.IntN(1200))*time.Second)
+				}
+			case k < 10: // a release
+				if v, ok := versions[id]; ok {
+					_, _ = m.Extend(ctx, id, v, 0)
 				}
 			default:
 				now = now.Add(time.Duration(r.IntN(300)) * time.Second)
+				clock = clock.Add(time.Duration(r.IntN(300)) * time.Second)
 			}
 			if i%997 == 0 {
 				m.checkInvariants(t)
+				m.checkStats(t, now)
 			}
 		}
 		m.checkInvariants(t)
-		// Emptied, it forgets every interned task.
+		// Emptied, it forgets every interned triple.
 		for _, e := range m.Entries() {
 			require.NoError(t, m.Delete(ctx, e.LeadID, 0))
 		}

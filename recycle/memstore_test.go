@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/recycle"
@@ -13,11 +14,26 @@ import (
 )
 
 func TestMemStoreConformance(t *testing.T) {
-	recycletest.Run(t, func(*testing.T) recycle.Store { return recycle.NewMemStore() })
+	recycletest.Run(t, recycletest.MemHarness)
 }
 
-func TestZeroMemStoreConformance(t *testing.T) {
-	recycletest.Run(t, func(*testing.T) recycle.Store { return new(recycle.MemStore) })
+// TestZeroMemStore checks that the zero value is a store ready to use, on
+// the wall clock.
+func TestZeroMemStore(t *testing.T) {
+	var m recycle.MemStore
+	e, err := m.Put(ctx, recycle.Entry{LeadID: "L-1", Due: t0, Reason: lead.ReasonNotNow, Task: "Call back", Since: t0}, 0)
+	require.NoError(t, err)
+	before := time.Now()
+	cs, err := m.Claim(ctx, t0, 10, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+	assert.WithinRange(t, cs[0].LeaseUntil, before.Add(time.Minute), time.Now().Add(time.Minute), "a lease on the wall clock")
+	cs2, err := m.Claim(ctx, t0.Add(24*time.Hour), 10, time.Minute)
+	require.NoError(t, err)
+	assert.Empty(t, cs2, "held, whatever the caller's clock says")
+	require.NoError(t, m.Delete(ctx, "L-1", cs[0].Version))
+	assert.Equal(t, e.Schedule, cs[0].Schedule)
+	assert.Zero(t, m.Len())
 }
 
 func TestMemStoreSnapshot(t *testing.T) {
@@ -62,8 +78,8 @@ func TestMemStoreRefusesBadEntries(t *testing.T) {
 	_, err = m.Put(ctx, recycle.Entry{LeadID: "L-1", Due: t0, Reason: lead.ReasonDoNotContact, Task: "x", Since: t0, Recycles: 70000}, 0)
 	assert.ErrorContains(t, err, "entry.reason: do_not_contact is final")
 	assert.ErrorContains(t, err, "entry.recycles: 70000 is outside 0 to 65535")
-	_, err = m.Claim(ctx, t0, 0, t0)
+	_, err = m.Claim(ctx, t0, 0, 0)
 	assert.ErrorContains(t, err, "limit: 0 is not positive")
-	assert.ErrorContains(t, err, "lease_until")
+	assert.ErrorContains(t, err, "lease: 0s is not positive")
 	assert.Zero(t, m.Len())
 }

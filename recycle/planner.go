@@ -14,8 +14,8 @@ import (
 // compiled once from [Horizons] by [NewPlanner], is immutable, and is safe
 // for concurrent use. [Planner.Plan] is a pure function of its arguments.
 type Planner struct {
-	h     Horizons // defaults filled, validated
-	hours *hours   // nil: any time
+	h     Horizons      // defaults filled, validated
+	hours lead.Calendar // the zero Calendar: any time
 	zone  *time.Location
 	zones lead.Zones // the contacts' zones loaded so far
 }
@@ -101,11 +101,13 @@ func NewPlanner(h Horizons) (*Planner, error) {
 	}
 	p := &Planner{h: h, zone: time.UTC}
 	if h.Hours != nil {
-		hs, err := compileHours(h.Hours)
+		cal, err := h.Hours.Calendar()
 		if err != nil {
-			return nil, fmt.Errorf("recycle: invalid horizons: %w", err)
+			var pr problems
+			hoursProblems(&pr, "Horizons.Hours.", err, true)
+			return nil, fmt.Errorf("recycle: invalid horizons: %w", pr.err())
 		}
-		p.hours, p.zone = hs, hs.zone
+		p.hours, p.zone = cal, cal.Location()
 	}
 	return p, nil
 }
@@ -243,11 +245,7 @@ func (p *Planner) Plan(l *lead.Lead, r lead.Reason, prior Prior, now time.Time) 
 	if t := due.Truncate(time.Second); t.Before(due) {
 		due = t.Add(time.Second)
 	}
-	if p.hours != nil {
-		if due, err = p.hours.align(due, loc, sum>>32); err != nil {
-			return Plan{}, fmt.Errorf("recycle: plan lead %q: %w", l.ID, err)
-		}
-	}
+	due = align(p.hours.In(loc), due, sum>>32)
 	if !due.Before(maxTime) {
 		return Plan{}, fmt.Errorf("recycle: plan lead %q: %w", l.ID, invalid("now", "due time %s lies beyond %d", due.Format(time.RFC3339), maxTime.Year()-1))
 	}

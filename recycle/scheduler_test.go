@@ -12,6 +12,7 @@ import (
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/recycle"
+	"github.com/leadqual/leadqual/recycle/recycletest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -318,7 +319,8 @@ func TestReschedule(t *testing.T) {
 }
 
 func TestClaimAckExtendRelease(t *testing.T) {
-	s := newScheduler(t, recycle.NewMemStore(), recycle.Config{Lease: 5 * time.Minute, MaxClaim: 50})
+	clock := recycletest.NewClock(t0.Add(-24 * time.Hour)) // the store's clock, a day behind the callers'
+	s := newScheduler(t, &recycle.MemStore{Clock: clock.Now}, recycle.Config{Lease: 5 * time.Minute, MaxClaim: 50})
 	l := &lead.Lead{ID: "L-1"}
 	_, err := s.Recycle(ctx, l, lead.ReasonNoDecisionMaker, t0)
 	require.NoError(t, err)
@@ -330,31 +332,32 @@ func TestClaimAckExtendRelease(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, cs, 1)
 	c := cs[0]
-	assert.True(t, c.LeaseUntil.Equal(now.Add(5*time.Minute)))
-	assert.True(t, c.Claimed(now))
-	assert.False(t, c.Claimed(c.LeaseUntil))
+	assert.True(t, c.LeaseUntil.Equal(clock.Now().Add(5*time.Minute)), "a lease on the store's clock")
 
 	// A heartbeat keeps it.
-	c2, err := s.Extend(ctx, c, now.Add(4*time.Minute))
+	clock.Advance(4 * time.Minute)
+	c2, err := s.Extend(ctx, c)
 	require.NoError(t, err)
-	assert.True(t, c2.LeaseUntil.Equal(now.Add(9*time.Minute)))
+	assert.True(t, c2.LeaseUntil.Equal(clock.Now().Add(5*time.Minute)))
+	clock.Advance(2 * time.Minute)
 	cs, err = s.Claim(ctx, now.Add(6*time.Minute), 10)
 	require.NoError(t, err)
 	assert.Empty(t, cs, "extended")
 
-	// Released: at once claimable, by another worker.
-	require.NoError(t, s.Release(ctx, c2, now.Add(7*time.Minute)))
-	cs, err = s.Claim(ctx, now.Add(7*time.Minute), 10)
+	// Released: at once claimable, by another worker; not counted.
+	require.NoError(t, s.Release(ctx, c2))
+	cs, err = s.Claim(ctx, now, 10)
 	require.NoError(t, err)
 	require.Len(t, cs, 1)
-	assert.Equal(t, 2, cs[0].Claims)
+	assert.Equal(t, 1, cs[0].Claims, "a release does not count as an attempt")
 	require.ErrorIs(t, s.Ack(ctx, c2), recycle.ErrLeaseLost, "the released claim is over")
-	_, err = s.Extend(ctx, c2, now)
+	_, err = s.Extend(ctx, c2)
 	require.ErrorIs(t, err, recycle.ErrLeaseLost)
 
 	require.NoError(t, s.Ack(ctx, cs[0]))
 	err = s.Ack(ctx, cs[0])
-	require.ErrorIs(t, err, recycle.ErrNotFound, "acknowledged twice")
+	require.ErrorIs(t, err, recycle.ErrLeaseLost, "acknowledged already: the claim is over")
+	require.ErrorIs(t, err, recycle.ErrNotFound, "and the entry gone")
 	assert.ErrorContains(t, err, `recycle: ack lead "L-1"`)
 
 	// Bad input.
@@ -367,6 +370,235 @@ func TestClaimAckExtendRelease(t *testing.T) {
 	err = s.Ack(ctx, recycle.Entry{LeadID: "L-1"})
 	require.ErrorIs(t, err, recycle.ErrInvalid)
 	assert.ErrorContains(t, err, "not a claim")
+}
+
+// TestLateAckAfterAnotherWorkersAck: a worker whose lease ran out acks
+// after another worker claimed the lead again and acknowledged it: the
+// late ack is told its lease was lost.
+func TestLateAckAfterAnotherWorkersAck(t *testing.T) {
+	clock := recycletest.NewClock(t0)
+	s := newScheduler(t, &recycle.MemStore{Clock: clock.Now}, recycle.Config{})
+	_, err := s.Recycle(ctx, &lead.Lead{ID: "L-1"}, lead.ReasonNoDecisionMaker, t0)
+	require.NoError(t, err)
+	now := t0.Add(days(30))
+	first, err := s.Claim(ctx, now, 1)
+	require.NoError(t, err)
+	clock.Advance(time.Hour)
+	second, err := s.Claim(ctx, now, 1)
+	require.NoError(t, err)
+	require.NoError(t, s.Ack(ctx, second[0]))
+	err = s.Ack(ctx, first[0])
+	require.ErrorIs(t, err, recycle.ErrLeaseLost)
+	assert.Equal(t, first[0].IdempotencyKey(), second[0].IdempotencyKey(), "one schedule, one key: the host's side effect can tell")
+}
+
+// TestFail writes failures down, retries with a doubling delay, and parks
+// the lead dead at its last attempt; Requeue brings it back.
+func TestFail(t *testing.T) {
+	clock := recycletest.NewClock(t0)
+	s := newScheduler(t, &recycle.MemStore{Clock: clock.Now}, recycle.Config{MaxAttempts: 3, RetryDelay: time.Minute})
+	l := &lead.Lead{ID: "L-1"}
+	e, err := s.Recycle(ctx, l, lead.ReasonNoDecisionMaker, t0)
+	require.NoError(t, err)
+	now := e.Due.Add(500 * time.Millisecond)
+	for i, wait := range []time.Duration{time.Minute, 2 * time.Minute} {
+		cs, err := s.Claim(ctx, now, 1)
+		require.NoError(t, err)
+		require.Len(t, cs, 1, "attempt %d", i+1)
+		f, err := s.Fail(ctx, cs[0], fmt.Errorf("crm: 503 (attempt %d)", i+1), now)
+		require.NoError(t, err)
+		assert.Equal(t, i+1, f.Failures)
+		assert.Equal(t, fmt.Sprintf("crm: 503 (attempt %d)", i+1), f.LastError)
+		assert.False(t, f.Dead)
+		assert.Equal(t, now.Truncate(time.Second).Add(wait), f.Due, "retried after %s", wait)
+		assert.Equal(t, e.IdempotencyKey(), f.IdempotencyKey(), "the same schedule, the same key")
+		_, err = s.Fail(ctx, cs[0], errors.New("again"), now)
+		require.ErrorIs(t, err, recycle.ErrLeaseLost, "the failure ended the claim")
+		now = f.Due
+	}
+	cs, err := s.Claim(ctx, now, 1)
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+	f, err := s.Fail(ctx, cs[0], errors.New(strings.Repeat("é", recycle.MaxErrorLen)+"\x00"), now)
+	require.NoError(t, err)
+	assert.True(t, f.Dead, "the third failure of three attempts")
+	assert.Equal(t, 3, f.Failures)
+	assert.LessOrEqual(t, len(f.LastError), recycle.MaxErrorLen, "a long error is shortened")
+	assert.True(t, strings.HasSuffix(f.LastError, "…"))
+	cs, err = s.Claim(ctx, now.Add(days(400)), 10)
+	require.NoError(t, err)
+	assert.Empty(t, cs, "a dead lead is never claimed")
+
+	dead, err := s.Dead(ctx, "", 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"L-1"}, leadIDs(dead))
+	st, err := s.Stats(ctx, now)
+	require.NoError(t, err)
+	assert.Equal(t, recycle.Stats{Dead: 1}, st)
+
+	w, err := s.Wake(ctx, "L-1", "called us back", now)
+	require.NoError(t, err)
+	assert.True(t, w.Dead, "a wake leaves a dead lead dead")
+	r, err := s.Requeue(ctx, "L-1", now)
+	require.NoError(t, err)
+	assert.False(t, r.Dead)
+	assert.Zero(t, r.Failures)
+	assert.Empty(t, r.LastError)
+	assert.Equal(t, w.IdempotencyKey(), r.IdempotencyKey(), "requeued, the same schedule")
+	same, err := s.Requeue(ctx, "L-1", now)
+	require.NoError(t, err)
+	assert.Equal(t, r.Version, same.Version, "not dead: nothing to do")
+	cs, err = s.Claim(ctx, now, 1)
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+	assert.Equal(t, "called us back", cs[0].Task)
+
+	_, err = s.Fail(ctx, cs[0], nil, now)
+	require.ErrorContains(t, err, "cause: nil")
+	_, err = s.Requeue(ctx, "nobody", now)
+	require.ErrorIs(t, err, recycle.ErrNotFound)
+	_, err = s.Dead(ctx, "", 0)
+	require.ErrorIs(t, err, recycle.ErrInvalid)
+}
+
+// TestClaimBuriesLeadsThatKillWorkers: a lead whose worker dies every
+// time (its lease runs out) is parked dead after Config.MaxAttempts
+// claims, instead of being handed out forever.
+func TestClaimBuriesLeadsThatKillWorkers(t *testing.T) {
+	clock := recycletest.NewClock(t0)
+	s := newScheduler(t, &recycle.MemStore{Clock: clock.Now}, recycle.Config{MaxAttempts: 3, Horizons: recycle.Horizons{Jitter: -1}})
+	for _, id := range []string{"a-poison", "b-fine"} {
+		_, err := s.Recycle(ctx, &lead.Lead{ID: id}, lead.ReasonNoDecisionMaker, t0)
+		require.NoError(t, err)
+	}
+	now := t0.Add(days(30))
+	for attempt := 1; attempt <= 3; attempt++ {
+		cs, err := s.Claim(ctx, now, 1)
+		require.NoError(t, err)
+		require.Len(t, cs, 1)
+		assert.Equal(t, "a-poison", cs[0].LeadID, "first by ID")
+		assert.Equal(t, attempt, cs[0].Claims)
+		clock.Advance(11 * time.Minute) // the worker died: its lease runs out
+	}
+	cs, err := s.Claim(ctx, now, 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"b-fine"}, leadIDs(cs), "the lead that killed three workers is dead, the other delivered")
+	e, err := s.Get(ctx, "a-poison")
+	require.NoError(t, err)
+	assert.True(t, e.Dead)
+	assert.Equal(t, 3, e.Failures)
+	assert.Contains(t, e.LastError, "a lease that ran out")
+	assert.True(t, e.LeaseUntil.IsZero())
+	st, err := s.Stats(ctx, now)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), st.Dead)
+	assert.Equal(t, int64(1), st.Leased)
+}
+
+// flakyStore fails calls with ErrUnavailable: fails before the call
+// reaches the store, lost after it (the write happened).
+type flakyStore struct {
+	recycle.Store
+	fails, lost int
+}
+
+func (f *flakyStore) flake(call func() error) error {
+	switch {
+	case f.fails > 0:
+		f.fails--
+		return fmt.Errorf("database is locked: %w", recycle.ErrUnavailable)
+	case f.lost > 0:
+		f.lost--
+		if err := call(); err != nil {
+			return err
+		}
+		return fmt.Errorf("connection reset: %w", recycle.ErrUnavailable)
+	}
+	return call()
+}
+
+func (f *flakyStore) Delete(ctx context.Context, id string, expect uint64) error {
+	return f.flake(func() error { return f.Store.Delete(ctx, id, expect) })
+}
+
+func (f *flakyStore) Put(ctx context.Context, e recycle.Entry, expect uint64) (got recycle.Entry, err error) {
+	err = f.flake(func() (err error) { got, err = f.Store.Put(ctx, e, expect); return err })
+	return got, err
+}
+
+// TestStoreRetries: the calls that end a claim ride out a store that is
+// unavailable for a while, and take a write whose answer was lost as their
+// own; past Config.StoreRetries they give up.
+func TestStoreRetries(t *testing.T) {
+	f := &flakyStore{Store: recycle.NewMemStore()}
+	s := newScheduler(t, f, recycle.Config{StoreRetries: 3, StoreBackoff: time.Millisecond, Horizons: recycle.Horizons{Jitter: -1}})
+	l := &lead.Lead{ID: "L-1"}
+	claimOne := func() recycle.Entry {
+		t.Helper()
+		_, err := s.Recycle(ctx, l, lead.ReasonNoDecisionMaker, t0)
+		require.NoError(t, err)
+		cs, err := s.Claim(ctx, t0.Add(days(30)), 1)
+		require.NoError(t, err)
+		require.Len(t, cs, 1)
+		return cs[0]
+	}
+
+	c := claimOne()
+	f.fails = 3
+	require.NoError(t, s.Ack(ctx, c), "three failures, then the ack")
+	c = claimOne()
+	f.fails, f.lost = 1, 1
+	require.NoError(t, s.Ack(ctx, c), "an ack whose answer was lost, retried, finds its own work done")
+	_, err := s.Get(ctx, "L-1")
+	require.ErrorIs(t, err, recycle.ErrNotFound)
+
+	c = claimOne()
+	f.lost = 1
+	e, err := s.RecycleClaimed(ctx, c, l, lead.ReasonNotNow, t0.Add(days(30)))
+	require.NoError(t, err, "a recycle whose answer was lost, retried, recognises its write")
+	assert.Equal(t, lead.ReasonNotNow, e.Reason)
+	require.NoError(t, s.Cancel(ctx, "L-1"))
+
+	c = claimOne()
+	f.lost = 1
+	e, err = s.Fail(ctx, c, errors.New("crm: 503"), t0.Add(days(30)))
+	require.NoError(t, err)
+	assert.Equal(t, 1, e.Failures)
+	require.NoError(t, s.Cancel(ctx, "L-1"))
+
+	c = claimOne()
+	f.fails = 4
+	err = s.Ack(ctx, c)
+	require.ErrorIs(t, err, recycle.ErrUnavailable, "given up after three retries")
+	assert.ErrorContains(t, err, `recycle: ack lead "L-1": database is locked`)
+
+	f.fails = 100
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	err = s.Ack(cctx, c)
+	require.ErrorIs(t, err, context.Canceled, "a cancelled context stops the retries")
+	require.ErrorIs(t, err, recycle.ErrUnavailable)
+}
+
+// TestWithStore schedules through a store of the caller's choosing, with
+// the same configuration.
+func TestWithStore(t *testing.T) {
+	a, b := recycle.NewMemStore(), recycle.NewMemStore()
+	s := newScheduler(t, a, recycle.Config{MaxClaim: 5})
+	_, err := s.WithStore(b).Recycle(ctx, &lead.Lead{ID: "L-1"}, lead.ReasonNotNow, t0)
+	require.NoError(t, err)
+	assert.Zero(t, a.Len())
+	assert.Equal(t, 1, b.Len())
+	_, err = s.WithStore(b).Claim(ctx, t0, 6)
+	require.ErrorContains(t, err, "Config.MaxClaim", "the configuration comes along")
+}
+
+func leadIDs(es []recycle.Entry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.LeadID
+	}
+	return out
 }
 
 func TestRecycleClaimed(t *testing.T) {

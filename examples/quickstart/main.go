@@ -8,10 +8,11 @@
 //	go run ./examples/quickstart -leads export.csv -preset salesforce -time-zone Europe/London
 //	go run ./examples/quickstart -policy policy.json  # your policy
 //	go run ./examples/quickstart -tracks tracks.json -enrolment enrolment.json -catalogue catalogue.json
+//	go run ./examples/quickstart -assign team.json     # your sales team and its territories
 //
 // Per lead it does what a host CRM does: validate the lead, evaluate it
 // against the policy (qualify), then act on the route: need goes to sales
-// with a response deadline; interest is enrolled on a nurture track and its
+// with a response deadline and an owner, in priority order (assign); interest is enrolled on a nurture track and its
 // next permitted touch planned (nurture); lost and out-of-scope leads are
 // recycled on the horizon of their reason, and recycled leads showing a new
 // interest in something we sell are woken (recycle); final leads are
@@ -49,10 +50,11 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	var opts options
 	var now string
 	fs.StringVar(&opts.leadsPath, "leads", "", "`file` of leads: JSON lines, or a CRM's CSV export (see -preset, -map) (default: the bundled sample)")
-	fs.StringVar(&opts.policyPath, "policy", "", "`file` holding a qualify policy as JSON (default: the library's default policy)")
+	fs.StringVar(&opts.policyPath, "policy", "", "`file` holding a qualify policy as JSON (default: the bundled one, the library's default with product lines and a buying-group rule)")
 	fs.StringVar(&opts.tracksPath, "tracks", "", "`file` holding the nurture tracks, a JSON array of track specs (default: the bundled logistics tracks)")
 	fs.StringVar(&opts.enrolmentPath, "enrolment", "", "`file` holding the enrolment rules that choose a lead's track, as JSON (default: the bundled ones)")
 	fs.StringVar(&opts.cataloguePath, "catalogue", "", "`file` holding the catalogue of what the business sells, as JSON (default: the bundled one)")
+	fs.StringVar(&opts.assignPath, "assign", "", "`file` holding the assignment rules: people, teams, territories, escalation, as JSON (default: the bundled sales team)")
 	fs.StringVar(&now, "now", "", "the `time` to judge the leads at, RFC 3339 (default: the sample's date with the sample, else the current time)")
 	fs.BoolVar(&opts.all, "all", false, "list every lead and every refused line (default: the summary, then a page of leads)")
 	fs.BoolVar(&opts.validate, "validate", false, "dry run: read and validate every lead, report bad lines and what the mapping did not translate, qualify none")

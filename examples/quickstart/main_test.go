@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -40,12 +41,12 @@ func TestSample(t *testing.T) {
 	code, out, errOut := runMain(t)
 	require.Equal(t, 0, code, errOut)
 	golden(t, "sample.golden", []byte(out))
-	assert.Contains(t, out, "Leads: the first 50 of 53, the most urgent first (-all lists every one)")
+	assert.Contains(t, out, "Leads: the first 50 of 61, sales' work first in priority order (-all lists every one)")
 
 	// Every part of the doctrine shows up.
 	code, out, errOut = runMain(t, "-all")
 	require.Equal(t, 0, code, errOut)
-	assert.Contains(t, out, "Leads, the most urgent first")
+	assert.Contains(t, out, "Leads, sales' work first in priority order")
 	for _, want := range []string{
 		"L-1001  Byrne Logistics    need          sales", // an explicit request, answered in minutes
 		"respond by 09:02", // the response deadline
@@ -65,9 +66,41 @@ func TestSample(t *testing.T) {
 		"Response deadline breaches",
 		"Unnurtured interest",
 		"Pipeline coverage shortfalls",
+		// Accounts and product lines: people of one firm judged together,
+		// a customer of one line a prospect for another.
+		"marketing-qualified as a buying group", // three weak leads of Kestrel Freight, one buying group
+		"respond to L-3004 (Leo Grant)",         // need anywhere, with the contact who showed it
+		"missing: decision maker",
+		"Buying groups without the roles that decide", // the audit by account
 	} {
 		assert.Contains(t, out, want)
 	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`kestrelfreight\.co\.uk +Kestrel Freight +3 +3 +interest +sales`),
+		regexp.MustCompile(`L-3007 +Mersey Parcels +routeplanner +won +none +sales`),                                                     // won on one line ...
+		regexp.MustCompile(`L-3007 +Mersey Parcels +fleetinsight +new +need +sales`),                                                     // ... a prospect on another
+		regexp.MustCompile(`L-3008 +Tyne Haulage +routeplanner +recycled +none +recycle +0 +call 10 Jan 2027`),                           // recycled on two lines ...
+		regexp.MustCompile(`L-3008 +Tyne Haulage +fleetinsight +recycled +interest +nurture +10 +woken by new interest in FleetInsight`), // ... woken on one
+	} {
+		assert.Regexp(t, want, out)
+	}
+}
+
+// The bundled policy is the library's default with the business's product
+// lines and its buying-group rule: every default rule is there, as it is.
+func TestSamplePolicyExtendsTheDefault(t *testing.T) {
+	data, err := os.ReadFile("sample/policy.json")
+	require.NoError(t, err)
+	s, err := qualify.ParseSpec(data)
+	require.NoError(t, err)
+	def := qualify.DefaultSpec()
+	require.Greater(t, len(s.Rules), len(def.Rules))
+	assert.Equal(t, def.Rules, s.Rules[:len(def.Rules)], "the default policy's rules, in order")
+	want := def.Settings
+	want.ProductLines = s.Settings.ProductLines
+	assert.Equal(t, want, s.Settings, "the default settings, plus the product lines")
+	_, err = qualify.Compile(s)
+	require.NoError(t, err)
 }
 
 func TestFlags(t *testing.T) {

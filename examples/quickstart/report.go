@@ -6,10 +6,12 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"unicode/utf8"
 
+	"github.com/leadqual/leadqual/assign"
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/nurture"
 	"github.com/leadqual/leadqual/qualify"
@@ -20,6 +22,26 @@ type row struct {
 	id, company, verdict, route string
 	fit, engagement             float64
 	reasons, next               string
+	owner                       string
+	queue                       int // the place in the sales work queue, from 1; 0 for other routes
+}
+
+// accountRow is one line of the accounts table: a company of several
+// contacts, judged as one buying group.
+type accountRow struct {
+	id, company       string
+	contacts, engaged int
+	verdict, route    string
+	fit, engagement   float64
+	group, next       string
+}
+
+// lineRow is one product line of a lead, judged on its own.
+type lineRow struct {
+	id, company, line, stage string
+	verdict, route           string
+	engagement               float64
+	next                     string
 }
 
 // totals counts leads and potential value per route, per currency:
@@ -74,10 +96,12 @@ const pageRows = 50
 // policy could not decide.
 var routeRank = map[string]int{"sales": 0, "review": 1, "nurture": 2, "recycle": 3, "drop": 4}
 
-// write prints the report: the routes, the refused input and the neglect
-// audit first, then a page of leads (every one with -all), the most
-// urgent first.
-func write(w io.Writer, opts options, rows []row, bad []badLine, t *totals, report *nurture.Report) error {
+// write prints the report: the routes, the refused input, the sales work
+// queue per owner and its escalations, and the neglect audit first, then
+// a page of leads (every one with -all), the sales work first in priority
+// order.
+func write(w io.Writer, opts options, rows []row, accounts []accountRow, lines []lineRow, bad []badLine, t *totals,
+	report *nurture.Report, sq *salesQueue) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "Leads qualified at %s: %d leads", opts.now.Format("Mon 2 Jan 2006 15:04 MST"), len(rows))
 	if len(bad) > 0 {
@@ -108,28 +132,69 @@ func write(w io.Writer, opts options, rows []row, bad []badLine, t *totals, repo
 		}
 	}
 
+	if err := writeQueue(ew, opts, rows, sq); err != nil {
+		return err
+	}
+	if len(accounts) > 0 {
+		slices.SortStableFunc(accounts, func(a, b accountRow) int { return routeRank[a.route] - routeRank[b.route] })
+		fmt.Fprintf(ew, "\nAccounts of several contacts, each judged as one buying group (%d)\n\n", len(accounts))
+		tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ACCOUNT\tCOMPANY\tPEOPLE\tENGAGED\tVERDICT\tROUTE\tFIT\tENG\tBUYING GROUP\tNEXT STEP")
+		for i, a := range accounts {
+			if i == pageRows && !opts.all {
+				fmt.Fprintf(tw, "and %d more (-all lists every one)\n", len(accounts)-i)
+				break
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%.0f\t%.0f\t%s\t%s\n", a.id, clip(a.company, 18), a.contacts, a.engaged,
+				a.verdict, a.route, a.fit, a.engagement, clip(a.group, 48), clip(a.next, 80))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(lines) > 0 {
+		fmt.Fprintf(ew, "\nProduct lines, each judged on its own: a customer of one line is a prospect for another (%d)\n\n", len(lines))
+		tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "LEAD\tCOMPANY\tLINE\tSTAGE\tVERDICT\tROUTE\tENG\tNEXT STEP")
+		for i, l := range lines {
+			if i == pageRows && !opts.all {
+				fmt.Fprintf(tw, "and %d more (-all lists every one)\n", len(lines)-i)
+				break
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%.0f\t%s\n", l.id, clip(l.company, 18), l.line, l.stage, l.verdict, l.route,
+				l.engagement, clip(l.next, 80))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+
 	fmt.Fprintln(ew)
 	if err := report.WriteText(ew); err != nil {
 		return err
 	}
 
 	rows = slices.Clone(rows)
-	slices.SortStableFunc(rows, func(a, b row) int { return urgency(a) - urgency(b) })
+	slices.SortStableFunc(rows, func(a, b row) int { return cmp.Compare(urgency(a), urgency(b)) })
 	shown := rows
 	if !opts.all && len(rows) > pageRows {
 		shown = rows[:pageRows]
 	}
 	switch {
 	case len(shown) < len(rows):
-		fmt.Fprintf(ew, "\nLeads: the first %d of %d, the most urgent first (-all lists every one)\n\n", len(shown), len(rows))
+		fmt.Fprintf(ew, "\nLeads: the first %d of %d, sales' work first in priority order (-all lists every one)\n\n", len(shown), len(rows))
 	default:
-		fmt.Fprintf(ew, "\nLeads, the most urgent first\n\n")
+		fmt.Fprintf(ew, "\nLeads, sales' work first in priority order\n\n")
 	}
 	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "LEAD\tCOMPANY\tVERDICT\tROUTE\tFIT\tENG\tTOP REASONS\tNEXT STEP")
+	fmt.Fprintln(tw, "#\tLEAD\tCOMPANY\tVERDICT\tROUTE\tOWNER\tFIT\tENG\tTOP REASONS\tNEXT STEP")
 	for _, r := range shown {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.0f\t%.0f\t%s\t%s\n", r.id, clip(r.company, 18), r.verdict, r.route,
-			r.fit, r.engagement, clip(r.reasons, 46), clip(r.next, 80))
+		place := "-"
+		if r.queue > 0 {
+			place = strconv.Itoa(r.queue)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%.0f\t%.0f\t%s\t%s\n", place, r.id, clip(r.company, 18), r.verdict, r.route,
+			cmp.Or(r.owner, "-"), r.fit, r.engagement, clip(r.reasons, 46), clip(r.next, 80))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -137,18 +202,102 @@ func write(w io.Writer, opts options, rows []row, bad []badLine, t *totals, repo
 	return ew.err
 }
 
-// urgency is a row's place in the table: by route, and within sales the
-// overdue first.
+// urgency is a row's place in the table: the sales work queue in its
+// order (need first, in time before late, the highest value first: see
+// qualify.DefaultQueue), then the other routes.
 func urgency(r row) int {
+	if r.queue > 0 {
+		return r.queue
+	}
 	n, ok := routeRank[r.route]
 	if !ok {
 		n = len(routeRank)
 	}
-	n *= 2
-	if r.route == "sales" && !strings.HasPrefix(r.next, "OVERDUE") {
-		n++
+	return 1<<20 + n
+}
+
+// writeQueue prints the sales work queue per owner, each owner's leads in
+// priority order, then the escalations of need nobody answered.
+func writeQueue(w io.Writer, opts options, rows []row, sq *salesQueue) error {
+	if len(sq.work) == 0 {
+		return nil
 	}
-	return n
+	byID := map[string]*row{}
+	for i := range rows {
+		byID[rows[i].id] = &rows[i]
+	}
+	type item struct {
+		w work
+		a assign.Assignment
+	}
+	perOwner := map[string][]item{}
+	for i, q := range sq.work {
+		owner := sq.owners[i].Owner
+		perOwner[owner] = append(perOwner[owner], item{q, sq.owners[i]})
+	}
+	fmt.Fprintf(w, "\nSales queue per owner: %d leads, in priority order (values in GBP at the host's rates)\n", len(sq.work))
+	for _, owner := range slices.Sorted(maps.Keys(perOwner)) {
+		its := perOwner[owner]
+		fmt.Fprintf(w, "\n  %s: %s\n", cmp.Or(owner, "(no owner)"), plural(len(its), "lead"))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for j, it := range its {
+			if j == pageRows && !opts.all {
+				fmt.Fprintf(tw, "    and %d more (-all lists every one)\n", len(its)-j)
+				break
+			}
+			r := byID[it.w.d.Lead]
+			fmt.Fprintf(tw, "    %d.\t%s\t%s\t%s\t%s\t%s\n", r.queue, r.id, it.w.d.Priority, gbp(it.w.d.Value), clip(r.next, 60), clip(why(it.a), 70))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	for _, f := range sq.failed {
+		fmt.Fprintf(w, "  %s\n", clip(f, 160))
+	}
+	if len(sq.notices) > 0 {
+		fmt.Fprintf(w, "\nEscalations: %s (need past its deadline and unanswered)\n", plural(len(sq.notices), "notice"))
+		for _, n := range sq.notices {
+			fmt.Fprintf(w, "  - %s\n", n)
+		}
+	}
+	return nil
+}
+
+// why says how an owner was chosen, briefly.
+func why(a assign.Assignment) string {
+	switch a.Basis {
+	case assign.BasisRule:
+		return "rule " + strconv.Quote(a.Rule)
+	case assign.BasisOwner:
+		return "its owner"
+	case assign.BasisAccount:
+		return "account owner"
+	case assign.BasisOnCall:
+		return "on call"
+	}
+	return ""
+}
+
+// gbp writes a potential value at the host's rates: "75050 GBP", "150000
+// NOK (no rate)", "-".
+func gbp(v lead.Money) string {
+	if !v.Known() {
+		return "-"
+	}
+	c, err := hostRates.Convert(v)
+	if err != nil {
+		return v.String() + " (no rate)"
+	}
+	return c.Amount.StringFixed(0) + " GBP"
+}
+
+// plural writes "1 lead", "2 leads".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // clip shortens s to n runes, marking the cut.

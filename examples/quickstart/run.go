@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
@@ -13,15 +14,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadqual/leadqual/assign"
 	"github.com/leadqual/leadqual/ingest"
 	"github.com/leadqual/leadqual/lead"
+	"github.com/leadqual/leadqual/match"
 	"github.com/leadqual/leadqual/nurture"
 	"github.com/leadqual/leadqual/qualify"
 	"github.com/leadqual/leadqual/recycle"
+	"github.com/shopspring/decimal"
 )
 
-// sample holds the bundled leads and the host's data: the nurture tracks,
-// the enrolment rules and the catalogue of what the business sells.
+// sample holds the bundled leads and the host's data: its policy (the
+// default with its product lines and a buying-group rule), the nurture
+// tracks, the enrolment rules and the catalogue of what the business
+// sells.
 //
 //go:embed sample
 var sample embed.FS
@@ -31,6 +37,7 @@ type options struct {
 	leadsPath                                string
 	policyPath                               string
 	tracksPath, enrolmentPath, cataloguePath string
+	assignPath                               string
 	read                                     ingest.Options
 	now                                      time.Time
 	all                                      bool
@@ -39,13 +46,25 @@ type options struct {
 
 // host is what a CRM builds once, when it starts or when its data changes:
 // the compiled policy, the nurture tracks and planner, the recycle
-// scheduler (here over the in-memory store) and the neglect auditor.
+// scheduler (here over the in-memory store), the assigner of owners (over
+// the in-memory state), the neglect auditor, and the matcher that groups
+// leads into accounts by company domain.
 type host struct {
 	policy   *qualify.Policy
 	enroller *nurture.Enroller
 	planner  *nurture.Planner
 	sched    *recycle.Scheduler
+	assigner *assign.Assigner
 	auditor  *nurture.Auditor
+	matcher  *match.Matcher
+}
+
+// work is a decision of sales' work: who the lead goes to, and in what
+// order.
+type work struct {
+	d   qualify.Decision
+	l   *lead.Lead
+	row int // its row in the table
 }
 
 // run qualifies every lead of the input and writes the report to w.
@@ -64,43 +83,24 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 		return err
 	}
 
-	// The leads already in recycling were scheduled when they were set
-	// aside; replay that, then let the scheduler see what they did since.
+	// The leads already in recycling, as a whole or on a product line,
+	// were scheduled when they were set aside; replay that, in time order
+	// with what they did since, so that the scheduler sees each new
+	// interest wake the entry it belongs to. Entries are keyed by
+	// recycle.EntryKey: the lead's ID, or its ID and a line.
 	woken := map[string]recycle.Observation{}
 	risks := map[string]string{}
 	scheduled := map[string]recycle.Entry{}
 	for _, in := range leads {
-		l := in.lead
-		if l.Stage != lead.StageRecycled {
-			continue
-		}
-		since := recycledAt(l, opts.now)
-		e, err := h.sched.Recycle(ctx, l, reasonOf(l), since)
-		if err != nil {
-			return fmt.Errorf("line %d: lead %s: %w", in.line, l.ID, err)
-		}
-		scheduled[l.ID] = e
-		acts := slices.Clone(l.Activities)
-		slices.SortStableFunc(acts, func(a, b lead.Activity) int { return a.At.Compare(b.At) })
-		for _, a := range acts {
-			if !a.At.After(since) || a.At.After(opts.now) {
-				continue
-			}
-			obs, err := h.sched.Observe(ctx, l.ID, a, a.At)
-			if err != nil {
-				return fmt.Errorf("line %d: lead %s: %w", in.line, l.ID, err)
-			}
-			switch {
-			case obs.Woken:
-				woken[l.ID] = obs
-			case obs.Match.Class == recycle.ClassCompetitive:
-				risks[l.ID] = obs.Match.Reason
-			}
+		if err := h.replay(ctx, in.lead, opts.now, scheduled, woken, risks); err != nil {
+			return fmt.Errorf("line %d: lead %s: %w", in.line, in.lead.ID, err)
 		}
 	}
 
 	var rows []row
 	var items []nurture.Item
+	var lines []lineRow
+	var queue []work
 	totals := newTotals()
 	for _, in := range leads {
 		l := in.lead
@@ -111,7 +111,7 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 		}
 		r := row{
 			id: l.ID, company: l.Company.Name, verdict: d.Verdict.String(), route: d.Route.String(),
-			fit: d.Fit, engagement: d.Engagement, reasons: topReasons(d, 2),
+			fit: d.Fit, engagement: d.Engagement, reasons: topReasons(d, 2), owner: l.Owner,
 		}
 		item := nurture.Item{Lead: l}
 		if l.Stage == lead.StageNurturing {
@@ -127,11 +127,31 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 			item.Need = nurture.Need{Deadline: d.Deadline, Why: needReason(d), At: at}
 		}
 		items = append(items, item)
+		for _, ld := range d.Lines {
+			// Each product line the lead is in, judged on its own.
+			key := recycle.EntryKey(l.ID, ld.Line)
+			next, err := h.lineStep(ctx, ld, l, scheduled[key], opts.now)
+			if err != nil {
+				next = "error: " + err.Error()
+			}
+			if obs, ok := woken[key]; ok {
+				if ld.Route != qualify.RouteRecycle {
+					// Requalified: the line leaves the recycle schedule.
+					if err := h.sched.Cancel(ctx, key); err != nil && !errors.Is(err, recycle.ErrNotFound) {
+						return fmt.Errorf("line %d: lead %s: %w", in.line, l.ID, err)
+					}
+				}
+				next = "woken by " + obs.Match.Reason + "; " + next
+			}
+			lines = append(lines, lineRow{id: l.ID, company: l.Company.Name, line: ld.Line, stage: ld.Stage.String(),
+				verdict: ld.Verdict.String(), route: ld.Route.String(), engagement: ld.Engagement, next: next})
+		}
 
 		obs, wasWoken := woken[l.ID]
 		switch d.Route {
 		case qualify.RouteSales:
-			r.next = h.salesStep(d, l, opts.now)
+			// The next step names the owner: written once the queue is
+			// assigned, below.
 		case qualify.RouteNurture:
 			r.next, err = h.nurtureStep(l, opts.now)
 		case qualify.RouteRecycle:
@@ -140,16 +160,15 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 				e, err = h.sched.Recycle(ctx, l, recycleReason(d, l), opts.now)
 			}
 			if err == nil {
-				when := "call " + e.Due.Format("2 Jan 2006")
-				if !e.Due.After(opts.now) {
-					when = "call now (due " + e.Due.Format("2 Jan") + ")"
-				}
-				r.next = when + ": " + lowerFirst(e.Task)
+				r.next = recycleStep(e, opts.now)
 			}
 		case qualify.RouteDrop:
 			r.next = fmt.Sprintf("final (%s): %s", d.Reason, dropAction(d.Reason))
 		case qualify.RouteReview:
 			r.next = "a person decides whether to reopen it"
+		}
+		if d.Priority != qualify.PriorityNone {
+			queue = append(queue, work{d: d, l: l, row: len(rows)})
 		}
 		if err != nil {
 			r.next = "error: " + err.Error()
@@ -168,11 +187,222 @@ func run(ctx context.Context, opts options, w io.Writer) error {
 		totals.add(d.Route, l.Value)
 	}
 
-	report, err := h.auditor.Run(ctx, slices.Values(items), opts.now)
+	sq, err := h.workQueue(ctx, queue, rows, opts.now)
 	if err != nil {
 		return err
 	}
-	return write(w, opts, rows, bad, totals, report)
+	// The leads of one company are one account, its people a buying
+	// group: judged together, and audited together, with the owners the
+	// queue gave them.
+	tracks, needs := map[string]string{}, map[string]nurture.Need{}
+	for _, it := range items {
+		if it.Track != "" {
+			tracks[it.Lead.ID] = it.Track
+		}
+		if !it.Need.At.IsZero() {
+			needs[it.Lead.ID] = it.Need
+		}
+	}
+	all := make([]lead.Lead, len(leads))
+	for i, in := range leads {
+		all[i] = *in.lead
+	}
+	accounts, alone := h.matcher.Accounts(all)
+	var accRows []accountRow
+	var audit []nurture.AccountItem
+	for i := range accounts {
+		a := &accounts[i]
+		audit = append(audit, nurture.AccountItem{Account: a, Tracks: tracks, Needs: needs})
+		if len(a.Leads) < 2 {
+			continue
+		}
+		ad, err := qualify.EvaluateAccount(ctx, h.policy, a, opts.now)
+		if err != nil {
+			return fmt.Errorf("account %s: %w", a.ID, err)
+		}
+		accRows = append(accRows, h.accountRow(ad, a, opts.now))
+	}
+	for _, i := range alone {
+		// A lead of no known company is an account of its own.
+		l := all[i]
+		audit = append(audit, nurture.AccountItem{Account: &lead.Account{ID: l.ID, Owner: l.Owner, Leads: []lead.Lead{l}},
+			Tracks: tracks, Needs: needs})
+	}
+	report, err := h.auditor.RunAccounts(ctx, slices.Values(audit), opts.now)
+	if err != nil {
+		return err
+	}
+	return write(w, opts, rows, accRows, lines, bad, totals, report, sq)
+}
+
+// accountRow is what the report says of an account of several contacts.
+func (h *host) accountRow(d qualify.AccountDecision, a *lead.Account, now time.Time) accountRow {
+	r := accountRow{id: a.ID, company: a.Company.Name, contacts: len(a.Leads), engaged: len(d.Group.Engaged),
+		verdict: d.Verdict.String(), route: d.Route.String(), fit: d.Fit, engagement: d.Engagement}
+	var reached []string
+	for _, role := range d.Group.Reached {
+		reached = append(reached, strings.ReplaceAll(role.String(), "_", " "))
+	}
+	r.group = "reached: " + cmpOr(strings.Join(reached, ", "), "nobody")
+	for _, role := range d.Group.Missing {
+		r.group += "; missing: " + strings.ReplaceAll(role.String(), "_", " ")
+	}
+	switch {
+	case d.Route == qualify.RouteSales && d.Contact != "":
+		who := d.Contact
+		for _, l := range a.Leads {
+			if l.ID == d.Contact && l.Contact.Name != "" {
+				who += " (" + l.Contact.Name + ")"
+			}
+		}
+		if now.After(d.Deadline) {
+			r.next = fmt.Sprintf("OVERDUE by %s: respond to %s now", roundDur(now.Sub(d.Deadline)), who)
+		} else {
+			r.next = fmt.Sprintf("respond to %s by %s", who, d.Deadline.Format("15:04"))
+		}
+	case d.Qualified:
+		r.next = "marketing-qualified as a buying group: sales to accept the account"
+	case d.Route == qualify.RouteSales:
+		r.next = "with " + cmpOr(a.Owner, "no owner: assign one")
+	case d.Route == qualify.RouteNurture:
+		r.next = "nurture its contacts"
+	default:
+		r.next = d.Route.String()
+	}
+	if len(d.Group.Missing) > 0 && d.Route == qualify.RouteSales {
+		r.next += "; then reach the " + strings.ReplaceAll(d.Group.Missing[0].String(), "_", " ")
+	}
+	return r
+}
+
+// replay schedules the recycle entries of a lead already in recycling,
+// as a whole and on each product line, each at the time it was set
+// aside, and lets the scheduler observe what the lead did since, in time
+// order.
+func (h *host) replay(ctx context.Context, l *lead.Lead, now time.Time,
+	scheduled map[string]recycle.Entry, woken map[string]recycle.Observation, risks map[string]string) error {
+	type event struct {
+		at   time.Time
+		line string // an entry to schedule on this line ("" the lead's own)
+		act  *lead.Activity
+	}
+	var events []event
+	if l.Stage == lead.StageRecycled {
+		events = append(events, event{at: recycledAt(l.History, l.UpdatedAt, now)})
+	}
+	for _, line := range h.policy.Vocabulary().Lines() {
+		if f := l.Funnel(line); f.Stage == lead.StageRecycled {
+			events = append(events, event{at: recycledAt(f.History, l.UpdatedAt, now), line: line})
+		}
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	first := slices.MinFunc(events, func(a, b event) int { return a.at.Compare(b.at) }).at
+	for i := range l.Activities {
+		if a := &l.Activities[i]; a.At.After(first) && !a.At.After(now) {
+			events = append(events, event{at: a.At, act: a})
+		}
+	}
+	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
+	for _, ev := range events {
+		if ev.act == nil {
+			f := l.Funnel(ev.line)
+			e, err := h.sched.RecycleLine(ctx, l, ev.line, cmp.Or(f.LostReason, lead.ReasonNotNow), ev.at)
+			if err != nil {
+				return err
+			}
+			scheduled[e.LeadID] = e
+			continue
+		}
+		obs, err := h.sched.Observe(ctx, l.ID, *ev.act, ev.at)
+		if err != nil {
+			return err
+		}
+		switch {
+		case obs.Woken:
+			woken[obs.Entry.LeadID] = obs
+		case obs.Match.Class == recycle.ClassCompetitive:
+			risks[l.ID] = obs.Match.Reason
+		}
+	}
+	return nil
+}
+
+// lineStep is the next step on one product line of a lead; e is the
+// line's recycle entry, when it has one.
+func (h *host) lineStep(ctx context.Context, d qualify.Decision, l *lead.Lead, e recycle.Entry, now time.Time) (string, error) {
+	switch d.Route {
+	case qualify.RouteSales:
+		return h.salesStep(d, l, now), nil
+	case qualify.RouteNurture:
+		return h.nurtureLine(l, d.Line, now)
+	case qualify.RouteRecycle:
+		if e.LeadID == "" {
+			var err error
+			if e, err = h.sched.RecycleLine(ctx, l, d.Line, recycleReason(d, l), now); err != nil {
+				return "", err
+			}
+		}
+		return recycleStep(e, now), nil
+	case qualify.RouteDrop:
+		return fmt.Sprintf("final (%s) on this line", d.Reason), nil
+	}
+	return "a person decides whether to reopen the line", nil
+}
+
+// salesQueue is the sales work in priority order, with its owners and the
+// escalations it raised.
+type salesQueue struct {
+	work    []work
+	owners  []assign.Assignment // by work
+	notices []assign.Notice
+	failed  []string // leads no one could take, and why
+}
+
+// workQueue orders the sales work by the policy's queue at the host's
+// rates, gives each lead an owner in that order (the most urgent first
+// choose among the least loaded), writes the owner back to the lead (as a
+// CRM would, so that the audit sees it), fills in the next steps, and
+// escalates need that is past its deadline and unanswered.
+func (h *host) workQueue(ctx context.Context, queue []work, rows []row, now time.Time) (*salesQueue, error) {
+	ds := make([]qualify.Decision, len(queue))
+	byLead := make(map[string]work, len(queue))
+	for i, q := range queue {
+		ds[i], byLead[q.l.ID] = q.d, q
+	}
+	if err := h.policy.SortQueue(ds, hostRates, now); err != nil {
+		return nil, err
+	}
+	sq := &salesQueue{}
+	for i, d := range ds {
+		q := byLead[d.Lead]
+		r := &rows[q.row]
+		r.queue = i + 1
+		res, err := h.assigner.Assign(ctx, assign.Request{Lead: q.l, Decision: &q.d}, now)
+		switch {
+		case errors.Is(err, assign.ErrNoOwner):
+			sq.failed = append(sq.failed, err.Error())
+		case err != nil:
+			return nil, err
+		default:
+			q.l.Owner, r.owner = res.Owner, res.Owner
+		}
+		if q.d.Route == qualify.RouteSales {
+			r.next = h.salesStep(q.d, q.l, now)
+		}
+		sq.work = append(sq.work, q)
+		sq.owners = append(sq.owners, res.Assignment)
+
+		if q.d.Priority == qualify.PriorityNeed && now.After(q.d.Deadline) && !h.answered(q.d, q.l, now) && err == nil {
+			e, err := h.assigner.Escalate(ctx, q.l.ID, q.d.Deadline, now)
+			if err != nil {
+				return nil, err
+			}
+			sq.notices = append(sq.notices, e.Notices...)
+		}
+	}
+	return sq, nil
 }
 
 // newHost builds the policy, tracks, planner, scheduler and auditor from
@@ -181,7 +411,8 @@ func newHost(opts options) (*host, error) {
 	var h host
 	var err error
 	if opts.policyPath == "" {
-		h.policy, err = qualify.Compile(qualify.DefaultSpec())
+		data, _ := fs.ReadFile(sample, "sample/policy.json")
+		h.policy, err = qualify.CompileJSON(data)
 	} else {
 		var data []byte
 		if data, err = os.ReadFile(opts.policyPath); err != nil {
@@ -235,7 +466,27 @@ func newHost(opts options) (*host, error) {
 		return nil, err
 	}
 
+	if h.matcher, err = match.New(match.Config{}); err != nil {
+		return nil, err
+	}
+	rules, err := hostFile(opts.assignPath, "-assign", "sample/assign.json")
+	if err != nil {
+		return nil, err
+	}
+	team, err := assign.ParseRules(rules)
+	if err != nil {
+		return nil, fmt.Errorf("assignment rules %s: %w", cmpOr(opts.assignPath, "(bundled)"), err)
+	}
+	if h.assigner, err = assign.New(assign.NewMemState(), assign.Config{Rules: team, Vocabulary: h.policy.Vocabulary()}); err != nil {
+		return nil, err
+	}
+	var people []string
+	for _, p := range team.People {
+		people = append(people, p.ID)
+	}
+
 	h.auditor, err = nurture.NewAuditor(nurture.AuditConfig{
+		Team:        people,
 		Vocabulary:  h.policy.Vocabulary(),
 		Enroller:    h.enroller,
 		MaxFindings: 3,
@@ -269,21 +520,28 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// rates convert potential values into pence for ranking leads due together.
-// They are the host's own, stated openly: the library never converts
-// currencies by itself.
-var rates = map[lead.Currency]float64{"GBP": 1, "EUR": 0.85, "USD": 0.79, "NOK": 0.072, "CAD": 0.57}
+// hostRates are the host's exchange rates into pounds: the work queue
+// weighs potential values with them, and the recycle scheduler ranks leads
+// due together by them. They are the host's own, stated openly: the
+// library never converts currencies by itself.
+var hostRates = lead.Rates{Base: "GBP", Rates: map[lead.Currency]decimal.Decimal{
+	"EUR": decimal.RequireFromString("0.85"),
+	"USD": decimal.RequireFromString("0.79"),
+	"NOK": decimal.RequireFromString("0.072"),
+	"CAD": decimal.RequireFromString("0.57"),
+}}
 
+// rank is a potential value in pence at the host's rates, for the recycle
+// scheduler; unknown values rank last.
 func rank(v lead.Money) (int64, error) {
 	if !v.Known() {
 		return 0, nil
 	}
-	r, ok := rates[v.Currency]
-	if !ok {
-		return 0, fmt.Errorf("no rate for %s: %w", v.Currency, lead.ErrCurrencyMismatch)
+	gbp, err := hostRates.Convert(v)
+	if err != nil {
+		return 0, err
 	}
-	f, _ := v.Amount.Float64()
-	return int64(f * r * 100), nil
+	return gbp.Amount.Shift(2).IntPart(), nil
 }
 
 // input is one lead read from a line.
@@ -360,18 +618,27 @@ func validate(opts options, w io.Writer) error {
 	return ew.err
 }
 
-// recycledAt is when a recycled lead was set aside: its last move to the
-// recycled stage, else its last update, else now.
-func recycledAt(l *lead.Lead, now time.Time) time.Time {
-	for i := len(l.History) - 1; i >= 0; i-- {
-		if l.History[i].To == lead.StageRecycled {
-			return l.History[i].At
+// recycledAt is when a funnel was set aside: its last move to the
+// recycled stage, else the lead's last update, else now.
+func recycledAt(history []lead.Transition, updated, now time.Time) time.Time {
+	for i := len(history) - 1; i >= 0; i-- {
+		if history[i].To == lead.StageRecycled {
+			return history[i].At
 		}
 	}
-	if !l.UpdatedAt.IsZero() {
-		return l.UpdatedAt
+	if !updated.IsZero() {
+		return updated
 	}
 	return now
+}
+
+// recycleStep says when a recycled lead (or line) is called, and why.
+func recycleStep(e recycle.Entry, now time.Time) string {
+	when := "call " + e.Due.Format("2 Jan 2006")
+	if !e.Due.After(now) {
+		when = "call now (due " + e.Due.Format("2 Jan") + ")"
+	}
+	return when + ": " + lowerFirst(e.Task)
 }
 
 func reasonOf(l *lead.Lead) lead.Reason {
@@ -393,8 +660,7 @@ func recycleReason(d qualify.Decision, l *lead.Lead) lead.Reason {
 func (h *host) salesStep(d qualify.Decision, l *lead.Lead, now time.Time) string {
 	switch {
 	case d.Verdict == qualify.VerdictNeed && d.Route == qualify.RouteSales:
-		if answered := h.lastSalesTouch(l, d.Deadline.Add(-time.Hour*24*365), now); !answered.IsZero() &&
-			answered.After(d.Deadline.Add(-24*time.Hour)) {
+		if answered := h.lastSalesTouch(l, d.Deadline.Add(-time.Hour*24*365), now); h.answered(d, l, now) {
 			late := ""
 			if answered.After(d.Deadline) {
 				late = fmt.Sprintf(", %s late", roundDur(answered.Sub(d.Deadline)))
@@ -416,6 +682,13 @@ func (h *host) salesStep(d qualify.Decision, l *lead.Lead, now time.Time) string
 	}
 }
 
+// answered reports whether a sales touch answered the need of d: one in
+// the day before its deadline or since.
+func (h *host) answered(d qualify.Decision, l *lead.Lead, now time.Time) bool {
+	last := h.lastSalesTouch(l, d.Deadline.Add(-time.Hour*24*365), now)
+	return !last.IsZero() && last.After(d.Deadline.Add(-24*time.Hour))
+}
+
 // lastSalesTouch returns the newest sales touch between from and now, by
 // the policy's vocabulary.
 func (h *host) lastSalesTouch(l *lead.Lead, from, now time.Time) time.Time {
@@ -430,14 +703,20 @@ func (h *host) lastSalesTouch(l *lead.Lead, from, now time.Time) time.Time {
 }
 
 func (h *host) nurtureStep(l *lead.Lead, now time.Time) (string, error) {
+	return h.nurtureLine(l, "", now)
+}
+
+// nurtureLine plans the next touch of a lead's track on a product line
+// ("" for the lead as a whole).
+func (h *host) nurtureLine(l *lead.Lead, line string, now time.Time) (string, error) {
 	enrolled := now
-	for _, t := range l.History {
+	for _, t := range l.Funnel(line).History {
 		if t.To == lead.StageNurturing {
 			enrolled = t.At
 		}
 	}
 	en := h.enroller.Enrol(l, enrolled)
-	plan, err := h.planner.Next(nurture.Input{Lead: l, Track: en.Track, Progress: en.Progress}, now)
+	plan, err := h.planner.Next(nurture.Input{Lead: l, Track: en.Track, Progress: en.Progress, Line: line}, now)
 	if err != nil {
 		return "", err
 	}

@@ -10,6 +10,9 @@
 //	recycler schedule -db recycle.db -leads leads.jsonl    # recycle every lost lead
 //	recycler run -db recycle.db -leads leads.jsonl         # work them as they come due
 //	recycler run -pg 'postgres://recycler@db:5432/crm' -leads leads.jsonl
+//	recycler stats -db recycle.db                          # the depth of the queue, as JSON
+//	recycler dead -db recycle.db                           # the leads that failed too often
+//	recycler requeue -db recycle.db L-7 L-9                # give them another chance
 //
 // It stops cleanly on SIGINT or SIGTERM: the lead in hand is finished and
 // the claims not started are released for another worker. See README.md.
@@ -17,6 +20,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,6 +28,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -43,8 +48,11 @@ func main() {
 }
 
 const usage = `Usage:
-  recycler run [flags]        claim due leads, requalify them, act on the decisions
-  recycler schedule [flags]   recycle every lead of the leads file that has a lost reason
+  recycler run [flags]              claim due leads, requalify them, act on the decisions
+  recycler schedule [flags]         recycle every lead of the leads file that has a lost reason
+  recycler stats [flags]            print the depth of the queue as JSON
+  recycler dead [flags]             print the dead leads (failed too often) as JSON lines
+  recycler requeue [flags] LEAD...  bring dead leads back, due now
 
 The schedule is in the SQLite file -db, or in the PostgreSQL database -pg.
 Hand-offs to sales and nurture are written to stdout as JSON lines; what the
@@ -68,14 +76,19 @@ type options struct {
 	at           string
 	jsonLog      bool
 	sqliteNoSync bool
+	maxAttempts  int
+	ids          []string // requeue's leads
 }
+
+// commands are the program's commands; the first is the default.
+var commands = []string{"run", "schedule", "stats", "dead", "requeue"}
 
 func parse(args []string, stderr io.Writer) (options, error) {
 	var o options
-	if len(args) > 0 && (args[0] == "run" || args[0] == "schedule") {
+	if len(args) > 0 && slices.Contains(commands, args[0]) {
 		o.command, args = args[0], args[1:]
 	} else {
-		o.command = "run"
+		o.command = commands[0]
 	}
 	fs := flag.NewFlagSet("recycler", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -93,13 +106,20 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.poll, "poll", 5*time.Second, "the wait when nothing is due")
 	fs.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGINT or SIGTERM, how long the lead in hand may still take")
 	fs.BoolVar(&o.once, "once", false, "stop when nothing is due, instead of waiting")
-	fs.StringVar(&o.at, "at", "", "start the clock at this `time` (RFC 3339) instead of now, for demonstrations and replays; it runs on from there")
+	fs.StringVar(&o.at, "at", "", "start the clock at this `time` (RFC 3339) instead of now, for demonstrations and replays; it runs on from there. It decides what is due; leases run on the database's clock whatever it says")
+	fs.IntVar(&o.maxAttempts, "max-attempts", 10, "how many times a lead may fail before it is dead, parked until requeued")
 	fs.BoolVar(&o.jsonLog, "json-log", false, "log JSON instead of text")
 	fs.BoolVar(&o.sqliteNoSync, "sqlite-nosync", false, "SQLite commits skip the fsync (faster; the last commits may be lost on power failure)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	if fs.NArg() > 0 {
+	switch {
+	case o.command == "requeue" && fs.NArg() == 0:
+		fs.Usage()
+		return o, errors.New("requeue: which leads?")
+	case o.command == "requeue":
+		o.ids = fs.Args()
+	case fs.NArg() > 0:
 		fs.Usage()
 		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
@@ -152,16 +172,11 @@ func start(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 	if err != nil {
 		return err
 	}
-	// Leads are validated against the wall clock: a replay (-at) reads a
-	// CRM that knows of activities after its start, and ignores them.
-	leads, err := LoadJSONLines(o.leads, time.Now())
-	if err != nil {
-		return err
-	}
 
 	var store *sqlstore.Store
 	if o.pg != "" {
-		store, err = sqlstore.OpenPostgres(ctx, o.pg, sqlstore.PostgresConfig{})
+		// Writes that make a lead due now notify the workers.
+		store, err = sqlstore.OpenPostgres(ctx, o.pg, sqlstore.PostgresConfig{NotifyDue: true})
 	} else {
 		store, err = sqlstore.OpenSQLite(ctx, o.db, sqlstore.SQLiteConfig{NoSync: o.sqliteNoSync})
 	}
@@ -169,18 +184,44 @@ func start(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 		return err
 	}
 	defer store.Close()
-	sched, err := recycle.NewScheduler(store, recycle.Config{Vocabulary: policy.Vocabulary(), Currency: lead.Currency(o.currency), Lease: o.lease})
+	sched, err := recycle.NewScheduler(store, recycle.Config{Vocabulary: policy.Vocabulary(), Currency: lead.Currency(o.currency), Lease: o.lease, MaxAttempts: o.maxAttempts})
 	if err != nil {
 		return err
 	}
 	log = log.With("store", store.Dialect())
 
+	switch o.command {
+	case "stats":
+		return printStats(ctx, sched, now(), stdout)
+	case "dead":
+		return printDead(ctx, sched, stdout)
+	case "requeue":
+		return requeue(ctx, sched, o.ids, now(), log)
+	}
+	// Leads are validated against the wall clock: a replay (-at) reads a
+	// CRM that knows of activities after its start, and ignores them.
+	leads, err := LoadJSONLines(o.leads, time.Now())
+	if err != nil {
+		return err
+	}
 	if o.command == "schedule" {
 		return schedule(ctx, sched, leads, now(), log)
 	}
+	actions, err := NewHandoffs(ctx, store, stdout, now)
+	if err != nil {
+		return err
+	}
+	var wake <-chan struct{}
+	if store.Dialect() == sqlstore.PostgreSQL {
+		watch, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if wake, err = store.WatchDue(watch, log); err != nil {
+			return err
+		}
+	}
 	w, err := NewWorker(Config{
-		Scheduler: sched, Policy: policy, Leads: leads, Actions: NewHandoffs(stdout),
-		Batch: o.batch, Poll: o.poll, Grace: o.grace, Once: o.once, Log: log, Now: now,
+		Scheduler: sched, Policy: policy, Leads: leads, Actions: actions,
+		Batch: o.batch, Poll: o.poll, Grace: o.grace, Once: o.once, Wake: wake, Log: log, Now: now,
 	})
 	if err != nil {
 		return err
@@ -189,6 +230,51 @@ func start(ctx context.Context, o options, stdout io.Writer, log *slog.Logger) e
 	err = w.Run(ctx)
 	log.Info("stopped", "stats", w.Stats().String())
 	return err
+}
+
+// printStats writes the depth of the queue as JSON.
+func printStats(ctx context.Context, s *recycle.Scheduler, now time.Time, w io.Writer) error {
+	st, err := s.Stats(ctx, now)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(w).Encode(st)
+}
+
+// printDead writes every dead entry as a JSON line, in lead ID order.
+func printDead(ctx context.Context, s *recycle.Scheduler, w io.Writer) error {
+	enc := json.NewEncoder(w)
+	for after := ""; ; {
+		page, err := s.Dead(ctx, after, 100)
+		if err != nil || len(page) == 0 {
+			return err
+		}
+		for _, e := range page {
+			if err := enc.Encode(e); err != nil {
+				return err
+			}
+		}
+		after = page[len(page)-1].LeadID
+	}
+}
+
+// requeue brings the dead leads ids back, due now.
+func requeue(ctx context.Context, s *recycle.Scheduler, ids []string, now time.Time, log *slog.Logger) error {
+	var errs []error
+	for _, id := range ids {
+		cur, err := s.Get(ctx, id)
+		if err == nil && !cur.Dead {
+			log.Info("not dead: left as it is", "lead", id)
+			continue
+		}
+		e, err := s.Requeue(ctx, id, now)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		log.Info("requeued", "lead", id, "due", e.Due)
+	}
+	return errors.Join(errs...)
 }
 
 func loadPolicy(path string) (*qualify.Policy, error) {

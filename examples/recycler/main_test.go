@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/leadqual/leadqual/recycle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -106,13 +107,27 @@ func TestProgram(t *testing.T) {
 				got = append(got, h.To+" "+h.Decision.Lead)
 			}
 			assert.Equal(t, []string{"nurture L-interest", "sales L-need"}, got, "hand-offs, in claim order")
-			assert.Contains(t, log.String(), `stats="claimed 5: sales 1, nurture 1, review 0, recycled 2, dropped 1, gone 0, failed 0, lease lost 0, released 0"`)
+			assert.Contains(t, log.String(), `stats="claimed 5: sales 1, nurture 1, review 0, recycled 2, dropped 1, gone 0, failed 0, dead 0, lease lost 0, released 0"`)
 
 			log.Reset()
 			out.Reset()
 			require.Equal(t, 0, run(ctx, args, &out, &log), log.String())
 			assert.Empty(t, out.String(), "nothing is due any more")
 			assert.Contains(t, log.String(), `stats="claimed 0:`)
+
+			// The operator's commands.
+			out.Reset()
+			require.Equal(t, 0, run(ctx, append([]string{"stats", "-at", "2026-11-23T09:00:00Z"}, store...), &out, &log), log.String())
+			var st recycle.Stats
+			require.NoError(t, json.Unmarshal(out.Bytes(), &st))
+			assert.Equal(t, recycle.Stats{Scheduled: 2}, st, "two leads recycled again, none due")
+			out.Reset()
+			require.Equal(t, 0, run(ctx, append([]string{"dead"}, store...), &out, &log), log.String())
+			assert.Empty(t, out.String(), "no dead lead")
+			log.Reset()
+			assert.Equal(t, 1, run(ctx, append(append([]string{"requeue"}, store...), "L-quiet", "L-nobody"), &out, &log))
+			assert.Contains(t, log.String(), `requeue lead \"L-nobody\": sqlstore: get lead \"L-nobody\": lead not scheduled`)
+			assert.Contains(t, log.String(), `msg="not dead: left as it is"`)
 		})
 	}
 }
@@ -134,6 +149,8 @@ func TestFlags(t *testing.T) {
 		{"no policy file", []string{"run", "-db", db, "-leads", "testdata/leads.jsonl", "-policy", filepath.Join(dir, "none.json")}, 1, "policy: open"},
 		{"bad currency", []string{"run", "-once", "-db", db, "-leads", "testdata/leads.jsonl", "-currency", "pounds"}, 1, "Config.Currency"},
 		{"bad batch", []string{"run", "-once", "-db", db, "-leads", "testdata/leads.jsonl", "-batch", "5000"}, 1, "Config.Batch: 5000 is outside 1 to 1000"},
+		{"requeue nothing", []string{"requeue", "-db", db}, 2, "requeue: which leads?"},
+		{"bad max attempts", []string{"stats", "-db", db, "-max-attempts", "-1"}, 1, "Config.MaxAttempts: -1 is outside 1 to 1000"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -60,3 +60,52 @@ func TestNeedAfterLossGoesToSales(t *testing.T) {
 	assert.Equal(t, quote.At.Add(5*time.Minute), d.Deadline)
 	assert.Equal(t, "asked for a quote after being lost to a preferred supplier", d.Note)
 }
+
+// A lead lost on one product line and woken by need on it: the worker
+// reads the lead behind the line's entry key, acts on the line's
+// decision, and leaves the lead's other lines alone.
+func TestLineEntryActsOnTheLinesDecision(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlstore.OpenSQLite(ctx, ":memory:", sqlstore.SQLiteConfig{})
+	require.NoError(t, err)
+	t.Cleanup(func() { store.Close() })
+	spec := qualify.DefaultSpec()
+	spec.Settings.ProductLines = []qualify.ProductLine{
+		{Name: "routeplanner", Products: []string{"RoutePlanner"}},
+		{Name: "fleetinsight", Products: []string{"FleetInsight"}},
+	}
+	policy, err := qualify.Compile(spec)
+	require.NoError(t, err)
+	sched, err := recycle.NewScheduler(store, recycle.Config{Vocabulary: policy.Vocabulary(), Currency: "GBP", Lease: lease,
+		Catalogue: recycle.Catalogue{Products: []recycle.Product{{Name: "RoutePlanner"}, {Name: "FleetInsight"}}}})
+	require.NoError(t, err)
+
+	lost := t1.Add(-60 * 24 * time.Hour)
+	l := &lead.Lead{
+		ID: "L-lines", Contact: lead.Contact{Name: "Ann Lee", Email: "ann@haulage.example", Role: lead.RoleDecisionMaker},
+		Company: lead.Company{Name: "Example Haulage", Employees: 250, Country: "GB"},
+		Value:   lead.MustParseMoney("50000", "GBP"),
+		Lines: map[string]lead.Funnel{
+			"routeplanner": {Stage: lead.StageLost, LostReason: lead.ReasonNoBudget,
+				History: []lead.Transition{{From: lead.StageOpportunity, To: lead.StageLost, At: lost}}},
+			"fleetinsight": {Stage: lead.StageWon},
+		},
+	}
+	_, err = sched.RecycleLine(ctx, l, "routeplanner", lead.ReasonNoBudget, lost)
+	require.NoError(t, err)
+	demo := lead.Activity{Kind: lead.KindDemoRequest, At: t1.Add(-time.Hour), Product: "RoutePlanner"}
+	l.Activities = append(l.Activities, demo)
+	obs, err := sched.Observe(ctx, l.ID, demo, demo.At)
+	require.NoError(t, err)
+	require.True(t, obs.Woken)
+
+	actions := &fakeActions{}
+	w, err := NewWorker(Config{Scheduler: sched, Policy: policy, Leads: JSONLines{l.ID: l}, Actions: actions,
+		Once: true, Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return t1 }})
+	require.NoError(t, err)
+	require.NoError(t, w.Run(ctx))
+	assert.Equal(t, "sales", actions.handed[l.ID], "the line's need goes to sales; the lead is not 'gone'")
+	assert.Equal(t, int64(0), w.Stats().Gone.Load())
+	_, err = store.Get(ctx, recycle.EntryKey(l.ID, "routeplanner"))
+	assert.ErrorIs(t, err, recycle.ErrNotFound, "the line's entry is acknowledged")
+}

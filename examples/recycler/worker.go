@@ -28,17 +28,21 @@ type Leads interface {
 // recycle is acknowledged, since there is no one left to call.
 var ErrNoLead = errors.New("no such lead")
 
-// Actions is how the worker hands on a requalified lead.
+// Actions is how the worker hands on a requalified lead. A lead may be
+// delivered to workers more than once (its worker died after handing it on
+// and before acknowledging its claim), always with the same Handoff.Key: an
+// Actions hands on each key at most once, by storing the key with its
+// side effect (Handoffs does).
 type Actions interface {
 	// Sales hands a lead with need to sales, to be answered by
-	// d.Deadline: speed to lead.
-	Sales(ctx context.Context, l *lead.Lead, d qualify.Decision) error
+	// h.Decision.Deadline: speed to lead.
+	Sales(ctx context.Context, h Handoff) error
 	// Nurture hands a lead with interest to marketing, for a
 	// permission-based nurture track.
-	Nurture(ctx context.Context, l *lead.Lead, d qualify.Decision) error
+	Nurture(ctx context.Context, h Handoff) error
 	// Review puts a closed lead that asked to be helped again in front of
-	// a person (qualify.RouteReview): d.Note says why.
-	Review(ctx context.Context, l *lead.Lead, d qualify.Decision) error
+	// a person (qualify.RouteReview): h.Decision.Note says why.
+	Review(ctx context.Context, h Handoff) error
 }
 
 // Config configures a Worker. Each field documents its default; defaults
@@ -63,6 +67,9 @@ type Config struct {
 	Grace time.Duration
 	// Once makes Run return when nothing is due, instead of polling.
 	Once bool
+	// Wake, when set, cuts the wait of a poll short: a value on it means
+	// leads may have become due (sqlstore.Store.WatchDue).
+	Wake <-chan struct{}
 	// Log receives what the worker does. Default: slog.Default().
 	Log *slog.Logger
 	// Now is the clock. Default: time.Now.
@@ -80,12 +87,16 @@ type Config struct {
 // never called again.
 //
 // A lead whose requalification fails (the CRM does not answer, a rule
-// fails, a hand-off fails) is left to its lease: it comes back when the
-// lease ends, which is the worker's back-off. While the worker works on a
-// batch, it renews the leases of the claims it holds. On shutdown it
+// fails, a hand-off fails) is reported with recycle.Scheduler.Fail: it
+// comes back after a delay that doubles with each failure, and after
+// recycle.Config.MaxAttempts failures it is dead, parked until an operator
+// requeues it (recycler dead, recycler requeue). While the worker works on
+// a batch, it renews the leases of the claims it holds. On shutdown it
 // finishes the lead in hand (within Config.Grace) and releases the claims
 // it has not started, so that another worker takes them at once; a worker
-// that dies instead loses nothing either: its leases run out.
+// that dies instead loses nothing either: its leases run out, and its
+// leads go to another worker with the same keys, so that none is handed
+// on twice.
 type Worker struct {
 	cfg   Config
 	stats Stats
@@ -100,15 +111,16 @@ type Stats struct {
 	Recycled atomic.Int64 // recycled again
 	Dropped  atomic.Int64 // final: acknowledged, never called again
 	Gone     atomic.Int64 // no longer in the CRM: acknowledged
-	Failed   atomic.Int64 // left to their lease, to come back when it ends
+	Failed   atomic.Int64 // failed, to be retried later (or dead)
+	Dead     atomic.Int64 // failed too often: parked until requeued
 	Lost     atomic.Int64 // another worker had taken the lead meanwhile
 	Released atomic.Int64 // given back unworked at shutdown
 }
 
 func (s *Stats) String() string {
-	return fmt.Sprintf("claimed %d: sales %d, nurture %d, review %d, recycled %d, dropped %d, gone %d, failed %d, lease lost %d, released %d",
+	return fmt.Sprintf("claimed %d: sales %d, nurture %d, review %d, recycled %d, dropped %d, gone %d, failed %d, dead %d, lease lost %d, released %d",
 		s.Claimed.Load(), s.Sales.Load(), s.Nurture.Load(), s.Review.Load(), s.Recycled.Load(), s.Dropped.Load(), s.Gone.Load(),
-		s.Failed.Load(), s.Lost.Load(), s.Released.Load())
+		s.Failed.Load(), s.Dead.Load(), s.Lost.Load(), s.Released.Load())
 }
 
 // NewWorker returns a Worker, or an error naming each field of cfg that is
@@ -174,8 +186,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			log.Error("claim failed; retrying", "err", err, "retry_in", w.cfg.Poll)
 		case len(claims) > 0:
 			w.stats.Claimed.Add(int64(len(claims)))
-			// The scheduler's lease, as its claims tell it.
-			w.batch(ctx, claims, claims[0].LeaseUntil.Sub(now))
+			w.batch(ctx, claims, w.cfg.Scheduler.Lease())
 			continue
 		case w.cfg.Once:
 			return nil
@@ -184,6 +195,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 		case <-t.C:
+		case <-w.cfg.Wake: // a lead became due: claim now
 		}
 		t.Stop()
 	}
@@ -261,7 +273,7 @@ func (w *Worker) heartbeat(ctx context.Context, h *holding, done <-chan struct{}
 		}
 		h.mu.Lock()
 		for id, c := range h.claims {
-			e, err := w.cfg.Scheduler.Extend(ctx, c, w.cfg.Now())
+			e, err := w.cfg.Scheduler.Extend(ctx, c)
 			switch {
 			case errors.Is(err, recycle.ErrLeaseLost):
 				w.cfg.Log.Warn("lease lost: another worker has the lead", "lead", id, "err", err)
@@ -283,7 +295,7 @@ func (w *Worker) release(ctx context.Context, h *holding, claims []recycle.Entry
 	defer cancel()
 	for _, c := range claims {
 		h.end(c.LeadID)
-		switch err := w.cfg.Scheduler.Release(rctx, c, w.cfg.Now()); {
+		switch err := w.cfg.Scheduler.Release(rctx, c); {
 		case err == nil:
 			w.stats.Released.Add(1)
 			w.cfg.Log.Info("released", "lead", c.LeadID)
@@ -297,46 +309,56 @@ func (w *Worker) release(ctx context.Context, h *holding, claims []recycle.Entry
 
 // handle requalifies the lead of claim c and acts on the decision.
 func (w *Worker) handle(ctx context.Context, h *holding, c recycle.Entry) {
-	log := w.cfg.Log.With("lead", c.LeadID, "reason", c.Reason, "claims", c.Claims)
-	now := w.cfg.Now()
-	fail := func(what string, err error) {
-		// The claim stays held until its lease ends: then the lead comes
-		// back, to this worker or another. That is the back-off.
-		h.end(c.LeadID)
-		w.stats.Failed.Add(1)
-		log.Error(what+"; the lead comes back when its lease ends", "err", err, "lease_until", c.LeaseUntil)
+	// An entry is a lead's, or a lead's on one product line (see
+	// recycle.EntryKey): a line's entry acts on the line's decision.
+	leadID, line := c.Lead()
+	log := w.cfg.Log.With("lead", leadID, "reason", c.Reason, "claims", c.Claims, "key", c.IdempotencyKey())
+	if line != "" {
+		log = log.With("line", line)
 	}
-	l, err := w.cfg.Leads.Lead(ctx, c.LeadID)
+	now := w.cfg.Now()
+	l, err := w.cfg.Leads.Lead(ctx, leadID)
 	switch {
 	case errors.Is(err, ErrNoLead):
 		w.ack(ctx, h, c, log, "gone", &w.stats.Gone)
 		return
 	case err != nil:
-		fail("reading the lead failed", err)
+		w.fail(ctx, h, c, log, "reading the lead failed", err)
 		return
 	}
 	d, err := qualify.EvaluateAt(ctx, w.cfg.Policy, l, now)
 	if err != nil {
-		fail("requalification failed", err)
+		w.fail(ctx, h, c, log, "requalification failed", err)
 		return
 	}
+	if line != "" {
+		ld, ok := lineDecision(d, line)
+		if !ok {
+			// The policy no longer judges the lead on this line: a person
+			// must look, not the worker guess.
+			w.fail(ctx, h, c, log, "requalification failed", fmt.Errorf("the policy %q has no decision on product line %q for this lead", d.Policy, line))
+			return
+		}
+		d = ld
+	}
 	log = log.With("route", d.Route, "verdict", d.Verdict)
+	ho := Handoff{Key: c.IdempotencyKey(), Lead: l, Decision: d}
 	switch d.Route {
 	case qualify.RouteSales:
-		if err := w.cfg.Actions.Sales(ctx, l, d); err != nil {
-			fail("handing to sales failed", err)
+		if err := w.cfg.Actions.Sales(ctx, ho); err != nil {
+			w.fail(ctx, h, c, log, "handing to sales failed", err)
 			return
 		}
 		w.ack(ctx, h, c, log, "to sales", &w.stats.Sales)
 	case qualify.RouteNurture:
-		if err := w.cfg.Actions.Nurture(ctx, l, d); err != nil {
-			fail("handing to marketing failed", err)
+		if err := w.cfg.Actions.Nurture(ctx, ho); err != nil {
+			w.fail(ctx, h, c, log, "handing to marketing failed", err)
 			return
 		}
 		w.ack(ctx, h, c, log, "to nurture", &w.stats.Nurture)
 	case qualify.RouteReview:
-		if err := w.cfg.Actions.Review(ctx, l, d); err != nil {
-			fail("handing to a person failed", err)
+		if err := w.cfg.Actions.Review(ctx, ho); err != nil {
+			w.fail(ctx, h, c, log, "handing to a person failed", err)
 			return
 		}
 		w.ack(ctx, h, c, log.With("why", d.Note), "to review", &w.stats.Review)
@@ -362,21 +384,56 @@ func (w *Worker) handle(ctx context.Context, h *holding, c recycle.Entry) {
 	}
 }
 
-// ack acknowledges claim c: its recycle is done.
+// lineDecision returns the decision of d on product line `line`.
+func lineDecision(d qualify.Decision, line string) (qualify.Decision, bool) {
+	for _, ld := range d.Lines {
+		if ld.Line == line {
+			return ld, true
+		}
+	}
+	return qualify.Decision{}, false
+}
+
+// fail reports the failure of claim c: the lead comes back later, or is
+// dead if it failed too often.
+func (w *Worker) fail(ctx context.Context, h *holding, c recycle.Entry, log *slog.Logger, what string, cause error) {
+	if ctx.Err() != nil {
+		return // shutdown cut the work short: no failure of the lead's; the batch releases it
+	}
+	h.end(c.LeadID)
+	w.stats.Failed.Add(1)
+	e, err := w.cfg.Scheduler.Fail(ctx, c, fmt.Errorf("%s: %w", what, cause), w.cfg.Now())
+	switch {
+	case errors.Is(err, recycle.ErrLeaseLost):
+		w.stats.Lost.Add(1)
+		log.Warn(what+"; another worker has the lead meanwhile", "err", cause)
+	case err != nil:
+		log.Error(what+"; writing the failure down failed too: the lead comes back when its lease ends", "err", cause, "fail_err", err)
+	case e.Dead:
+		w.stats.Dead.Add(1)
+		log.Error(what+"; the lead failed too often: dead until requeued", "err", cause, "failures", e.Failures)
+	default:
+		log.Error(what+"; retried later", "err", cause, "failures", e.Failures, "due", e.Due)
+	}
+}
+
+// ack acknowledges claim c: its recycle is done. The Scheduler retries a
+// store that is away for a moment; a failure past that leaves the lead to
+// its lease: it comes back with the same key, and is not handed on twice.
 func (w *Worker) ack(ctx context.Context, h *holding, c recycle.Entry, log *slog.Logger, what string, n *atomic.Int64) {
 	h.end(c.LeadID)
 	switch err := w.cfg.Scheduler.Ack(ctx, c); {
 	case err == nil:
 		n.Add(1)
 		log.Info(what)
-	case errors.Is(err, recycle.ErrLeaseLost), errors.Is(err, recycle.ErrNotFound):
-		// The hand-off is done, but another worker took the lead after
-		// our lease ended, or the host cancelled it: delivery is at least
-		// once.
+	case errors.Is(err, recycle.ErrLeaseLost):
+		// The hand-off is recorded under the claim's key, but another
+		// worker took the lead after our lease ended (and will find the key
+		// recorded), or the host changed or cancelled it.
 		w.stats.Lost.Add(1)
-		log.Warn(what+", but the lease was lost: another worker may handle the lead again", "err", err)
+		log.Warn(what+", but the lease was lost meanwhile", "err", err)
 	default:
 		w.stats.Failed.Add(1)
-		log.Error(what+", but the acknowledgement failed: the lead comes back when its lease ends", "err", err)
+		log.Error(what+", but the acknowledgement failed: the lead comes back when its lease ends, with the same key", "err", err)
 	}
 }

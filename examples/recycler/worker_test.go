@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -52,35 +54,29 @@ type fakeActions struct {
 	failFor map[string]error
 }
 
-func (a *fakeActions) do(ctx context.Context, to string, l *lead.Lead) error {
+func (a *fakeActions) do(ctx context.Context, to string, h Handoff) error {
 	if a.block != nil {
-		if err := a.block(ctx, l.ID); err != nil {
+		if err := a.block(ctx, h.Lead.ID); err != nil {
 			return err
 		}
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if err := a.failFor[l.ID]; err != nil {
+	if err := a.failFor[h.Lead.ID]; err != nil {
 		return err
 	}
 	if a.handed == nil {
 		a.handed = map[string]string{}
 	}
-	a.handed[l.ID] = to
+	a.handed[h.Lead.ID] = to
 	return nil
 }
 
-func (a *fakeActions) Sales(ctx context.Context, l *lead.Lead, _ qualify.Decision) error {
-	return a.do(ctx, "sales", l)
-}
+func (a *fakeActions) Sales(ctx context.Context, h Handoff) error { return a.do(ctx, "sales", h) }
 
-func (a *fakeActions) Nurture(ctx context.Context, l *lead.Lead, _ qualify.Decision) error {
-	return a.do(ctx, "nurture", l)
-}
+func (a *fakeActions) Nurture(ctx context.Context, h Handoff) error { return a.do(ctx, "nurture", h) }
 
-func (a *fakeActions) Review(ctx context.Context, l *lead.Lead, _ qualify.Decision) error {
-	return a.do(ctx, "review", l)
-}
+func (a *fakeActions) Review(ctx context.Context, h Handoff) error { return a.do(ctx, "review", h) }
 
 // failingLeads is a CRM that does not answer for some leads.
 type failingLeads struct {
@@ -104,6 +100,8 @@ type fixture struct {
 	actions *fakeActions
 	clock   *fakeClock
 	cfg     Config
+	// advanced is how far the test moved the store's clock.
+	advanced time.Duration
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -145,9 +143,9 @@ func (fx *fixture) worker(t *testing.T) *Worker {
 }
 
 // state returns what became of each scheduled lead: "acked" (no entry),
-// "held" (a lease still running at the fixture's clock), "released" (a
-// lease that ended at the clock: claimable now), or "scheduled" (not
-// claimed, due later than t1: recycled again).
+// "held" (a lease still running on the store's clock), "released" (a
+// lease that ended: claimable now), "retry" (failed, due again later),
+// "dead", or "scheduled" (not claimed, due later than t1: recycled again).
 func (fx *fixture) state(t *testing.T, id string) string {
 	t.Helper()
 	e, err := fx.store.Get(context.Background(), id)
@@ -156,14 +154,28 @@ func (fx *fixture) state(t *testing.T, id string) string {
 		return "acked"
 	case err != nil:
 		t.Fatal(err)
-	case e.Claimed(fx.clock.Now()):
+	case e.Dead:
+		return "dead"
+	case e.LeaseUntil.After(fx.storeNow()):
 		return "held"
 	case !e.LeaseUntil.IsZero():
 		return "released"
+	case e.Failures > 0:
+		return "retry"
 	case e.Due.After(t1):
 		return "scheduled"
 	}
 	return "due"
+}
+
+// storeNow is the store's clock, near enough: the database's (the wall
+// clock) moved on as the test moved it.
+func (fx *fixture) storeNow() time.Time { return time.Now().Add(fx.advanced) }
+
+// advance moves the store's clock on by d.
+func (fx *fixture) advance(d time.Duration) {
+	fx.advanced += d
+	fx.store.AdvanceClock(d)
 }
 
 // TestRoutes requalifies each testdata lead and checks what the worker did
@@ -193,11 +205,13 @@ func TestRoutes(t *testing.T) {
 	assert.Equal(t, lead.ReasonNoBudget, e.Reason)
 	assert.Equal(t, 2, e.Recycles, "recycled once when set aside, once more now")
 	s := w.Stats()
-	assert.Equal(t, "claimed 5: sales 1, nurture 1, review 0, recycled 2, dropped 1, gone 0, failed 0, lease lost 0, released 0", s.String())
+	assert.Equal(t, "claimed 5: sales 1, nurture 1, review 0, recycled 2, dropped 1, gone 0, failed 0, dead 0, lease lost 0, released 0", s.String())
 }
 
-// TestFailures checks that a lead whose requalification fails is left to
-// its lease, and that a lead the CRM no longer has is acknowledged.
+// TestFailures checks that a lead whose requalification fails is written
+// down as failed and comes back after the retry delay, dead after
+// MaxAttempts failures; and that a lead the CRM no longer has is
+// acknowledged.
 func TestFailures(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -207,10 +221,10 @@ func TestFailures(t *testing.T) {
 	}{
 		{"crm down", func(fx *fixture) {
 			fx.cfg.Leads = failingLeads{Leads: fx.leads, fail: map[string]bool{"L-need": true}}
-		}, "L-need", "held"},
+		}, "L-need", "retry"},
 		{"hand-off fails", func(fx *fixture) {
 			fx.actions.failFor = map[string]error{"L-interest": errors.New("marketing: 503")}
-		}, "L-interest", "held"},
+		}, "L-interest", "retry"},
 		{"rule fails", func(fx *fixture) {
 			spec := qualify.DefaultSpec()
 			spec.Rules = append(spec.Rules, qualify.Rule{Name: "seats", When: `fields.seats != nil && fields.seats > 10`, Dimension: qualify.DimensionFit, Points: "5", Reason: "seats"})
@@ -220,7 +234,7 @@ func TestFailures(t *testing.T) {
 			}
 			fx.cfg.Policy = p
 			fx.leads["L-quiet"].Fields = map[string]any{"seats": "many"}
-		}, "L-quiet", "held"},
+		}, "L-quiet", "retry"},
 		{"lead gone from the crm", func(fx *fixture) { delete(fx.leads, "L-quiet") }, "L-quiet", "acked"},
 	}
 	for _, tc := range tests {
@@ -230,18 +244,79 @@ func TestFailures(t *testing.T) {
 			w := fx.worker(t)
 			require.NoError(t, w.Run(context.Background()))
 			assert.Equal(t, tc.state, fx.state(t, tc.lead))
-			e, err := fx.store.Get(context.Background(), tc.lead)
-			if tc.state == "held" {
-				require.NoError(t, err)
-				assert.Equal(t, t1.Add(lease), e.LeaseUntil, "left to its lease: it comes back then")
-				fx.clock.Set(e.LeaseUntil)
-				cs, err := fx.sched.Claim(context.Background(), fx.clock.Now(), 10)
-				require.NoError(t, err)
-				require.Len(t, cs, 1, "and it does")
-				assert.Equal(t, tc.lead, cs[0].LeadID)
+			if tc.state != "retry" {
+				return
 			}
+			e, err := fx.store.Get(context.Background(), tc.lead)
+			require.NoError(t, err)
+			assert.Equal(t, 1, e.Failures)
+			assert.NotEmpty(t, e.LastError)
+			assert.Equal(t, t1.Add(time.Minute), e.Due, "retried after a minute")
+			// It keeps failing: retried after 2, 4, 8... minutes, and dead at
+			// the tenth failure.
+			for i := 2; i <= 10; i++ {
+				fx.clock.Set(e.Due)
+				require.NoError(t, fx.worker(t).Run(context.Background()))
+				e, err = fx.store.Get(context.Background(), tc.lead)
+				require.NoError(t, err)
+				require.Equal(t, i, e.Failures)
+			}
+			assert.Equal(t, "dead", fx.state(t, tc.lead))
+			dead, err := fx.sched.Dead(context.Background(), "", 10)
+			require.NoError(t, err)
+			require.Len(t, dead, 1)
+			assert.Equal(t, tc.lead, dead[0].LeadID)
+			_, err = fx.sched.Requeue(context.Background(), tc.lead, fx.clock.Now())
+			require.NoError(t, err)
+			cs, err := fx.sched.Claim(context.Background(), fx.clock.Now(), 10)
+			require.NoError(t, err)
+			require.Len(t, cs, 1, "requeued: due again")
+			assert.Equal(t, tc.lead, cs[0].LeadID)
 		})
 	}
+}
+
+// TestRedeliveredNotHandedTwice: a worker hands a lead to sales and dies
+// before acknowledging it (its acknowledgements fail); once its lease
+// runs out the lead goes to another worker, with the same key, and is not
+// handed to sales again.
+func TestRedeliveredNotHandedTwice(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	var out bytes.Buffer
+	handoffs, err := NewHandoffs(ctx, fx.store, &out, fx.clock.Now)
+	require.NoError(t, err)
+	dying, err := recycle.NewScheduler(ackless{fx.store}, recycle.Config{Vocabulary: fx.cfg.Policy.Vocabulary(), Currency: "GBP", Lease: lease})
+	require.NoError(t, err)
+	cfg := fx.cfg
+	cfg.Actions, cfg.Scheduler = handoffs, dying
+	first, err := NewWorker(cfg)
+	require.NoError(t, err)
+	require.NoError(t, first.Run(ctx))
+	assert.Equal(t, "held", fx.state(t, "L-need"), "handed on, not acknowledged")
+	lines := strings.Count(out.String(), "\n")
+	assert.Equal(t, 2, lines, "L-need to sales, L-interest to nurture")
+
+	fx.advance(lease) // the first worker's leases run out
+	cfg.Scheduler = fx.sched
+	second, err := NewWorker(cfg)
+	require.NoError(t, err)
+	require.NoError(t, second.Run(ctx))
+	assert.Equal(t, "acked", fx.state(t, "L-need"))
+	assert.Equal(t, "acked", fx.state(t, "L-interest"))
+	assert.Equal(t, int64(1), second.Stats().Sales.Load(), "delivered again, and acknowledged")
+	assert.Equal(t, lines, strings.Count(out.String(), "\n"), "but not handed on again:\n%s", out.String())
+	var n int
+	require.NoError(t, fx.store.DB().QueryRow(`SELECT count(*) FROM recycler_handoffs`).Scan(&n))
+	assert.Equal(t, 2, n, "one hand-off recorded per key")
+}
+
+// ackless is a store whose acknowledgements fail: a worker that dies
+// before acknowledging.
+type ackless struct{ *sqlstore.Store }
+
+func (a ackless) Delete(context.Context, string, uint64) error {
+	return errors.New("the process died")
 }
 
 // TestShutdown cancels the worker while it hands the first lead of a batch
@@ -334,18 +409,25 @@ func TestHeartbeat(t *testing.T) {
 	<-inSales
 
 	// Eight minutes into the lead, the heartbeat renews the whole batch.
-	later := t1.Add(8 * time.Minute)
-	fx.clock.Set(later)
-	ticks <- later
-	ticks <- later // received only once the first tick is done
+	before := map[string]time.Time{}
 	for _, id := range []string{"L-need", "L-stop", "L-interest", "L-quiet", "L-supplier"} {
 		e, err := fx.store.Get(context.Background(), id)
 		require.NoError(t, err)
-		assert.Equal(t, later.Add(lease), e.LeaseUntil, "%s renewed", id)
+		before[id] = e.LeaseUntil
+	}
+	later := t1.Add(8 * time.Minute)
+	fx.clock.Set(later)
+	fx.advance(8 * time.Minute)
+	ticks <- later
+	ticks <- later // received only once the first tick is done
+	for id, was := range before {
+		e, err := fx.store.Get(context.Background(), id)
+		require.NoError(t, err)
+		assert.WithinRange(t, e.LeaseUntil, was.Add(8*time.Minute), was.Add(9*time.Minute), "%s renewed for a lease from now on the store's clock", id)
 	}
 	close(release)
 	require.NoError(t, <-done)
-	assert.Equal(t, "claimed 5: sales 1, nurture 1, review 0, recycled 2, dropped 1, gone 0, failed 0, lease lost 0, released 0", w.Stats().String())
+	assert.Equal(t, "claimed 5: sales 1, nurture 1, review 0, recycled 2, dropped 1, gone 0, failed 0, dead 0, lease lost 0, released 0", w.Stats().String())
 }
 
 func TestNewWorkerConfig(t *testing.T) {

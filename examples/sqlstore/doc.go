@@ -18,8 +18,13 @@
 // The database runs in WAL mode, so reads never wait for the writer; writes
 // go through one connection whose transactions begin IMMEDIATE and wait up
 // to SQLiteConfig.BusyTimeout for another process's write lock. Every
-// commit is durable unless SQLiteConfig.NoSync. An empty path or ":memory:"
-// is a private in-memory database on a single connection, for tests.
+// commit is durable unless SQLiteConfig.NoSync. A database that cannot be
+// written (a read-only file, directory or file system) fails at open; a
+// writer that fails on an error that may have broken its connection (a
+// file opened read-only, an I/O error, a full disk) opens a new one for the
+// next call, and so recovers once the cause is gone. An empty path or
+// ":memory:" is a private in-memory database on a single connection, for
+// tests.
 //
 // # PostgreSQL
 //
@@ -27,36 +32,68 @@
 //
 //	store, err := sqlstore.OpenPostgres(ctx, "postgres://recycler@db:5432/crm?sslmode=verify-full", sqlstore.PostgresConfig{})
 //
-// A claim is one statement: it locks the due rows it takes with SELECT ...
-// FOR UPDATE SKIP LOCKED, so that concurrent claims never wait for each
-// other and never take the same lead, and leases them with a lease_until
-// column. Two partial indexes keep its cost flat however long the schedule
-// grows: one of the entries waiting to be due, in claim order, read from
-// its start and stopped after the batch; one of the entries under a lease,
-// by its end, from which a claim reads only the leases that ended (a
-// worker that died). Put, Delete and Extend are conditional statements on
-// the primary key. Each write is a transaction that the caller's context
-// interrupts until the commit but not during it, so that a call that fails
-// with the context's error has changed nothing.
+// A claim is one statement: it reads the entries that are not dead in claim
+// order from the head of one partial index, skips the leases still running,
+// locks the rows it takes with SELECT ... FOR UPDATE SKIP LOCKED (so that
+// concurrent claims never wait for each other and never take the same
+// lead), leases them, and stops after the batch: its cost is the batch's,
+// however many leads are scheduled, dead, or hold a lease that ended. Put,
+// Delete and Extend are conditional statements on the primary key. Each
+// write is a transaction that the caller's context interrupts until the
+// commit but not during it, so that a call that fails with the context's
+// error has changed nothing. With PostgresConfig.NotifyDue, a write that
+// makes a lead due now sends NOTIFY, and [Store.WatchDue] wakes the
+// workers waiting for it at once.
+//
+// # Time
+//
+// Due times are the caller's: Claim and Stats compare them with the now
+// they are given. Leases are the database's: a lease ends at the
+// database's clock (statement_timestamp() in PostgreSQL, the SQLite
+// library's clock, which is the machine's) plus the lease asked for, and
+// only that clock says whether it has ended. Workers whose clocks are
+// wrong, or that replay another day, never take a lead whose lease runs.
+// Tests move a Store's clock on with [Store.AdvanceClock].
+//
+// # Transactions of the host
+//
+// [Store.Tx] (a *sql.Tx) and [Store.PgxTx] (a pgx.Tx) bind the store to a
+// transaction of the host: a CRM marks a lead lost and schedules its
+// recycle in one transaction, and a worker records its hand-off under the
+// claim's key ([recycle.Entry.IdempotencyKey]) and acknowledges the claim in one
+// transaction, so that each schedule is handed on at most once. See
+// [TxStore] and the example of Store.Tx.
+//
+// # Errors
+//
+// Errors that may pass wrap [recycle.ErrUnavailable]: SQLite busy past its
+// timeout, a disk full or an I/O error; a PostgreSQL connection lost, a
+// server shutting down, restarting or out of connections, a serialization
+// failure. The recycle.Scheduler retries the calls that end a claim on
+// them.
 //
 // # The schema
 //
 // The schema is plain SQL, one file per step and dialect, in this module's
 // migrations directory (embedded in the binary, listed by [Migrations]):
 // a table recycle_entries, a store-wide version sequence recycle_version
-// (a PostgreSQL sequence, a one-row table in SQLite) and the two indexes.
-// [Migrate] applies the steps a database lacks, in one transaction, and
-// records them in recycle_migrations; it is idempotent and safe to run from
-// several processes at once, and OpenSQLite and OpenPostgres run it unless
-// told not to. A host with a migration tool of its own applies the files
-// with it and opens the store with NoMigrate, or with [New] over its own
-// pool.
+// (a PostgreSQL sequence, a one-row table in SQLite), the index of the
+// queue and the index of the dead entries. [Migrate] applies the steps a
+// database lacks, in one transaction, and records them in
+// recycle_migrations; it is idempotent and safe to run from several
+// processes at once, and OpenSQLite and OpenPostgres run it unless told
+// not to. A host with a migration tool of its own applies the files with it
+// and opens the store with NoMigrate, or with [New] over its own pool.
 //
 // # Testing a store
 //
 // The store passes the library's conformance suite, recycletest, on a
-// SQLite file, in memory and on PostgreSQL, and a test of a fleet of
-// workers, each with its own pool, one of which dies in the middle of its
-// leases. The PostgreSQL tests read the server's DSN from LEADQUAL_PG_DSN
-// and skip without it, except in CI (CI=true), where they fail.
+// SQLite file, in memory and on PostgreSQL, with transactions of the host.
+// Beside it: a fleet of workers, each with its own pool, one of which dies
+// in the middle of its leases; the plans of the claim statement, on both
+// databases, read only what they return; a SQLite file made read-only under
+// the store; and, opt-in, PostgreSQL crashed under four workers (see
+// README.md). The PostgreSQL tests read the server's DSN from
+// LEADQUAL_PG_DSN and skip without it, except in CI (CI=true), where they
+// fail.
 package sqlstore

@@ -39,7 +39,9 @@ func ExampleOpenSQLite() {
 		panic(err)
 	}
 	for _, c := range claims {
-		fmt.Println("claimed", c.LeadID, "until", c.LeaseUntil.Format(time.DateTime))
+		// The lease runs on the database's clock; the key names the
+		// schedule, the same for every delivery of it.
+		fmt.Println("claimed", c.LeadID, "with key", c.IdempotencyKey())
 		if err := sched.Ack(ctx, c); err != nil {
 			panic(err)
 		}
@@ -48,7 +50,7 @@ func ExampleOpenSQLite() {
 	fmt.Println(err)
 	// Output:
 	// due 2026-12-07 to Reach the sales, finance or managing director
-	// claimed L-1 until 2026-12-07 09:10:00
+	// claimed L-1 with key L-1@1
 	// sqlstore: get lead "L-1": lead not scheduled
 }
 
@@ -64,6 +66,7 @@ func ExampleMigrations() {
 	}
 	// Output:
 	// 1 0001_recycle_entries.sql
+	// 2 0002_clock_dead_schedule.sql
 }
 
 // Workers on many machines share one PostgreSQL database, each with its own

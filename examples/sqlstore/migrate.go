@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The schema, one directory of SQL files per dialect, named
@@ -67,7 +68,8 @@ func Migrations(d Dialect) ([]Migration, error) {
 // the steps not yet applied, in one transaction, and records each in the
 // table recycle_migrations. It is idempotent: run it at every start. Runs
 // from several processes at once apply each step once (PostgreSQL takes an
-// advisory lock; SQLite's write lock serialises them). A database whose
+// advisory lock; SQLite's write lock serialises them, and a run refused at
+// once with SQLITE_BUSY is retried). A database whose
 // schema is newer than this program knows is an error, and is left alone.
 func Migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 	steps, err := Migrations(d)
@@ -75,7 +77,35 @@ func Migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 		return err
 	}
 	latest := steps[len(steps)-1].Version
-	err = inTx(ctx, db, func(tx *sql.Tx) error {
+	// Pools that open a new SQLite file together may be refused at once
+	// (SQLITE_BUSY) instead of waiting for the lock: such an error, or one
+	// that may pass in PostgreSQL, is retried a few times, as the
+	// transaction changed nothing.
+	wait := 50 * time.Millisecond
+	for try := 1; ; try++ {
+		err = migrate(ctx, db, d, steps, latest)
+		busy := transient(d, err) && (d == PostgreSQL || sqliteCode(err) == sqliteBusy || sqliteCode(err) == sqliteLocked)
+		if err == nil || try == 8 || !busy || ctx.Err() != nil {
+			break
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate %s schema: %w", d, err)
+	}
+	return nil
+}
+
+// migrate applies the steps after the database's latest, in one
+// transaction.
+func migrate(ctx context.Context, db *sql.DB, d Dialect, steps []Migration, latest int) error {
+	return inTx(ctx, db, func(tx *sql.Tx) error {
 		record := `INSERT INTO recycle_migrations (version, name) VALUES (?1, ?2)`
 		table := `CREATE TABLE IF NOT EXISTS recycle_migrations (
 			version    INTEGER PRIMARY KEY,
@@ -116,8 +146,4 @@ func Migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("sqlstore: migrate %s schema: %w", d, err)
-	}
-	return nil
 }

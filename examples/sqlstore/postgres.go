@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,8 +20,16 @@ import (
 type PostgresConfig struct {
 	// MaxConns is the most connections the pool opens. Default 4; at most
 	// 1000. A worker that claims and acknowledges one lead at a time needs
-	// one or two.
+	// one or two, and one more while it watches for due leads
+	// ([Store.WatchDue]).
 	MaxConns int
+	// NotifyDue makes every write of this Store that makes a lead due now
+	// on the database's clock (a Put, a release) send NOTIFY on
+	// [DueChannel], in its transaction, so that workers waiting in
+	// [Store.WatchDue] claim it at once instead of at their next poll.
+	// Default false: PostgreSQL serialises the commits of transactions
+	// that notify, which costs a busy writer some throughput.
+	NotifyDue bool
 	// NoMigrate leaves the schema alone: by default OpenPostgres applies
 	// [Migrate], which is safe to run from many processes at once.
 	NoMigrate bool
@@ -55,60 +64,124 @@ func OpenPostgres(ctx context.Context, dsn string, cfg PostgresConfig) (*Store, 
 	db.SetMaxIdleConns(cfg.MaxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	what := fmt.Sprintf("postgresql %s:%d/%s", cc.Host, cc.Port, cc.Database)
-	return finishOpen(ctx, PostgreSQL, what, db, db, cfg.NoMigrate, db)
+	return finishOpen(ctx, PostgreSQL, what, db, db, cfg.NoMigrate, cfg.NotifyDue, db)
 }
 
-// postgresEngine is the SQL of PostgreSQL. Every write is one statement
-// in a transaction of its own (see write), except that a conditional write
-// that matched no row asks in a second statement of the same transaction
-// whether the lead has an entry at all, to tell ErrStale from ErrNotFound.
+// pgNow is the store's clock in PostgreSQL: statement_timestamp(), the
+// start of the current statement on the server's clock, plus the store's
+// shift in microseconds, the parameter $n.
+func pgNow(n int) string {
+	return fmt.Sprintf("(statement_timestamp() + $%d::bigint * interval '1 microsecond')", n)
+}
+
+// pgColumns returns the columns of an entry, each prefixed with p.
+func pgColumns(p string) string {
+	return p + strings.ReplaceAll(columns, ", ", ", "+p)
+}
+
+// The statements of PostgreSQL.
+var (
+	pgGet    = `SELECT ` + columns + ` FROM recycle_entries WHERE lead_id = $1`
+	pgInsert = `
+		WITH v AS MATERIALIZED (SELECT nextval('recycle_version') AS v)
+		INSERT INTO recycle_entries (` + columns + `)
+		SELECT $1::text, $2::timestamptz, $3::text, $4::text, $5::bigint, $6::integer, $7::integer, $8::timestamptz,
+			$9::integer, $10::text, $11::boolean, v.v, v.v, NULL, 0 FROM v
+		ON CONFLICT (lead_id) DO NOTHING
+		RETURNING ` + columns
+	pgUpdate = `
+		WITH v AS MATERIALIZED (SELECT nextval('recycle_version') AS v)
+		UPDATE recycle_entries e SET
+			due = $2, reason = $3, task = $4, rank = $5, recycles = $6, attempt = $7, since = $8,
+			failures = $9, last_error = $10, dead = $11,
+			version = v.v, schedule = CASE WHEN e.schedule = $13::bigint THEN e.schedule ELSE v.v END,
+			lease_until = NULL, claims = 0
+		FROM v WHERE e.lead_id = $1 AND e.version = $12
+		RETURNING ` + pgColumns("e.")
+	pgDelete    = `DELETE FROM recycle_entries WHERE lead_id = $1`
+	pgDeleteIf  = `DELETE FROM recycle_entries WHERE lead_id = $1 AND version = $2`
+	pgExists    = `SELECT 1 FROM recycle_entries WHERE lead_id = $1`
+	pgNotify    = `SELECT pg_notify('` + DueChannel + `', '')`
+	pgNotifyDue = `SELECT pg_notify('` + DueChannel + `', '') WHERE $1::timestamptz <= ` + pgNow(2)
+	pgDead      = `SELECT ` + columns + ` FROM recycle_entries WHERE dead AND lead_id > $1 ORDER BY lead_id LIMIT $2`
+	// pgClaim leases the first $2 claimable entries at $1 for $3
+	// microseconds on the store's clock (shift $4). It reads the index
+	// recycle_entries_queue (the entries that are not dead, in claim
+	// order) from its head, skips the leases still running, locks the rows
+	// it takes and skips those another claim has locked, so that
+	// concurrent claims neither wait for each other nor take the same
+	// entry, and stops after $2 rows: the entries due later, dead, or
+	// whose lease ended cost it nothing more than the others. The CTE is
+	// MATERIALIZED so that it runs once, whatever the planner thinks.
+	pgClaim = `
+		WITH picked AS MATERIALIZED (
+			SELECT lead_id FROM recycle_entries
+			WHERE NOT dead AND due <= $1 AND (lease_until IS NULL OR lease_until <= ` + pgNow(4) + `)
+			ORDER BY due, rank DESC, lead_id
+			LIMIT $2
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE recycle_entries e
+		SET version = nextval('recycle_version'), lease_until = ` + pgNow(4) + ` + $3::bigint * interval '1 microsecond', claims = e.claims + 1
+		FROM picked WHERE e.lead_id = picked.lead_id
+		RETURNING ` + pgColumns("e.")
+	// pgExtend sets the lease of $1, if its version is $2, to end $3
+	// microseconds from now on the store's clock (shift $4); a release
+	// ($3 = 0) of a lease still running uncounts the claim.
+	pgExtend = `
+		UPDATE recycle_entries e SET
+			claims = CASE WHEN $3::bigint = 0 AND e.lease_until > ` + pgNow(4) + ` AND e.claims > 0 THEN e.claims - 1 ELSE e.claims END,
+			lease_until = ` + pgNow(4) + ` + $3::bigint * interval '1 microsecond'
+		WHERE e.lead_id = $1 AND e.version = $2 AND e.lease_until IS NOT NULL
+		RETURNING ` + pgColumns("e.")
+	// pgStats counts at $1 (the caller's clock) with the store's clock
+	// (shift $2), in one pass over the table.
+	pgStats = `
+		WITH c AS MATERIALIZED (SELECT ` + pgNow(2) + ` AS now)
+		SELECT
+			count(*) FILTER (WHERE NOT dead),
+			count(*) FILTER (WHERE NOT dead AND due <= $1 AND (lease_until IS NULL OR lease_until <= c.now)),
+			count(*) FILTER (WHERE NOT dead AND lease_until > c.now),
+			count(*) FILTER (WHERE NOT dead AND lease_until <= c.now),
+			count(*) FILTER (WHERE dead),
+			min(due) FILTER (WHERE NOT dead AND due <= $1 AND (lease_until IS NULL OR lease_until <= c.now))
+		FROM recycle_entries, c`
+)
+
+// DueChannel is the channel of PostgreSQL's LISTEN/NOTIFY on which a Store
+// with PostgresConfig.NotifyDue announces leads that become due now, and
+// on which [Store.WatchDue] listens. A host's own writes may NOTIFY it too.
+const DueChannel = "recycle_due"
+
+// postgresEngine is the SQL of PostgreSQL. Every write is one statement,
+// except that a conditional write that matched no row asks in a second
+// statement of the same transaction whether the lead has an entry at all,
+// to tell ErrStale from ErrNotFound, and that a write that makes a lead
+// due now may NOTIFY.
 type postgresEngine struct{}
-
-func (postgresEngine) close() error { return nil }
-
-// write runs fn in a transaction that the caller's ctx interrupts until the
-// commit, but not during it: a call cancelled before the commit changes
-// nothing (the server rolls back the transaction of a connection that pgx
-// closed mid-statement, or fn's error rolls it back), and a commit once
-// sent is waited for, so that its outcome is known. Without the
-// transaction, a single statement interrupted by a cancellation could have
-// been carried out all the same, and the caller told otherwise.
-func write(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
-	tx, err := db.BeginTx(context.WithoutCancel(ctx), nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback() // the error that matters is fn's
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
 
 func scanPostgres(row scanner) (recycle.Entry, error) {
 	var (
-		e       recycle.Entry
-		version int64
-		lease   sql.NullTime
-		reason  string
+		e                 recycle.Entry
+		version, schedule int64
+		lease             sql.NullTime
+		reason            string
 	)
-	err := row.Scan(&e.LeadID, &e.Due, &reason, &e.Task, &e.Rank, &e.Recycles, &e.Attempt, &e.Since, &version, &lease, &e.Claims)
+	err := row.Scan(&e.LeadID, &e.Due, &reason, &e.Task, &e.Rank, &e.Recycles, &e.Attempt, &e.Since,
+		&e.Failures, &e.LastError, &e.Dead, &version, &schedule, &lease, &e.Claims)
 	if err != nil {
 		return recycle.Entry{}, err
 	}
-	e.Due, e.Since, e.Reason, e.Version = e.Due.UTC(), e.Since.UTC(), lead.Reason(reason), uint64(version)
+	e.Due, e.Since, e.Reason = e.Due.UTC(), e.Since.UTC(), lead.Reason(reason)
+	e.Version, e.Schedule = uint64(version), uint64(schedule)
 	if lease.Valid {
 		e.LeaseUntil = lease.Time.UTC()
 	}
 	return e, nil
 }
 
-func (postgresEngine) get(ctx context.Context, db *sql.DB, leadID string) (recycle.Entry, error) {
-	e, err := scanPostgres(db.QueryRowContext(ctx, `SELECT `+columns+` FROM recycle_entries WHERE lead_id = $1`, leadID))
+func (postgresEngine) get(ctx context.Context, q querier, leadID string) (recycle.Entry, error) {
+	e, err := scanPostgres(q.queryRow(ctx, pgGet, leadID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return recycle.Entry{}, recycle.ErrNotFound
 	}
@@ -119,9 +192,9 @@ func (postgresEngine) get(ctx context.Context, db *sql.DB, leadID string) (recyc
 // no row: ErrStale if the lead has an entry, ErrNotFound if not. It runs in
 // the write's transaction, after the write: a version, once replaced, never
 // comes back, so the answer holds for the write too.
-func missed(ctx context.Context, tx *sql.Tx, leadID string) error {
+func missed(ctx context.Context, q querier, leadID string) error {
 	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM recycle_entries WHERE lead_id = $1`, leadID).Scan(&one)
+	err := q.queryRow(ctx, pgExists, leadID).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return recycle.ErrNotFound
@@ -131,123 +204,77 @@ func missed(ctx context.Context, tx *sql.Tx, leadID string) error {
 	return recycle.ErrStale
 }
 
-func (postgresEngine) put(ctx context.Context, db *sql.DB, e recycle.Entry, expect uint64) (got recycle.Entry, err error) {
-	args := []any{e.LeadID, e.Due, string(e.Reason), e.Task, e.Rank, e.Recycles, e.Attempt, e.Since}
-	err = write(ctx, db, func(tx *sql.Tx) error {
-		if expect == 0 {
-			got, err = scanPostgres(tx.QueryRowContext(ctx, `
-				INSERT INTO recycle_entries (`+columns+`)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nextval('recycle_version'), NULL, 0)
-				ON CONFLICT (lead_id) DO NOTHING
-				RETURNING `+columns, args...))
-			if errors.Is(err, sql.ErrNoRows) {
-				return recycle.ErrStale
-			}
-			return err
-		}
-		got, err = scanPostgres(tx.QueryRowContext(ctx, `
-			UPDATE recycle_entries SET
-				due = $2, reason = $3, task = $4, rank = $5, recycles = $6, attempt = $7, since = $8,
-				version = nextval('recycle_version'), lease_until = NULL, claims = 0
-			WHERE lead_id = $1 AND version = $9
-			RETURNING `+columns, append(args, int64(expect))...))
+func (postgresEngine) put(ctx context.Context, q querier, e recycle.Entry, expect uint64, notify bool, shift int64) (recycle.Entry, error) {
+	args := []any{e.LeadID, e.Due, string(e.Reason), e.Task, e.Rank, e.Recycles, e.Attempt, e.Since, e.Failures, e.LastError, e.Dead}
+	var (
+		got recycle.Entry
+		err error
+	)
+	if expect == 0 {
+		got, err = scanPostgres(q.queryRow(ctx, pgInsert, args...))
 		if errors.Is(err, sql.ErrNoRows) {
-			return missed(ctx, tx, e.LeadID)
+			return recycle.Entry{}, recycle.ErrStale
 		}
-		return err
-	})
+	} else {
+		got, err = scanPostgres(q.queryRow(ctx, pgUpdate, append(args, int64(expect), int64(e.Schedule))...))
+		if errors.Is(err, sql.ErrNoRows) {
+			return recycle.Entry{}, missed(ctx, q, e.LeadID)
+		}
+	}
+	if err == nil && notify && !got.Dead {
+		_, err = q.exec(ctx, pgNotifyDue, got.Due, shift)
+	}
 	return got, err
 }
 
-func (postgresEngine) delete(ctx context.Context, db *sql.DB, leadID string, expect uint64) error {
-	return write(ctx, db, func(tx *sql.Tx) error {
-		var (
-			res sql.Result
-			err error
-		)
-		if expect == 0 {
-			res, err = tx.ExecContext(ctx, `DELETE FROM recycle_entries WHERE lead_id = $1`, leadID)
-		} else {
-			res, err = tx.ExecContext(ctx, `DELETE FROM recycle_entries WHERE lead_id = $1 AND version = $2`, leadID, int64(expect))
-		}
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		switch {
-		case err != nil:
-			return err
-		case n > 0:
-			return nil
-		case expect == 0:
-			return recycle.ErrNotFound
-		}
-		return missed(ctx, tx, leadID)
-	})
-}
-
-// postgresClaim leases the first $2 claimable entries at $1 until $3. The
-// claimable entries are the union of two index range scans: entries not
-// claimed and due (recycle_entries_waiting, read in claim order and stopped
-// after $2 rows) and entries whose lease ended (recycle_entries_leased:
-// only the leases that ended are read). Each scan locks the rows it takes
-// and skips those another claim has locked, so concurrent claims neither
-// wait for each other nor take the same entry; a row locked in a scan but
-// not picked is free again when the transaction ends. The CTEs are
-// MATERIALIZED so that each runs once, whatever the planner thinks.
-const postgresClaim = `
-WITH waiting AS MATERIALIZED (
-	SELECT lead_id, due, rank FROM recycle_entries
-	WHERE lease_until IS NULL AND due <= $1
-	ORDER BY due, rank DESC, lead_id LIMIT $2
-	FOR UPDATE SKIP LOCKED
-), expired AS MATERIALIZED (
-	SELECT lead_id, due, rank FROM recycle_entries
-	WHERE lease_until <= $1
-	ORDER BY due, rank DESC, lead_id LIMIT $2
-	FOR UPDATE SKIP LOCKED
-), picked AS MATERIALIZED (
-	SELECT lead_id FROM (SELECT * FROM waiting UNION ALL SELECT * FROM expired) c
-	ORDER BY due, rank DESC, lead_id LIMIT $2
-)
-UPDATE recycle_entries e
-SET version = nextval('recycle_version'), lease_until = $3, claims = e.claims + 1
-FROM picked WHERE e.lead_id = picked.lead_id
-RETURNING e.lead_id, e.due, e.reason, e.task, e.rank, e.recycles, e.attempt, e.since, e.version, e.lease_until, e.claims`
-
-func (postgresEngine) claim(ctx context.Context, db *sql.DB, now time.Time, limit int, leaseUntil time.Time) (out []recycle.Entry, err error) {
-	err = write(ctx, db, func(tx *sql.Tx) error {
-		out = out[:0]
-		rows, err := tx.QueryContext(ctx, postgresClaim, now, limit, leaseUntil)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := scanPostgres(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, e)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, err
+func (postgresEngine) delete(ctx context.Context, q querier, leadID string, expect uint64) error {
+	var (
+		n   int64
+		err error
+	)
+	if expect == 0 {
+		n, err = q.exec(ctx, pgDelete, leadID)
+	} else {
+		n, err = q.exec(ctx, pgDeleteIf, leadID, int64(expect))
 	}
-	return out, nil
+	switch {
+	case err != nil:
+		return err
+	case n > 0:
+		return nil
+	case expect == 0:
+		return recycle.ErrNotFound
+	}
+	return missed(ctx, q, leadID)
 }
 
-func (postgresEngine) extend(ctx context.Context, db *sql.DB, leadID string, version uint64, leaseUntil time.Time) (e recycle.Entry, err error) {
-	err = write(ctx, db, func(tx *sql.Tx) error {
-		e, err = scanPostgres(tx.QueryRowContext(ctx, `
-			UPDATE recycle_entries SET lease_until = $3
-			WHERE lead_id = $1 AND version = $2 AND lease_until IS NOT NULL
-			RETURNING `+columns, leadID, int64(version), leaseUntil))
-		if errors.Is(err, sql.ErrNoRows) {
-			return missed(ctx, tx, leadID)
-		}
-		return err
-	})
+func (postgresEngine) claim(ctx context.Context, q querier, now time.Time, limit int, lease, shift int64) ([]recycle.Entry, error) {
+	return scanAll(scanPostgres)(q.query(ctx, pgClaim, now, limit, lease, shift))
+}
+
+func (postgresEngine) extend(ctx context.Context, q querier, leadID string, version uint64, lease int64, notify bool, shift int64) (recycle.Entry, error) {
+	e, err := scanPostgres(q.queryRow(ctx, pgExtend, leadID, int64(version), lease, shift))
+	if errors.Is(err, sql.ErrNoRows) {
+		return recycle.Entry{}, missed(ctx, q, leadID)
+	}
+	if err == nil && notify && lease == 0 && !e.Dead {
+		_, err = q.exec(ctx, pgNotify) // released: claimable now
+	}
 	return e, err
+}
+
+func (postgresEngine) dead(ctx context.Context, q querier, after string, limit int) ([]recycle.Entry, error) {
+	return scanAll(scanPostgres)(q.query(ctx, pgDead, after, limit))
+}
+
+func (postgresEngine) stats(ctx context.Context, q querier, now time.Time, shift int64) (recycle.Stats, error) {
+	var (
+		st     recycle.Stats
+		oldest sql.NullTime
+	)
+	err := q.queryRow(ctx, pgStats, now, shift).Scan(&st.Scheduled, &st.Due, &st.Leased, &st.Expired, &st.Dead, &oldest)
+	if oldest.Valid {
+		st.OldestDue = oldest.Time.UTC()
+	}
+	return st, err
 }

@@ -32,10 +32,28 @@ type fleet struct {
 	ackedAt   map[string]int64 // seq after the acknowledgement, per lead
 	lost      int              // acknowledgements refused: the lease had been lost
 	remaining atomic.Int64     // leads not yet acknowledged
-	// clock is the shared logical time, in microseconds after t0: the
-	// store takes the time from its caller, so leases run out when the
-	// test says so, not when the wall clock does.
-	clock atomic.Int64
+	// stores are the workers' stores, each with its own pool: the test
+	// moves their clocks on together, so that leases run out when it says
+	// so, not when the wall clock does.
+	stores []*sqlstore.Store
+}
+
+// open opens a store for a worker.
+func (f *fleet) open(t testing.TB, open func(testing.TB) *sqlstore.Store) *sqlstore.Store {
+	s := open(t)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stores = append(f.stores, s)
+	return s
+}
+
+// advance moves the clock of every store d later.
+func (f *fleet) advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range f.stores {
+		s.AdvanceClock(d)
+	}
 }
 
 // claimed is one entry handed out by a claim that started at seq.
@@ -44,13 +62,10 @@ type claimed struct {
 	seq int64
 }
 
-func (f *fleet) now() time.Time { return t0.Add(time.Duration(f.clock.Load()) * time.Microsecond) }
-
 // claim claims a batch and records what it handed out.
 func (f *fleet) claim(ctx context.Context, s *sqlstore.Store, n int, lease time.Duration) ([]recycle.Entry, error) {
 	start := f.seq.Add(1)
-	now := f.now()
-	es, err := s.Claim(ctx, now, n, now.Add(lease))
+	es, err := s.Claim(ctx, t0, n, lease)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, e := range es {
@@ -104,7 +119,7 @@ func testWorkersCrash(t *testing.T, open func(testing.TB) *sqlstore.Store) {
 	f := &fleet{acked: map[string]int{}, ackedAt: map[string]int64{}}
 	f.remaining.Store(leads)
 
-	setup := open(t)
+	setup := f.open(t, open)
 	for i := range leads {
 		_, err := setup.Put(ctx, recycle.Entry{
 			LeadID: fmt.Sprintf("L-%05d", i),
@@ -120,7 +135,7 @@ func testWorkersCrash(t *testing.T, open func(testing.TB) *sqlstore.Store) {
 	// The victim claims a batch, acknowledges half of it, starts another
 	// claim and dies while it runs: its pool is gone, its leases are not.
 	var held []recycle.Entry
-	victim := open(t)
+	victim := f.open(t, open)
 	es, err := f.claim(ctx, victim, batch, lease)
 	require.NoError(t, err)
 	require.Len(t, es, batch)
@@ -138,7 +153,7 @@ func testWorkersCrash(t *testing.T, open func(testing.TB) *sqlstore.Store) {
 		defer wg.Done()
 		c, cancel := context.WithCancel(ctx)
 		go cancel()
-		_, err := victim.Claim(c, f.now(), batch, f.now().Add(lease))
+		_, err := victim.Claim(c, t0, batch, lease)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			errs <- fmt.Errorf("victim: %w", err)
 		}
@@ -148,7 +163,7 @@ func testWorkersCrash(t *testing.T, open func(testing.TB) *sqlstore.Store) {
 	}()
 
 	for w := range workers {
-		s := open(t)
+		s := f.open(t, open)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -190,19 +205,17 @@ func testWorkersCrash(t *testing.T, open func(testing.TB) *sqlstore.Store) {
 		assert.GreaterOrEqual(t, handed[e.LeadID], 2, "%s, held by the dead worker, was claimed again", e.LeadID)
 	}
 	assert.Equal(t, 0, count(t, setup.DB()), "entries left in the store")
-	t.Logf("%d leads, %d claims handed out, %d acknowledgements refused for a lost lease, clock at %s",
-		leads, len(f.claims), f.lost, f.now().Sub(t0))
+	t.Logf("%d leads, %d claims handed out, %d acknowledgements refused for a lost lease",
+		leads, len(f.claims), f.lost)
 }
 
-// work is one worker: it claims batches at the fleet's time and
-// acknowledges each claim, until every lead is acknowledged. When nothing
-// is claimable, time passes: a lease's length, so that the leases of a
-// dead worker run out (and those of a live one too, whose late
+// work is one worker: it claims batches and acknowledges each claim, until
+// every lead is acknowledged. When nothing is claimable, the stores' clocks
+// move on by a lease's length, so that the leases of a dead worker run out (and those of a live one too, whose late
 // acknowledgements are then refused: delivery is at least once).
 func work(ctx context.Context, s *sqlstore.Store, f *fleet, batch int, lease time.Duration) error {
 	idle, last := 0, f.remaining.Load()
 	for remaining := last; remaining > 0; remaining = f.remaining.Load() {
-		now := f.now()
 		es, err := f.claim(ctx, s, batch, lease)
 		if err != nil {
 			return err
@@ -229,10 +242,10 @@ func work(ctx context.Context, s *sqlstore.Store, f *fleet, batch int, lease tim
 				}
 				rows.Close()
 			}
-			return fmt.Errorf("nothing claimable at %s for %d rounds, with %d leads not acknowledged: lost (%v)",
-				now, idle, remaining, left)
+			return fmt.Errorf("nothing claimable for %d rounds, with %d leads not acknowledged: lost (%v)",
+				idle, remaining, left)
 		}
-		f.clock.CompareAndSwap(now.Sub(t0).Microseconds(), now.Add(lease).Sub(t0).Microseconds())
+		f.advance(lease)
 		time.Sleep(time.Millisecond) // a worker polls: it does not spin
 	}
 	return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/leadqual/leadqual/ingest"
 	"github.com/leadqual/leadqual/lead"
@@ -16,34 +17,52 @@ import (
 // role at "contact.role", a time that does not parse at "activities[2].at".
 // A body that is not one JSON value at all is a 400 malformed_json; JSON
 // that is not a lead, a 400 invalid_json.
-func decodeLead(data []byte) (lead.Lead, *APIError) {
-	var l lead.Lead
-	err := ingest.DecodeJSON(data, &l)
+func decodeLead(data []byte) (lead.Lead, *APIError) { return decodeStrict[lead.Lead](data, "lead") }
+
+// decodeAccount decodes the body of POST /v1/accounts as decodeLead
+// decodes a lead: an account with its leads, every problem with its path
+// ("leads[2].contact.emial").
+func decodeAccount(data []byte) (lead.Account, *APIError) {
+	return decodeStrict[lead.Account](data, "account")
+}
+
+// decodeStrict decodes exactly one JSON object of type T, called what in
+// messages, with no unknown fields.
+func decodeStrict[T any](data []byte, what string) (T, *APIError) {
+	var v, zero T
+	err := ingest.DecodeJSON(data, &v)
 	if err == nil {
-		return l, nil
+		return v, nil
 	}
 	var je *ingest.JSONError
 	if !errors.As(err, &je) || len(je.Problems) == 0 {
-		return lead.Lead{}, apiError(http.StatusBadRequest, CodeInvalidJSON, "the body is not a lead: %v", err)
+		return zero, apiError(http.StatusBadRequest, CodeInvalidJSON, "the body is not %s: %v", article(what), err)
 	}
 	fes := je.Problems
 	if je.Malformed {
 		if je.Empty {
-			return lead.Lead{}, apiError(http.StatusBadRequest, CodeMalformedJSON, "the body is empty: send a lead as a JSON object")
+			return zero, apiError(http.StatusBadRequest, CodeMalformedJSON, "the body is empty: send %s as a JSON object", article(what))
 		}
 		if errors.Is(err, ingest.ErrInvalidUTF8) {
-			return lead.Lead{}, utf8Problems(fes)
+			return zero, utf8Problems(fes)
 		}
 		fe := fes[0]
 		e := apiError(http.StatusBadRequest, CodeMalformedJSON, "malformed JSON at line %d, column %d: %s", fe.Line, fe.Column, fe.Problem)
 		e.Problems = []Problem{fieldProblem(fe)}
-		return lead.Lead{}, e
+		return zero, e
 	}
-	e := apiError(http.StatusBadRequest, CodeInvalidJSON, "the body is not a lead: %s", plural(len(fes), "problem"))
+	e := apiError(http.StatusBadRequest, CodeInvalidJSON, "the body is not %s: %s", article(what), plural(len(fes), "problem"))
 	for _, fe := range fes {
 		e.Problems = append(e.Problems, fieldProblem(fe))
 	}
-	return lead.Lead{}, e
+	return zero, e
+}
+
+func article(noun string) string {
+	if strings.IndexByte("aeiou", noun[0]) >= 0 {
+		return "an " + noun
+	}
+	return "a " + noun
 }
 
 // utf8Problems is a 400 for a body that is not valid UTF-8, naming each

@@ -3,7 +3,7 @@
 // alerts sales with the response deadline, because a need lead is answered
 // in minutes, not days.
 //
-//	POST /v1/leads   a lead (JSON) in, its decision out
+//	POST /v1/leads   a lead (JSON) in, its decision (and, with -assign, its owner) out
 //	GET  /v1/policy  the policy in service, with its version as ETag (admin token)
 //	PUT  /v1/policy  put a new policy into service atomically (admin token)
 //	GET  /healthz    liveness, with the policy in service
@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/leadqual/leadqual/assign"
 	"github.com/leadqual/leadqual/qualify"
 )
 
@@ -48,6 +49,7 @@ func main() {
 type options struct {
 	addr           string
 	policyFile     string
+	assignFile     string
 	savePolicy     bool
 	maxLeadBytes   int64
 	maxPolicyBytes int64
@@ -82,6 +84,7 @@ Flags:
 	}
 	fs.StringVar(&o.addr, "addr", "localhost:8080", "`address` to listen on; use :8080 to listen on every interface (in a container)")
 	fs.StringVar(&o.policyFile, "policy", "", "policy `file` (JSON) to serve at start; default: the library's default policy")
+	fs.StringVar(&o.assignFile, "assign", "", "assignment rules `file` (JSON, package assign): every lead of sales' work gets an owner, named in the response; default: no assignment")
 	fs.BoolVar(&o.savePolicy, "save-policy", false, "write each policy accepted by PUT /v1/policy to the -policy file (atomically), so a restart keeps it")
 	fs.Int64Var(&o.maxLeadBytes, "max-lead-bytes", DefaultMaxLeadBytes, "largest lead body accepted, in `bytes`; larger is refused with 413")
 	fs.Int64Var(&o.maxPolicyBytes, "max-policy-bytes", DefaultMaxPolicyBytes, "largest policy body accepted, in `bytes`; larger is refused with 413")
@@ -183,6 +186,17 @@ func setup(o options, log *slog.Logger, adminToken string) (*Server, net.Listene
 	}
 	if o.savePolicy {
 		cfg.SavePolicy = func(_ context.Context, data []byte) error { return writeFileAtomic(o.policyFile, data) }
+	}
+	if o.assignFile != "" {
+		data, err := os.ReadFile(o.assignFile)
+		if err != nil {
+			return nil, nil, err
+		}
+		rules, err := assign.ParseRules(data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("assignment rules %s: %w", o.assignFile, err)
+		}
+		cfg.Team = &Team{Rules: rules}
 	}
 	srv, err := NewServer(cfg)
 	if err != nil {

@@ -26,7 +26,8 @@ const (
 	CodeTooLarge             = "body_too_large"          // 413
 	CodeUnsupportedMediaType = "unsupported_media_type"  // 415
 	CodeInvalidLead          = "invalid_lead"            // 422: lead.Validate found problems
-	CodeLeadLimit            = "lead_too_large"          // 422: the lead exceeds the policy's limits
+	CodeInvalidAccount       = "invalid_account"         // 422: lead.Account.Validate found problems
+	CodeLeadLimit            = "lead_too_large"          // 422: the lead (or account) exceeds the policy's limits
 	CodeInvalidPolicy        = "invalid_policy"          // 422: the policy does not compile
 	CodeRuleFailed           = "rule_failed"             // 500: a rule of the policy failed on this lead
 	CodeInternal             = "internal"                // 500
@@ -142,7 +143,11 @@ func writeError(w http.ResponseWriter, r *http.Request, e *APIError) {
 // validationError turns lead.Validate's error into a 422 listing every
 // problem with its field path.
 func validationError(ve *lead.ValidationError) *APIError {
-	e := apiError(http.StatusUnprocessableEntity, CodeInvalidLead, "lead %q has %s", ve.ID, plural(len(ve.Problems), "problem"))
+	what, code := "lead", CodeInvalidLead
+	if ve.Of == "account" {
+		what, code = "account", CodeInvalidAccount
+	}
+	e := apiError(http.StatusUnprocessableEntity, code, "%s %q has %s", what, ve.ID, plural(len(ve.Problems), "problem"))
 	for _, p := range ve.Problems {
 		e.Problems = append(e.Problems, fieldProblem(p))
 	}
@@ -182,7 +187,11 @@ func compileError(ce *qualify.CompileError) *APIError {
 // limitError turns a lead refused by the policy's limits into a 422 naming
 // the offending field.
 func limitError(l *lead.Lead, le *qualify.LimitError) *APIError {
-	e := apiError(http.StatusUnprocessableEntity, CodeLeadLimit, "lead %q exceeds a limit of the policy", l.ID)
+	return limitErrorOf("lead", l.ID, le)
+}
+
+func limitErrorOf(what, id string, le *qualify.LimitError) *APIError {
+	e := apiError(http.StatusUnprocessableEntity, CodeLeadLimit, "%s %q exceeds a limit of the policy", what, id)
 	e.Problems = []Problem{{Field: le.Path, Message: fmt.Sprintf("limit %s exceeded: %d > %d", le.Limit, le.Got, le.Max)}}
 	return e
 }

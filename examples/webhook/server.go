@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/leadqual/leadqual/assign"
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/qualify"
 )
@@ -59,6 +60,22 @@ type Config struct {
 	// request fails and the old policy stays. Default: policies are not
 	// stored, and a restart serves the startup policy again.
 	SavePolicy func(ctx context.Context, data []byte) error
+	// Team, when set, gives every lead of sales' work (a decision with a
+	// priority: need, review, marketing-qualified, the pipeline) an owner
+	// by the host's assignment rules, before sales is notified: the
+	// response names the owner and why, and the notifier sees the lead
+	// with its owner. Default: no assignment.
+	Team *Team
+}
+
+// Team is who owns leads: the host's assignment rules (package assign)
+// and the state that counts their open leads.
+type Team struct {
+	// Rules are the people, their teams, territories and escalation.
+	Rules assign.Rules
+	// State keeps the assignments; default an in-memory assign.MemState
+	// (a host with several replicas shares one over its database).
+	State assign.State
 }
 
 func (c Config) withDefaults() Config {
@@ -70,6 +87,11 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Notifier == nil {
 		c.Notifier = LogNotifier{Logger: c.Logger, Now: c.Clock}
+	}
+	if c.Team != nil && c.Team.State == nil {
+		t := *c.Team
+		t.State = assign.NewMemState()
+		c.Team = &t
 	}
 	c.NotifyTimeout = cmp.Or(c.NotifyTimeout, DefaultNotifyTimeout)
 	c.MaxLeadBytes = cmp.Or(c.MaxLeadBytes, DefaultMaxLeadBytes)
@@ -88,15 +110,22 @@ func (c Config) validate() error {
 	case c.MaxPolicyBytes < 0:
 		return fmt.Errorf("webhook: Config.MaxPolicyBytes is negative (%d)", c.MaxPolicyBytes)
 	}
+	if c.Team != nil {
+		if _, err := assign.New(cmp.Or[assign.State](c.Team.State, assign.NewMemState()), assign.Config{Rules: c.Team.Rules, Vocabulary: c.Policy.Vocabulary()}); err != nil {
+			return fmt.Errorf("webhook: Config.Team: %w", err)
+		}
+	}
 	return nil
 }
 
 // Server is the webhook's http.Handler:
 //
-//	POST /v1/leads   a lead (JSON) in, its decision out; need notifies sales
-//	GET  /v1/policy  the policy in service (admin token), with its version as ETag
-//	PUT  /v1/policy  compile a policy and put it into service atomically (admin token)
-//	GET  /healthz    liveness, with the name and version of the policy in service
+//	POST /v1/leads     a lead (JSON) in, its decision out; need notifies sales
+//	POST /v1/accounts  an account and its leads in, the account's decision out
+//	                   (each contact's within it); need notifies sales of the contact who showed it
+//	GET  /v1/policy    the policy in service (admin token), with its version as ETag
+//	PUT  /v1/policy    compile a policy and put it into service atomically (admin token)
+//	GET  /healthz      liveness, with the name and version of the policy in service
 //
 // The policy in service is behind an atomic pointer: a request reads it
 // once and is decided by that one compiled, immutable policy from start to
@@ -115,10 +144,25 @@ type Server struct {
 	swap sync.Mutex
 }
 
-// servedPolicy is a compiled policy and when it went into service.
+// servedPolicy is a compiled policy, when it went into service, and the
+// assigner that agrees with it on the response hours (nil without a Team).
 type servedPolicy struct {
-	policy *qualify.Policy
-	since  time.Time
+	policy   *qualify.Policy
+	since    time.Time
+	assigner *assign.Assigner
+}
+
+// serve puts p into service with the Team's rules and state.
+func (s *Server) serve(p *qualify.Policy) (*servedPolicy, error) {
+	sp := &servedPolicy{policy: p, since: s.cfg.Clock()}
+	if t := s.cfg.Team; t != nil {
+		a, err := assign.New(t.State, assign.Config{Rules: t.Rules, Vocabulary: p.Vocabulary()})
+		if err != nil {
+			return nil, err
+		}
+		sp.assigner = a
+	}
+	return sp, nil
 }
 
 // PolicyInfo describes a policy in service.
@@ -138,6 +182,21 @@ type LeadResponse struct {
 	Decision qualify.Decision `json:"decision"`
 	// Notification is "sent" or "failed" for a need decision, and absent
 	// for any other.
+	Notification string `json:"notification,omitempty"`
+	// Assignment is the lead's owner and why, for sales' work, when the
+	// server has a Team (Existing: the lead was already assigned).
+	Assignment *assign.Result `json:"assignment,omitempty"`
+	// Unassigned says why a lead of sales' work has no owner: nobody is
+	// eligible (every person of its rules away or at capacity, or no rule
+	// matches), or the assignment state failed. The decision stands.
+	Unassigned string `json:"unassigned,omitempty"`
+}
+
+// AccountResponse is the body of a successful POST /v1/accounts.
+type AccountResponse struct {
+	Decision qualify.AccountDecision `json:"decision"`
+	// Notification is "sent" or "failed" when the account's need goes to
+	// sales, and absent otherwise.
 	Notification string `json:"notification,omitempty"`
 }
 
@@ -163,9 +222,14 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	cfg = cfg.withDefaults()
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
-	s.current.Store(&servedPolicy{policy: cfg.Policy, since: cfg.Clock()})
+	sp, err := s.serve(cfg.Policy)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: Config.Team: %w", err)
+	}
+	s.current.Store(sp)
 
 	s.route("/v1/leads", map[string]http.HandlerFunc{http.MethodPost: s.postLead})
+	s.route("/v1/accounts", map[string]http.HandlerFunc{http.MethodPost: s.postAccount})
 	s.route("/v1/policy", map[string]http.HandlerFunc{http.MethodGet: s.getPolicy, http.MethodPut: s.putPolicy})
 	s.route("/healthz", map[string]http.HandlerFunc{http.MethodGet: s.healthz})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -347,6 +411,9 @@ func (s *Server) postLead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := LeadResponse{Decision: d}
+	if served.assigner != nil && d.Priority != qualify.PriorityNone {
+		s.assign(r.Context(), served.assigner, &l, &d, now, &resp)
+	}
 	if d.Verdict == qualify.VerdictNeed {
 		resp.Notification = s.notify(r.Context(), &l, d)
 	}
@@ -355,10 +422,92 @@ func (s *Server) postLead(w http.ResponseWriter, r *http.Request) {
 		slog.String("lead", d.Lead),
 		slog.String("verdict", d.Verdict.String()),
 		slog.String("route", d.Route.String()),
+		slog.String("owner", l.Owner),
 		slog.String("policy", d.Policy),
 		slog.String("version", d.Version),
 	)
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// postAccount validates an account and its leads, decides it with the
+// policy in service, and notifies sales of its need through the contact
+// who showed it.
+func (s *Server) postAccount(w http.ResponseWriter, r *http.Request) {
+	data, aerr := readBody(w, r, s.cfg.MaxLeadBytes)
+	if aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	a, aerr := decodeAccount(data)
+	if aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	now := s.cfg.Clock()
+	if err := s.validator.ValidateAccount(&a, now); err != nil {
+		var ve *lead.ValidationError
+		if errors.As(err, &ve) {
+			writeError(w, r, validationError(ve))
+		} else {
+			writeError(w, r, apiError(http.StatusUnprocessableEntity, CodeInvalidAccount, "%v", err))
+		}
+		return
+	}
+
+	served := s.current.Load()
+	d, err := qualify.EvaluateAccount(r.Context(), served.policy, &a, now)
+	if err != nil {
+		var le *qualify.LimitError
+		if errors.As(err, &le) {
+			writeError(w, r, limitErrorOf("account", a.ID, le))
+			return
+		}
+		writeError(w, r, s.evaluateError(r, &lead.Lead{ID: a.ID}, served.policy, err))
+		return
+	}
+	resp := AccountResponse{Decision: d}
+	if d.Verdict == qualify.VerdictNeed && d.Route == qualify.RouteSales {
+		for i := range a.Leads {
+			if a.Leads[i].ID == d.Contact {
+				resp.Notification = s.notify(r.Context(), &a.Leads[i], d.Contacts[i])
+			}
+		}
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "account decided",
+		slog.String("request_id", requestIDFrom(r.Context())),
+		slog.String("account", d.Account),
+		slog.Int("contacts", len(a.Leads)),
+		slog.String("verdict", d.Verdict.String()),
+		slog.String("route", d.Route.String()),
+		slog.String("contact", d.Contact),
+		slog.String("policy", d.Policy),
+		slog.String("version", d.Version),
+	)
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// assign gives the lead of a decision of sales' work its owner, and puts
+// the outcome in the response; the owner is written to the lead, so that
+// the notifier tells them. Like the alert, the assignment outlives the
+// client's request (a hang-up must not leave need unowned) but not
+// NotifyTimeout.
+func (s *Server) assign(ctx context.Context, a *assign.Assigner, l *lead.Lead, d *qualify.Decision, now time.Time, resp *LeadResponse) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.NotifyTimeout)
+	defer cancel()
+	res, err := a.Assign(actx, assign.Request{Lead: l, Decision: d}, now)
+	switch {
+	case err == nil:
+		resp.Assignment = &res
+		l.Owner = res.Owner
+	case errors.Is(err, assign.ErrNoOwner):
+		resp.Unassigned = err.Error()
+		s.log.LogAttrs(ctx, slog.LevelWarn, "no owner for a lead of sales' work",
+			slog.String("request_id", requestIDFrom(ctx)), slog.String("lead", l.ID), slog.String("why", err.Error()))
+	default:
+		resp.Unassigned = "the assignment failed; the server's log has the reason"
+		s.log.LogAttrs(ctx, slog.LevelError, "assignment failed",
+			slog.String("request_id", requestIDFrom(ctx)), slog.String("lead", l.ID), slog.String("error", err.Error()))
+	}
 }
 
 // notify calls the Notifier for a need decision and reports "sent" or
@@ -451,8 +600,16 @@ func (s *Server) putPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	next, err := s.serve(p)
+	if err != nil {
+		// The team's rules were checked at start and read nothing of a
+		// policy but its vocabulary: not expected.
+		writeError(w, r, apiError(http.StatusInternalServerError, CodeInternal, "the team's assignment rules do not work with policy %s", p.Name()))
+		return
+	}
 	s.swap.Lock()
 	defer s.swap.Unlock()
+	next.since = s.cfg.Clock()
 	old := s.current.Load()
 	if match := r.Header.Get("If-Match"); match != "" && !etagMatches(match, old.policy.Version()) {
 		e := apiError(http.StatusPreconditionFailed, CodePreconditionFailed,
@@ -469,7 +626,6 @@ func (s *Server) putPolicy(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	next := &servedPolicy{policy: p, since: s.cfg.Clock()}
 	s.current.Store(next)
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "policy changed",
 		slog.String("request_id", requestIDFrom(r.Context())),
