@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"iter"
 	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -177,28 +180,57 @@ func BenchmarkCompileDefault(b *testing.B) {
 	}
 }
 
-// BenchmarkEvaluateAll streams 100k leads of 20 activities each through the
-// batch form on every core, and reports leads/s.
-func BenchmarkEvaluateAll(b *testing.B) {
-	p := defaultPolicy(b)
-	const n = 100_000
-	templates := make([]*lead.Lead, 64)
-	for i := range templates {
-		templates[i] = benchLead(20, uint64(i))
+// batchLeads is a stream of n distinct leads of 6 to 14 activities. They
+// are made as they are read, from 1024 templates, into a ring of 8192
+// leads reused in turn: a million leads are never held at once, and the
+// stream costs its reader about what decoding them would. A lead may be
+// overwritten 8192 leads after it was read, far beyond what EvaluateAll
+// or the yardstick pool keep in flight.
+func batchLeads(n int) iter.Seq[*lead.Lead] {
+	const templates, ring = 1024, 8192
+	tpl := make([]*lead.Lead, templates)
+	for i := range tpl {
+		tpl[i] = benchLead(6+i%9, uint64(i))
 	}
-	leads := func(yield func(*lead.Lead) bool) {
+	slots := make([]lead.Lead, ring)
+	acts := make([][]lead.Activity, ring)
+	return func(yield func(*lead.Lead) bool) {
+		var id []byte
 		for i := range n {
-			if !yield(templates[i%len(templates)]) {
+			t, k := tpl[i%templates], i%ring
+			l := &slots[k]
+			*l = *t
+			id = strconv.AppendInt(append(id[:0], "B-"...), int64(i), 10)
+			l.ID = string(id)
+			shift := time.Duration(i%97) * time.Minute
+			acts[k] = append(acts[k][:0], t.Activities...)
+			for j := range acts[k] {
+				acts[k][j].At = acts[k][j].At.Add(-shift)
+			}
+			l.Activities = acts[k]
+			if !yield(l) {
 				return
 			}
 		}
 	}
+}
+
+// BenchmarkEvaluateAll streams a million distinct leads of about 10
+// activities through the batch form on every core, in input order, and
+// reports leads/s; BenchmarkYardstickPool runs the hand-written yardstick
+// on the same stream with a plain pool of as many workers (chunks handed
+// out on a channel, results taken back unordered): what EvaluateAll is
+// held to.
+func BenchmarkEvaluateAll(b *testing.B) {
+	p := defaultPolicy(b)
+	const n = 1_000_000
+	leads := batchLeads(n)
 	b.ReportAllocs()
 	for b.Loop() {
 		count := 0
-		for r := range EvaluateAll(context.Background(), p, iter.Seq[*lead.Lead](leads), BatchOptions{Now: t0}) {
-			if r.Err != nil {
-				b.Fatal(r.Err)
+		for r := range EvaluateAll(context.Background(), p, leads, BatchOptions{Now: t0}) {
+			if r.Err != nil || r.Index != count {
+				b.Fatal(r.Index, r.Err)
 			}
 			count++
 		}
@@ -207,6 +239,76 @@ func BenchmarkEvaluateAll(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "leads/s")
+}
+
+func BenchmarkYardstickPool(b *testing.B) {
+	p := defaultPolicy(b)
+	const n = 1_000_000
+	leads := batchLeads(n)
+	b.ReportAllocs()
+	for b.Loop() {
+		if count := yardstickPool(leads, runtime.GOMAXPROCS(0), p.Version()); count != n {
+			b.Fatalf("%d results, want %d", count, n)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "leads/s")
+}
+
+// yardstickPool is the plain pool a careful engineer would write for a
+// batch: the reader hands chunks of 64 leads to the workers on a channel,
+// at most 4 chunks per worker in flight, and takes the decisions back as
+// they come. It returns how many it took.
+func yardstickPool(leads iter.Seq[*lead.Lead], workers int, version string) int {
+	type chunk struct {
+		leads []*lead.Lead
+		out   []Decision
+	}
+	jobs, done := make(chan *chunk, 4*workers), make(chan *chunk, 4*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range jobs {
+				c.out = c.out[:0]
+				for _, l := range c.leads {
+					c.out = append(c.out, yardstick(l, t0, version))
+				}
+				done <- c
+			}
+		}()
+	}
+	count, inFlight := 0, 0
+	take := func(c *chunk) *chunk {
+		count += len(c.out)
+		inFlight--
+		c.leads = c.leads[:0]
+		return c
+	}
+	cur := &chunk{}
+	for l := range leads {
+		cur.leads = append(cur.leads, l)
+		if len(cur.leads) < 64 {
+			continue
+		}
+		next := &chunk{}
+		if inFlight == 4*workers {
+			next = take(<-done)
+		}
+		jobs <- cur
+		inFlight++
+		cur = next
+	}
+	if len(cur.leads) > 0 {
+		jobs <- cur
+		inFlight++
+	}
+	for inFlight > 0 {
+		take(<-done)
+	}
+	close(jobs)
+	wg.Wait()
+	return count
 }
 
 // TestEvaluateAllocatesOnce: an evaluation of the default policy

@@ -112,25 +112,35 @@ func EvaluateAt(ctx context.Context, p *Policy, l *lead.Lead, now time.Time) (d 
 		return Decision{}, ErrNilLead
 	}
 	st := p.pool.Get().(*state)
+	ok, err := p.judge(ctx, st, l, now, &d)
+	if ok {
+		p.release(st)
+	}
+	return d, err
+}
+
+// judge is EvaluateAt with st, into *d (zero on an error). ok is false when
+// it recovered from a panic: a bug, not bad input, reported without taking
+// the host down; st is then left half-way, and must not be reused.
+func (p *Policy) judge(ctx context.Context, st *state, l *lead.Lead, now time.Time, d *Decision) (ok bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			// A bug, not bad input: report it without taking the host down,
-			// and do not reuse state left half-way.
-			d, err = Decision{}, fmt.Errorf("qualify: internal error evaluating lead %q: %v", l.ID, r)
-			return
+			*d = Decision{}
+			ok, err = false, fmt.Errorf("qualify: internal error evaluating lead %q: %v", l.ID, r)
 		}
-		p.release(st)
 	}()
-	if err = p.evaluate(ctx, st, l, now, &d); err != nil {
-		return Decision{}, err
+	if err := p.evaluate(ctx, st, l, now, d); err != nil {
+		*d = Decision{}
+		return true, err
 	}
 	if len(p.vocab.lines.names) == 0 {
-		return d, nil
+		return true, nil
 	}
 	if d.Lines, err = p.evaluateLines(ctx, st, l, now, nil, nil); err != nil {
-		return Decision{}, err
+		*d = Decision{}
+		return true, err
 	}
-	return d, nil
+	return true, nil
 }
 
 // run evaluates one lead, or one view of a lead, with st.
