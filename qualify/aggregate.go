@@ -367,51 +367,79 @@ func interestedIn(l *lead.Lead, topic string, now, cut time.Time) bool {
 	return false
 }
 
-// kindIndex maps an activity kind to its index in the plan with one hash
-// of four bytes and one string comparison: cheaper than a map for the
-// handful of short strings a policy reads. The multiplier of the hash is
-// chosen when the index is built so that, if it can be, every kind sits in
-// its own slot. Immutable after newKindIndex.
+// kindIndex maps an activity kind to its index in the plan: one hash of
+// the kind's first, middle and last eight bytes, and, for a kind of up to
+// 24 bytes (every kind of the catalogue), a comparison of those three
+// words instead of the string. The multiplier of the hash is chosen when
+// the index is built so that, if it can be, every kind sits in a slot of
+// its own. Immutable after newKindIndex.
 type kindIndex struct {
-	mask  uint32
-	shift uint32
-	mult  uint32
-	slots []kindSlot
+	mask    uint64
+	shift   uint64
+	mult    uint64
+	slots   []kindSlot
+	perfect bool // every kind is in its home slot
 }
 
 type kindSlot struct {
-	kind lead.Kind
-	idx  int32 // -1: empty
+	w    kindWords
+	kind lead.Kind // for kinds longer than the words hold
+	idx  int32     // -1: empty
 }
 
-// kindKey packs what the hash reads of k: its length and three of its
-// bytes.
-func kindKey(k lead.Kind) uint32 {
+// kindWords are a kind's length and its first, middle and last eight
+// bytes (the words overlap for a kind shorter than 24 bytes; a kind
+// shorter than 8 is in first only): for a kind of up to 24 bytes, equal
+// words are equal kinds.
+type kindWords struct {
+	first, mid, last uint64
+	n                int
+}
+
+func wordsOf(k lead.Kind) kindWords {
 	n := len(k)
-	if n == 0 {
-		return 0
+	w := kindWords{n: n}
+	switch {
+	case n >= 8:
+		w.first, w.last = load64(string(k[:8])), load64(string(k[n-8:]))
+		if n > 16 {
+			w.mid = load64(string(k[8:16]))
+		}
+	default:
+		for i := n - 1; i >= 0; i-- {
+			w.first = w.first<<8 | uint64(k[i])
+		}
 	}
-	return uint32(n) | uint32(k[0])<<8 | uint32(k[n-1])<<16 | uint32(k[n>>1])<<24
+	return w
 }
 
-func (x *kindIndex) home(k lead.Kind) uint32 { return kindKey(k) * x.mult >> x.shift }
+// load64 reads 8 bytes little-endian: one load.
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func (x *kindIndex) home(w kindWords) uint64 {
+	return ((w.first ^ w.last>>1 ^ w.mid>>2 ^ uint64(w.n)) * x.mult) >> x.shift
+}
 
 func newKindIndex(kinds []lead.Kind) kindIndex {
-	bits := uint32(3)
-	for 1<<bits < 2*len(kinds) {
+	// Four slots per kind: a multiplier that gives every kind a slot of
+	// its own is then found in a few tries (the catalogue's 27 kinds need
+	// a handful; see TestKindIndexIsPerfect).
+	bits := uint64(3)
+	for 1<<bits < 4*len(kinds) {
 		bits++
 	}
-	x := kindIndex{mask: 1<<bits - 1, shift: 32 - bits, mult: 0x9E3779B1}
-	// Look for a multiplier that gives every kind a slot of its own (two
-	// kinds alike in length and in the bytes the hash reads cannot be told
-	// apart: they share a slot and the second probes on).
-	seen := make(map[uint32]bool, len(kinds))
-	for try := uint32(0); try < 256; try++ {
-		mult := 0x9E3779B1 + 2*try*0x2545F491
+	x := kindIndex{mask: 1<<bits - 1, shift: 64 - bits, mult: 0x9E3779B97F4A7C15}
+	seen := make(map[uint64]bool, len(kinds))
+	for try := uint64(0); try < 1024; try++ {
+		x.mult = 0x9E3779B97F4A7C15 + 2*try*0x2545F4914F6CDD1D
 		clear(seen)
 		distinct := true
 		for _, k := range kinds {
-			h := kindKey(k) * mult >> x.shift
+			h := x.home(wordsOf(k))
 			if seen[h] {
 				distinct = false
 				break
@@ -419,7 +447,7 @@ func newKindIndex(kinds []lead.Kind) kindIndex {
 			seen[h] = true
 		}
 		if distinct {
-			x.mult = mult
+			x.perfect = true
 			break
 		}
 	}
@@ -428,27 +456,43 @@ func newKindIndex(kinds []lead.Kind) kindIndex {
 		x.slots[i].idx = -1
 	}
 	for i, k := range kinds {
-		h := x.home(k)
+		w := wordsOf(k)
+		h := x.home(w)
 		for x.slots[h].idx >= 0 {
 			h = (h + 1) & x.mask
 		}
-		x.slots[h] = kindSlot{kind: k, idx: int32(i)}
+		x.slots[h] = kindSlot{w: w, kind: k, idx: int32(i)}
 	}
 	return x
 }
 
-// lookup returns the index of k, or -1.
+// lookup returns the index of k, or -1. A kind of 8 to 24 bytes found in
+// its home slot (every kind of the catalogue, in a policy whose index has
+// a slot for each) costs no call.
 func (x *kindIndex) lookup(k lead.Kind) int {
-	h := x.home(k)
-	for {
-		s := &x.slots[h]
-		if s.kind == k {
-			return int(s.idx) // -1 for an empty slot and the empty kind
+	if n := len(k); n >= 8 && n <= 24 {
+		w := kindWords{first: load64(string(k[:8])), last: load64(string(k[n-8:])), n: n}
+		if n > 16 {
+			w.mid = load64(string(k[8:16]))
 		}
+		if s := &x.slots[x.home(w)]; s.w == w {
+			return int(s.idx)
+		}
+	}
+	return x.probe(k)
+}
+
+// probe is lookup the long way: every kind, and the slots after its home.
+func (x *kindIndex) probe(k lead.Kind) int {
+	w := wordsOf(k)
+	for h := x.home(w); ; h = (h + 1) & x.mask {
+		s := &x.slots[h]
 		if s.idx < 0 {
 			return -1
 		}
-		h = (h + 1) & x.mask
+		if s.w == w && (w.n <= 24 || s.kind == k) {
+			return int(s.idx)
+		}
 	}
 }
 

@@ -320,6 +320,7 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 	}
 	p.agg = agg
 	p.buildNotes()
+
 	p.pool.New = func() any { return p.newState() }
 	return p, nil
 }

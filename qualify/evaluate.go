@@ -45,8 +45,9 @@ type state struct {
 	// of activities after now.
 	lastNeed, lastInterest, future int
 
-	matched []int32   // rules that matched
-	points  []float64 // the points each of them added
+	matched  []int32    // rules that matched
+	points   []float64  // the points each of them added
+	unjudged []Unjudged // a buffer for Decision.Unjudged
 
 	meter meter // the guard of the VM programs (guard.go)
 	fault error // a fault of the fast path (fast.go)
@@ -401,6 +402,9 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 	var need, interest, doNotContact bool
 	var disqualified lead.Reason
 	st.matched, st.points = st.matched[:0], st.points[:0]
+	// The rules that cannot be judged are listed in st's buffer, then
+	// copied once, at their number.
+	d.Unjudged = st.unjudged[:0]
 	if len(p.scoring.named) > 0 {
 		clear(st.scores)
 	}
@@ -474,6 +478,12 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 		st.points = append(st.points, pts)
 	}
 
+	st.unjudged = d.Unjudged[:0]
+	if len(d.Unjudged) == 0 {
+		d.Unjudged = nil
+	} else {
+		d.Unjudged = slices.Clone(d.Unjudged)
+	}
 	d.Matched = make([]Match, len(st.matched))
 	for j, i := range st.matched {
 		r := &p.rules[i]

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,6 +80,9 @@ type fastExpr struct {
 	isSlot bool
 	// enum is set when the expression reads an enumeration variable.
 	enum *variable
+	// lin is set when the expression is a sum of int slots times small
+	// constants, plus a constant (see linear).
+	lin *linear
 	// bails reports that the expression may give up at run time (errBail),
 	// so that its rule needs a VM program too.
 	bails bool
@@ -210,6 +214,9 @@ func constant(v any) (fastExpr, bool) {
 		e.kind, e.b = fastBool, func(*state) bool { return v }
 	case int:
 		e.kind, e.i = fastInt, func(*state) int { return v }
+		if v >= -maxLinearConst && v <= maxLinearConst {
+			e.lin = &linear{k0: v}
+		}
 	case float64:
 		e.kind, e.f = fastFloat, func(*state) float64 { return v }
 	case string:
@@ -229,7 +236,8 @@ func (c *compilation) fastIdent(name string) (fastExpr, bool) {
 		pos := s.pos
 		switch {
 		case s.isInt():
-			return fastExpr{kind: fastInt, i: func(st *state) int { return st.ints[pos] }, slot: pos, isSlot: true}, true
+			return fastExpr{kind: fastInt, i: func(st *state) int { return st.ints[pos] }, slot: pos, isSlot: true,
+				lin: &linear{terms: []linTerm{{pos: pos, k: 1}}}}, true
 		case s.op == slotSince:
 			return fastExpr{kind: fastDuration, d: func(st *state) time.Duration { return st.durs[pos] }}, true
 		default:
@@ -505,6 +513,10 @@ func fastCompare(op string, l, r fastExpr) (cmp func(*state) bool, bail, ok bool
 			return slotConst(op, l.slot, r.konst.(int)), false, true
 		case r.isSlot && l.isConst:
 			return slotConst(flip(op), r.slot, l.konst.(int)), false, true
+		case l.lin != nil && len(l.lin.terms) > 0 && r.isConst:
+			return l.lin.compare(op, r.konst.(int)), false, true
+		case r.lin != nil && len(r.lin.terms) > 0 && l.isConst:
+			return r.lin.compare(flip(op), l.konst.(int)), false, true
 		}
 		return compareOrdered(op, l, r, l.i, r.i), false, true
 	case (l.kind == fastInt || l.kind == fastFloat) && (r.kind == fastInt || r.kind == fastFloat):
@@ -833,6 +845,9 @@ func fastArith(op string, l, r fastExpr) (fastExpr, bool) {
 			return fastExpr{kind: fastInt, i: fastIntArith(op, l.i, r.i)}, true
 		}
 	case l.kind == fastInt && r.kind == fastInt:
+		if lin := combine(op, l.lin, r.lin); lin != nil {
+			return fastExpr{kind: fastInt, i: lin.eval(), lin: lin}, true
+		}
 		return fastExpr{kind: fastInt, i: fastIntArith(op, l.i, r.i)}, true
 	case num(l) && num(r):
 		return fastExpr{kind: fastFloat, f: fastFloatArith(op, l.asFloat(), r.asFloat())}, true
@@ -1120,6 +1135,14 @@ func (c *compilation) fastMinMax(n *ast.BuiltinNode) (fastExpr, bool) {
 		bails = bails || e.bails
 	}
 	isMin := n.Name == "min"
+	if len(args) == 2 && args[0].kind == fastInt && args[0].isConst != args[1].isConst {
+		// min(30, 10 * count(...)): a constant and one closure.
+		k, f := args[0], args[1]
+		if f.isConst {
+			k, f = f, k
+		}
+		return fastExpr{kind: fastInt, i: pickConst(k.konst.(int), f.i, isMin, args[0].isConst), bails: bails}, true
+	}
 	if args[0].kind == fastInt {
 		fs := make([]func(*state) int, len(args))
 		for i, a := range args {
@@ -1132,6 +1155,42 @@ func (c *compilation) fastMinMax(n *ast.BuiltinNode) (fastExpr, bool) {
 		fs[i] = a.f
 	}
 	return fastExpr{kind: fastFloat, f: pick(fs, isMin), bails: bails}, true
+}
+
+// pickConst is min or max of a constant and f, keeping the first of equal
+// values as the VM does (constFirst: the constant is the first argument).
+func pickConst(k int, f func(*state) int, isMin, constFirst bool) func(*state) int {
+	switch {
+	case isMin && constFirst:
+		return func(st *state) int {
+			if y := f(st); k > y {
+				return y
+			}
+			return k
+		}
+	case isMin:
+		return func(st *state) int {
+			if x := f(st); x > k {
+				return k
+			} else {
+				return x
+			}
+		}
+	case constFirst:
+		return func(st *state) int {
+			if y := f(st); k < y {
+				return y
+			}
+			return k
+		}
+	}
+	return func(st *state) int {
+		if x := f(st); x < k {
+			return k
+		} else {
+			return x
+		}
+	}
 }
 
 func pick[T int | float64](fs []func(*state) T, isMin bool) func(*state) T {
@@ -1210,5 +1269,134 @@ func choose[T any](k func(*state) bool, x, y func(*state) T) func(*state) T {
 			return x(st)
 		}
 		return y(st)
+	}
+}
+
+// linear is k0 + Σ k·ints[pos]: an int expression over slots (counts,
+// bounded by the lead's collections, below 2^32) and small constants, so
+// that no sum of its terms can overflow and it runs unchecked, in one
+// closure, whatever the number of counts it adds up.
+type linear struct {
+	k0    int
+	terms []linTerm
+}
+
+type linTerm struct{ pos, k int }
+
+// The bounds of a linear form: with at most maxTerms terms, coefficients
+// within maxLinearCoef and a constant within maxLinearConst, its value
+// stays below 2^58 in magnitude.
+const (
+	maxTerms       = 32
+	maxLinearCoef  = 1 << 20
+	maxLinearConst = 1 << 40
+)
+
+// combine returns a op b for op +, - or * (by a constant), or nil when it
+// is not linear within the bounds.
+func combine(op string, a, b *linear) *linear {
+	if a == nil || b == nil {
+		return nil
+	}
+	scale := func(x *linear, k int) *linear {
+		out := &linear{k0: x.k0 * k}
+		for _, t := range x.terms {
+			out.terms = append(out.terms, linTerm{t.pos, t.k * k})
+		}
+		return out
+	}
+	var out *linear
+	switch op {
+	case "+", "-":
+		sign := 1
+		if op == "-" {
+			sign = -1
+		}
+		out = &linear{k0: a.k0 + sign*b.k0, terms: slices.Clone(a.terms)}
+		for _, t := range b.terms {
+			out.terms = append(out.terms, linTerm{t.pos, sign * t.k})
+		}
+	case "*":
+		switch {
+		case len(a.terms) == 0 && abs(a.k0) <= maxLinearCoef:
+			out = scale(b, a.k0)
+		case len(b.terms) == 0 && abs(b.k0) <= maxLinearCoef:
+			out = scale(a, b.k0)
+		default:
+			return nil
+		}
+	default:
+		return nil
+	}
+	if len(out.terms) > maxTerms || abs(out.k0) > maxLinearConst {
+		return nil
+	}
+	for _, t := range out.terms {
+		if abs(t.k) > maxLinearCoef {
+			return nil
+		}
+	}
+	return out
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// eval returns the form as one closure.
+func (x *linear) eval() func(*state) int {
+	k0, terms := x.k0, x.terms
+	if len(terms) == 0 {
+		return func(*state) int { return k0 }
+	}
+	return func(st *state) int {
+		v := k0
+		for _, t := range terms {
+			v += t.k * st.ints[t.pos]
+		}
+		return v
+	}
+}
+
+// compare compares the form with a constant in one closure.
+func (x *linear) compare(op string, c int) func(*state) bool {
+	c -= x.k0 // k0 + Σ op c  is  Σ op c - k0
+	terms := x.terms
+	var code int
+	switch op {
+	case "==":
+		code = 0
+	case "!=":
+		code = 1
+	case "<":
+		code = 2
+	case "<=":
+		code = 3
+	case ">":
+		code = 4
+	case ">=":
+		code = 5
+	}
+	return func(st *state) bool {
+		v := 0
+		for _, t := range terms {
+			v += t.k * st.ints[t.pos]
+		}
+		switch code {
+		case 0:
+			return v == c
+		case 1:
+			return v != c
+		case 2:
+			return v < c
+		case 3:
+			return v <= c
+		case 4:
+			return v > c
+		}
+		return v >= c
 	}
 }

@@ -19,6 +19,9 @@ type inputs struct {
 	// fields are the custom field paths the rule reads with constant names
 	// (fields.plan, fields["seats"], fields.address.country).
 	fields [][]string
+	// names are the fields' paths as Unjudged names them:
+	// "fields.address.country".
+	names []string
 	// money are the money variables it reads.
 	money []string
 }
@@ -37,6 +40,7 @@ func (in *inputs) add(t *parsed) {
 	for _, path := range v.paths {
 		if !slices.ContainsFunc(in.fields, func(p []string) bool { return slices.Equal(p, path) }) {
 			in.fields = append(in.fields, path)
+			in.names = append(in.names, "fields."+strings.Join(path, "."))
 		}
 	}
 }
@@ -97,21 +101,35 @@ func fieldPath(n ast.Node) ([]string, bool) {
 // arithmetic fault, a limit): a custom field the rule reads that the lead
 // does not have, or an unknown amount of money it compared.
 func (r *compiledRule) unknownInput(l *lead.Lead, err error) string {
+	switch err { // the fast path's faults, without unwrapping: sparse data is common
+	case errUnknownMoney:
+		return r.unknownMoney(l)
+	case errUnknownField:
+		return r.unknownField(l)
+	}
 	var lim *LimitError
 	if errors.As(err, &lim) || errors.Is(err, ErrArithmetic) {
 		return ""
 	}
 	if errors.Is(err, lead.ErrUnknownAmount) {
-		for _, m := range r.inputs.money {
-			if m == "budget" && !l.Budget.Known() || m == "value" && !l.Value.Known() {
-				return m
-			}
-		}
-		return "money"
+		return r.unknownMoney(l)
 	}
-	for _, path := range r.inputs.fields {
+	return r.unknownField(l)
+}
+
+func (r *compiledRule) unknownMoney(l *lead.Lead) string {
+	for _, m := range r.inputs.money {
+		if m == "budget" && !l.Budget.Known() || m == "value" && !l.Value.Known() {
+			return m
+		}
+	}
+	return "money"
+}
+
+func (r *compiledRule) unknownField(l *lead.Lead) string {
+	for i, path := range r.inputs.fields {
 		if !hasField(l.Fields, path) {
-			return "fields." + strings.Join(path, ".")
+			return r.inputs.names[i]
 		}
 	}
 	return ""

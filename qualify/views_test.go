@@ -119,3 +119,21 @@ func TestKindStarIsNotAKind(t *testing.T) {
 	_, err := Compile(s)
 	assert.ErrorContains(t, err, `"*" is not a kind`)
 }
+
+// TestKindIndexIsPerfect: the kind index of the default policy, and of the
+// vocabulary, has a slot for each kind, found without probing.
+func TestKindIndexIsPerfect(t *testing.T) {
+	p, err := Compile(DefaultSpec())
+	require.NoError(t, err)
+	for name, x := range map[string]*kindIndex{"policy": &p.agg.index, "vocabulary": &p.vocab.index} {
+		assert.True(t, x.perfect, name)
+	}
+	for _, k := range lead.Kinds() {
+		i := p.vocab.index.lookup(k)
+		require.GreaterOrEqual(t, i, 0, "kind %s", k)
+		assert.Equal(t, k, p.vocab.entries[i].kind)
+	}
+	for _, k := range []lead.Kind{"", "x", "white_pape", "white_paper_", "a very long kind that no vocabulary has"} {
+		assert.Equal(t, -1, p.vocab.index.lookup(k), "kind %q", k)
+	}
+}
