@@ -204,7 +204,8 @@ type choice struct {
 type facts struct {
 	country, language, industry string
 	needProduct                 string   // lower case; "" when unknown
-	products                    []string // lower case
+	needLine                    string   // the policy's product line of the need, lower case
+	products                    []string // lower case: products, topics, and their product lines
 	priority                    qualify.Priority
 	hasDecision                 bool
 }
@@ -219,26 +220,44 @@ func (a *Assigner) facts(req *Request, products []string) facts {
 	if s, ok := l.Fields[a.c.langKey].(string); ok {
 		f.language = strings.ToLower(s)
 	}
+	// A rule's products may name the policy's product lines as well as
+	// products: a product counts as its line too.
+	lineOf := func(product string) string {
+		if line, ok := a.vocab.Line(product); ok {
+			return strings.ToLower(line)
+		}
+		return ""
+	}
 	if d := req.Decision; d != nil {
 		f.priority, f.hasDecision = d.Priority, true
+		f.needLine = strings.ToLower(d.Line) // the decision of one line is about that line
 		if d.NeedKind != "" {
 			for i := range l.Activities {
 				if x := &l.Activities[i]; x.Kind == d.NeedKind && x.At.Equal(d.NeedAt) && x.Product != "" {
 					f.needProduct = strings.ToLower(x.Product)
+					if f.needLine == "" {
+						f.needLine = lineOf(x.Product)
+					}
 					break
 				}
 			}
 		}
 	}
-	if f.needProduct == "" {
+	if f.needProduct == "" && f.needLine == "" {
+		add := func(pr string) {
+			f.products = append(f.products, strings.ToLower(pr))
+			if line := lineOf(pr); line != "" {
+				f.products = append(f.products, line)
+			}
+		}
 		for i := range l.Activities {
 			if pr := l.Activities[i].Product; pr != "" {
-				f.products = append(f.products, strings.ToLower(pr))
+				add(pr)
 			}
 		}
 		for _, in := range l.Interests {
 			if in.Topic != "" {
-				f.products = append(f.products, strings.ToLower(in.Topic))
+				add(in.Topic)
 			}
 		}
 	}
@@ -275,11 +294,15 @@ func (r *route) matches(f *facts) bool {
 	return true
 }
 
-// product returns the lead's product that r names, or "".
+// product returns the lead's product, or product line, that r names, or
+// "".
 func (r *route) product(f *facts) string {
-	if f.needProduct != "" {
-		if slices.Contains(r.products, f.needProduct) {
+	if f.needProduct != "" || f.needLine != "" {
+		switch {
+		case f.needProduct != "" && slices.Contains(r.products, f.needProduct):
 			return f.needProduct
+		case f.needLine != "" && slices.Contains(r.products, f.needLine):
+			return f.needLine
 		}
 		return ""
 	}

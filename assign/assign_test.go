@@ -300,3 +300,37 @@ type failing struct {
 func (f failing) Loads(context.Context, []string, []assign.Load) ([]assign.Load, error) {
 	return nil, f.err
 }
+
+// A rule's products may name the policy's product lines: a lead asking
+// about any product of the line, or a decision on the line, matches it.
+func TestAssignByProductLine(t *testing.T) {
+	spec := qualify.DefaultSpec()
+	spec.Settings.ProductLines = []qualify.ProductLine{{Name: "RoutePlanner", Products: []string{"RP-100", "route planner"}}}
+	p, err := qualify.Compile(spec)
+	require.NoError(t, err)
+	rules, err := assign.ParseRules([]byte(`{
+	  "people": [{"id": "ana", "team": "t"}, {"id": "bo", "team": "t"}],
+	  "teams": [{"id": "t", "lead": "ana", "manager": "bo"}],
+	  "rules": [
+	    {"name": "routing team", "products": ["routeplanner"], "people": ["ana"]},
+	    {"name": "everyone else", "people": ["bo"]}
+	  ]
+	}`))
+	require.NoError(t, err)
+	a := newAssigner(t, assign.NewMemState(), rules, p.Vocabulary())
+
+	l := prospect("L-1", "GB")
+	l.Activities[0].Product = "RP-100" // a product of the line, not the line's name
+	d, err := qualify.EvaluateAt(context.Background(), p, l, t0)
+	require.NoError(t, err)
+	res, err := a.Assign(context.Background(), assign.Request{Lead: l, Decision: &d}, t0)
+	require.NoError(t, err)
+	assert.Equal(t, "ana", res.Owner)
+	assert.Equal(t, "routing team", res.Rule)
+
+	other := prospect("L-2", "GB")
+	other.Activities[0].Product = "something else"
+	res, err = a.Assign(context.Background(), assign.Request{Lead: other}, t0)
+	require.NoError(t, err)
+	assert.Equal(t, "bo", res.Owner)
+}

@@ -110,9 +110,12 @@ type Rule struct {
 	// Countries are ISO 3166-1 alpha-2 codes ("GB"): the lead's company
 	// is in one of them (lead.Company.Country): a territory.
 	Countries []string `json:"countries,omitempty"`
-	// Products are product names: the product the lead asked about (the
-	// product of the decision's need activity), or, when that names none,
-	// any product of its activities and any topic of its interests.
+	// Products are product names, or names of the policy's product lines
+	// (qualify Settings.ProductLines): the product the lead asked about
+	// (the product of the decision's need activity, or the line of a
+	// line's decision), or, when that names none, any product of its
+	// activities and any topic of its interests. A product counts as its
+	// line too, so a rule may name a line instead of each of its products.
 	Products []string `json:"products,omitempty"`
 	// Languages are BCP 47 language tags: the lead's language (the custom
 	// field Rules.LanguageField) is one of them or a regional form of one

@@ -98,3 +98,26 @@ func TestPostAccountRefuses(t *testing.T) {
 		})
 	}
 }
+
+// With a team, the contact whose need sends the account to sales gets an
+// owner: the account's owner first, else the host's rules.
+func TestPostAccountAssigns(t *testing.T) {
+	s, _ := newTestServer(t, Config{Team: team(t)})
+	withCountry := strings.Replace(northwind, `"employees": 120}`, `"employees": 120, "country": "GB"}`, 1)
+	resp := do(t, s, request{method: http.MethodPost, path: "/v1/accounts", body: withCountry})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	got := decode[AccountResponse](t, resp)
+	require.NotNil(t, got.Assignment, got.Unassigned)
+	assert.Equal(t, "L-3", got.Assignment.Lead)
+	assert.Equal(t, "sam", got.Assignment.Owner)
+
+	owned := strings.Replace(withCountry, `"id": "northwind.example",`, `"id": "northwind.example", "owner": "priya",`, 1)
+	resp = do(t, s, request{method: http.MethodPost, path: "/v1/accounts", body: strings.Replace(owned, `"L-3"`, `"L-4"`, 1)})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	got = decode[AccountResponse](t, resp)
+	// priya owns the account but is away: the rules decide, and sam is
+	// at capacity: nobody, and the account still goes to sales.
+	assert.Nil(t, got.Assignment)
+	assert.NotEmpty(t, got.Unassigned)
+	assert.Equal(t, qualify.RouteSales, got.Decision.Route)
+}

@@ -198,6 +198,12 @@ type AccountResponse struct {
 	// Notification is "sent" or "failed" when the account's need goes to
 	// sales, and absent otherwise.
 	Notification string `json:"notification,omitempty"`
+	// Assignment is the owner of the contact whose need sends the account
+	// to sales, when the server has a Team: the account's owner first (the
+	// relationship comes first), then the host's rules.
+	Assignment *assign.Result `json:"assignment,omitempty"`
+	// Unassigned says why that contact has no owner, as for a lead.
+	Unassigned string `json:"unassigned,omitempty"`
 }
 
 // PolicyResponse is the body of a successful PUT /v1/policy.
@@ -468,9 +474,22 @@ func (s *Server) postAccount(w http.ResponseWriter, r *http.Request) {
 	resp := AccountResponse{Decision: d}
 	if d.Verdict == qualify.VerdictNeed && d.Route == qualify.RouteSales {
 		for i := range a.Leads {
-			if a.Leads[i].ID == d.Contact {
-				resp.Notification = s.notify(r.Context(), &a.Leads[i], d.Contacts[i])
+			if a.Leads[i].ID != d.Contact {
+				continue
 			}
+			if served.assigner != nil {
+				// The contact works for the account's company: rules on
+				// territory or industry read it there when the contact's
+				// own record does not say.
+				l := &a.Leads[i]
+				if l.Company == (lead.Company{}) {
+					l.Company = a.Company
+				}
+				var lr LeadResponse
+				s.assignAs(r.Context(), served.assigner, assign.Request{Lead: l, Decision: &d.Contacts[i], AccountOwner: a.Owner}, now, &lr)
+				resp.Assignment, resp.Unassigned = lr.Assignment, lr.Unassigned
+			}
+			resp.Notification = s.notify(r.Context(), &a.Leads[i], d.Contacts[i])
 		}
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "account decided",
@@ -492,9 +511,15 @@ func (s *Server) postAccount(w http.ResponseWriter, r *http.Request) {
 // client's request (a hang-up must not leave need unowned) but not
 // NotifyTimeout.
 func (s *Server) assign(ctx context.Context, a *assign.Assigner, l *lead.Lead, d *qualify.Decision, now time.Time, resp *LeadResponse) {
+	s.assignAs(ctx, a, assign.Request{Lead: l, Decision: d}, now, resp)
+}
+
+// assignAs is assign for a request that may name the account's owner.
+func (s *Server) assignAs(ctx context.Context, a *assign.Assigner, req assign.Request, now time.Time, resp *LeadResponse) {
+	l := req.Lead
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.NotifyTimeout)
 	defer cancel()
-	res, err := a.Assign(actx, assign.Request{Lead: l, Decision: d}, now)
+	res, err := a.Assign(actx, req, now)
 	switch {
 	case err == nil:
 		resp.Assignment = &res
