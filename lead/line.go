@@ -169,6 +169,9 @@ func clipCap(h []Transition) []Transition { return h[:len(h):len(h)] }
 
 // lines is the validation of a map of funnels at path ("lines").
 func (c *checker) lines(path string, lines map[string]Funnel) {
+	if len(lines) == 0 {
+		return
+	}
 	for _, name := range slices.Sorted(maps.Keys(lines)) {
 		if err := CheckLineName(name); err != nil {
 			c.add(path, "%v", err)

@@ -78,6 +78,47 @@ func (c *checker) add(path, format string, args ...any) {
 	c.problems = append(c.problems, &FieldError{Path: c.prefix + path, Problem: fmt.Sprintf(format, args...)})
 }
 
+// at is an element of a list of a lead ("activities", 3): its path is
+// built only when a problem is found there, so that validating a valid
+// lead allocates nothing.
+type at struct {
+	base string
+	i    int
+}
+
+func (a at) in(field string) string {
+	p := a.base + "[" + strconv.Itoa(a.i) + "]"
+	if field != "" {
+		p += "." + field
+	}
+	return p
+}
+
+// textAt is text at field of element a.
+func (c *checker) textAt(a at, field, s string) {
+	if !utf8.ValidString(s) {
+		c.text(a.in(field), s)
+	}
+}
+
+// pastAt is past at field of element a.
+func (c *checker) pastAt(a at, field string, t time.Time, required bool) {
+	if t.IsZero() && required || !t.IsZero() && t.After(c.now.Add(ClockSkew)) {
+		c.past(a.in(field), t, required)
+	}
+}
+
+// textMap reports whether every key and value of m is valid UTF-8: the
+// quick check before reporting the map in key order.
+func textMap[K ~string, V any](m map[K]V, text func(V) bool) bool {
+	for k, v := range m {
+		if !utf8.ValidString(string(k)) || !text(v) {
+			return false
+		}
+	}
+	return true
+}
+
 func (c *checker) text(path, s string) {
 	if !utf8.ValidString(s) {
 		c.add(path, "not valid UTF-8")
@@ -174,35 +215,38 @@ func (c *checker) lead(l *Lead) {
 	c.money("budget", l.Budget)
 	c.money("value", l.Value)
 	c.text("lost_reason", string(l.LostReason))
-	for i, in := range l.Interests {
-		p := fmt.Sprintf("interests[%d]", i)
+	for i := range l.Interests {
+		in, p := &l.Interests[i], at{"interests", i}
 		if strings.TrimSpace(in.Topic) == "" {
-			c.add(p+".topic", "empty")
+			c.add(p.in("topic"), "empty")
 		}
-		c.text(p+".topic", in.Topic)
-		c.past(p+".first_seen", in.FirstSeen, false)
-		c.past(p+".last_seen", in.LastSeen, false)
+		c.textAt(p, "topic", in.Topic)
+		c.pastAt(p, "first_seen", in.FirstSeen, false)
+		c.pastAt(p, "last_seen", in.LastSeen, false)
 		if !in.FirstSeen.IsZero() && !in.LastSeen.IsZero() && in.LastSeen.Before(in.FirstSeen) {
-			c.add(p+".last_seen", "before first_seen")
+			c.add(p.in("last_seen"), "before first_seen")
 		}
 	}
-	for i, a := range l.Activities {
-		p := fmt.Sprintf("activities[%d]", i)
+	for i := range l.Activities {
+		a, p := &l.Activities[i], at{"activities", i}
 		if a.Kind == "" {
-			c.add(p+".kind", "empty")
+			c.add(p.in("kind"), "empty")
 		}
-		c.text(p+".kind", string(a.Kind))
-		c.past(p+".at", a.At, true)
-		c.text(p+".asset", a.Asset)
-		c.text(p+".product", a.Product)
-		c.text(p+".channel", string(a.Channel))
+		c.textAt(p, "kind", string(a.Kind))
+		c.pastAt(p, "at", a.At, true)
+		c.textAt(p, "asset", a.Asset)
+		c.textAt(p, "product", a.Product)
+		c.textAt(p, "channel", string(a.Channel))
+		if len(a.Attrs) == 0 || textMap(a.Attrs, utf8.ValidString) {
+			continue
+		}
 		for _, k := range slices.Sorted(maps.Keys(a.Attrs)) {
-			if c.key(p+".attrs", k) {
-				c.text(p+".attrs."+k, a.Attrs[k])
+			if c.key(p.in("attrs"), k) {
+				c.text(p.in("attrs")+"."+k, a.Attrs[k])
 			}
 		}
 	}
-	for _, ch := range slices.Sorted(maps.Keys(l.Consent)) {
+	for _, ch := range consentOrder(l.Consent, c.now) {
 		if ch == "" {
 			c.add("consent", "empty channel name")
 		}
@@ -217,19 +261,19 @@ func (c *checker) lead(l *Lead) {
 		c.text(p+".how", cs.How)
 	}
 	for i, t := range l.History {
-		p := fmt.Sprintf("history[%d]", i)
+		p := at{"history", i}
 		if !CanMove(t.From, t.To) {
-			c.add(p, "illegal move %s -> %s", t.From, t.To)
+			c.add(p.in(""), "illegal move %s -> %s", t.From, t.To)
 		}
-		c.past(p+".at", t.At, true)
-		c.text(p+".reason", t.Reason)
+		c.pastAt(p, "at", t.At, true)
+		c.textAt(p, "reason", t.Reason)
 		if i > 0 {
 			prev := l.History[i-1]
 			if t.From != prev.To {
-				c.add(p+".from", "%s, but history[%d] moved the lead to %s", t.From, i-1, prev.To)
+				c.add(p.in("from"), "%s, but history[%d] moved the lead to %s", t.From, i-1, prev.To)
 			}
 			if !t.At.IsZero() && t.At.Before(prev.At) {
-				c.add(p+".at", "before history[%d].at", i-1)
+				c.add(p.in("at"), "before history[%d].at", i-1)
 			}
 		}
 	}
@@ -256,6 +300,9 @@ func (c *checker) lead(l *Lead) {
 	if !l.CreatedAt.IsZero() && !l.UpdatedAt.IsZero() && l.UpdatedAt.Before(l.CreatedAt) {
 		c.add("updated_at", "before created_at")
 	}
+	if len(l.Fields) == 0 || fieldsOK(l.Fields) {
+		return
+	}
 	for _, k := range slices.Sorted(maps.Keys(l.Fields)) {
 		if k == "" {
 			c.add("fields", "empty field name")
@@ -264,6 +311,62 @@ func (c *checker) lead(l *Lead) {
 			c.field("fields."+k, l.Fields[k], 0)
 		}
 	}
+}
+
+// consentOrder returns the channels of consent in name order, to be
+// checked and reported in that order; nil when every one is fine (the
+// usual case, checked without sorting).
+func consentOrder(consent map[Channel]Consent, now time.Time) []Channel {
+	for ch, cs := range consent {
+		if ch == "" || !utf8.ValidString(string(ch)) || !cs.State.Valid() || !utf8.ValidString(cs.How) ||
+			cs.At.IsZero() && cs.State != ConsentUnknown || cs.At.After(now.Add(ClockSkew)) {
+			return slices.Sorted(maps.Keys(consent))
+		}
+	}
+	return nil
+}
+
+// fieldsOK reports whether custom fields are fine as field checks them,
+// without building a path: the quick check before reporting them in key
+// order.
+func fieldsOK(fields map[string]any) bool {
+	for k, v := range fields {
+		if k == "" || !utf8.ValidString(k) || !fieldOK(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func fieldOK(v any, depth int) bool {
+	if depth > maxFieldDepth {
+		return false
+	}
+	switch x := v.(type) {
+	case nil, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+		return true
+	case float32:
+		return !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0)
+	case float64:
+		return !math.IsNaN(x) && !math.IsInf(x, 0)
+	case string:
+		return utf8.ValidString(x)
+	case []any:
+		for _, e := range x {
+			if !fieldOK(e, depth+1) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		for k, e := range x {
+			if !utf8.ValidString(k) || !fieldOK(e, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false // json.Number and other types: the report checks them
 }
 
 // key checks the key k of the map at path, and reports whether it is fit
@@ -278,7 +381,7 @@ func (c *checker) key(path, k string) bool {
 
 func (c *checker) contact(ct *Contact) {
 	c.text("contact.name", ct.Name)
-	if ct.Email != "" {
+	if ct.Email != "" && !plainAddress(ct.Email) {
 		// A bare address only: "Ann <ann@example.com>" parses, to another address.
 		if a, err := mail.ParseAddress(ct.Email); err != nil || a.Address != ct.Email {
 			c.add("contact.email", "%q is not an email address", ct.Email)
@@ -298,6 +401,36 @@ func (c *checker) contact(ct *Contact) {
 	if _, err := load(ct.TimeZone); err != nil {
 		c.add("contact.time_zone", "unknown time zone %q", ct.TimeZone)
 	}
+}
+
+// plainAddress reports whether s is a bare email address of the usual
+// form, letters, digits and a few symbols in dot-separated atoms on both
+// sides of one @: an address mail.ParseAddress accepts as it is, told
+// without parsing it. Anything else is left to mail.ParseAddress.
+func plainAddress(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && dotAtom(local, "+_-") && dotAtom(domain, "-")
+}
+
+// dotAtom reports whether s is atoms of letters, digits and the symbols
+// given, separated by single dots.
+func dotAtom(s, symbols string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch b := s[i]; {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
+		case b == '.':
+			if s[i-1] == '.' {
+				return false
+			}
+		case strings.IndexByte(symbols, b) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (c *checker) company(co *Company) {
