@@ -52,6 +52,9 @@ func (n LogNotifier) NotifySales(ctx context.Context, l *lead.Lead, d qualify.De
 	if left <= 0 {
 		level, msg = slog.LevelWarn, "notify sales: the response deadline has passed"
 	}
+	if !n.Logger.Enabled(ctx, level) {
+		return nil // nobody listens: build nothing
+	}
 	n.Logger.LogAttrs(ctx, level, msg,
 		slog.String("request_id", requestIDFrom(ctx)),
 		slog.String("lead", l.ID),

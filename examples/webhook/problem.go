@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/leadqual/leadqual/lead"
@@ -99,15 +102,59 @@ func apiError(status int, code, format string, args ...any) *APIError {
 	return &APIError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// writeJSON writes v as the JSON body of a response with the given status.
+// writeJSON writes v as the JSON body of a response with the given status:
+// encoded into a pooled buffer, then written at once with its length.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	var err error
+	if a, ok := v.(jsonAppender); ok {
+		var b []byte
+		if b, err = a.appendJSON(buf.AvailableBuffer()); err == nil {
+			buf.Write(b)
+		}
+	} else {
+		err = json.NewEncoder(buf).Encode(v)
+	}
+	if err != nil {
+		// Not expected of the response types: say so, in JSON.
+		buf.Reset()
+		status = http.StatusInternalServerError
+		fmt.Fprintf(buf, `{"error":{"status":500,"code":%q,"message":"encoding the response failed"}}`+"\n", CodeInternal)
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	// An error here is the client going away; there is no one to tell.
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// jsonAppender is a response that appends its own JSON, as
+// json.Encoder.Encode writes it (newline included), without reflection.
+type jsonAppender interface {
+	appendJSON(b []byte) ([]byte, error)
+}
+
+// buffers holds the buffers of request and response bodies, so that a
+// request allocates none of its own; a buffer grown past maxPooled (a
+// policy, a large account) is left to the garbage collector.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooled = 64 << 10
+
+func getBuffer() *bytes.Buffer {
+	b := buffers.Get().(*bytes.Buffer)
+	b.Reset()
+	return b
+}
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooled {
+		buffers.Put(b)
+	}
 }
 
 // maxProblems bounds the problems an error body lists, so that a body of

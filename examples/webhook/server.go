@@ -1,13 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -142,6 +143,30 @@ type Server struct {
 	// stored policy and the one in service cannot disagree. Lead requests
 	// never take it.
 	swap sync.Mutex
+	ids  requestIDs
+}
+
+// requestIDs gives each request without an ID of its own a unique one:
+// the server's random prefix, drawn when it starts, and a counter, in 16
+// characters. Unique within the server's life and, by the prefix, across
+// restarts and replicas; cheaper than drawing random bytes per request.
+type requestIDs struct {
+	prefix string // 8 characters
+	n      atomic.Uint64
+}
+
+func newRequestIDs() requestIDs { return requestIDs{prefix: rand.Text()[:8]} }
+
+func (g *requestIDs) next() string {
+	var b [16]byte
+	copy(b[:], g.prefix)
+	n := g.n.Add(1)
+	const digits = "0123456789abcdef"
+	for i := 15; i >= 8; i-- {
+		b[i] = digits[n&15]
+		n >>= 4
+	}
+	return string(b[:])
 }
 
 // servedPolicy is a compiled policy, when it went into service, and the
@@ -192,6 +217,45 @@ type LeadResponse struct {
 	Unassigned string `json:"unassigned,omitempty"`
 }
 
+// appendJSON appends r as json.Encoder.Encode writes it: the decision by
+// qualify.Decision.AppendJSON, which the server answers for every lead.
+func (r *LeadResponse) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"decision":`...)
+	b, err := r.Decision.AppendJSON(b)
+	if err != nil {
+		return b, err
+	}
+	switch r.Notification {
+	case "":
+	case "sent", "failed": // needs no escaping
+		b = append(append(append(b, `,"notification":"`...), r.Notification...), '"')
+	default:
+		if b, err = appendMarshal(b, `,"notification":`, r.Notification); err != nil {
+			return b, err
+		}
+	}
+	if r.Assignment != nil {
+		if b, err = appendMarshal(b, `,"assignment":`, r.Assignment); err != nil {
+			return b, err
+		}
+	}
+	if r.Unassigned != "" {
+		if b, err = appendMarshal(b, `,"unassigned":`, r.Unassigned); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}', '\n'), nil
+}
+
+// appendMarshal appends key and v encoded by encoding/json.
+func appendMarshal(b []byte, key string, v any) ([]byte, error) {
+	j, err := json.Marshal(v)
+	if err != nil {
+		return b, err
+	}
+	return append(append(b, key...), j...), nil
+}
+
 // AccountResponse is the body of a successful POST /v1/accounts.
 type AccountResponse struct {
 	Decision qualify.AccountDecision `json:"decision"`
@@ -227,7 +291,7 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), ids: newRequestIDs()}
 	sp, err := s.serve(cfg.Policy)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: Config.Team: %w", err)
@@ -270,7 +334,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := r.Header.Get("X-Request-Id")
 	if !validRequestID(id) {
-		id = rand.Text()[:16]
+		id = s.ids.next()
 	}
 	w.Header().Set("X-Request-Id", id)
 	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
@@ -356,29 +420,32 @@ func (r *recorder) status() int {
 }
 
 // readBody checks the content type and reads a JSON body of at most limit
-// bytes.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *APIError) {
-	ct := r.Header.Get("Content-Type")
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || !(mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
-		if ct == "" {
-			ct = "none"
+// bytes into buf.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, buf *bytes.Buffer) ([]byte, *APIError) {
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" { // the usual one, told without parsing
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !(mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+			if ct == "" {
+				ct = "none"
+			}
+			return nil, apiError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
+				"Content-Type %s is not supported: send application/json", ct)
 		}
-		return nil, apiError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType,
-			"Content-Type %s is not supported: send application/json", ct)
 	}
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if err != nil {
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength))
+	}
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, tooLarge(limit)
 		}
 		return nil, apiError(http.StatusBadRequest, CodeMalformedJSON, "reading the body: %v", err)
 	}
-	return data, nil
+	return buf.Bytes(), nil
 }
 
 func tooLarge(limit int64) *APIError {
@@ -388,7 +455,9 @@ func tooLarge(limit int64) *APIError {
 // postLead validates a lead, decides it with the policy in service, and
 // notifies sales of a need.
 func (s *Server) postLead(w http.ResponseWriter, r *http.Request) {
-	data, aerr := readBody(w, r, s.cfg.MaxLeadBytes)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	data, aerr := readBody(w, r, s.cfg.MaxLeadBytes, buf)
 	if aerr != nil {
 		writeError(w, r, aerr)
 		return
@@ -432,14 +501,16 @@ func (s *Server) postLead(w http.ResponseWriter, r *http.Request) {
 		slog.String("policy", d.Policy),
 		slog.String("version", d.Version),
 	)
-	writeJSON(w, http.StatusOK, resp)
+	writeJSON(w, http.StatusOK, &resp)
 }
 
 // postAccount validates an account and its leads, decides it with the
 // policy in service, and notifies sales of its need through the contact
 // who showed it.
 func (s *Server) postAccount(w http.ResponseWriter, r *http.Request) {
-	data, aerr := readBody(w, r, s.cfg.MaxLeadBytes)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	data, aerr := readBody(w, r, s.cfg.MaxLeadBytes, buf)
 	if aerr != nil {
 		writeError(w, r, aerr)
 		return
@@ -609,7 +680,8 @@ func (s *Server) putPolicy(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, aerr)
 		return
 	}
-	data, aerr := readBody(w, r, s.cfg.MaxPolicyBytes)
+	// Not pooled: SavePolicy may keep the bytes.
+	data, aerr := readBody(w, r, s.cfg.MaxPolicyBytes, new(bytes.Buffer))
 	if aerr != nil {
 		writeError(w, r, aerr)
 		return

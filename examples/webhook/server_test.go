@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadqual/leadqual/assign"
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/qualify"
 	"github.com/stretchr/testify/assert"
@@ -610,4 +612,28 @@ func TestErrorBodyIsBounded(t *testing.T) {
 	require.Len(t, e.Problems, maxProblems)
 	assert.Equal(t, "activities[98].at", e.Problems[98].Field)
 	assert.Equal(t, Problem{Message: "and 51 more problems"}, e.Problems[99])
+}
+
+// TestLeadResponseJSON: the webhook writes a lead's response exactly as
+// json.Encoder writes it.
+func TestLeadResponseJSON(t *testing.T) {
+	p := defaultPolicy(t)
+	for i, body := range []string{needLead, interestLead, leadWithActivities(30)} {
+		l, aerr := decodeLead([]byte(body))
+		require.Nil(t, aerr)
+		d, err := qualify.EvaluateAt(context.Background(), p, &l, clock())
+		require.NoError(t, err)
+		for _, resp := range []LeadResponse{
+			{Decision: d},
+			{Decision: d, Notification: "sent"},
+			{Decision: d, Notification: "failed", Unassigned: "nobody <is> \"free\""},
+			{Decision: d, Notification: "odd\n", Assignment: &assign.Result{Assignment: assign.Assignment{Lead: "L", Owner: "ana", Reason: "round <robin>"}}},
+		} {
+			var want bytes.Buffer
+			require.NoError(t, json.NewEncoder(&want).Encode(resp))
+			got, err := resp.appendJSON(nil)
+			require.NoError(t, err)
+			assert.Equal(t, want.String(), string(got), "lead %d", i)
+		}
+	}
 }
