@@ -5,6 +5,7 @@ import (
 	"context"
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -26,11 +27,13 @@ import (
 // Put, Delete, Extend and Claim cost O(log n) for n entries (a claim of k
 // entries O(k log n)); Get costs O(1); Stats costs O(d + l log l) for d
 // entries due and l leases; Dead sorts the dead entries. Each entry costs
-// about 100 bytes beyond its lead ID (see the package documentation for
-// measured figures): entries live in fixed pages of 80-byte slots (growing
+// under 80 bytes beyond its lead ID (see the package documentation for
+// measured figures): entries live in fixed pages of 64-byte slots (growing
 // never copies them), found through an open-addressing hash index of
-// 4-byte cells, and ordered by two heaps of 4-byte positions, one of
-// entries waiting to be due and one of running leases. Reasons, tasks and
+// 4-byte cells (at most 6.7 bytes an entry), and ordered by two heaps of
+// 4-byte positions, one of entries waiting to be due and one of running
+// leases; a claimed entry's lease, and a Schedule other than the entry's
+// Version, are kept apart. Reasons, tasks and
 // errors are stored once per distinct (reason, task, error) triple, of
 // which there may be 2^29. Memory freed by deleted entries is reused by new
 // ones, not returned.
@@ -56,23 +59,66 @@ type MemStore struct {
 	seq    uint64       // last version handed out
 	counts [nStates]int // entries per state
 	n      int
+	// What only some entries have lives beside the slots, so that the
+	// slots of the many waiting entries stay small: the lease of each
+	// claimed entry (leased or expired), and the Schedule of each entry
+	// whose Schedule is not its Version (claimed, or rewritten within its
+	// schedule; see Put).
+	leases    map[int32]int64
+	schedules map[int32]uint64
 }
 
-// slot is one entry, 80 bytes. Times are Unix nanoseconds.
+// slot is one entry, 64 bytes. Times are Unix nanoseconds.
 type slot struct {
 	id       string
 	due      int64
 	rank     int64
 	since    int64
 	version  uint64
-	schedule uint64
-	lease    int64  // lease end while claimed, else 0
 	tag      uint32 // state << whatBits | interned (reason, task, error)
 	pos      int32  // position in the heap, or the dead list, the entry is in
 	recycles uint16
 	attempt  uint16
 	claims   uint16
 	failures uint16
+}
+
+// lease returns the end of slot i's lease, 0 when it is not claimed.
+func (m *MemStore) lease(i int32) int64 { return m.leases[i] }
+
+func (m *MemStore) setLease(i int32, until int64) {
+	if until == 0 {
+		delete(m.leases, i)
+		return
+	}
+	if m.leases == nil {
+		m.leases = map[int32]int64{}
+	}
+	m.leases[i] = until
+}
+
+// schedule returns slot i's Schedule: its Version unless recorded apart.
+func (m *MemStore) schedule(i int32) uint64 {
+	if sc, ok := m.schedules[i]; ok {
+		return sc
+	}
+	return m.slots.at(i).version
+}
+
+// setVersion gives slot i a new Version; keep keeps its Schedule, which
+// else becomes the new Version.
+func (m *MemStore) setVersion(i int32, keep bool) {
+	sc := m.schedule(i)
+	s := m.slots.at(i)
+	s.version = m.next()
+	if !keep || sc == s.version {
+		delete(m.schedules, i)
+		return
+	}
+	if m.schedules == nil {
+		m.schedules = map[int32]uint64{}
+	}
+	m.schedules[i] = sc
 }
 
 // The states of a slot. A claimed entry whose lease has ended, seen by a
@@ -194,7 +240,7 @@ func (m *MemStore) Put(ctx context.Context, e Entry, expect uint64) (Entry, erro
 		i = m.alloc(strings.Clone(e.LeadID))
 	}
 	s := m.slots.at(i)
-	keep := ok && e.Schedule != 0 && e.Schedule == s.schedule
+	keep := ok && e.Schedule != 0 && e.Schedule == m.schedule(i)
 	s.due = e.Due.UnixNano()
 	s.rank = e.Rank
 	s.since = e.Since.UnixNano()
@@ -202,11 +248,8 @@ func (m *MemStore) Put(ctx context.Context, e Entry, expect uint64) (Entry, erro
 	s.attempt = uint16(e.Attempt)
 	s.failures = uint16(e.Failures)
 	s.claims = 0
-	s.lease = 0
-	s.version = m.next()
-	if !keep {
-		s.schedule = s.version
-	}
+	m.setLease(i, 0)
+	m.setVersion(i, keep)
 	if e.Dead {
 		m.attach(i, stateDead, w)
 	} else {
@@ -232,6 +275,8 @@ func (m *MemStore) Delete(ctx context.Context, leadID string, expect uint64) err
 	m.detach(i)
 	m.what.release(m.slots.at(i).whatID())
 	m.index.remove(&m.slots, leadID)
+	m.setLease(i, 0)
+	delete(m.schedules, i)
 	*m.slots.at(i) = slot{}
 	m.free = append(m.free, i)
 	m.n--
@@ -272,8 +317,8 @@ func (m *MemStore) Claim(ctx context.Context, now time.Time, limit int, lease ti
 		i := m.due[0]
 		m.detach(i)
 		s := m.slots.at(i)
-		s.version = m.next()
-		s.lease = until
+		m.setVersion(i, true) // a claim keeps the schedule
+		m.setLease(i, until)
 		if s.claims < math.MaxUint16 {
 			s.claims++
 		}
@@ -286,7 +331,7 @@ func (m *MemStore) Claim(ctx context.Context, now time.Time, limit int, lease ti
 // expire moves the entries whose lease ended at clock back among the
 // waiting entries, at their due time.
 func (m *MemStore) expire(clock int64) {
-	for len(m.leased) > 0 && m.slots.at(m.leased[0]).lease <= clock {
+	for len(m.leased) > 0 && m.lease(m.leased[0]) <= clock {
 		i := m.leased[0]
 		m.detach(i)
 		m.attach(i, stateExpired, m.slots.at(i).whatID())
@@ -324,11 +369,11 @@ func (m *MemStore) Extend(ctx context.Context, leadID string, version uint64, le
 	if err != nil {
 		return Entry{}, err
 	}
-	if lease == 0 && s.state() == stateLeased && s.lease > clock && s.claims > 0 {
+	if lease == 0 && s.state() == stateLeased && m.lease(i) > clock && s.claims > 0 {
 		s.claims-- // a release of a running lease: the claim does not count
 	}
 	m.detach(i)
-	s.lease = addClamped(clock, lease)
+	m.setLease(i, max(addClamped(clock, lease), 1)) // 0 would mean no lease
 	m.attach(i, stateLeased, s.whatID())
 	return m.entry(i), nil
 }
@@ -405,7 +450,7 @@ func (m *MemStore) Stats(ctx context.Context, now time.Time) (Stats, error) {
 	for stack := []int{0}; len(stack) > 0; {
 		j := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if j >= len(m.leased) || m.slots.at(m.leased[j]).lease > clock {
+		if j >= len(m.leased) || m.lease(m.leased[j]) > clock {
 			continue
 		}
 		st.Leased--
@@ -491,11 +536,11 @@ func (m *MemStore) entry(i int32) Entry {
 		LastError: w.err,
 		Dead:      s.state() == stateDead,
 		Version:   s.version,
-		Schedule:  s.schedule,
+		Schedule:  m.schedule(i),
 		Claims:    int(s.claims),
 	}
 	if st := s.state(); st == stateLeased || st == stateExpired {
-		e.LeaseUntil = time.Unix(0, s.lease).UTC()
+		e.LeaseUntil = time.Unix(0, m.lease(i)).UTC()
 	}
 	return e
 }
@@ -512,16 +557,22 @@ func (m *MemStore) dueLess(a, b int32) bool {
 }
 
 func (m *MemStore) leaseLess(a, b int32) bool {
-	x, y := m.slots.at(a), m.slots.at(b)
-	if x.lease != y.lease {
-		return x.lease < y.lease
+	if x, y := m.lease(a), m.lease(b); x != y {
+		return x < y
 	}
-	return x.id < y.id
+	return m.slots.at(a).id < m.slots.at(b).id
 }
 
 // The heaps hold slot indexes; each slot records its position in pos.
 
 func (m *MemStore) push(h *[]int32, less func(a, b int32) bool, i int32) {
+	if len(*h) == cap(*h) {
+		// Grow by an eighth, not by append's quarter: a heap of a million
+		// waiting entries keeps at most 0.5 spare bytes an entry.
+		grown := make([]int32, len(*h), len(*h)+max(64, len(*h)/8))
+		copy(grown, *h)
+		*h = grown
+	}
 	*h = append(*h, i)
 	m.slots.at(i).pos = int32(len(*h) - 1)
 	m.up(*h, less, len(*h)-1)
@@ -607,8 +658,11 @@ func (s *slab) grow() int32 {
 }
 
 // index maps lead IDs to slots: open addressing with linear probing over a
-// power-of-two table of slot indexes plus one (0 is an empty cell), at
-// most three quarters full, with backward-shift deletion (no tombstones).
+// table of slot indexes plus one (0 is an empty cell), at most three
+// quarters full, with backward-shift deletion (no tombstones). The table
+// grows by a quarter (its size need not be a power of two: a hash is
+// mapped onto it by multiplication), so that it is always between 60% and
+// 75% full: 5.3 to 6.7 bytes an entry.
 type index struct {
 	seed  maphash.Seed
 	cells []int32
@@ -616,15 +670,23 @@ type index struct {
 }
 
 func (x *index) home(id string) int {
-	return int(maphash.String(x.seed, id) & uint64(len(x.cells)-1))
+	hi, _ := bits.Mul64(maphash.String(x.seed, id), uint64(len(x.cells)))
+	return int(hi)
+}
+
+// next is the cell after j, wrapping around.
+func (x *index) next(j int) int {
+	if j++; j == len(x.cells) {
+		return 0
+	}
+	return j
 }
 
 func (x *index) find(slots *slab, id string) (int32, bool) {
 	if x.n == 0 {
 		return 0, false
 	}
-	mask := len(x.cells) - 1
-	for j := x.home(id); ; j = (j + 1) & mask {
+	for j := x.home(id); ; j = x.next(j) {
 		c := x.cells[j]
 		if c == 0 {
 			return 0, false
@@ -640,10 +702,9 @@ func (x *index) insert(slots *slab, id string, i int32) {
 	if (x.n+1)*4 > len(x.cells)*3 {
 		x.grow(slots)
 	}
-	mask := len(x.cells) - 1
 	j := x.home(id)
 	for x.cells[j] != 0 {
-		j = (j + 1) & mask
+		j = x.next(j)
 	}
 	x.cells[j] = i + 1
 	x.n++
@@ -654,15 +715,14 @@ func (x *index) grow(slots *slab) {
 		x.seed = maphash.MakeSeed()
 	}
 	old := x.cells
-	x.cells = make([]int32, max(16, 2*len(old)))
-	mask := len(x.cells) - 1
+	x.cells = make([]int32, max(16, len(old)+len(old)/4))
 	for _, c := range old {
 		if c == 0 {
 			continue
 		}
 		j := x.home(slots.at(c - 1).id)
 		for x.cells[j] != 0 {
-			j = (j + 1) & mask
+			j = x.next(j)
 		}
 		x.cells[j] = c
 	}
@@ -671,13 +731,12 @@ func (x *index) grow(slots *slab) {
 // remove deletes id, which must be present, shifting back the cells of
 // its probe run so that no lookup stops short.
 func (x *index) remove(slots *slab, id string) {
-	mask := len(x.cells) - 1
 	i := x.home(id)
 	for slots.at(x.cells[i]-1).id != id {
-		i = (i + 1) & mask
+		i = x.next(i)
 	}
 	for j := i; ; {
-		j = (j + 1) & mask
+		j = x.next(j)
 		c := x.cells[j]
 		if c == 0 {
 			break

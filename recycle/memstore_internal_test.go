@@ -17,7 +17,7 @@ import (
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
 func TestSlotSize(t *testing.T) {
-	assert.Equal(t, uintptr(80), unsafe.Sizeof(slot{}), "the per-entry budget")
+	assert.Equal(t, uintptr(64), unsafe.Sizeof(slot{}), "the per-entry budget")
 }
 
 // checkInvariants verifies the store's internal structure against itself.
@@ -44,8 +44,12 @@ func (m *MemStore) checkInvariants(t *testing.T) {
 			require.Equal(t, i, m.due[s.pos], "%s at its heap position", s.id)
 		}
 		require.Positive(t, m.what.refs[s.whatID()])
-		require.NotZero(t, s.schedule)
-		require.LessOrEqual(t, s.schedule, s.version)
+		require.NotZero(t, m.schedule(i))
+		require.LessOrEqual(t, m.schedule(i), s.version)
+		_, apart := m.schedules[i]
+		require.Equal(t, apart, m.schedule(i) != s.version, "%s: a Schedule apart from the Version is recorded apart", s.id)
+		_, leased := m.leases[i]
+		require.Equal(t, s.state() == stateLeased || s.state() == stateExpired, leased, "%s: a lease while claimed", s.id)
 	}
 	require.Equal(t, live, m.n)
 	require.Equal(t, live, m.index.n)
