@@ -44,7 +44,11 @@ type kindAgg struct {
 	kind   lead.Kind
 	intent lead.Intent // under the policy's intent table
 	counts []countAgg
-	last   int // the kind's tracking position, or -1
+	// first is counts[0] (pos -1 when there is none) and more the others:
+	// most kinds have one count at most, read without a loop.
+	first countAgg
+	more  []countAgg
+	last  int // the kind's tracking position, or -1
 }
 
 // countAgg is one count slot: its int position and its window.
@@ -150,8 +154,13 @@ func (c *compilation) plan(s Settings) aggPlan {
 		}
 	}
 	kinds := make([]lead.Kind, len(p.kinds))
-	for i, k := range p.kinds {
+	for i := range p.kinds {
+		k := &p.kinds[i]
 		kinds[i] = k.kind
+		k.first = countAgg{pos: -1}
+		if len(k.counts) > 0 {
+			k.first, k.more = k.counts[0], k.counts[1:]
+		}
 	}
 	p.index = newKindIndex(kinds)
 	return p
@@ -208,13 +217,19 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time, done <-chan s
 	}
 	needCut := max(before(nowN, p.settings.NeedFresh), needFloor)
 	interestCut := before(nowN, p.settings.InterestFresh)
+	// Per intent: the cut of its freshness (none: never fresh), the fresh
+	// activities, and the newest of them.
+	cut := [4]int64{math.MaxInt64, interestCut, needCut, interestCut}
 	var sig [4]int
-	lastNeed, lastInterest := -1, -1
-	var lastNeedN, lastInterestN int64
+	newest := [4]int{-1, -1, -1, -1}
+	var newestN [4]int64
 	maxText, attrs := p.limits.MaxTextBytes, p.needAttrs
 	ints, cuts, lastIdx, lastN := st.ints, st.cuts, st.lastIdx, st.lastN
 	kinds, index := a.kinds, &a.index
-	every := a.every
+	every0, every := countAgg{pos: -1}, a.every // the first count of every kind, read without a loop
+	if len(every) > 0 {
+		every0, every = every[0], every[1:]
+	}
 	future := 0
 	var lineFloors []int64 // nil unless a product line of the lead (or its account) was lost
 	if len(l.Lines) > 0 || st.accFloors != nil {
@@ -240,9 +255,14 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time, done <-chan s
 			future++
 			continue
 		}
-		for _, c := range every {
-			if at >= cuts[c.win] {
-				ints[c.pos]++
+		if every0.pos >= 0 {
+			if at >= cuts[every0.win] {
+				ints[every0.pos]++
+			}
+			for _, c := range every {
+				if at >= cuts[c.win] {
+					ints[c.pos]++
+				}
 			}
 		}
 		k := index.lookup(act.Kind)
@@ -250,45 +270,32 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time, done <-chan s
 			continue
 		}
 		ka := &kinds[k]
-		if lineFloors != nil && ka.intent == lead.IntentNeed && at < p.lineFloor(lineFloors, act) {
-			// Answered by the loss of its product line, as a loss of the
-			// lead answers the need before it.
-			for _, c := range ka.counts {
+		if c := ka.first; c.pos >= 0 {
+			if at >= cuts[c.win] {
+				ints[c.pos]++
+			}
+			for _, c := range ka.more {
 				if at >= cuts[c.win] {
 					ints[c.pos]++
 				}
 			}
+		}
+		if lineFloors != nil && ka.intent == lead.IntentNeed && at < p.lineFloor(lineFloors, act) {
+			// Answered by the loss of its product line, as a loss of the
+			// lead answers the need before it: counted, never fresh.
 			continue
 		}
 		if t := ka.last; t >= 0 && (lastIdx[t] < 0 || at > lastN[t]) {
 			lastIdx[t], lastN[t] = int32(i), at
 		}
-		for _, c := range ka.counts {
-			if at >= cuts[c.win] {
-				ints[c.pos]++
-			}
-		}
-		switch ka.intent {
-		case lead.IntentNeed:
-			if at >= needCut {
-				sig[lead.IntentNeed]++
-				if lastNeed < 0 || at > lastNeedN {
-					lastNeed, lastNeedN = i, at
-				}
-			}
-		case lead.IntentInterest:
-			if at >= interestCut {
-				sig[lead.IntentInterest]++
-				if lastInterest < 0 || at > lastInterestN {
-					lastInterest, lastInterestN = i, at
-				}
-			}
-		case lead.IntentNegative:
-			if at >= interestCut {
-				sig[lead.IntentNegative]++
+		if in := ka.intent & 3; at >= cut[in] {
+			sig[in]++
+			if newest[in] < 0 || at > newestN[in] {
+				newest[in], newestN[in] = i, at
 			}
 		}
 	}
+	lastNeed, lastInterest := newest[lead.IntentNeed], newest[lead.IntentInterest]
 	st.lastNeed, st.lastInterest, st.future = lastNeed, lastInterest, future
 	for _, pos := range a.lens {
 		ints[pos] = len(acts) - future
@@ -421,7 +428,7 @@ func load64(s string) uint64 {
 }
 
 func (x *kindIndex) home(w kindWords) uint64 {
-	return ((w.first ^ w.last>>1 ^ w.mid>>2 ^ uint64(w.n)) * x.mult) >> x.shift
+	return ((w.first ^ w.last>>1 ^ w.mid>>2 ^ uint64(w.n)) * x.mult) >> (x.shift & 63)
 }
 
 func newKindIndex(kinds []lead.Kind) kindIndex {

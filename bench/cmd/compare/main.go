@@ -7,8 +7,9 @@
 //	go run ./cmd/compare -rounds 9 -round 500ms
 //
 // Within a round the implementations run in alternating blocks of 8
-// evaluations, so that all see the same load on a busy machine; ratios are
-// taken within a round, then summarised.
+// evaluations, each taking every place in the order in turn, so that all
+// see the same load on a busy machine; ratios are taken within a round,
+// then summarised.
 package main
 
 import (
@@ -73,7 +74,11 @@ func run(rounds int, round time.Duration) error {
 			spent := make([]time.Duration, len(impls))
 			runs := 0
 			for start := time.Now(); time.Since(start) < round; runs += 8 {
-				for i, im := range impls {
+				// Each takes every place in the order in turn: what runs
+				// after what (caches, the collector's phase) favours none.
+				for k := range impls {
+					i := (k + runs/8) % len(impls)
+					im := impls[i]
 					t := time.Now()
 					for range 8 {
 						if _, err := im.eval(l, bench.Now); err != nil {
