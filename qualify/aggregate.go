@@ -412,12 +412,20 @@ func wordsOf(k lead.Kind) kindWords {
 		if n > 16 {
 			w.mid = load64(string(k[8:16]))
 		}
+	case n >= 4: // two overlapping halves
+		w.first = uint64(load32(string(k[:4]))) | uint64(load32(string(k[n-4:])))<<32
 	default:
 		for i := n - 1; i >= 0; i-- {
 			w.first = w.first<<8 | uint64(k[i])
 		}
 	}
 	return w
+}
+
+// load32 reads 4 bytes little-endian: one load.
+func load32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
 }
 
 // load64 reads 8 bytes little-endian: one load.
@@ -473,18 +481,28 @@ func newKindIndex(kinds []lead.Kind) kindIndex {
 	return x
 }
 
-// lookup returns the index of k, or -1. A kind of 8 to 24 bytes found in
+// lookup returns the index of k, or -1. A kind of 4 to 24 bytes found in
 // its home slot (every kind of the catalogue, in a policy whose index has
-// a slot for each) costs no call.
+// a slot for each) costs no other call.
 func (x *kindIndex) lookup(k lead.Kind) int {
-	if n := len(k); n >= 8 && n <= 24 {
-		w := kindWords{first: load64(string(k[:8])), last: load64(string(k[n-8:])), n: n}
+	var w kindWords
+	switch n := len(k); {
+	case n >= 8 && n <= 24:
+		w = kindWords{first: load64(string(k[:8])), last: load64(string(k[n-8:])), n: n}
 		if n > 16 {
 			w.mid = load64(string(k[8:16]))
 		}
-		if s := &x.slots[x.home(w)]; s.w == w {
-			return int(s.idx)
-		}
+	case n >= 4 && n < 8:
+		w = kindWords{first: uint64(load32(string(k[:4]))) | uint64(load32(string(k[n-4:])))<<32, n: n}
+	default:
+		return x.probe(k)
+	}
+	s := &x.slots[x.home(w)]
+	switch {
+	case s.w == w:
+		return int(s.idx)
+	case s.idx < 0 || x.perfect: // every kind is in its home slot: not one
+		return -1
 	}
 	return x.probe(k)
 }

@@ -634,6 +634,12 @@ func fastArith(op string, l, r fastExpr) (fastExpr, bool) {
 		return fastExpr{kind: fastFloat, f: fastFloatArith(op, l.asFloat(), r.asFloat())}, true
 	case l.kind == fastDuration && r.kind == fastDuration && (op == "+" || op == "-"):
 		return fastExpr{kind: fastDuration, d: durationArith(op, l.d, r.d)}, true
+	case l.kind == fastTime && r.kind == fastDuration && (op == "+" || op == "-") && r.isConst:
+		t, k := l.t, r.konst.(time.Duration) // now + days(90): one call
+		if op == "-" {
+			k = -k
+		}
+		return fastExpr{kind: fastTime, t: func(st *state) time.Time { return t(st).Add(k) }}, true
 	case l.kind == fastTime && r.kind == fastDuration && (op == "+" || op == "-"):
 		t, d := l.t, r.d
 		if op == "+" {

@@ -263,11 +263,11 @@ func (c *compilation) fastIn(n *ast.BinaryNode) (fastExpr, bool) {
 		case fastAny:
 			a := l.a
 			_, hasEmpty := set[""]
+			has := setLookup(set)
 			return fastExpr{kind: fastBool, bails: true, b: func(st *state) bool {
 				switch v := a(st).(type) {
 				case string:
-					_, ok := set[v]
-					return ok
+					return has(v)
 				case nil:
 					return hasEmpty // runtime.In looks the key's zero value up
 				}
@@ -315,23 +315,28 @@ func stringIn(l fastExpr, set map[string]struct{}) func(*state) bool {
 			return ok
 		}
 	}
-	s := l.s
-	if len(set) <= 8 {
-		list := make([]string, 0, len(set))
-		for k := range set {
-			list = append(list, k)
-		}
-		return func(st *state) bool {
-			v := s(st)
-			for _, k := range list {
-				if v == k {
-					return true
-				}
-			}
-			return false
-		}
+	s, has := l.s, setLookup(set)
+	return func(st *state) bool { return has(s(st)) }
+}
+
+// setLookup returns the test of membership in set: comparing for a short
+// set, hashing for a long one.
+func setLookup(set map[string]struct{}) func(string) bool {
+	if len(set) > 8 {
+		return func(v string) bool { _, ok := set[v]; return ok }
 	}
-	return func(st *state) bool { _, ok := set[s(st)]; return ok }
+	list := make([]string, 0, len(set))
+	for k := range set {
+		list = append(list, k)
+	}
+	return func(v string) bool {
+		for _, k := range list {
+			if v == k {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // listIn is a typed needle in a list of constants, compared as
