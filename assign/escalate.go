@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/leadqual/leadqual/internal/human"
 	"iter"
 	"time"
 
+	"github.com/leadqual/leadqual/internal/human"
 	"github.com/leadqual/leadqual/nurture"
 )
 

@@ -3,11 +3,11 @@ package nurture
 import (
 	"context"
 	"fmt"
-	"github.com/leadqual/leadqual/internal/human"
 	"iter"
 	"strings"
 	"time"
 
+	"github.com/leadqual/leadqual/internal/human"
 	"github.com/leadqual/leadqual/lead"
 )
 

@@ -3,13 +3,13 @@ package nurture
 import (
 	"bufio"
 	"fmt"
-	"github.com/leadqual/leadqual/internal/human"
 	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/leadqual/leadqual/internal/human"
 	"github.com/leadqual/leadqual/lead"
 )
 
