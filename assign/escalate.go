@@ -7,6 +7,7 @@ import (
 	"iter"
 	"time"
 
+	"github.com/leadqual/leadqual/internal/human"
 	"github.com/leadqual/leadqual/nurture"
 )
 
@@ -42,29 +43,9 @@ func (n Notice) String() string {
 	}
 	late := "at its deadline"
 	if n.Late > 0 {
-		late = human(n.Late) + " past its deadline"
+		late = human.Duration(n.Late) + " past its deadline"
 	}
 	return fmt.Sprintf("%s: need unanswered %s: tell %s", n.Lead, late, who)
-}
-
-// human writes a duration for people: "2d3h", "1h5m", "45m", "30s".
-func human(d time.Duration) string {
-	if d < time.Minute {
-		return d.Round(time.Second).String()
-	}
-	d = d.Round(time.Minute)
-	days, h, m := d/(24*time.Hour), d%(24*time.Hour)/time.Hour, d%time.Hour/time.Minute
-	switch {
-	case days > 0 && h > 0:
-		return fmt.Sprintf("%dd%dh", days, h)
-	case days > 0:
-		return fmt.Sprintf("%dd", days)
-	case h > 0 && m > 0:
-		return fmt.Sprintf("%dh%dm", h, m)
-	case h > 0:
-		return fmt.Sprintf("%dh", h)
-	}
-	return fmt.Sprintf("%dm", m)
 }
 
 // Escalated is the outcome of [Assigner.Escalate].

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadqual/leadqual/internal/human"
 	"github.com/leadqual/leadqual/lead"
 )
 
@@ -156,9 +157,9 @@ func accountAction(b *strings.Builder, f *Finding, now time.Time) {
 		if f.Need != "" {
 			what = f.Need.Describe()
 		}
-		fmt.Fprintf(b, "give the account an owner: lead %s %s %s ago and nobody answers for the account", f.Lead, what, human(now.Sub(f.Since)))
+		fmt.Fprintf(b, "give the account an owner: lead %s %s %s ago and nobody answers for the account", f.Lead, what, human.Duration(now.Sub(f.Since)))
 		if f.Overdue > 0 {
-			fmt.Fprintf(b, "; the response deadline passed %s ago", human(f.Overdue))
+			fmt.Fprintf(b, "; the response deadline passed %s ago", human.Duration(f.Overdue))
 		}
 		if f.Owner != "" {
 			fmt.Fprintf(b, " (the lead's owner %s)", f.Owner)
@@ -168,7 +169,7 @@ func accountAction(b *strings.Builder, f *Finding, now time.Time) {
 		for _, r := range f.Missing {
 			roles = append(roles, "the "+strings.ReplaceAll(r.String(), "_", " "))
 		}
-		fmt.Fprintf(b, "reach %s: %s engaged for %s without one", strings.Join(roles, " and "), plural(f.Engaged, "contact"), human(f.Overdue))
+		fmt.Fprintf(b, "reach %s: %s engaged for %s without one", strings.Join(roles, " and "), plural(f.Engaged, "contact"), human.Duration(f.Overdue))
 		for _, r := range f.Missing {
 			if r == lead.RoleDecisionMaker {
 				b.WriteString(" (a sales, finance or managing director)")

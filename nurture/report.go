@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/leadqual/leadqual/internal/human"
 	"github.com/leadqual/leadqual/lead"
 )
 
@@ -23,21 +24,21 @@ func action(f *Finding, now time.Time) string {
 		}
 		if f.Answered.IsZero() {
 			fmt.Fprintf(&b, "respond now: %s %s ago%s and no one from sales has answered; the deadline passed %s ago",
-				what, human(now.Sub(f.Since)), outside(f), human(f.Overdue))
+				what, human.Duration(now.Sub(f.Since)), outside(f), human.Duration(f.Overdue))
 		} else {
 			fmt.Fprintf(&b, "review how leads are answered: %s%s and sales answered %s later, %s past the deadline",
-				what, outside(f), human(f.Answered.Sub(f.Since)), human(f.Overdue))
+				what, outside(f), human.Duration(f.Answered.Sub(f.Since)), human.Duration(f.Overdue))
 		}
 	case FindingUnowned:
 		what := "showed need"
 		if f.Need != "" {
 			what = f.Need.Describe()
 		}
-		fmt.Fprintf(&b, "assign an owner: %s %s ago%s and nobody owns the lead", what, human(now.Sub(f.Since)), outside(f))
+		fmt.Fprintf(&b, "assign an owner: %s %s ago%s and nobody owns the lead", what, human.Duration(now.Sub(f.Since)), outside(f))
 		if f.Overdue > 0 {
-			fmt.Fprintf(&b, "; the deadline passed %s ago", human(f.Overdue))
+			fmt.Fprintf(&b, "; the deadline passed %s ago", human.Duration(f.Overdue))
 		} else {
-			fmt.Fprintf(&b, "; respond within %s", human(f.Due.Sub(now)))
+			fmt.Fprintf(&b, "; respond within %s", human.Duration(f.Due.Sub(now)))
 		}
 	case FindingIgnored:
 		who := "anyone"
@@ -45,7 +46,7 @@ func action(f *Finding, now time.Time) string {
 			who = "sales"
 		}
 		fmt.Fprintf(&b, "touch the lead: no touch by %s for %s in %s, which allows %s",
-			who, human(now.Sub(f.Since)), f.Stage, human(f.Due.Sub(f.Since)))
+			who, human.Duration(now.Sub(f.Since)), f.Stage, human.Duration(f.Due.Sub(f.Since)))
 	case FindingUnnurtured:
 		track := "a nurture track"
 		if f.Track != "" {
@@ -60,7 +61,7 @@ func action(f *Finding, now time.Time) string {
 			fmt.Fprintf(&b, "enrol on %s", track)
 		}
 		if f.Overdue > 0 {
-			fmt.Fprintf(&b, ": interested %s ago and on no track", human(f.Overdue))
+			fmt.Fprintf(&b, ": interested %s ago and on no track", human.Duration(f.Overdue))
 		}
 	case FindingUnownedAccount, FindingBuyingGroup:
 		accountAction(&b, f, now)
@@ -84,29 +85,6 @@ func outside(f *Finding) string {
 		return " outside the team's hours"
 	}
 	return ""
-}
-
-// human writes a duration for people: "3d4h", "2h5m", "45m", "30s".
-func human(d time.Duration) string {
-	if d < 0 {
-		return "-" + human(-d)
-	}
-	if d < time.Minute {
-		return d.Round(time.Second).String()
-	}
-	d = d.Round(time.Minute)
-	days, h, m := d/(24*time.Hour), d%(24*time.Hour)/time.Hour, d%time.Hour/time.Minute
-	switch {
-	case days > 0 && h > 0:
-		return fmt.Sprintf("%dd%dh", days, h)
-	case days > 0:
-		return fmt.Sprintf("%dd", days)
-	case h > 0 && m > 0:
-		return fmt.Sprintf("%dh%dm", h, m)
-	case h > 0:
-		return fmt.Sprintf("%dh", h)
-	}
-	return fmt.Sprintf("%dm", m)
 }
 
 var kindTitles = [...]string{"Response deadline breaches", "Need with no owner", "Ignored prospects", "Unnurtured interest",
