@@ -201,7 +201,8 @@ func TestIndexAgainstMap(t *testing.T) {
 }
 
 // TestMemStoreFootprint measures the memory of 200,000 entries, beyond
-// their lead IDs: the budget is under 100 bytes an entry.
+// their lead IDs: the budget is under 80 bytes an entry (about 77 from
+// 50,000 to 1,000,000 entries; the table grows by a quarter at a time).
 func TestMemStoreFootprint(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocates")
@@ -209,7 +210,7 @@ func TestMemStoreFootprint(t *testing.T) {
 	const n = 200_000
 	perEntry := footprint(n)
 	t.Logf("%.1f bytes per entry beyond the ID", perEntry)
-	assert.Less(t, perEntry, 100.0)
+	assert.Less(t, perEntry, 80.0)
 }
 
 // footprint returns the heap bytes per entry of a MemStore holding n
