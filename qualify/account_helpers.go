@@ -2,7 +2,6 @@ package qualify
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -211,7 +210,7 @@ func (c *compilation) markAccountRules(spec []Rule, trees []parsed, rules []comp
 	for i := range rules {
 		var reads, other []string
 		for _, t := range byRule[i] {
-			for _, name := range slices.Sorted(maps.Keys(t.idents)) {
+			for name := range t.idents { // joinSorted orders what is reported
 				switch s := c.slots[name]; {
 				case s != nil && s.isAccount():
 					reads = append(reads, s.describe())

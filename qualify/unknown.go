@@ -172,9 +172,7 @@ func (r *compiledRule) reasonTemplate(v *Vocabulary, agg *aggPlan) {
 	if !hasNeed && !hasInterest {
 		return
 	}
-	fill := func(need, interest string) string {
-		return strings.NewReplacer(placeholderNeed, need, placeholderInterest, interest).Replace(r.reason)
-	}
+	fill := func(need, interest string) string { return fillReason(r.reason, need, interest) }
 	const anyNeed, anyInterest = "asked to be helped", "showed interest"
 	r.reasonNone = fill(anyNeed, anyInterest)
 	// One table per placeholder: a reason names one activity of each.
@@ -191,6 +189,33 @@ func (r *compiledRule) reasonTemplate(v *Vocabulary, agg *aggPlan) {
 	r.templateIntent = lead.IntentInterest
 	if hasNeed {
 		r.templateIntent = lead.IntentNeed
+	}
+}
+
+// fillReason replaces every placeholder of reason in one pass (a
+// description that holds a placeholder is not replaced again), as
+// strings.NewReplacer would, without building one for each kind.
+func fillReason(reason, need, interest string) string {
+	var b strings.Builder
+	b.Grow(len(reason) + len(need) + len(interest))
+	for {
+		i := strings.IndexByte(reason, '{')
+		if i < 0 {
+			b.WriteString(reason)
+			return b.String()
+		}
+		b.WriteString(reason[:i])
+		switch rest := reason[i:]; {
+		case strings.HasPrefix(rest, placeholderNeed):
+			b.WriteString(need)
+			reason = rest[len(placeholderNeed):]
+		case strings.HasPrefix(rest, placeholderInterest):
+			b.WriteString(interest)
+			reason = rest[len(placeholderInterest):]
+		default:
+			b.WriteByte('{')
+			reason = rest[1:]
+		}
 	}
 }
 
