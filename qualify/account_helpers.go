@@ -208,6 +208,19 @@ func (c *compilation) markAccountRules(spec []Rule, trees []parsed, rules []comp
 		byRule[trees[i].rule] = append(byRule[trees[i].rule], &trees[i])
 	}
 	for i := range rules {
+		// Most rules read nothing of the account: only those name what
+		// else they read.
+		account := false
+		for _, t := range byRule[i] {
+			for name := range t.idents {
+				if s := c.slots[name]; s != nil && s.isAccount() {
+					account = true
+				}
+			}
+		}
+		if !account {
+			continue
+		}
 		var reads, other []string
 		for _, t := range byRule[i] {
 			for name := range t.idents { // joinSorted orders what is reported
@@ -221,9 +234,6 @@ func (c *compilation) markAccountRules(spec []Rule, trees []parsed, rules []comp
 					other = append(other, name)
 				}
 			}
-		}
-		if len(reads) == 0 {
-			continue
 		}
 		rules[i].account = true
 		c.scoring.accountRules = true

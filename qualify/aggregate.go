@@ -448,18 +448,22 @@ func newKindIndex(kinds []lead.Kind) kindIndex {
 		bits++
 	}
 	x := kindIndex{mask: 1<<bits - 1, shift: 64 - bits, mult: 0x9E3779B97F4A7C15}
-	seen := make(map[uint64]bool, len(kinds))
+	words := make([]kindWords, len(kinds))
+	for i, k := range kinds {
+		words[i] = wordsOf(k)
+	}
+	seen := make([]uint64, (1<<bits+63)/64) // a bit per slot
 	for try := uint64(0); try < 1024; try++ {
 		x.mult = 0x9E3779B97F4A7C15 + 2*try*0x2545F4914F6CDD1D
 		clear(seen)
 		distinct := true
-		for _, k := range kinds {
-			h := x.home(wordsOf(k))
-			if seen[h] {
+		for _, w := range words {
+			h := x.home(w)
+			if seen[h/64]&(1<<(h%64)) != 0 {
 				distinct = false
 				break
 			}
-			seen[h] = true
+			seen[h/64] |= 1 << (h % 64)
 		}
 		if distinct {
 			x.perfect = true

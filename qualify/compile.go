@@ -35,11 +35,12 @@ type Policy struct {
 	limits   Limits
 	clock    func() time.Time
 
-	rules []compiledRule
-	agg   aggPlan
-	final []lead.Reason
-	vocab *Vocabulary
-	notes map[noteKey]string // see note
+	rules     []compiledRule
+	agg       aggPlan
+	final     []lead.Reason
+	vocab     *Vocabulary
+	notes     map[noteKey]string // see note; built by the first need that reopens a lead
+	notesOnce sync.Once
 	// scores, account rules and the roll-up of accounts: see
 	// dimensions.go and account.go.
 	scoring scoring
@@ -319,7 +320,6 @@ func Compile(spec Spec, opts ...Option) (*Policy, error) {
 		p.cost += rc.total()
 	}
 	p.agg = agg
-	p.buildNotes()
 
 	p.pool.New = func() any { return p.newState() }
 	return p, nil

@@ -668,9 +668,12 @@ type noteKey struct {
 }
 
 // note returns the Note of a need of kind (in the policy's words) after a
-// lead was set aside for reason: from the table Compile made of every need
-// kind and every reason the policy knows, else built.
+// lead was set aside for reason: from the table of every need kind and
+// every reason the policy knows (made once, by the first need that reopens
+// a lead, so that Compile does not pay for it and later evaluations
+// allocate nothing for their note), else built.
 func (p *Policy) note(kind lead.Kind, reason lead.Reason, review bool) string {
+	p.notesOnce.Do(p.buildNotes)
 	if s, ok := p.notes[noteKey{kind, reason, review}]; ok {
 		return s
 	}
