@@ -355,6 +355,9 @@ type compilation struct {
 	order    []*slot          // in the order they were requested
 	vmUsed   map[string]bool  // environment names the VM programs read
 	channels []lead.Channel   // consent.<channel> variables read
+	// allVars is allVariables' answer for allVarsChannels channels.
+	allVars         []variable
+	allVarsChannels int
 
 	parseConfig *conf.Config
 	vmOnly      bool
@@ -708,11 +711,17 @@ func (c *compilation) buildConfig(guards bool) *conf.Config {
 
 // allVariables is the documented environment plus the consent channels the
 // rules read.
+// It is built again only when a channel was added since: the fast path
+// asks for it at every identifier.
 func (c *compilation) allVariables() []variable {
+	if c.allVars != nil && c.allVarsChannels == len(c.channels) {
+		return c.allVars
+	}
 	out := slices.Clone(variables)
 	for _, ch := range c.channels {
 		out = append(out, consentVar(ch))
 	}
+	c.allVars, c.allVarsChannels = out, len(c.channels)
 	return out
 }
 
