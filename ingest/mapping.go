@@ -591,7 +591,7 @@ func (o *options) parse(s string, t *target) error {
 		}
 		return nil
 	}
-	timeKinds := []targetKind{tTime, tActAt, tConsentAt, tDecided, tActivities, tInterests, tConsent}
+	timeKinds := []targetKind{tTime, tActAt, tConsentAt, tDecided, tConvertedAt, tActivities, tInterests, tConsent}
 	moneyKinds := []targetKind{tMoney, tWon}
 	switch name {
 	case "map":

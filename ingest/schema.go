@@ -36,6 +36,7 @@ type schema struct {
 	id        *binding
 	decided   *binding
 	converted *binding
+	convAt    *binding // converted_at
 	won       *binding
 	wonCur    *binding
 	budgetCur *binding
@@ -291,6 +292,8 @@ func (m *Mapping) bind(cols []string, opts *Options, rep *Report) (*schema, erro
 			s.decided = b
 		case t.kind == tConverted:
 			s.converted = b
+		case t.kind == tConvertedAt:
+			s.convAt = b
 		case t.kind == tWon:
 			s.won = b
 		case t.kind == tWonCurrency:
@@ -350,8 +353,8 @@ func (m *Mapping) bind(cols []string, opts *Options, rep *Report) (*schema, erro
 		if s.decided == nil {
 			return nil, fail(nil, "a history needs the decision time: map decided_at = <header> (it has: %s)", quoteAll(headers))
 		}
-		if s.converted == nil {
-			return nil, fail(nil, "a history needs its outcome: map converted = <header> (it has: %s)", quoteAll(headers))
+		if s.converted == nil && s.convAt == nil {
+			return nil, fail(nil, "a history needs its outcome: map converted = <header>, or converted_at = <header> for a column of conversion dates (it has: %s)", quoteAll(headers))
 		}
 	}
 	if s.wonCur != nil && s.won == nil {
