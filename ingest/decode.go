@@ -69,14 +69,14 @@ func (s *schema) place(r *row, b *binding) place {
 func (s *schema) text(r *row, b *binding) string {
 	if len(b.cols) == 1 {
 		c := r.cells[b.cols[0]]
-		if isMissing(c, s.missing) {
+		if isMissing(c, s.missing, s.missingMax) {
 			return ""
 		}
 		return c
 	}
 	var parts []string
 	for _, c := range b.cols {
-		if v := r.cells[c]; !isMissing(v, s.missing) {
+		if v := r.cells[c]; !isMissing(v, s.missing, s.missingMax) {
 			parts = append(parts, v)
 		}
 	}
@@ -414,6 +414,7 @@ func (st *leadState) outcome(rows []row) {
 	convLine := 0
 	var convAt string // the conversion time as written
 	var convAtRow *row
+	convAtOK := true // the rows agree on it
 	for i := range rows {
 		r := &rows[i]
 		if s.converted != nil {
@@ -440,6 +441,7 @@ func (st *leadState) outcome(rows []row) {
 					convAt, convAtRow = v, r
 				case v != convAt:
 					st.add(s.place(r, s.convAt), "converted_at", "%q, but line %d gave %q for lead %q", v, convAtRow.line, convAt, st.rec.Lead.ID)
+					convAtOK = false
 				}
 			}
 		}
@@ -461,7 +463,7 @@ func (st *leadState) outcome(rows []row) {
 		}
 		st.rec.Won = m
 	}
-	if convAtRow != nil {
+	if convAtRow != nil && convAtOK {
 		st.convertedAt(convAtRow, convAt, convLine)
 	}
 }

@@ -291,7 +291,11 @@ func (r *rule) String() string {
 			if i > 0 {
 				b.WriteString("; ")
 			}
-			fmt.Fprintf(&b, "%s=%s", quoteIf(k), quoteIf(o.vmap.entries[strings.ToLower(k)]))
+			key := quoteIf(k)
+			if k == "*" {
+				key = quote(k) // the value *, not the default
+			}
+			fmt.Fprintf(&b, "%s=%s", key, quoteIf(o.vmap.entries[strings.ToLower(k)]))
 		}
 		if o.vmap.hasDef {
 			if len(o.vmap.keys) > 0 {

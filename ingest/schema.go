@@ -31,27 +31,28 @@ type activityGroup struct {
 
 // schema is a mapping bound to an export's header.
 type schema struct {
-	header    []string
-	lead      []*binding // lead-level bindings, in column order
-	id        *binding
-	decided   *binding
-	converted *binding
-	convAt    *binding // converted_at
-	won       *binding
-	wonCur    *binding
-	budgetCur *binding
-	valueCur  *binding
-	groups    []*activityGroup
-	consentAt map[lead.Channel]*binding
-	pathCol   map[string]*binding // a lead's field path -> the binding that fills it
-	withheld  []int               // outcome, after-the-fact and ignored columns
-	missing   []string
-	enc       Encoding
-	conflicts string
-	history   bool
-	currency  lead.Currency // the reader's default currency
-	report    *Report
-	scratch   leadState // reused by decode, lead after lead
+	header     []string
+	lead       []*binding // lead-level bindings, in column order
+	id         *binding
+	decided    *binding
+	converted  *binding
+	convAt     *binding // converted_at
+	won        *binding
+	wonCur     *binding
+	budgetCur  *binding
+	valueCur   *binding
+	groups     []*activityGroup
+	consentAt  map[lead.Channel]*binding
+	pathCol    map[string]*binding // a lead's field path -> the binding that fills it
+	withheld   []int               // outcome, after-the-fact and ignored columns
+	missing    []string
+	missingMax int // missingBound(missing)
+	enc        Encoding
+	conflicts  string
+	history    bool
+	currency   lead.Currency // the reader's default currency
+	report     *Report
+	scratch    leadState // reused by decode, lead after lead
 }
 
 // normHeader is how headers are compared: without surrounding spaces, or
@@ -74,6 +75,7 @@ func (m *Mapping) bind(cols []string, opts *Options, rep *Report) (*schema, erro
 	if set.missingSet {
 		s.missing = set.missing
 	}
+	s.missingMax = missingBound(s.missing)
 	if set.encodingSet && opts.Encoding == EncodingAuto {
 		s.enc = set.encoding
 	}

@@ -120,12 +120,21 @@ const targetNames = "id, source, stage, owner, lost_reason, contact.name|email|p
 	"fields.<name>, activity, activity.at|product|asset|channel, activity[<label>], activity[<label>].at|product|asset|channel, " +
 	"decided_at, converted, converted_at, won, won.currency, after, ignore"
 
+// targetSyntax are the characters of the mapping language's syntax, which
+// no target's name has.
+const targetSyntax = "\"()|;+#,=:"
+
 // parseTarget reads a target's name.
 func parseTarget(name string) (target, error) {
 	for _, t := range fixedTargets {
 		if t.name == name {
 			return t, nil
 		}
+	}
+	if strings.ContainsAny(name, targetSyntax) {
+		// A name the mapping language would have to quote: it could not
+		// be written back (Mapping.String) as it reads.
+		return target{}, fmt.Errorf("%q: a target's name has none of %s (targets: %s)", name, targetSyntax, targetNames)
 	}
 	switch {
 	case name == "after":
