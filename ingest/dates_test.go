@@ -142,7 +142,7 @@ func TestIsMissing(t *testing.T) {
 		{[]string{"", "0000-00-00 00:00:00"}, "0000-00-00 00:00:00", true},
 		{[]string{"", "not known"}, "NOT KNOWN", true},
 		{[]string{"", "kk"}, "\u212a\u212a", true}, // two Kelvin signs: six bytes for a marker of two
-		{[]string{"", "ss"}, "\u017fS", true},        // a long s
+		{[]string{"", "ss"}, "\u017fS", true},      // a long s
 		{[]string{"", "0000-00-00"}, "0000-00-001", false},
 	} {
 		assert.Equal(t, tt.want, isMissing(tt.cell, tt.markers, missingBound(tt.markers)), "%q in %q", tt.cell, tt.markers)
