@@ -26,6 +26,7 @@ func peers(t testing.TB) map[string]func(*lead.Lead, time.Time) (Outcome, error)
 		"leadqual-every-activity": every.Eval,
 		"expr":                    ex.Eval,
 		"cel":                     ce.Eval,
+		"leadqual-into":           lq.Reusing().Eval,
 	}
 }
 
@@ -63,7 +64,7 @@ func TestPeersAgree(t *testing.T) {
 // leadqual. (ns/op is the sum of them all.)
 func BenchmarkPeers(b *testing.B) {
 	impls := peers(b)
-	names := []string{"handwritten", "leadqual", "leadqual-every-activity", "expr", "cel"}
+	names := []string{"handwritten", "leadqual", "leadqual-every-activity", "expr", "cel", "leadqual-into"}
 	for _, n := range []int{5, 50, 500} {
 		l := RandomLead(n, uint64(n))
 		b.Run(fmt.Sprintf("activities=%d", n), func(b *testing.B) {
@@ -79,6 +80,7 @@ func BenchmarkPeers(b *testing.B) {
 			b.ReportMetric(ns["cel"]/ns["leadqual"], "cel/leadqual")
 			b.ReportMetric(ns["expr"]/ns["leadqual"], "expr/leadqual")
 			b.ReportMetric(ns["leadqual-every-activity"]/ns["leadqual"], "every-activity/leadqual")
+			b.ReportMetric(ns["cel"]/ns["leadqual-into"], "cel/leadqual-into")
 		})
 	}
 }

@@ -6,7 +6,9 @@
 //     per-kind counters in fixed slots, then the rules as if statements.
 //     The limit: no rule engine can beat it.
 //   - Leadqual: the policy as data (JSON), compiled by qualify.Compile and
-//     evaluated by qualify.EvaluateAt.
+//     evaluated by qualify.EvaluateAt; and, as a loop that is done with each
+//     decision before the next, by qualify.EvaluateInto into one reused
+//     Decision (Leadqual.Reusing).
 //   - Expr: the same rules for expr (github.com/expr-lang/expr) used as a
 //     host would use it: the lead's fields in an environment struct, the
 //     helpers (count, signals, fresh, since) as its methods, written in Go

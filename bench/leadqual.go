@@ -35,3 +35,22 @@ func (q *Leadqual) Eval(l *lead.Lead, now time.Time) (Outcome, error) {
 	}
 	return outcomeOf(d), nil
 }
+
+// Reusing is Leadqual deciding one lead at a time into one Decision with
+// qualify.EvaluateInto, as a host's loop that is done with each decision
+// before the next does. Not safe for concurrent use: one per goroutine.
+type Reusing struct {
+	q *Leadqual
+	d qualify.Decision
+}
+
+// Reusing returns an evaluator of q that reuses its Decision.
+func (q *Leadqual) Reusing() *Reusing { return &Reusing{q: q} }
+
+// Eval decides l at now, as an Outcome.
+func (r *Reusing) Eval(l *lead.Lead, now time.Time) (Outcome, error) {
+	if err := qualify.EvaluateInto(context.Background(), r.q.p, l, now, &r.d); err != nil {
+		return Outcome{}, err
+	}
+	return outcomeOf(r.d), nil
+}

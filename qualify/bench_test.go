@@ -78,6 +78,24 @@ func BenchmarkEvaluate(b *testing.B) {
 	}
 }
 
+// BenchmarkEvaluateInto is BenchmarkEvaluate judging into one reused
+// Decision, as a loop that is done with each decision before the next.
+func BenchmarkEvaluateInto(b *testing.B) {
+	p := defaultPolicy(b)
+	ctx := context.Background()
+	for _, n := range []int{5, 50, 500} {
+		l := benchLead(n, uint64(n))
+		var d Decision
+		b.Run(fmt.Sprintf("activities=%d", n), func(b *testing.B) {
+			against(b, func() {
+				if err := EvaluateInto(ctx, p, l, t0, &d); err != nil {
+					b.Fatal(err)
+				}
+			}, func() { yardstick(l, t0, "v") })
+		})
+	}
+}
+
 // against times f and g for b.N iterations each, alternating blocks of a
 // few iterations so that both see the same load on the machine (on a busy
 // machine it changes from one millisecond to the next), and reports f's

@@ -2,6 +2,8 @@ package qualify
 
 import (
 	"database/sql/driver"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/leadqual/leadqual/internal/enum"
@@ -195,6 +197,24 @@ type Unjudged struct {
 	Field string `json:"field"`
 	// Input is what was unknown: "fields.pages_per_visit", "budget".
 	Input string `json:"input"`
+}
+
+// Clone returns a copy of d that shares no memory with it: its lists,
+// its named scores and its product lines' decisions are copied. A Decision
+// written by EvaluateInto is cloned to be kept beyond the next call.
+func (d *Decision) Clone() Decision {
+	c := *d
+	c.Matched = slices.Clone(d.Matched)
+	c.Failures = slices.Clone(d.Failures)
+	c.Unjudged = slices.Clone(d.Unjudged)
+	c.Scores = maps.Clone(d.Scores)
+	if d.Lines != nil {
+		c.Lines = make([]Decision, len(d.Lines))
+		for i := range d.Lines {
+			c.Lines[i] = d.Lines[i].Clone()
+		}
+	}
+	return c
 }
 
 // Reasons returns the explanation a person reads: the Note, when there is

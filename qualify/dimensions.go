@@ -131,13 +131,15 @@ func (c *compilation) checkDimension(rule string, d Dimension) {
 	}
 }
 
-// named returns the named scores of a decision, or nil when the policy
-// declares none.
-func (sc *scoring) scores(vals []float64) map[Dimension]float64 {
+// scoresInto is the named scores of vals, written into out when out is not
+// nil (it is then empty: EvaluateInto cleared it).
+func (sc *scoring) scoresInto(out map[Dimension]float64, vals []float64) map[Dimension]float64 {
 	if len(sc.named) == 0 {
 		return nil
 	}
-	out := make(map[Dimension]float64, len(sc.named))
+	if out == nil {
+		out = make(map[Dimension]float64, len(sc.named))
+	}
 	for i, d := range sc.named {
 		out[d] = vals[scoreNamed+i]
 	}

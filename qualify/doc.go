@@ -327,6 +327,10 @@
 // word.
 //
 // An evaluation allocates its Decision's list of matched rules and, in the
-// common case, nothing else. See BENCHMARKS.md at the repository root (or
+// common case, nothing else. A loop that is done with each Decision before
+// the next (writing it out with [Decision.AppendJSON], tallying it) can
+// judge into one Decision with [EvaluateInto], which reuses that list and
+// allocates nothing: the garbage collector then has no share in the loop's
+// time, which on a busy machine is most of the difference. See BENCHMARKS.md at the repository root (or
 // run ./.ci/bench) for the figures and the command that produces them.
 package qualify

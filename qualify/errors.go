@@ -24,9 +24,11 @@ var (
 	// custom field, an amount of money) under Settings.OnUnknown =
 	// UnknownFail. The error is a *RuleError that wraps it.
 	ErrUnknownInput = errors.New("unknown input")
-	// ErrNilPolicy and ErrNilLead: Evaluate was called without one.
-	ErrNilPolicy = errors.New("qualify: nil policy")
-	ErrNilLead   = errors.New("qualify: nil lead")
+	// ErrNilPolicy, ErrNilLead and ErrNilDecision: Evaluate (or
+	// EvaluateInto) was called without one.
+	ErrNilPolicy   = errors.New("qualify: nil policy")
+	ErrNilLead     = errors.New("qualify: nil lead")
+	ErrNilDecision = errors.New("qualify: nil decision")
 )
 
 // Problem is one thing wrong with a policy: the rule-level record a

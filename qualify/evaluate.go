@@ -120,6 +120,40 @@ func EvaluateAt(ctx context.Context, p *Policy, l *lead.Lead, now time.Time) (d 
 	return d, err
 }
 
+// EvaluateInto is EvaluateAt writing the Decision into *d, and reusing the
+// memory of d's list of matched rules and of its named scores: a loop that
+// judges one lead at a time and is done with each Decision before the next
+// (writing it with [Decision.AppendJSON], say) allocates nothing for the
+// decisions in the common case. Everything else of *d is replaced; on an
+// error *d is the zero Decision.
+//
+// The Decision written shares its Matched list and its Scores map with the
+// *d of the previous call: a Decision kept beyond the next call must be
+// copied first ([Decision.Clone]). Where decisions are kept, use
+// EvaluateAt.
+func EvaluateInto(ctx context.Context, p *Policy, l *lead.Lead, now time.Time, d *Decision) error {
+	if d == nil {
+		return ErrNilDecision
+	}
+	matched, scores := d.Matched[:0], d.Scores
+	clear(scores)
+	*d = Decision{Matched: matched, Scores: scores}
+	if p == nil {
+		*d = Decision{}
+		return ErrNilPolicy
+	}
+	if l == nil {
+		*d = Decision{}
+		return ErrNilLead
+	}
+	st := p.pool.Get().(*state)
+	ok, err := p.judge(ctx, st, l, now, d)
+	if ok {
+		p.release(st)
+	}
+	return err
+}
+
 // judge is EvaluateAt with st, into *d (zero on an error). ok is false when
 // it recovered from a panic: a bug, not bad input, reported without taking
 // the host down; st is then left half-way, and must not be reused.
@@ -388,8 +422,9 @@ func clip(s string) string {
 	return fmt.Sprintf("%q...", s[:i])
 }
 
-// evaluate judges l into *d, which the caller zeroed. On an error *d is
-// left half-way: the caller discards it.
+// evaluate judges l into *d, which the caller zeroed but for the memory
+// of Matched and Scores that EvaluateInto hands on to be reused. On an
+// error *d is left half-way: the caller discards it.
 func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time.Time, d *Decision) error {
 	if err := p.prepare(ctx, st, l, now); err != nil {
 		return err
@@ -484,7 +519,11 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 	} else {
 		d.Unjudged = slices.Clone(d.Unjudged)
 	}
-	d.Matched = make([]Match, len(st.matched))
+	if n := len(st.matched); d.Matched != nil && cap(d.Matched) >= n { // EvaluateInto's: every entry is written below
+		d.Matched = d.Matched[:n]
+	} else {
+		d.Matched = make([]Match, n)
+	}
 	for j, i := range st.matched {
 		r := &p.rules[i]
 		reason := r.reason
@@ -499,7 +538,7 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 		d.NeedKind, d.NeedAt = a.Kind, a.At
 	}
 	if len(p.scoring.named) > 0 {
-		d.Scores = p.scoring.scores(st.scores)
+		d.Scores = p.scoring.scoresInto(d.Scores, st.scores)
 	}
 	p.decide(d, l, now, verdictInputs{need: need, interest: interest, doNotContact: doNotContact, disq: disqualified})
 	d.Priority = priorityOf(d)

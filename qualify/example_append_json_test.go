@@ -39,3 +39,26 @@ func ExampleDecision_AppendJSON() {
 	// true
 	// L-1001 need sales
 }
+
+// A loop that is done with each decision before the next judges every
+// lead into one Decision and one buffer: nothing is allocated per lead.
+func ExampleEvaluateInto() {
+	policy, _ := qualify.Compile(qualify.DefaultSpec())
+	leads := []*lead.Lead{
+		{ID: "L-1", Activities: []lead.Activity{{Kind: lead.KindPricingRequest, At: now.Add(-time.Minute)}}},
+		{ID: "L-2", Activities: []lead.Activity{{Kind: lead.KindWhitePaper, At: now.Add(-48 * time.Hour)}}},
+	}
+	var d qualify.Decision
+	var line []byte
+	for _, l := range leads {
+		if err := qualify.EvaluateInto(context.Background(), policy, l, now, &d); err != nil {
+			fmt.Println(err)
+			continue
+		}
+		line, _ = d.AppendJSON(line[:0])
+		fmt.Println(d.Lead, d.Route, len(line) > 0) // or: write line to the output
+	}
+	// Output:
+	// L-1 sales true
+	// L-2 nurture true
+}

@@ -283,19 +283,25 @@ func (c *compilation) checkQueue(q []QueueKey) {
 	}
 }
 
-// queued is one decision with its sort keys computed once.
+// queued is one decision with its sort keys computed once, and its place
+// in the input (the last tie-break, which makes the order total).
 type queued struct {
 	d        *Decision
 	value    decimal.Decimal
 	hasValue bool
+	at       int
+	// class is deadlineClass's; deadline and need the distances of the
+	// deadline and of the need from now (need -1 when there is none).
+	class          int
+	deadline, need time.Duration
 }
 
 // SortQueue orders ds in place into the sales work queue as of now: the
 // policy's Settings.Queue keys in turn (see [DefaultQueue] and
 // [QueueBy]), then the lead's ID, then the decision's time. Decisions of
 // PriorityNone (nurture, recycle, drop) come after all sales' work, in
-// the same order. The order is stable and the same for the same input,
-// whatever the input's order.
+// the same order. The order is stable: decisions equal on every key keep
+// their order in ds.
 //
 // Potential values are weighed only through rates, the host's: a value
 // in rates.Base or in a currency rates converts is known; any other (an
@@ -312,7 +318,14 @@ func (p *Policy) SortQueue(ds []Decision, rates lead.Rates, now time.Time) error
 	items := make([]queued, len(ds))
 	byValue := slices.ContainsFunc(keys, func(k QueueKey) bool { return k.By == QueueByValue })
 	for i := range ds {
-		it := queued{d: &ds[i]}
+		d := &ds[i]
+		it := queued{d: d, at: i, class: deadlineClass(d, now), need: -1}
+		if it.class != noDeadline {
+			it.deadline = distance(d.Deadline, now)
+		}
+		if !d.NeedAt.IsZero() {
+			it.need = distance(d.NeedAt, now)
+		}
 		if byValue && rates.Base != "" {
 			if v, err := rates.Convert(ds[i].Value); err == nil {
 				it.value, it.hasValue = v.Amount, true
@@ -320,29 +333,79 @@ func (p *Policy) SortQueue(ds []Decision, rates lead.Rates, now time.Time) error
 		}
 		items[i] = it
 	}
-	slices.SortStableFunc(items, func(a, b queued) int {
+	if byValue {
+		sameExponent(items)
+	}
+	// The place in the input settles every tie, so an unstable sort
+	// gives the stable order, in O(n log n) comparisons.
+	slices.SortFunc(items, func(a, b queued) int {
 		for _, k := range keys {
-			if c := compareKey(k, &a, &b, now); c != 0 {
+			if c := compareKey(k, &a, &b); c != 0 {
 				return c
 			}
 		}
-		return cmp.Or(strings.Compare(a.d.Lead, b.d.Lead), a.d.At.Compare(b.d.At))
+		return cmp.Or(strings.Compare(a.d.Lead, b.d.Lead), a.d.At.Compare(b.d.At), cmp.Compare(a.at, b.at))
 	})
-	sorted := make([]Decision, len(ds))
-	for i, it := range items {
-		sorted[i] = *it.d
-	}
-	copy(ds, sorted)
+	permute(ds, items)
 	return nil
 }
 
+// sameExponent writes the known values of items with one exponent, the
+// smallest of theirs, so that comparing two is comparing two integers
+// (decimal's Cmp of different exponents multiplies one, allocating, at
+// every comparison). It changes no value: a value only gains trailing
+// zeros. Values whose exponents lie far apart are left as they are.
+func sameExponent(items []queued) {
+	lo, hi, any := int32(0), int32(0), false
+	for i := range items {
+		if it := &items[i]; it.hasValue {
+			e := it.value.Exponent()
+			if !any {
+				lo, hi, any = e, e, true
+			}
+			lo, hi = min(lo, e), max(hi, e)
+		}
+	}
+	if !any || lo == hi || hi-lo > 36 {
+		return
+	}
+	for i := range items {
+		if it := &items[i]; it.hasValue && it.value.Exponent() != lo {
+			it.value = it.value.Round(-lo) // exact: lo is at most its exponent
+		}
+	}
+}
+
+// permute puts what was ds[items[i].at] at ds[i], for every i, in place:
+// each cycle of the permutation is followed once, with one decision held
+// aside. It uses up items.
+func permute(ds []Decision, items []queued) {
+	for i := range items {
+		if items[i].at < 0 || items[i].at == i {
+			continue
+		}
+		held := ds[i]
+		j := i
+		for {
+			from := items[j].at
+			items[j].at = -1 // placed
+			if from == i {
+				ds[j] = held
+				break
+			}
+			ds[j] = ds[from]
+			j = from
+		}
+	}
+}
+
 // compareKey compares a and b on one key: negative when a comes first.
-func compareKey(k QueueKey, a, b *queued, now time.Time) int {
+func compareKey(k QueueKey, a, b *queued) int {
 	switch k.By {
 	case QueueByPriority:
 		return cmp.Compare(a.d.Priority.queueRank(), b.d.Priority.queueRank())
 	case QueueByInTime:
-		return cmp.Compare(deadlineClass(a.d, now), deadlineClass(b.d, now))
+		return cmp.Compare(a.class, b.class)
 	case QueueByValue:
 		switch {
 		case a.hasValue && b.hasValue:
@@ -353,21 +416,20 @@ func compareKey(k QueueKey, a, b *queued, now time.Time) int {
 			return 1
 		}
 	case QueueByDeadline:
-		ca, cb := deadlineClass(a.d, now), deadlineClass(b.d, now)
-		if c := cmp.Compare(ca, cb); c != 0 || ca == noDeadline {
+		if c := cmp.Compare(a.class, b.class); c != 0 || a.class == noDeadline {
 			return c
 		}
-		return cmp.Compare(banded(distance(a.d.Deadline, now), k.Band), banded(distance(b.d.Deadline, now), k.Band))
+		return cmp.Compare(banded(a.deadline, k.Band), banded(b.deadline, k.Band))
 	case QueueByFresh:
 		switch {
-		case a.d.NeedAt.IsZero() && b.d.NeedAt.IsZero():
+		case a.need < 0 && b.need < 0:
 			return 0
-		case a.d.NeedAt.IsZero():
+		case a.need < 0:
 			return 1
-		case b.d.NeedAt.IsZero():
+		case b.need < 0:
 			return -1
 		}
-		return cmp.Compare(banded(distance(a.d.NeedAt, now), k.Band), banded(distance(b.d.NeedAt, now), k.Band))
+		return cmp.Compare(banded(a.need, k.Band), banded(b.need, k.Band))
 	case QueueByFit:
 		return cmp.Compare(b.d.Fit, a.d.Fit)
 	}

@@ -63,6 +63,7 @@ func run(rounds int, round time.Duration) error {
 		{"leadqual, every rule naming all activities", every.Eval},
 		{"expr", ex.Eval},
 		{"cel-go", ce.Eval},
+		{"leadqual, one Decision reused (EvaluateInto)", lq.Reusing().Eval},
 	}
 	sizes := []int{5, 50, 500}
 	// ns[size][impl][round]
@@ -139,6 +140,8 @@ func run(rounds int, round time.Duration) error {
 	ratio("cel-go / leadqual", 4, 1)
 	ratio("expr / leadqual", 3, 1)
 	ratio("every rule naming all activities / leadqual", 2, 1)
+	ratio("EvaluateInto / hand-written", 5, 0)
+	ratio("cel-go / EvaluateInto", 4, 5)
 	return nil
 }
 

@@ -1,0 +1,114 @@
+package qualify
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leadqual/leadqual/lead"
+)
+
+// TestEvaluateIntoAgrees: one Decision reused for lead after lead holds,
+// after each call, what EvaluateAt returns for that lead, with the
+// default policy and with product lines and a named score; an error
+// leaves the zero Decision, and the next call is whole again.
+func TestEvaluateIntoAgrees(t *testing.T) {
+	ctx := context.Background()
+	for name, p := range map[string]*Policy{"default": defaultPolicy(t), "lines": linesPolicy(t)} {
+		t.Run(name, func(t *testing.T) {
+			var d Decision
+			products := []string{"", "RoutePlanner", "fleet tracking", "RP-100"}
+			for seed := range uint64(400) {
+				l := variedLead(int(seed%60), seed)
+				r := rand.New(rand.NewPCG(seed, 3))
+				for i := range l.Activities {
+					l.Activities[i].Product = products[r.IntN(len(products))]
+				}
+				want, wantErr := EvaluateAt(ctx, p, l, t0)
+				err := EvaluateInto(ctx, p, l, t0, &d)
+				if wantErr != nil {
+					require.EqualError(t, err, wantErr.Error(), "lead %d", seed)
+					assert.Equal(t, Decision{}, d, "lead %d: the zero Decision on an error", seed)
+					continue
+				}
+				require.NoError(t, err, "lead %d", seed)
+				require.Equal(t, want, d, "lead %d", seed)
+			}
+		})
+	}
+}
+
+func TestEvaluateIntoNil(t *testing.T) {
+	p, l := defaultPolicy(t), benchLead(5, 1)
+	assert.ErrorIs(t, EvaluateInto(context.Background(), p, l, t0, nil), ErrNilDecision)
+	d := Decision{Lead: "old", Matched: []Match{{Rule: "old"}}}
+	assert.ErrorIs(t, EvaluateInto(context.Background(), nil, l, t0, &d), ErrNilPolicy)
+	assert.Equal(t, Decision{}, d)
+	assert.ErrorIs(t, EvaluateInto(context.Background(), p, nil, t0, &d), ErrNilLead)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	d = Decision{Lead: "old", Matched: []Match{{Rule: "old"}}}
+	err := EvaluateInto(ctx, p, l, t0, &d)
+	assert.True(t, errors.Is(err, context.Canceled), "%v", err)
+	assert.Equal(t, Decision{}, d)
+}
+
+// TestEvaluateIntoReuses: the second decision is written into the first's
+// memory, so that a loop allocates nothing; a Clone shares none of it.
+func TestEvaluateIntoReuses(t *testing.T) {
+	ctx := context.Background()
+	p := linesPolicy(t)
+	a := newLead("a", act(lead.KindPricingRequest, ago(day)), act(lead.KindDemoRequest, ago(day)))
+	a.Contact.Role = lead.RoleDecisionMaker
+	var d Decision
+	require.NoError(t, EvaluateInto(ctx, p, a, t0, &d))
+	require.NotEmpty(t, d.Matched)
+	require.NotNil(t, d.Scores)
+	kept := d.Clone()
+	first := &d.Matched[0]
+	scores := d.Scores
+	b := newLead("b", act(lead.KindQuoteRequest, ago(day)))
+	require.NoError(t, EvaluateInto(ctx, p, b, t0, &d))
+	assert.Same(t, first, &d.Matched[0], "the list of matched rules is reused")
+	d.Scores["urgency"] = 99
+	assert.Equal(t, 99.0, scores["urgency"], "the map of scores is reused")
+	want, err := EvaluateAt(ctx, p, a, t0)
+	require.NoError(t, err)
+	assert.Equal(t, want, kept, "the clone kept the first decision whole")
+
+	if raceEnabled {
+		return
+	}
+	dp := defaultPolicy(t)
+	for seed := range uint64(60) {
+		l := benchLead([]int{5, 50, 500}[seed%3], seed)
+		allocs := testing.AllocsPerRun(5, func() {
+			if err := EvaluateInto(ctx, dp, l, t0, &d); err != nil {
+				t.Fatal(err)
+			}
+		})
+		require.Zero(t, allocs, "lead %d", seed)
+	}
+}
+
+func TestDecisionCloneSharesNothing(t *testing.T) {
+	d := Decision{Lead: "a", Matched: []Match{{Rule: "r"}}, Failures: []Failure{{Rule: "f"}},
+		Unjudged: []Unjudged{{Rule: "u"}}, Scores: map[Dimension]float64{"urgency": 1},
+		Lines: []Decision{{Line: "l", Matched: []Match{{Rule: "lr"}}, Scores: map[Dimension]float64{"x": 2}}}}
+	c := d.Clone()
+	require.Equal(t, d, c)
+	c.Matched[0].Rule, c.Failures[0].Rule, c.Unjudged[0].Rule = "x", "x", "x"
+	c.Scores["urgency"], c.Lines[0].Matched[0].Rule, c.Lines[0].Scores["x"] = 5, "x", 5
+	assert.Equal(t, "r", d.Matched[0].Rule)
+	assert.Equal(t, "f", d.Failures[0].Rule)
+	assert.Equal(t, "u", d.Unjudged[0].Rule)
+	assert.Equal(t, 1.0, d.Scores["urgency"])
+	assert.Equal(t, "lr", d.Lines[0].Matched[0].Rule)
+	assert.Equal(t, 2.0, d.Lines[0].Scores["x"])
+	var zero Decision
+	assert.Equal(t, zero, zero.Clone())
+}
