@@ -174,18 +174,25 @@ func monthOf(w string) int {
 	return 0
 }
 
-// parseTime reads a date, or a date and a time, with an optional zone.
+// parse reads a date, or a date and a time, with an optional zone.
 // zone is where a time written without a zone is; nil makes such a time
 // an error. A date alone is midnight in zone, or UTC
 // when zone is nil.
 func (f *dateFormat) parse(s string, zone *time.Location) (time.Time, dateClass, error) {
+	t, class, _, err := f.parseTime(s, zone)
+	return t, class, err
+}
+
+// parseTime is parse, and reports whether the value is a date alone (no
+// time of day): such a value stands for its whole day.
+func (f *dateFormat) parseTime(s string, zone *time.Location) (t time.Time, class dateClass, dateOnly bool, err error) {
 	sc := scanner{s: s}
 	var y, m, d int
-	class := classISO
-	bad := func(format string, args ...any) (time.Time, dateClass, error) {
-		return time.Time{}, classNone, fmt.Errorf("%q is not a time: "+format, append([]any{s}, args...)...)
+	class = classISO
+	bad := func(format string, args ...any) (time.Time, dateClass, bool, error) {
+		return time.Time{}, classNone, false, fmt.Errorf("%q is not a time: "+format, append([]any{s}, args...)...)
 	}
-	notTime := func() (time.Time, dateClass, error) {
+	notTime := func() (time.Time, dateClass, bool, error) {
 		return bad("want a date such as 2026-03-02 or 02/03/2026, a time may follow (2026-03-02 09:05, 2026-03-02T09:05:00Z)")
 	}
 	a, na := sc.digits(4)
@@ -292,7 +299,7 @@ func (f *dateFormat) parse(s string, zone *time.Location) (time.Time, dateClass,
 			case b > 12 && a >= 1 && a <= 12:
 				m, d = a, b
 			case a >= 1 && b >= 1 && a <= 12 && b <= 12:
-				return time.Time{}, classAmbiguous, fmt.Errorf("%q is ambiguous: %s or %s; say date(DD/MM/YYYY) or date(MM/DD/YYYY) for this column",
+				return time.Time{}, classAmbiguous, false, fmt.Errorf("%q is ambiguous: %s or %s; say date(DD/MM/YYYY) or date(MM/DD/YYYY) for this column",
 					s, dayName(a, b, y), dayName(b, a, y))
 			default:
 				return bad("no month %d or %d", a, b)
@@ -458,16 +465,16 @@ func (f *dateFormat) parse(s string, zone *time.Location) (time.Time, dateClass,
 		case zone != nil:
 			loc = zone
 		case hasClock:
-			return time.Time{}, class, fmt.Errorf("%q has no time zone: say where its times are (zone: in the mapping, or -time-zone)", s)
+			return time.Time{}, class, false, fmt.Errorf("%q has no time zone: say where its times are (zone: in the mapping, or -time-zone)", s)
 		default:
 			loc = time.UTC
 		}
 	}
-	t := time.Date(y, time.Month(m), d, hh, mm, ss, nsec, loc)
+	t = time.Date(y, time.Month(m), d, hh, mm, ss, nsec, loc)
 	if hasClock && loc != time.UTC && (t.Hour() != hh || t.Minute() != mm) {
 		return bad("%02d:%02d does not exist in %s that day (the clocks changed)", hh, mm, loc)
 	}
-	return t, class, nil
+	return t, class, !hasClock, nil
 }
 
 // minYear is the earliest year a time may have: no lead was created, and no

@@ -124,6 +124,31 @@ func TestSplitMoney(t *testing.T) {
 	}
 }
 
+// A missing marker of any length is found, in any case, however its
+// letters fold; a cell longer than any is not compared.
+func TestIsMissing(t *testing.T) {
+	for _, tt := range []struct {
+		markers []string
+		cell    string
+		want    bool
+	}{
+		{defaultMissing, "", true},
+		{defaultMissing, "N/A", true},
+		{defaultMissing, "(NULL)", true},
+		{defaultMissing, "—", true},
+		{defaultMissing, "nothing", false},
+		{defaultMissing, "2026-03-02T09:05:00Z", false},
+		{[]string{"", "0000-00-00"}, "0000-00-00", true},
+		{[]string{"", "0000-00-00 00:00:00"}, "0000-00-00 00:00:00", true},
+		{[]string{"", "not known"}, "NOT KNOWN", true},
+		{[]string{"", "kk"}, "\u212a\u212a", true}, // two Kelvin signs: six bytes for a marker of two
+		{[]string{"", "ss"}, "\u017fS", true},      // a long s
+		{[]string{"", "0000-00-00"}, "0000-00-001", false},
+	} {
+		assert.Equal(t, tt.want, isMissing(tt.cell, tt.markers, missingBound(tt.markers)), "%q in %q", tt.cell, tt.markers)
+	}
+}
+
 func TestCountryCodes(t *testing.T) {
 	for in, want := range map[string]string{
 		"GB": "GB", "gb": "GB", "GBR": "GB", "UK": "GB", "United Kingdom": "GB", "the United Kingdom": "GB", "England": "GB",

@@ -69,14 +69,14 @@ func (s *schema) place(r *row, b *binding) place {
 func (s *schema) text(r *row, b *binding) string {
 	if len(b.cols) == 1 {
 		c := r.cells[b.cols[0]]
-		if isMissing(c, s.missing) {
+		if isMissing(c, s.missing, s.missingMax) {
 			return ""
 		}
 		return c
 	}
 	var parts []string
 	for _, c := range b.cols {
-		if v := r.cells[c]; !isMissing(v, s.missing) {
+		if v := r.cells[c]; !isMissing(v, s.missing, s.missingMax) {
 			parts = append(parts, v)
 		}
 	}
@@ -342,9 +342,15 @@ func (st *leadState) apply(r *row, b *binding, v string) error {
 // time reads a time with the binding's date format and zone, and counts
 // how it is written.
 func (st *leadState) time(b *binding, v string) (time.Time, error) {
-	t, class, err := b.date.parse(v, b.zone)
-	b.stats.Dates.add(class)
+	t, _, err := st.when(b, v)
 	return t, err
+}
+
+// when is time, and reports whether v is a date alone (no time of day).
+func (st *leadState) when(b *binding, v string) (t time.Time, dateOnly bool, err error) {
+	t, class, dateOnly, err := b.date.parseTime(v, b.zone)
+	b.stats.Dates.add(class)
+	return t, dateOnly, err
 }
 
 // finish resolves what needs the whole lead: money and its currency
@@ -406,22 +412,38 @@ func (st *leadState) outcome(rows []row) {
 	s := st.s
 	var won, wonCur string
 	convLine := 0
+	var convAt string // the conversion time as written
+	var convAtRow *row
+	convAtOK := true // the rows agree on it
 	for i := range rows {
 		r := &rows[i]
-		v, ok, err := s.value(r, s.converted)
-		if err == nil && ok {
-			var b bool
-			if b, err = parseBool(v); err == nil {
-				switch {
-				case convLine == 0:
-					st.rec.Converted, convLine = b, r.line
-				case b != st.rec.Converted:
-					err = fmt.Errorf("%s, but line %d says %t", v, convLine, st.rec.Converted)
+		if s.converted != nil {
+			v, ok, err := s.value(r, s.converted)
+			if err == nil && ok {
+				var b bool
+				if b, err = parseBool(v); err == nil {
+					switch {
+					case convLine == 0:
+						st.rec.Converted, convLine = b, r.line
+					case b != st.rec.Converted:
+						err = fmt.Errorf("%s, but line %d says %t", v, convLine, st.rec.Converted)
+					}
 				}
 			}
+			if err != nil {
+				st.add(s.place(r, s.converted), "converted", "%v", err)
+			}
 		}
-		if err != nil {
-			st.add(s.place(r, s.converted), "converted", "%v", err)
+		if s.convAt != nil {
+			if v, ok, _ := s.value(r, s.convAt); ok {
+				switch {
+				case convAtRow == nil:
+					convAt, convAtRow = v, r
+				case v != convAt:
+					st.add(s.place(r, s.convAt), "converted_at", "%q, but line %d gave %q for lead %q", v, convAtRow.line, convAt, st.rec.Lead.ID)
+					convAtOK = false
+				}
+			}
 		}
 		if s.won != nil {
 			if v, ok, _ := s.value(r, s.won); ok && won == "" {
@@ -441,6 +463,57 @@ func (st *leadState) outcome(rows []row) {
 		}
 		st.rec.Won = m
 	}
+	if convAtRow != nil && convAtOK {
+		st.convertedAt(convAtRow, convAt, convLine)
+	}
+}
+
+// convertedAt reads the conversion time v, found on row r, and holds it
+// to the record's outcome and decision time. A conversion time means the
+// lead converted: it is the outcome when the converted column is not
+// mapped or says nothing (convLine 0), and a contradiction when it says
+// the lead did not convert. It is never before the decision time; a date
+// alone stands for its whole day, so that a lead decided and converted on
+// the same day converts at its decision time.
+func (st *leadState) convertedAt(r *row, v string, convLine int) {
+	s := st.s
+	b := s.convAt
+	at := s.place(r, b)
+	t, dateOnly, err := st.when(b, v)
+	if err != nil {
+		st.add(at, "converted_at", "%v", err)
+		return
+	}
+	switch {
+	case s.converted == nil || convLine == 0:
+		st.rec.Converted = true
+	case !st.rec.Converted:
+		st.add(at, "converted_at", "%q is a conversion time, but the lead did not convert (column %q on line %d says so)", v, s.converted.label, convLine)
+		return
+	}
+	if decided := st.rec.At; !decided.IsZero() && t.Before(decided) {
+		if !dateOnly || !t.AddDate(0, 0, 1).After(decided) {
+			st.add(at, "converted_at", "%s", convertedBefore(v, t, dateOnly, decided))
+			return
+		}
+		t = decided // the decision's own day
+	}
+	st.rec.ConvertedAt = t
+}
+
+// convertedBefore says that a lead converted (at t, written v) before its
+// decision time: the outcome must come after the decision.
+func convertedBefore(v string, t time.Time, dateOnly bool, decided time.Time) string {
+	when := "at " + t.Format(time.RFC3339)
+	if dateOnly {
+		when = "on " + t.Format("2 January 2006")
+	}
+	if v != "" {
+		when = fmt.Sprintf("%q: the lead converted %s", v, when)
+	} else {
+		when = "the lead converted " + when
+	}
+	return when + ", before its decision time " + decided.Format(time.RFC3339) + ": the outcome must come after the decision"
 }
 
 // activity reads the activity of group g in one row, if it has one.

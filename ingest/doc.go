@@ -78,7 +78,8 @@
 //	activity[source] = Lead Source | map(Webinar=webinar_attended; Web=contact_request; *=)
 //	activity[source].at = Created Date | date(DD/MM/YYYY)
 //	converted = Converted | bool             # an outcome: never a signal
-//	after = Converted Date; Last Activity    # known only after the fact: read by nothing
+//	converted_at = Converted Date | date(DD/MM/YYYY)  # when it converted: an outcome too
+//	after = Last Activity                    # known only after the fact: read by nothing
 //
 // A target is a part of the lead, named as in its JSON form: id, source,
 // stage, owner, lost_reason, contact.name, contact.email, contact.phone,
@@ -99,10 +100,11 @@
 //     .channel: more activities per row, one per label. The label is the
 //     activity's kind when no activity[<label>] column gives one:
 //     activity[webinar_attended].at = Webinar Date;
-//   - decided_at, converted, won, won.currency: a history's decision time
-//     and outcome. Outcome columns feed nothing a rule can read;
-//   - after: columns known only after the fact (a conversion date, the last
-//     activity): read by nothing, so that they cannot leak into a backtest;
+//   - decided_at, converted, converted_at, won, won.currency: a history's
+//     decision time and outcome (see Conversions below). Outcome columns
+//     feed nothing a rule can read;
+//   - after: columns known only after the fact (the last activity, a close
+//     date): read by nothing, so that they cannot leak into a backtest;
 //     ignore: columns read by nothing.
 //
 // A column that feeds an outcome or is known only after the fact feeds no
@@ -125,7 +127,8 @@
 //     an activity's kind (the catalogue of kinds is the host's);
 //   - bool: the column holds booleans (true/false, 1/0, yes/no); invert
 //     reads them the other way round (an opt-out column); present: a value
-//     means true, none false (a "became a customer" date as converted);
+//     means true, none false (a custom field's date as a flag; a column of
+//     conversion dates is converted_at, which gives the time as well);
 //   - date(DD/MM/YYYY), date(MM/DD/YYYY), date(YYYY-MM-DD), with YY for a
 //     two-digit year: the order of the column's numeric dates; a time and
 //     a zone may follow any date;
@@ -146,6 +149,28 @@
 // the nil *Mapping reads an export whose headers are the lead's field
 // paths, and a mapping need only name the columns an export calls
 // differently.
+//
+// # Conversions
+//
+// A history's outcome is converted (true or false) and, when the export
+// has it, converted_at: when the lead converted, read as every time
+// column is (the column's date order, its zone or the mapping's, the
+// missing markers; a numeric date that reads as two days is an error
+// naming both). A conversion time means that the lead converted, so one
+// column of conversion dates, such as Salesforce's Converted Date or
+// HubSpot's Became a Customer Date, is the whole outcome: map it as
+// converted_at alone, and a date is a conversion at that time, an empty
+// cell no conversion. (converted = Converted Date | present beside it
+// says the same.) When converted has its own column, the two must agree:
+// a conversion time on a lead that column says did not convert is an
+// error of the record, at the converted_at column's line and column (an
+// empty converted cell says nothing, and the conversion time decides); a
+// lead that converted without a time is read, its time unknown. A
+// conversion time before the decision time is an error too; a date
+// without a time of day stands for the whole day, so that a lead decided
+// and converted on the same day converts at its decision time. The rows
+// of a lead must agree on it, as on converted. A JSON history record's
+// "converted_at" needs "converted": true and is never before its "at".
 //
 // # Presets
 //

@@ -291,7 +291,11 @@ func (r *rule) String() string {
 			if i > 0 {
 				b.WriteString("; ")
 			}
-			fmt.Fprintf(&b, "%s=%s", quoteIf(k), quoteIf(o.vmap.entries[strings.ToLower(k)]))
+			key := quoteIf(k)
+			if k == "*" {
+				key = quote(k) // the value *, not the default
+			}
+			fmt.Fprintf(&b, "%s=%s", key, quoteIf(o.vmap.entries[strings.ToLower(k)]))
 		}
 		if o.vmap.hasDef {
 			if len(o.vmap.keys) > 0 {
@@ -591,7 +595,7 @@ func (o *options) parse(s string, t *target) error {
 		}
 		return nil
 	}
-	timeKinds := []targetKind{tTime, tActAt, tConsentAt, tDecided, tActivities, tInterests, tConsent}
+	timeKinds := []targetKind{tTime, tActAt, tConsentAt, tDecided, tConvertedAt, tActivities, tInterests, tConsent}
 	moneyKinds := []targetKind{tMoney, tWon}
 	switch name {
 	case "map":

@@ -37,6 +37,7 @@ func TestParseMappingErrors(t *testing.T) {
 		{"a bad label", "activity[].at = X", 1, 1, "an activity's label is a word in brackets"},
 		{"a custom field without a name", "fields. = X", 1, 1, "a custom field needs a name"},
 		{"column zero", "id = Key#0", 1, 1, "columns are counted from 1"},
+		{"a target's name with the language's syntax", "fields.a)b(c=d)", 1, 1, `"fields.a)b(c": a target's name has none of`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ingest.ParseMapping("m.map", tt.text)

@@ -93,7 +93,11 @@ func writeRecord(t *testing.T, out *bytes.Buffer, rec *ingest.Record, history bo
 	require.NoError(t, err)
 	fmt.Fprintf(out, "line %d: %s\n", rec.Line, data)
 	if history {
-		fmt.Fprintf(out, "  decided %s, converted %t, won %s\n", rec.At.Format(time.RFC3339), rec.Converted, rec.Won)
+		fmt.Fprintf(out, "  decided %s, converted %t", rec.At.Format(time.RFC3339), rec.Converted)
+		if !rec.ConvertedAt.IsZero() {
+			fmt.Fprintf(out, " at %s", rec.ConvertedAt.Format(time.RFC3339))
+		}
+		fmt.Fprintf(out, ", won %s\n", rec.Won)
 	}
 }
 

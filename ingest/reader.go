@@ -74,8 +74,8 @@ type Options struct {
 	// JSON lines.
 	Mapping *Mapping
 	// History reads history records: each lead with its decision time
-	// (decided_at) and outcome (converted, won). A CSV mapping must then
-	// map decided_at and converted.
+	// (decided_at) and outcome (converted, converted_at, won). A CSV
+	// mapping must then map decided_at, and converted or converted_at.
 	History bool
 	// Comma is the CSV field delimiter; 0 takes the mapping's delimiter
 	// setting, else the one of ',', ';', tab and '|' the header line has
@@ -120,7 +120,9 @@ type Record struct {
 	At time.Time
 	// Converted and Won are the outcome (history): whether the lead
 	// converted, and the value won. ConvertedAt is when it converted, when
-	// a JSON record says so ("converted_at").
+	// the input says so: a JSON record's "converted_at", or a CSV column
+	// mapped to converted_at. It is never before At, and set only when
+	// Converted: a record that says otherwise has Err set.
 	Converted   bool
 	Won         lead.Money
 	ConvertedAt time.Time
@@ -782,12 +784,30 @@ func (r *Reader) decodeJSON(text []byte, line int, validator *lead.Validator) *R
 		}
 		return rec
 	}
+	problem := func(path, format string, args ...any) {
+		if rec.Err == nil {
+			rec.Err = &RowError{Line: line}
+			if rec.Lead != nil {
+				rec.Err.ID = rec.Lead.ID
+			}
+		}
+		rec.Err.add(place{line: line}, path, format, args...)
+	}
+	if r.opts.History && !rec.ConvertedAt.IsZero() {
+		// As a CSV column mapped to converted_at is held (see
+		// leadState.convertedAt).
+		switch {
+		case !rec.Converted:
+			problem("converted_at", "set, but the lead did not convert")
+		case !rec.At.IsZero() && rec.ConvertedAt.Before(rec.At):
+			problem("converted_at", "%s", convertedBefore("", rec.ConvertedAt, false, rec.At))
+		}
+	}
 	if validator != nil && rec.Lead != nil {
 		var ve *lead.ValidationError
 		if errors.As(validator.Validate(rec.Lead, r.opts.Now), &ve) {
-			rec.Err = &RowError{Line: line, ID: rec.Lead.ID}
 			for _, fe := range ve.Problems {
-				rec.Err.add(place{line: line}, fe.Path, "%s", fe.Problem)
+				problem(fe.Path, "%s", fe.Problem)
 			}
 		}
 	}

@@ -31,26 +31,28 @@ type activityGroup struct {
 
 // schema is a mapping bound to an export's header.
 type schema struct {
-	header    []string
-	lead      []*binding // lead-level bindings, in column order
-	id        *binding
-	decided   *binding
-	converted *binding
-	won       *binding
-	wonCur    *binding
-	budgetCur *binding
-	valueCur  *binding
-	groups    []*activityGroup
-	consentAt map[lead.Channel]*binding
-	pathCol   map[string]*binding // a lead's field path -> the binding that fills it
-	withheld  []int               // outcome, after-the-fact and ignored columns
-	missing   []string
-	enc       Encoding
-	conflicts string
-	history   bool
-	currency  lead.Currency // the reader's default currency
-	report    *Report
-	scratch   leadState // reused by decode, lead after lead
+	header     []string
+	lead       []*binding // lead-level bindings, in column order
+	id         *binding
+	decided    *binding
+	converted  *binding
+	convAt     *binding // converted_at
+	won        *binding
+	wonCur     *binding
+	budgetCur  *binding
+	valueCur   *binding
+	groups     []*activityGroup
+	consentAt  map[lead.Channel]*binding
+	pathCol    map[string]*binding // a lead's field path -> the binding that fills it
+	withheld   []int               // outcome, after-the-fact and ignored columns
+	missing    []string
+	missingMax int // missingBound(missing)
+	enc        Encoding
+	conflicts  string
+	history    bool
+	currency   lead.Currency // the reader's default currency
+	report     *Report
+	scratch    leadState // reused by decode, lead after lead
 }
 
 // normHeader is how headers are compared: without surrounding spaces, or
@@ -73,6 +75,7 @@ func (m *Mapping) bind(cols []string, opts *Options, rep *Report) (*schema, erro
 	if set.missingSet {
 		s.missing = set.missing
 	}
+	s.missingMax = missingBound(s.missing)
 	if set.encodingSet && opts.Encoding == EncodingAuto {
 		s.enc = set.encoding
 	}
@@ -291,6 +294,8 @@ func (m *Mapping) bind(cols []string, opts *Options, rep *Report) (*schema, erro
 			s.decided = b
 		case t.kind == tConverted:
 			s.converted = b
+		case t.kind == tConvertedAt:
+			s.convAt = b
 		case t.kind == tWon:
 			s.won = b
 		case t.kind == tWonCurrency:
@@ -350,8 +355,8 @@ func (m *Mapping) bind(cols []string, opts *Options, rep *Report) (*schema, erro
 		if s.decided == nil {
 			return nil, fail(nil, "a history needs the decision time: map decided_at = <header> (it has: %s)", quoteAll(headers))
 		}
-		if s.converted == nil {
-			return nil, fail(nil, "a history needs its outcome: map converted = <header> (it has: %s)", quoteAll(headers))
+		if s.converted == nil && s.convAt == nil {
+			return nil, fail(nil, "a history needs its outcome: map converted = <header>, or converted_at = <header> for a column of conversion dates (it has: %s)", quoteAll(headers))
 		}
 	}
 	if s.wonCur != nil && s.won == nil {

@@ -35,6 +35,7 @@ const (
 	tActChannel                        // activity[label].channel
 	tDecided                           // decided_at: the decision time of a history record
 	tConverted                         // converted: the outcome
+	tConvertedAt                       // converted_at: when the lead converted
 	tWon                               // won: the value won
 	tWonCurrency                       // won.currency
 	tAfter                             // after: columns known only after the fact, read by nothing
@@ -55,7 +56,7 @@ type target struct {
 // outcome reports whether the target is part of a record's outcome: what
 // became of the lead, which must never reach a rule.
 func (t *target) outcome() bool {
-	return t.kind == tConverted || t.kind == tWon || t.kind == tWonCurrency
+	return t.kind == tConverted || t.kind == tConvertedAt || t.kind == tWon || t.kind == tWonCurrency
 }
 
 // withheld reports whether columns the target reads are read by nothing
@@ -102,6 +103,7 @@ var fixedTargets = []target{
 	{name: "interests", kind: tInterests, path: "interests"},
 	{name: "decided_at", kind: tDecided, path: "decided_at"},
 	{name: "converted", kind: tConverted, path: "converted"},
+	{name: "converted_at", kind: tConvertedAt, path: "converted_at"},
 	{name: "won", kind: tWon, path: "won"},
 	{name: "won.currency", kind: tWonCurrency, path: "won.currency"},
 	{name: "activity", kind: tActKind, path: "activities"},
@@ -116,7 +118,11 @@ const targetNames = "id, source, stage, owner, lost_reason, contact.name|email|p
 	"company.name|domain|industry|employees|country, budget, budget.currency, value, value.currency, " +
 	"expected_purchase, renewal, created_at, updated_at, activities, interests, consent.<channel>, consent.<channel>.at, " +
 	"fields.<name>, activity, activity.at|product|asset|channel, activity[<label>], activity[<label>].at|product|asset|channel, " +
-	"decided_at, converted, won, won.currency, after, ignore"
+	"decided_at, converted, converted_at, won, won.currency, after, ignore"
+
+// targetSyntax are the characters of the mapping language's syntax, which
+// no target's name has.
+const targetSyntax = "\"()|;+#,=:"
 
 // parseTarget reads a target's name.
 func parseTarget(name string) (target, error) {
@@ -124,6 +130,11 @@ func parseTarget(name string) (target, error) {
 		if t.name == name {
 			return t, nil
 		}
+	}
+	if strings.ContainsAny(name, targetSyntax) {
+		// A name the mapping language would have to quote: it could not
+		// be written back (Mapping.String) as it reads.
+		return target{}, fmt.Errorf("%q: a target's name has none of %s (targets: %s)", name, targetSyntax, targetNames)
 	}
 	switch {
 	case name == "after":

@@ -3,6 +3,7 @@ package ingest
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/leadqual/leadqual/lead"
@@ -14,13 +15,15 @@ import (
 // missing: setting replaces them.
 var defaultMissing = []string{"", "n/a", "#n/a", "null", "(null)", "nil", "none", "-", "--", "—"}
 
-// isMissing reports whether cell (trimmed) is one of the markers.
-func isMissing(cell string, markers []string) bool {
+// isMissing reports whether cell (trimmed) is one of the markers. longest
+// is missingBound(markers): a longer cell, the common case, is answered
+// without comparing.
+func isMissing(cell string, markers []string, longest int) bool {
 	if cell == "" {
 		return true
 	}
-	if len(cell) > 8 {
-		return false // longer than any default marker: the common case, fast
+	if len(cell) > longest {
+		return false
 	}
 	for _, m := range markers {
 		if strings.EqualFold(cell, m) {
@@ -28,6 +31,25 @@ func isMissing(cell string, markers []string) bool {
 		}
 	}
 	return false
+}
+
+// missingBound is the most bytes a cell can have and still equal one of
+// markers ignoring case: each rune counted at the longest of the runes it
+// folds to ("k" may be written as the Kelvin sign, in three bytes).
+func missingBound(markers []string) int {
+	n := 0
+	for _, m := range markers {
+		l := 0
+		for _, r := range m {
+			w := utf8.RuneLen(r)
+			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+				w = max(w, utf8.RuneLen(f))
+			}
+			l += max(w, 1)
+		}
+		n = max(n, l)
+	}
+	return n
 }
 
 // parseBool reads true/false, yes/no, y/n, t/f, 1/0, on/off, and x or ✓

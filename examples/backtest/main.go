@@ -140,7 +140,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		fmt.Fprintf(stderr, "usage: backtest -history FILE [-preset NAME | -mapping FILE | -map STATEMENTS] [-policy P.json] [-compare Q.json | -calibrate] [-html OUT.html]\n"+
 			"       backtest -history FILE -validate\n\n"+
 			"A CSV history is read through a mapping (package ingest documents the language):\n"+
-			"decided_at and converted are required; won is the value won. Outcome columns and\n"+
+			"decided_at is required, and converted or converted_at (when it converted: a column of\n"+
+			"conversion dates is the whole outcome); won is the value won. Outcome columns and\n"+
 			"after-the-fact columns (after = ...) are never read into a lead.\n\n")
 		fs.PrintDefaults()
 	}

@@ -615,6 +615,7 @@ func TestSalesforceExport(t *testing.T) {
 	assert.Equal(t, exitOK, res.code, res.stderr)
 	assert.Contains(t, res.stdout, "4 records good, 0 bad\n")
 	assert.Contains(t, res.stdout, `withheld from the rules (outcome, after the fact, ignored): "Converted", "Converted Date"`)
+	assert.Contains(t, res.stdout, `column "Converted Date" (converted_at): numeric dates: 0 day-first only, 0 month-first only, 1 either way, 0 ambiguous: read as DD/MM/YYYY`)
 
 	res = runMain(t, "", args...)
 	assert.Equal(t, exitOK, res.code, res.stderr)
@@ -627,4 +628,19 @@ func TestSalesforceExport(t *testing.T) {
 	assert.Equal(t, exitFatal, res.code)
 	assert.Contains(t, res.stderr, `"03/04/2026 16:45" is ambiguous: 3 April 2026 or 4 March 2026`)
 	assert.Contains(t, res.stdout, "day-first, say date(DD/MM/YYYY)")
+}
+
+// A HubSpot contacts export is a history with the preset alone: Became a
+// Customer Date is its whole outcome, a conversion and its time.
+func TestHubSpotExport(t *testing.T) {
+	args := []string{"-history", "../../ingest/testdata/presets/hubspot.csv", "-preset", "hubspot", "-time-zone", "Europe/London"}
+	res := runMain(t, "", append(args, "-validate")...)
+	assert.Equal(t, exitOK, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "4 records good, 0 bad\n")
+	assert.Contains(t, res.stdout, `withheld from the rules (outcome, after the fact, ignored): "Became a Customer Date"`)
+
+	res = runMain(t, "", args...)
+	assert.Equal(t, exitOK, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "4 records, 4 judged, 0 errored")
+	assert.Contains(t, res.stdout, "Conversions: 1 of 4")
 }

@@ -22,6 +22,9 @@ func checkRecords(t *testing.T, p *qualify.Policy, r *backtest.Reader, recs []ba
 			t.Fatalf("record line %d after line %d", rec.Line, last)
 		}
 		last = rec.Line
+		if !rec.ConvertedAt.IsZero() && (!rec.Converted || rec.ConvertedAt.Before(rec.At)) {
+			t.Fatalf("line %d: a conversion time the reader should have refused: converted %t at %v, decided at %v", rec.Line, rec.Converted, rec.ConvertedAt, rec.At)
+		}
 	}
 	if err := r.Err(); err != nil {
 		var le *backtest.LineError
@@ -99,6 +102,8 @@ func FuzzCSV(f *testing.F) {
 	f.Add([]byte("Lead,When,Won?,Plan\nx,2025-03-08T09:05:00Z,no,gold\n"), "id=Lead,decided_at=When,converted=Won?,fields.plan=Plan")
 	f.Add([]byte("id,decided_at,converted\n\"a\nb\",2025-03-08,0\n"), "")
 	f.Add([]byte("id,decided_at,converted,won\na,2025-03-08,1,5\n"), "currency: EUR")
+	f.Add([]byte("Lead,Decided,Converted Date,Stage,Reason\nr,08/03/2025 09:05,01/06/2025,recycled,not_now\ns,08/03/2025 09:05,08/03/2025,lost,no_budget\n"),
+		"id=Lead,decided_at=Decided,converted_at=Converted Date,stage=Stage,lost_reason=Reason,date: DD/MM/YYYY")
 	p := defaultPolicy(f)
 	f.Fuzz(func(t *testing.T, data []byte, mapping string) {
 		m, err := ingest.ParseMapping("fuzz", mapping)

@@ -24,11 +24,12 @@ func JSONLines() Format { return Format{opts: ingest.Options{Format: ingest.Form
 
 // CSV is the format of a CRM's flat export: a header line, then one row
 // per lead or several (one per activity), mapped to records by m (see
-// package ingest: decided_at and converted are required, won and
-// won.currency are the value won; outcome and after-the-fact columns are
-// never read into the lead). A nil m is the default layout, where each
-// column is named after its target (id, decided_at, converted, won,
-// activity, activity.at, contact.role, ...).
+// package ingest: decided_at is required, and converted or converted_at,
+// when the lead converted, which a column of conversion dates gives alone;
+// won and won.currency are the value won; outcome and after-the-fact
+// columns are never read into the lead). A nil m is the default layout,
+// where each column is named after its target (id, decided_at, converted,
+// converted_at, won, activity, activity.at, contact.role, ...).
 func CSV(m *ingest.Mapping) Format {
 	return Format{opts: ingest.Options{Format: ingest.FormatCSV, Mapping: m}}
 }

@@ -211,6 +211,12 @@ func TestReadCSVErrors(t *testing.T) {
 		{"field count", "", header + "a,2025-03-08\n", 2, 0, "", "2 fields, but the header has 8"},
 		{"bare quote", "", header + "a,2025-03-08,no,\"x\"y,,,,\n", 2, 19, "", "extraneous or missing \" in quoted-field"},
 		{"empty id", "", header + ",2025-03-08,no,,,,,\n", 2, 1, "id", "empty"},
+		{"a conversion time on a lead that did not convert", "", "id,decided_at,converted,converted_at\nb,2025-03-08,no,2025-03-09\n", 2, 4, "converted_at",
+			`"2025-03-09" is a conversion time, but the lead did not convert (column "converted" on line 2 says so)`},
+		{"a conversion before the decision", "", "id,decided_at,converted_at\na,2025-03-08T09:00:00Z,2025-03-07\n", 2, 3, "converted_at",
+			`"2025-03-07": the lead converted on 7 March 2025, before its decision time 2025-03-08T09:00:00Z`},
+		{"an ambiguous conversion date", "decided_at = Created, converted_at = Converted Date", "id,Created,Converted Date\na,2025-03-08,04/05/2025\n", 2, 3, "converted_at",
+			`"04/05/2025" is ambiguous: 4 May 2025 or 5 April 2025`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadqual/leadqual/ingest"
 	"github.com/leadqual/leadqual/lead"
 	"github.com/leadqual/leadqual/qualify/backtest"
 	"github.com/stretchr/testify/assert"
@@ -233,5 +234,72 @@ func TestRecycleCurveProperties(t *testing.T) {
 				prev = float64(s.Converted)
 			}
 		}
+	}
+}
+
+// A CRM's CSV export gives the recycle curves their conversion times as a
+// JSON history does: its Converted Date column, mapped as converted_at
+// (day-first, in the export's zone, a date alone standing for its day),
+// makes the same curves as the same history in JSON lines with
+// "converted_at". Withheld as a column known only after the fact, as it
+// had to be before converted_at, it leaves every conversion's time
+// unknown, and the curves without a conversion.
+func TestRecycleCurvesFromCSVConversionTimes(t *testing.T) {
+	const columns = "id = Lead ID, decided_at = Created, stage = Stage, lost_reason = Lost Reason, converted = Converted | bool, " +
+		"date: DD/MM/YYYY, zone: Europe/London"
+	fromCSV := readFile(t, "recycled.csv", backtest.CSV(ingest.MustParseMapping("recycled.map", columns+", converted_at = Converted Date")))
+	fromJSON := readFile(t, "recycled.jsonl", backtest.JSONLines())
+	require.Len(t, fromCSV, 8)
+	require.Len(t, fromJSON, 8)
+	for i := range fromJSON {
+		assert.True(t, fromJSON[i].At.Equal(fromCSV[i].At), "record %d: decided at %v and %v", i, fromJSON[i].At, fromCSV[i].At)
+		assert.Equal(t, fromJSON[i].Converted, fromCSV[i].Converted, "record %d", i)
+		assert.True(t, fromJSON[i].ConvertedAt.Equal(fromCSV[i].ConvertedAt), "record %d: converted at %v and %v", i, fromJSON[i].ConvertedAt, fromCSV[i].ConvertedAt)
+	}
+	assert.True(t, fromCSV[2].ConvertedAt.Equal(fromCSV[2].At), "R-3 converted on the day of its decision: at its decision")
+
+	until := time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)
+	run := func(recs []backtest.Record) map[lead.Reason]backtest.RecycleCurve {
+		t.Helper()
+		rep, err := backtest.Run(context.Background(), noisyPolicy(), seq(recs), backtest.Config{Until: until})
+		require.NoError(t, err)
+		require.Zero(t, rep.Errored, "%v", rep.Errors)
+		out := map[lead.Reason]backtest.RecycleCurve{}
+		for _, c := range rep.Recycled {
+			out[c.Reason] = c
+		}
+		return out
+	}
+	csv, jsonl := run(fromCSV), run(fromJSON)
+	assert.JSONEq(t, jsonOf(t, jsonl), jsonOf(t, csv))
+	require.Len(t, csv, 3)
+	for reason, want := range map[lead.Reason]struct {
+		leads, conversions int
+		steps              []backtest.RecycleStep
+	}{
+		// R-1 on day 100 (14 April in London is 13 April, 23:00 UTC),
+		// R-6 on day 118; R-2 never.
+		lead.ReasonNotNow: {3, 2, []backtest.RecycleStep{{Days: 100, Converted: 1.0 / 3}, {Days: 118, Converted: 2.0 / 3}}},
+		// R-3 on the day of its decision, R-8 on day 29; R-7 never.
+		lead.ReasonNoBudget: {3, 2, []backtest.RecycleStep{{Days: 0, Converted: 1.0 / 3}, {Days: 29, Converted: 2.0 / 3}}},
+		// R-4 on day 9; R-5 never.
+		lead.ReasonNoDecisionMaker: {2, 1, []backtest.RecycleStep{{Days: 9, Converted: 0.5}}},
+	} {
+		c := csv[reason]
+		assert.Equal(t, want.leads, c.Leads, reason)
+		assert.Equal(t, want.conversions, c.Conversions, reason)
+		assert.Zero(t, c.UnknownTime, reason)
+		require.Len(t, c.Steps, len(want.steps), reason)
+		for i, s := range want.steps {
+			assert.Equal(t, s.Days, c.Steps[i].Days, reason)
+			assert.InDelta(t, float64(s.Converted), float64(c.Steps[i].Converted), 1e-12, reason)
+		}
+	}
+
+	withheld := run(readFile(t, "recycled.csv", backtest.CSV(ingest.MustParseMapping("recycled.map", columns+", after = Converted Date"))))
+	for reason, c := range withheld {
+		assert.Zero(t, c.Conversions, reason)
+		assert.Equal(t, csv[reason].Conversions, c.UnknownTime, reason)
+		assert.Empty(t, c.Steps, reason)
 	}
 }
