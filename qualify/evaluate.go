@@ -48,6 +48,9 @@ type state struct {
 	matched  []int32    // rules that matched
 	points   []float64  // the points each of them added
 	unjudged []Unjudged // a buffer for Decision.Unjudged
+	// into is the Unjudged list of the Decision EvaluateInto writes over,
+	// reused for the new one; nil otherwise, and after its first use.
+	into []Unjudged
 
 	meter meter // the guard of the VM programs (guard.go)
 	fault error // a fault of the fast path (fast.go)
@@ -121,21 +124,21 @@ func EvaluateAt(ctx context.Context, p *Policy, l *lead.Lead, now time.Time) (d 
 }
 
 // EvaluateInto is EvaluateAt writing the Decision into *d, and reusing the
-// memory of d's list of matched rules and of its named scores: a loop that
-// judges one lead at a time and is done with each Decision before the next
-// (writing it with [Decision.AppendJSON], say) allocates nothing for the
-// decisions in the common case. Everything else of *d is replaced; on an
-// error *d is the zero Decision.
+// memory of d's lists of matched and unjudged rules and of its named
+// scores: a loop that judges one lead at a time and is done with each
+// Decision before the next (writing it with [Decision.AppendJSON], say)
+// allocates nothing for the decisions in the common case. Everything else
+// of *d is replaced; on an error *d is the zero Decision.
 //
-// The Decision written shares its Matched list and its Scores map with the
-// *d of the previous call: a Decision kept beyond the next call must be
-// copied first ([Decision.Clone]). Where decisions are kept, use
-// EvaluateAt.
+// The Decision written shares its Matched and Unjudged lists and its
+// Scores map with the *d of the previous call: a Decision kept beyond the
+// next call must be copied first ([Decision.Clone]). Where decisions are
+// kept, use EvaluateAt.
 func EvaluateInto(ctx context.Context, p *Policy, l *lead.Lead, now time.Time, d *Decision) error {
 	if d == nil {
 		return ErrNilDecision
 	}
-	matched, scores := d.Matched[:0], d.Scores
+	matched, scores, unjudged := d.Matched[:0], d.Scores, d.Unjudged[:0]
 	clear(scores)
 	*d = Decision{Matched: matched, Scores: scores}
 	if p == nil {
@@ -147,6 +150,7 @@ func EvaluateInto(ctx context.Context, p *Policy, l *lead.Lead, now time.Time, d
 		return ErrNilLead
 	}
 	st := p.pool.Get().(*state)
+	st.into = unjudged
 	ok, err := p.judge(ctx, st, l, now, d)
 	if ok {
 		p.release(st)
@@ -189,7 +193,7 @@ func (p *Policy) run(ctx context.Context, st *state, l *lead.Lead, now time.Time
 
 func (p *Policy) release(st *state) {
 	// Drop references to the lead so the pool does not keep it alive.
-	st.l, st.fault = nil, nil
+	st.l, st.fault, st.into = nil, nil, nil
 	st.meter.ctx, st.meter.done = nil, nil
 	st.floor, st.pass, st.acct, st.accFloors = 0, passAll, nil, nil
 	clear(st.lineActs[:cap(st.lineActs)])
@@ -514,11 +518,15 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 	}
 
 	st.unjudged = d.Unjudged[:0]
-	if len(d.Unjudged) == 0 {
+	switch into := st.into; {
+	case len(d.Unjudged) == 0:
 		d.Unjudged = nil
-	} else {
+	case cap(into) >= len(d.Unjudged):
+		d.Unjudged = append(into[:0], d.Unjudged...)
+	default:
 		d.Unjudged = slices.Clone(d.Unjudged)
 	}
+	st.into = nil                                                      // a product line's decision is written anew
 	if n := len(st.matched); d.Matched != nil && cap(d.Matched) >= n { // EvaluateInto's: every entry is written below
 		d.Matched = d.Matched[:n]
 	} else {

@@ -80,9 +80,29 @@ func TestEvaluateIntoReuses(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, kept, "the clone kept the first decision whole")
 
+	// Unknown inputs: the list of unjudged rules is reused too.
+	s := spec(points("score", `fields.score >= 5`, DimensionFit, "5"), points("seats", `fields.seats > 10`, DimensionFit, "5"))
+	up, err := Compile(s)
+	require.NoError(t, err)
+	var u Decision
+	require.NoError(t, EvaluateInto(ctx, up, newLead("u1"), t0, &u))
+	require.Len(t, u.Unjudged, 2)
+	firstU := &u.Unjudged[0]
+	require.NoError(t, EvaluateInto(ctx, up, newLead("u2"), t0, &u))
+	assert.Same(t, firstU, &u.Unjudged[0], "the list of unjudged rules is reused")
+	wantU, err := EvaluateAt(ctx, up, newLead("u2"), t0)
+	require.NoError(t, err)
+	assert.Equal(t, wantU, u)
+
 	if raceEnabled {
 		return
 	}
+	unknown := newLead("u3", act(lead.KindPricingRequest, ago(day)))
+	require.Zero(t, testing.AllocsPerRun(5, func() {
+		if err := EvaluateInto(ctx, up, unknown, t0, &u); err != nil {
+			t.Fatal(err)
+		}
+	}), "a lead with unknown inputs")
 	dp := defaultPolicy(t)
 	for seed := range uint64(60) {
 		l := benchLead([]int{5, 50, 500}[seed%3], seed)
