@@ -33,6 +33,14 @@ type PostgresConfig struct {
 	// NoMigrate leaves the schema alone: by default OpenPostgres applies
 	// [Migrate], which is safe to run from many processes at once.
 	NoMigrate bool
+	// DurableClaims makes every claim and every lease extension of this
+	// Store wait for its commit to reach the disk, as its other writes
+	// do. Default false: they commit asynchronously (synchronous_commit
+	// off for their transaction alone), which saves each a flush of the
+	// WAL, and a server crash may lose one that had returned, which is
+	// safe: see Durability in the package documentation. Set it when the
+	// host wants every claim to survive a crash anyway.
+	DurableClaims bool
 }
 
 func (c *PostgresConfig) fill() error {
@@ -64,7 +72,7 @@ func OpenPostgres(ctx context.Context, dsn string, cfg PostgresConfig) (*Store, 
 	db.SetMaxIdleConns(cfg.MaxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	what := fmt.Sprintf("postgresql %s:%d/%s", cc.Host, cc.Port, cc.Database)
-	return finishOpen(ctx, PostgreSQL, what, db, db, cfg.NoMigrate, cfg.NotifyDue, db)
+	return finishOpen(ctx, PostgreSQL, what, db, db, cfg.NoMigrate, options{notify: cfg.NotifyDue, durableClaims: cfg.DurableClaims}, db)
 }
 
 // pgNow is the store's clock in PostgreSQL: statement_timestamp(), the
@@ -104,8 +112,8 @@ var (
 	pgNotify    = `SELECT pg_notify('` + DueChannel + `', '')`
 	pgNotifyDue = `SELECT pg_notify('` + DueChannel + `', '') WHERE $1::timestamptz <= ` + pgNow(2)
 	pgDead      = `SELECT ` + columns + ` FROM recycle_entries WHERE dead AND lead_id > $1 ORDER BY lead_id LIMIT $2`
-	// pgClaim leases the first $2 claimable entries at $1 for $3
-	// microseconds on the store's clock (shift $4). It reads the index
+	// pgPicked is the entries a claim takes: the first $2 claimable at $1
+	// on the store's clock (shift $4). It reads the index
 	// recycle_entries_queue (the entries that are not dead, in claim
 	// order) from its head, skips the leases still running, locks the rows
 	// it takes and skips those another claim has locked, so that
@@ -113,17 +121,36 @@ var (
 	// entry, and stops after $2 rows: the entries due later, dead, or
 	// whose lease ended cost it nothing more than the others. The CTE is
 	// MATERIALIZED so that it runs once, whatever the planner thinks.
-	pgClaim = `
-		WITH picked AS MATERIALIZED (
+	pgPicked = `picked AS MATERIALIZED (
 			SELECT lead_id FROM recycle_entries
 			WHERE NOT dead AND due <= $1 AND (lease_until IS NULL OR lease_until <= ` + pgNow(4) + `)
 			ORDER BY due, rank DESC, lead_id
 			LIMIT $2
 			FOR UPDATE SKIP LOCKED
-		)
+		)`
+	// pgLease is what a claim sets beside the version: a lease of $3
+	// microseconds on the store's clock (shift $4), and one more claim.
+	pgLease = `lease_until = ` + pgNow(4) + ` + $3::bigint * interval '1 microsecond', claims = e.claims + 1`
+	// pgClaim leases the entries of pgPicked for $3 microseconds, each
+	// with a new version from the sequence: the claim of a transaction
+	// that commits synchronously (a host's, or with DurableClaims).
+	pgClaim = `
+		WITH ` + pgPicked + `
 		UPDATE recycle_entries e
-		SET version = nextval('recycle_version'), lease_until = ` + pgNow(4) + ` + $3::bigint * interval '1 microsecond', claims = e.claims + 1
+		SET version = nextval('recycle_version'), ` + pgLease + `
 		FROM picked WHERE e.lead_id = picked.lead_id
+		RETURNING ` + pgColumns("e.")
+	// pgClaimReserved is pgClaim with the versions given: the n-th entry
+	// taken gets the n-th element of $5, versions the store reserved
+	// durably (see reserveVersions), so that a claim that commits
+	// asynchronously takes nothing from the sequence. An array shorter
+	// than the batch leaves a version NULL, which the table refuses.
+	pgClaimReserved = `
+		WITH ` + pgPicked + `,
+		numbered AS MATERIALIZED (SELECT lead_id, row_number() OVER () AS n FROM picked)
+		UPDATE recycle_entries e
+		SET version = ($5::bigint[])[numbered.n], ` + pgLease + `
+		FROM numbered WHERE e.lead_id = numbered.lead_id
 		RETURNING ` + pgColumns("e.")
 	// pgExtend sets the lease of $1, if its version is $2, to end $3
 	// microseconds from now on the store's clock (shift $4); a release
@@ -248,8 +275,11 @@ func (postgresEngine) delete(ctx context.Context, q querier, leadID string, expe
 	return missed(ctx, q, leadID)
 }
 
-func (postgresEngine) claim(ctx context.Context, q querier, now time.Time, limit int, lease, shift int64) ([]recycle.Entry, error) {
-	return scanAll(scanPostgres)(q.query(ctx, pgClaim, now, limit, lease, shift))
+func (postgresEngine) claim(ctx context.Context, q querier, now time.Time, limit int, lease, shift int64, versions []int64) ([]recycle.Entry, error) {
+	if versions == nil {
+		return scanAll(scanPostgres)(q.query(ctx, pgClaim, now, limit, lease, shift))
+	}
+	return scanAll(scanPostgres)(q.query(ctx, pgClaimReserved, now, limit, lease, shift, versions))
 }
 
 func (postgresEngine) extend(ctx context.Context, q querier, leadID string, version uint64, lease int64, notify bool, shift int64) (recycle.Entry, error) {

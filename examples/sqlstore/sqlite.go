@@ -93,7 +93,7 @@ func OpenSQLite(ctx context.Context, path string, cfg SQLiteConfig) (*Store, err
 		db.SetMaxIdleConns(1)
 		db.SetConnMaxLifetime(0)
 		db.SetConnMaxIdleTime(0)
-		return finishOpen(ctx, SQLite, "sqlite in memory", db, db, cfg.NoMigrate, false, db)
+		return finishOpen(ctx, SQLite, "sqlite in memory", db, db, cfg.NoMigrate, options{}, db)
 	}
 
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -126,7 +126,7 @@ func OpenSQLite(ctx context.Context, path string, cfg SQLiteConfig) (*Store, err
 	}
 	r.SetMaxOpenConns(cfg.Readers)
 	r.SetMaxIdleConns(cfg.Readers)
-	return finishOpen(ctx, SQLite, fmt.Sprintf("sqlite %q", path), w, r, cfg.NoMigrate, false, w, r)
+	return finishOpen(ctx, SQLite, fmt.Sprintf("sqlite %q", path), w, r, cfg.NoMigrate, options{}, w, r)
 }
 
 // errProbe rolls back the transaction of writable.
@@ -153,7 +153,7 @@ func writable(ctx context.Context, db *sql.DB) error {
 
 // finishOpen checks the pools, migrates, checks that SQLite can write, and
 // returns the Store, closing the pools on failure.
-func finishOpen(ctx context.Context, d Dialect, what string, db, ro *sql.DB, noMigrate, notify bool, owned ...*sql.DB) (*Store, error) {
+func finishOpen(ctx context.Context, d Dialect, what string, db, ro *sql.DB, noMigrate bool, opt options, owned ...*sql.DB) (*Store, error) {
 	fail := func(err error) (*Store, error) {
 		for _, x := range owned {
 			x.Close()
@@ -170,7 +170,7 @@ func finishOpen(ctx context.Context, d Dialect, what string, db, ro *sql.DB, noM
 			return fail(err)
 		}
 	}
-	s, err := newStore(ctx, d, db, ro, notify, owned...)
+	s, err := newStore(ctx, d, db, ro, opt, owned...)
 	if err != nil {
 		return fail(err)
 	}
@@ -365,7 +365,7 @@ func (x sqliteEngine) delete(ctx context.Context, q querier, leadID string, expe
 	return err
 }
 
-func (x sqliteEngine) claim(ctx context.Context, q querier, now time.Time, limit int, lease, shift int64) ([]recycle.Entry, error) {
+func (x sqliteEngine) claim(ctx context.Context, q querier, now time.Time, limit int, lease, shift int64, _ []int64) ([]recycle.Entry, error) {
 	var base int64
 	if err := q.queryRow(ctx, sqliteBase).Scan(&base); err != nil {
 		return nil, err

@@ -279,28 +279,58 @@ func TestClaimPlan(t *testing.T) {
 				assert.NotContains(t, plan, "TEMP B-TREE", "no sort")
 				assert.NotRegexp(t, `SCAN recycle_entries\b`, plan, "no scan of the table")
 			case sqlstore.PostgreSQL:
-				tx, err := s.DB().BeginTx(ctx, nil) // EXPLAIN ANALYZE runs the claim: roll it back
-				require.NoError(t, err)
-				defer tx.Rollback()
-				var out []byte
-				require.NoError(t, tx.QueryRowContext(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+sqlstore.PostgresClaim,
-					t0, 10, int64(600e6), 0).Scan(&out))
-				var plans []struct{ Plan planNode }
-				require.NoError(t, json.Unmarshal(out, &plans))
-				root := plans[0].Plan
-				t.Logf("plan: %s", root)
-				assert.Empty(t, root.find(func(n planNode) bool { return n.Type == "Seq Scan" }), "no scan of the table")
-				scans := root.find(func(n planNode) bool {
-					// The other scans find the picked rows by primary key, one each.
-					return strings.Contains(n.Type, "Scan") && n.Relation == "recycle_entries" && n.Index != "recycle_entries_pkey"
-				})
-				require.Len(t, scans, 1, "one range scan of an index: %s", root)
-				scan := scans[0]
-				assert.Equal(t, "recycle_entries_queue", scan.Index, "the head of the queue's index, in claim order")
-				assert.Equal(t, 10.0, scan.Rows, "rows read and kept")
-				assert.LessOrEqual(t, scan.Removed, 1.0, "rows read and skipped: the one running lease among the first 11")
-				assert.Empty(t, root.find(func(n planNode) bool { return n.Type == "Sort" }), "no sort")
-				assert.Equal(t, 10.0, root.Rows, "10 claimed")
+				// A claim whose transaction commits synchronously takes its
+				// versions from the sequence; one that commits
+				// asynchronously, versions reserved for it.
+				reserved := make([]int64, 10)
+				for i := range reserved {
+					reserved[i] = int64(1_000_000 + i)
+				}
+				for _, claim := range []struct {
+					name string
+					sql  string
+					args []any
+				}{
+					{"sequence", sqlstore.PostgresClaim, []any{t0, 10, int64(600e6), 0}},
+					{"reserved", sqlstore.PostgresClaimReserved, []any{t0, 10, int64(600e6), 0, reserved}},
+				} {
+					t.Run(claim.name, func(t *testing.T) {
+						tx, err := s.DB().BeginTx(ctx, nil) // EXPLAIN ANALYZE runs the claim: roll it back
+						require.NoError(t, err)
+						defer tx.Rollback()
+						var out []byte
+						require.NoError(t, tx.QueryRowContext(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+claim.sql, claim.args...).Scan(&out))
+						var plans []struct{ Plan planNode }
+						require.NoError(t, json.Unmarshal(out, &plans))
+						root := plans[0].Plan
+						t.Logf("plan: %s", root)
+						assert.Empty(t, root.find(func(n planNode) bool { return n.Type == "Seq Scan" }), "no scan of the table")
+						scans := root.find(func(n planNode) bool {
+							// The other scans find the picked rows by primary key, one each.
+							return strings.Contains(n.Type, "Scan") && n.Relation == "recycle_entries" && n.Index != "recycle_entries_pkey"
+						})
+						require.Len(t, scans, 1, "one range scan of an index: %s", root)
+						scan := scans[0]
+						assert.Equal(t, "recycle_entries_queue", scan.Index, "the head of the queue's index, in claim order")
+						assert.Equal(t, 10.0, scan.Rows, "rows read and kept")
+						assert.LessOrEqual(t, scan.Removed, 1.0, "rows read and skipped: the one running lease among the first 11")
+						assert.Empty(t, root.find(func(n planNode) bool { return n.Type == "Sort" }), "no sort")
+						assert.Equal(t, 10.0, root.Rows, "10 claimed")
+						if claim.name == "reserved" {
+							var got []int64
+							rows, err := tx.QueryContext(ctx, `SELECT version FROM recycle_entries WHERE version >= 1000000 ORDER BY version`)
+							require.NoError(t, err)
+							defer rows.Close()
+							for rows.Next() {
+								var v int64
+								require.NoError(t, rows.Scan(&v))
+								got = append(got, v)
+							}
+							require.NoError(t, rows.Err())
+							assert.Equal(t, reserved, got, "the ten entries took the ten versions given")
+						}
+					})
+				}
 			}
 		})
 	}

@@ -80,6 +80,14 @@ type Store struct {
 	ro      *sql.DB   // the pool that reads
 	owned   []*sql.DB // the pools Close closes
 	notify  bool      // PostgreSQL: NOTIFY recycle_due when a lead becomes due now
+	// async makes claims and lease extensions commit asynchronously, with
+	// versions reserved in versions (PostgreSQL, unless DurableClaims):
+	// see Durability in the package documentation.
+	async    bool
+	versions versionPool
+	// txHook, if set (by tests), runs in every transaction of the store's
+	// own, after the call's statements and before the commit.
+	txHook func(ctx context.Context, q querier) error
 	// shift is added to the database's clock, in microseconds: see
 	// AdvanceClock.
 	shift atomic.Int64
@@ -105,15 +113,22 @@ func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 	if !d.valid() {
 		return nil, fmt.Errorf("sqlstore: new store: unknown dialect %s", d)
 	}
-	s, err := newStore(ctx, d, db, db, false)
+	s, err := newStore(ctx, d, db, db, options{})
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: new %s store: %w", d, err)
 	}
 	return s, nil
 }
 
-func newStore(ctx context.Context, d Dialect, db, ro *sql.DB, notify bool, owned ...*sql.DB) (*Store, error) {
-	s := &Store{dialect: d, db: db, ro: ro, owned: owned, notify: notify}
+// options are the settings of a Store beyond its pools.
+type options struct {
+	notify        bool // PostgresConfig.NotifyDue
+	durableClaims bool // PostgresConfig.DurableClaims
+}
+
+func newStore(ctx context.Context, d Dialect, db, ro *sql.DB, opt options, owned ...*sql.DB) (*Store, error) {
+	s := &Store{dialect: d, db: db, ro: ro, owned: owned, notify: opt.notify, async: d == PostgreSQL && !opt.durableClaims}
+	s.versions.init()
 	switch d {
 	case SQLite:
 		s.eng = sqliteEngine{}
@@ -195,12 +210,15 @@ func (s *Store) read(_ context.Context, fn func(q querier) error) error {
 	return fn(sqlQuerier{db: s.ro, stmts: s.rstmts})
 }
 
-// write runs fn in a transaction of its own, on the pool that writes.
+// write runs fn in a transaction of its own, on the pool that writes. The
+// transaction commits durably (unless the database is configured not to:
+// SQLiteConfig.NoSync, or a PostgreSQL server or role whose
+// synchronous_commit is off).
 func (s *Store) write(ctx context.Context, fn func(q querier) error) error {
 	if s.dialect == PostgreSQL {
-		return writeUninterrupted(ctx, s.db, func(tx *sql.Tx) error { return fn(sqlQuerier{tx: tx}) })
+		return writeUninterrupted(ctx, s.db, func(tx *sql.Tx) error { return s.hooked(ctx, sqlQuerier{tx: tx}, fn) })
 	}
-	err := inTx(ctx, s.db, func(tx *sql.Tx) error { return fn(sqlQuerier{tx: tx, stmts: s.wstmts}) })
+	err := inTx(ctx, s.db, func(tx *sql.Tx) error { return s.hooked(ctx, sqlQuerier{tx: tx, stmts: s.wstmts}, fn) })
 	if err != nil && s.ro != s.db && sqliteBroken(err) {
 		// The writer may be stuck in a state the error left it in (a
 		// connection opened read-only, an I/O error): the next call opens
@@ -208,6 +226,14 @@ func (s *Store) write(ctx context.Context, fn func(q querier) error) error {
 		resetPool(s.db)
 	}
 	return err
+}
+
+// hooked runs fn on q, then the test hook if there is one.
+func (s *Store) hooked(ctx context.Context, q querier, fn func(q querier) error) error {
+	if err := fn(q); err != nil || s.txHook == nil {
+		return err
+	}
+	return s.txHook(ctx, q)
 }
 
 // fail describes err, the error of a call of the store's own, for the
@@ -221,7 +247,11 @@ func (s *Store) fail(ctx context.Context, err error) error {
 }
 
 func (s *Store) ops() ops {
-	return ops{eng: s.eng, read: s.read, write: s.write, fail: s.fail, shift: &s.shift, notify: s.notify}
+	o := ops{eng: s.eng, read: s.read, write: s.write, fail: s.fail, shift: &s.shift, notify: s.notify}
+	if s.async {
+		o.lease = s.lease
+	}
+	return o
 }
 
 // Get implements [recycle.Store.Get].
@@ -285,7 +315,9 @@ type engine interface {
 	get(ctx context.Context, q querier, leadID string) (recycle.Entry, error)
 	put(ctx context.Context, q querier, e recycle.Entry, expect uint64, notify bool, shift int64) (recycle.Entry, error)
 	delete(ctx context.Context, q querier, leadID string, expect uint64) error
-	claim(ctx context.Context, q querier, now time.Time, limit int, lease, shift int64) ([]recycle.Entry, error)
+	// claim gives the n-th entry it takes versions[n-1], or a version
+	// of the store's sequence if versions is nil.
+	claim(ctx context.Context, q querier, now time.Time, limit int, lease, shift int64, versions []int64) ([]recycle.Entry, error)
 	extend(ctx context.Context, q querier, leadID string, version uint64, lease int64, notify bool, shift int64) (recycle.Entry, error)
 	dead(ctx context.Context, q querier, after string, limit int) ([]recycle.Entry, error)
 	stats(ctx context.Context, q querier, now time.Time, shift int64) (recycle.Stats, error)
@@ -297,6 +329,12 @@ type ops struct {
 	eng   engine
 	read  func(ctx context.Context, fn func(q querier) error) error
 	write func(ctx context.Context, fn func(q querier) error) error
+	// lease, if set, runs the statements of a claim of up to n entries,
+	// or of a lease extension (n = 0), in a transaction of the store's
+	// own that commits asynchronously, giving fn n versions reserved for
+	// it (see Store.lease). If nil, they run as a write, and a claim
+	// takes its versions from the sequence.
+	lease func(ctx context.Context, n int, fn func(q querier, versions []int64) ([]recycle.Entry, error)) ([]recycle.Entry, error)
 	fail  func(ctx context.Context, err error) error
 	shift *atomic.Int64
 	// notify makes writes that make a lead due now send NOTIFY.
@@ -373,10 +411,8 @@ func (o ops) claim(ctx context.Context, now time.Time, limit int, lease time.Dur
 	if err := recycle.Invalid(p...); err != nil {
 		return nil, fmt.Errorf("sqlstore: claim: %w", err)
 	}
-	var es []recycle.Entry
-	err := o.write(ctx, func(q querier) (err error) {
-		es, err = o.eng.claim(ctx, q, micro(now), limit, lease.Microseconds(), o.clock())
-		return err
+	es, err := o.leased(ctx, limit, func(q querier, versions []int64) ([]recycle.Entry, error) {
+		return o.eng.claim(ctx, q, micro(now), limit, lease.Microseconds(), o.clock(), versions)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: claim %d leads at %s: %w", limit, now.Format(time.RFC3339Nano), o.fail(ctx, err))
@@ -396,15 +432,42 @@ func (o ops) extend(ctx context.Context, leadID string, version uint64, lease ti
 	if !storable(leadID) {
 		return recycle.Entry{}, fmt.Errorf("sqlstore: extend lead %q: %w", leadID, recycle.ErrNotFound)
 	}
-	var e recycle.Entry
-	err := o.write(ctx, func(q querier) (err error) {
-		e, err = o.eng.extend(ctx, q, leadID, version, lease.Microseconds(), o.notify, o.clock())
-		return err
-	})
+	extend := func(q querier, _ []int64) ([]recycle.Entry, error) {
+		e, err := o.eng.extend(ctx, q, leadID, version, lease.Microseconds(), o.notify, o.clock())
+		return []recycle.Entry{e}, err
+	}
+	var (
+		es  []recycle.Entry
+		err error
+	)
+	if lease > 0 {
+		es, err = o.leased(ctx, 0, extend)
+	} else {
+		// A release uncounts the claim and may notify: it commits
+		// durably, like every write but claims and heartbeats.
+		err = o.write(ctx, func(q querier) (err error) {
+			es, err = extend(q, nil)
+			return err
+		})
+	}
 	if err != nil {
 		return recycle.Entry{}, fmt.Errorf("sqlstore: extend lead %q version %d: %w", leadID, version, o.fail(ctx, err))
 	}
-	return e, nil
+	return es[0], nil
+}
+
+// leased runs fn, the statements of a claim of up to n entries or of a
+// lease extension (n = 0), with o.lease if it is set, as a write if not.
+func (o ops) leased(ctx context.Context, n int, fn func(q querier, versions []int64) ([]recycle.Entry, error)) ([]recycle.Entry, error) {
+	if o.lease != nil {
+		return o.lease(ctx, n, fn)
+	}
+	var es []recycle.Entry
+	err := o.write(ctx, func(q querier) (err error) {
+		es, err = fn(q, nil)
+		return err
+	})
+	return es, err
 }
 
 func (o ops) dead(ctx context.Context, after string, limit int) ([]recycle.Entry, error) {
