@@ -188,3 +188,150 @@ func (w watching) Claim(ctx context.Context, now time.Time, limit int, lease tim
 func (w watching) Delete(ctx context.Context, leadID string, expect uint64) error {
 	return w.count(w.Store.Delete(ctx, leadID, expect))
 }
+
+// TestPostgresCrashLostClaims crashes the server right after a claim
+// returned, before the WAL writer wrote it: PostgreSQL claims commit
+// asynchronously, so the crash loses the claim (the test crashes again, up
+// to ten times, until one did). It checks what the package documentation
+// (Durability) promises of a lost claim: its leads are as they were before
+// it (due, not leased, their version and claim count unchanged) and
+// claimable at once; the worker that held it is refused with
+// recycle.ErrLeaseLost (wrapping ErrStale) when it renews, fails or
+// acknowledges it, and the claim after the crash has versions of its own,
+// so that its acknowledgement goes through and every lead is acknowledged
+// exactly once. A claim of a store with DurableClaims, made just before,
+// is never lost.
+//
+// Before the lost claim, the sequence of versions is made to log its next
+// advance anew (setval), so that a claim taking its versions from the
+// sequence, with the WAL record of that advance lost in the crash, would
+// give the claim after the crash the same versions: the lost claim's
+// acknowledgement would then succeed, and this test fail.
+func TestPostgresCrashLostClaims(t *testing.T) {
+	crash := os.Getenv(crashEnv)
+	if crash == "" {
+		t.Skipf("set %s to a command that crashes and restarts the server of %s to run the crash test", crashEnv, pgEnv)
+	}
+	dsn := pgSchema(t)
+	ctx := context.Background()
+	const (
+		lease  = time.Minute
+		batch  = 10
+		rounds = 10
+	)
+	open := func(cfg sqlstore.PostgresConfig) (*sqlstore.Store, *recycle.Scheduler) {
+		cfg.MaxConns = 2
+		s, err := sqlstore.OpenPostgres(ctx, dsn, cfg)
+		require.NoError(t, err)
+		t.Cleanup(func() { s.Close() })
+		sc, err := recycle.NewScheduler(s, recycle.Config{Vocabulary: qualify.DefaultVocabulary(), Currency: "GBP", Lease: lease, StoreRetries: 10, StoreBackoff: 50 * time.Millisecond})
+		require.NoError(t, err)
+		return s, sc
+	}
+	worker, workerSched := open(sqlstore.PostgresConfig{})                      // claims asynchronously, loses its claim
+	durable, durableSched := open(sqlstore.PostgresConfig{DurableClaims: true}) // claims durably, just before
+	next, nextSched := open(sqlstore.PostgresConfig{})                          // claims after the crash
+	db := worker.DB()
+	acked := map[string]int{}
+	ack := func(sc *recycle.Scheduler, c recycle.Entry) {
+		t.Helper()
+		require.NoError(t, sc.Ack(ctx, c), "ack %s", c.LeadID)
+		acked[c.LeadID]++
+	}
+	ids := func(es []recycle.Entry) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.LeadID)
+		}
+		return out
+	}
+
+	lost := 0
+	for round := 0; round < rounds && lost == 0; round++ {
+		put := map[string]recycle.Entry{}
+		for i := range 2 * batch {
+			// The durable store's leads first in claim order, then the worker's.
+			id := fmt.Sprintf("R%d-%s-%02d", round, map[bool]string{true: "D", false: "W"}[i < batch], i)
+			e, err := worker.Put(ctx, entry(id, t0.Add(-time.Hour+time.Duration(i)*time.Second)), 0)
+			require.NoError(t, err)
+			put[id] = e
+		}
+		dc, err := durableSched.Claim(ctx, t0, batch)
+		require.NoError(t, err)
+		require.Len(t, dc, batch)
+		// The sequence's next value needs a new WAL record, and this
+		// transaction, which commits durably, is the last to flush the WAL.
+		tx, err := db.BeginTx(ctx, nil)
+		require.NoError(t, err)
+		_, err = tx.ExecContext(ctx, `SELECT setval('recycle_version', last_value) FROM recycle_version`)
+		require.NoError(t, err)
+		_, err = tx.ExecContext(ctx, `UPDATE recycle_entries SET task = task WHERE lead_id = $1`, fmt.Sprintf("R%d-W-%02d", round, batch))
+		require.NoError(t, err)
+		require.NoError(t, tx.Commit())
+		wc, err := workerSched.Claim(ctx, t0, batch)
+		require.NoError(t, err)
+		require.Len(t, wc, batch)
+		if out, err := exec.Command("sh", "-c", crash).CombinedOutput(); err != nil {
+			t.Fatalf("crash: %s: %v\n%s", crash, err, out)
+		}
+		for _, s := range []*sqlstore.Store{worker, durable, next} {
+			s.CloseIdle() // their connections died with the server
+		}
+
+		for _, c := range dc {
+			got, err := durable.Get(ctx, c.LeadID)
+			require.NoError(t, err)
+			require.Equal(t, c.Version, got.Version, "%s: a durable claim survives the crash", c.LeadID)
+		}
+		var gone, kept []recycle.Entry
+		for _, c := range wc {
+			got, err := worker.Get(ctx, c.LeadID)
+			require.NoError(t, err)
+			if got.Version == c.Version {
+				kept = append(kept, c)
+				continue
+			}
+			gone = append(gone, c)
+			before := put[c.LeadID]
+			assert.Equal(t, before.Version, got.Version, "%s: as before the lost claim", c.LeadID)
+			assert.Zero(t, got.LeaseUntil, "%s: not leased", c.LeadID)
+			assert.Zero(t, got.Claims, "%s: the lost claim is not counted", c.LeadID)
+		}
+		require.True(t, len(gone) == 0 || len(kept) == 0, "a claim is one transaction: lost whole or kept whole")
+		t.Logf("round %d: the worker's claim of %d leads was %s by the crash", round, batch, map[bool]string{true: "lost", false: "kept (the WAL writer got there first)"}[len(gone) > 0])
+
+		// After the crash: the leads of a lost claim are claimable at once.
+		nc, err := nextSched.Claim(ctx, t0, batch)
+		require.NoError(t, err)
+		require.ElementsMatch(t, ids(gone), ids(nc), "claimed again after the crash: the leads of the lost claim, and only those")
+		versions := map[string]uint64{}
+		for _, c := range nc {
+			versions[c.LeadID] = c.Version
+		}
+		for _, c := range gone {
+			assert.NotEqual(t, c.Version, versions[c.LeadID], "%s: the claim after the crash has a version of its own", c.LeadID)
+			_, err := workerSched.Extend(ctx, c)
+			assert.ErrorIs(t, err, recycle.ErrLeaseLost, "%s: the lost claim's heartbeat", c.LeadID)
+			_, err = workerSched.Fail(ctx, c, errors.New("hand-off refused"), t0)
+			assert.ErrorIs(t, err, recycle.ErrLeaseLost, "%s: the lost claim's failure", c.LeadID)
+			err = workerSched.Ack(ctx, c)
+			assert.ErrorIs(t, err, recycle.ErrLeaseLost, "%s: the lost claim's acknowledgement", c.LeadID)
+			assert.ErrorIs(t, err, recycle.ErrStale, "%s: the lost claim's acknowledgement", c.LeadID)
+		}
+		for _, c := range nc {
+			ack(nextSched, c)
+		}
+		for _, c := range kept {
+			ack(workerSched, c)
+		}
+		for _, c := range dc {
+			ack(durableSched, c)
+		}
+		lost += len(gone)
+	}
+	require.Positive(t, lost, "no claim lost in %d crashes right after it returned: do claims still commit asynchronously?", rounds)
+	for id, n := range acked {
+		assert.Equal(t, 1, n, "%s acknowledged once", id)
+	}
+	assert.Equal(t, 0, count(t, db), "every lead acknowledged: none left, none lost")
+}
