@@ -32,7 +32,9 @@ const crashEnv = "LEADQUAL_PG_CRASH"
 // reconnect). At the end every lead was acknowledged, none was lost, and
 // none was handed out by a claim that began after an acknowledgement of it
 // had returned: an acknowledgement the server confirmed survived the
-// crash.
+// crash. Claims commit asynchronously: a crash loses the last ones, whose
+// leads are claimed again, and the workers' acknowledgements of them are
+// refused (counted as refused for a lost lease).
 //
 // A crash of the server, not of the machine, tests that a commit is
 // confirmed only once it is in the WAL (synchronous_commit on): the test

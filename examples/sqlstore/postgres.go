@@ -34,12 +34,15 @@ type PostgresConfig struct {
 	// [Migrate], which is safe to run from many processes at once.
 	NoMigrate bool
 	// DurableClaims makes every claim and every lease extension of this
-	// Store wait for its commit to reach the disk, as its other writes
-	// do. Default false: they commit asynchronously (synchronous_commit
-	// off for their transaction alone), which saves each a flush of the
-	// WAL, and a server crash may lose one that had returned, which is
-	// safe: see Durability in the package documentation. Set it when the
-	// host wants every claim to survive a crash anyway.
+	// Store wait until its commit is on disk, as its other writes do.
+	// Default false: they commit asynchronously (synchronous_commit off
+	// for their transaction alone), which saves each the wait for a flush
+	// of the WAL; a crash of the server may then lose a claim or an
+	// extension that returned, which the store makes safe (see Durability
+	// in the package documentation). Set it if the host wants every claim
+	// to survive a crash anyway, or on a server where the functions that
+	// asynchronous claims need (pg_current_wal_insert_lsn and
+	// pg_current_wal_flush_lsn, PostgreSQL 10 on) are missing or refused.
 	DurableClaims bool
 }
 

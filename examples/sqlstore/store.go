@@ -106,6 +106,10 @@ var _ recycle.Store = (*Store)(nil)
 // parameter _txlock=immediate), or the pool should hold one connection;
 // otherwise two processes writing at once may fail with SQLITE_BUSY.
 // [OpenSQLite] does all of this, and checks that the database is writable.
+//
+// A PostgreSQL store made by New has the defaults of [PostgresConfig]: no
+// NOTIFY, and claims that commit asynchronously (see Durability in the
+// package documentation).
 func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 	if db == nil {
 		return nil, errors.New("sqlstore: new store: nil *sql.DB")
@@ -286,12 +290,20 @@ func (s *Store) Delete(ctx context.Context, leadID string, expect uint64) error 
 // claim racing another may return fewer entries than are due, or entries a
 // little out of order; an empty result means nothing was claimable that no
 // one else was claiming at that moment.
+//
+// With PostgreSQL, unless PostgresConfig.DurableClaims, the claim commits
+// asynchronously, with versions the store reserved durably: a crash of the
+// server may lose a claim that returned, which leaves its entries as they
+// were, claimable at once (see Durability in the package documentation).
 func (s *Store) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]recycle.Entry, error) {
 	return s.ops().claim(ctx, now, limit, lease)
 }
 
 // Extend implements [recycle.Store.Extend]. A negative lease is an error
-// wrapping recycle.ErrInvalid.
+// wrapping recycle.ErrInvalid. With PostgreSQL, unless
+// PostgresConfig.DurableClaims, an extension (a lease above 0) commits
+// asynchronously, as claims do; a release (a lease of 0) waits for the
+// disk.
 func (s *Store) Extend(ctx context.Context, leadID string, version uint64, lease time.Duration) (recycle.Entry, error) {
 	return s.ops().extend(ctx, leadID, version, lease)
 }

@@ -37,7 +37,10 @@ import (
 // pool does), or a write may fail half-way with SQLITE_BUSY; and since a
 // transaction on Store.DB holds the one connection SQLite writes with,
 // call the TxStore within it, never the Store, which would wait for the
-// transaction to end.
+// transaction to end. With PostgreSQL, the TxStore sets nothing on the
+// transaction: its claims commit when and as the host's transaction does
+// (synchronously, unless the host turned synchronous_commit off), with
+// versions from the store's sequence.
 type TxStore struct {
 	s   *Store
 	q   querier
