@@ -38,6 +38,12 @@ var benchDBs = []benchDB{
 			return opened(tb)(sqlstore.OpenPostgres(context.Background(), dsn, sqlstore.PostgresConfig{MaxConns: 2}))
 		}
 	}},
+	{"postgres-durable-claims", func(tb testing.TB) func(tb testing.TB) *sqlstore.Store {
+		dsn := pgSchema(tb)
+		return func(tb testing.TB) *sqlstore.Store {
+			return opened(tb)(sqlstore.OpenPostgres(context.Background(), dsn, sqlstore.PostgresConfig{MaxConns: 2, DurableClaims: true}))
+		}
+	}},
 }
 
 // opened returns a function that takes what an Open returned, fails tb
