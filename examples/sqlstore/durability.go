@@ -31,13 +31,15 @@ const (
 	pgFlushed = `SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn`
 )
 
-// Reservations: each takes at least reserveMin versions, and at least
-// reservePerClaim times the claim's batch, so that one durable commit
-// serves many claims; the versions a process reserves and never uses are
-// skipped, as the versions of rolled-back writes are.
+// Reservations: each takes at least reserveMin versions, and
+// reservePerClaim times the claim's batch up to reserveMax (or the batch,
+// if larger), so that one durable commit serves many claims; the versions
+// a process reserves and never uses are skipped, as the versions of
+// rolled-back writes are.
 const (
 	reserveMin      = 1000
 	reservePerClaim = 16
+	reserveMax      = 100_000
 )
 
 // lease runs fn, the statements of a claim of up to n entries or of a
@@ -69,11 +71,25 @@ func (s *Store) lease(ctx context.Context, n int, fn func(q querier, versions []
 		return nil, err
 	}
 	if n > 0 {
-		// The claim gave the k-th entry it took vs[k-1]: the rest are
-		// unused, in the database and out of it.
-		s.versions.giveBack(vs[len(es):])
+		s.versions.giveBack(unused(vs, es))
 	}
 	return es, nil
+}
+
+// unused returns the versions of vs that no entry of es has: a claim
+// returns every entry it wrote, so no one has seen these.
+func unused(vs []int64, es []recycle.Entry) []int64 {
+	used := make(map[uint64]bool, len(es))
+	for _, e := range es {
+		used[e.Version] = true
+	}
+	var out []int64
+	for _, v := range vs {
+		if !used[uint64(v)] {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // versionPool holds the versions a Store reserved for its asynchronous
@@ -104,7 +120,7 @@ func (p *versionPool) take(ctx context.Context, db *sql.DB, n int) ([]int64, err
 	if vs := p.pop(n); vs != nil { // another call reserved meanwhile
 		return vs, nil
 	}
-	got, err := reserveVersions(ctx, db, max(reserveMin, reservePerClaim*n))
+	got, err := reserveVersions(ctx, db, max(n, reserveMin, min(reservePerClaim*n, reserveMax)))
 	if err != nil {
 		return nil, fmt.Errorf("reserve versions for asynchronous claims (PostgresConfig.DurableClaims turns them off): %w", err)
 	}
