@@ -91,7 +91,7 @@ func (g *exprGen) shape() string {
 	op := g.pick([]string{"==", "!=", "<", "<=", ">", ">="})
 	field := g.pick([]string{"fields.vip", "fields.plan", "fields.seats", "fields.score", "fields.tags", "fields.missing",
 		"fields.nested.a", `fields["seats"]`})
-	switch g.r.IntN(14) {
+	switch g.r.IntN(15) {
 	case 0:
 		return fmt.Sprintf("(%s %s %s)", field, g.pick([]string{"==", "!="}), g.pick([]string{"true", `"pro"`, "10", "10.0", "nil", `""`}))
 	case 1:
@@ -119,6 +119,10 @@ func (g *exprGen) shape() string {
 		return fmt.Sprintf("(amount(%s) / %d %s %d)", g.pick([]string{"budget", "value"}), g.r.IntN(3)*500, op, g.r.IntN(100))
 	case 10:
 		return fmt.Sprintf("(fields.vip %s %s)", g.pick([]string{"&&", "||"}), g.boolean())
+	case 11:
+		// A sum of counts against a constant at an end of the int range.
+		return fmt.Sprintf("(%d * count(%q, %q) %s %d %s %s)", g.r.IntN(5)-2, g.pick(genKinds), g.pick([]string{"1d", "30d"}),
+			g.pick([]string{"+", "-"}), g.r.IntN(3), op, g.pick([]string{"9223372036854775807", "(-9223372036854775807 - 1)", "-9223372036854775807"}))
 	default:
 		// Only the VM runs these: iterations over its views.
 		return g.pick([]string{
@@ -376,4 +380,56 @@ func FuzzFastPath(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, seed uint64) { agree(t, seed) })
+}
+
+// TestFastPathAgreesAtTheEdges: shapes at the ends of the ranges that the
+// random expressions seldom reach: sums of counts compared with constants
+// near the ends of the int range (the linear form must not move its
+// constant across: c - k0 overflows), arithmetic that overflows, times
+// moved by the longest durations, in lists with nil and mixed types.
+func TestFastPathAgreesAtTheEdges(t *testing.T) {
+	for _, when := range []string{
+		`count("pricing_request", "30d") - 1 < 9223372036854775807`,
+		`count("pricing_request", "30d") - 1 <= 9223372036854775807`,
+		`count("pricing_request", "30d") - 1 != 9223372036854775807`,
+		`count("pricing_request", "30d") + 1 > -9223372036854775807 - 1`,
+		`count("pricing_request", "30d") + 1 >= -9223372036854775807 - 1`,
+		`2 * count("*", "1d") - 5 == -9223372036854775807 - 1`,
+		`9223372036854775807 > signals("need") - 3`,
+		`-9223372036854775807 - 1 < 3 * count("email_click", "90d") + 7`,
+		`count("*", "1d") * 1048576 * 1048576 * 1048576 > 0`,
+		`-company.employees < 0`,
+		`since("pricing_request") + days(1) > days(1)`,
+		`since("rfp") - days(36500) > days(1)`,
+		`now + days(36500) > renewal`,
+		`now - days(36500) < created_at`,
+		`renewal - now < days(-36500)`,
+		`now + since("rfp") > now`,
+		`now - since("pricing_request") < now`,
+		`fields.plan in []`,
+		`fields.missing in [nil, 1]`,
+		`company.employees in [nil, 20]`,
+		`stage in ["new", 1]`,
+		`fields.seats in [true, "10", 10, 10.0]`,
+	} {
+		s := spec(need("w", when), points("p", when, DimensionFit, "1"))
+		s.Settings.OnError = OnErrorSkip
+		fast, err1 := Compile(s)
+		slow, err2 := Compile(s, vmOnly())
+		require.NoError(t, err1, when)
+		require.NoError(t, err2, when)
+		for seed := range uint64(30) {
+			l := variedLead(int(seed%20), seed)
+			a, errA := EvaluateAt(context.Background(), fast, l, t0)
+			b, errB := EvaluateAt(context.Background(), slow, l, t0)
+			require.NoError(t, errA, when)
+			require.NoError(t, errB, when)
+			for _, d := range []*Decision{&a, &b} {
+				for i, f := range d.Failures {
+					d.Failures[i].Error = position.ReplaceAllString(f.Error, "")
+				}
+			}
+			require.Equal(t, b, a, "%s on lead %d", when, seed)
+		}
+	}
 }
