@@ -132,3 +132,28 @@ func TestDecisionCloneSharesNothing(t *testing.T) {
 	var zero Decision
 	assert.Equal(t, zero, zero.Clone())
 }
+
+// TestEvaluateIntoAcrossPolicies: one Decision reused with policies of
+// different shapes (named scores or none, product lines or none, unknown
+// inputs or none) holds, after each call, exactly what EvaluateAt returns:
+// nothing of the previous policy's decision survives (a policy without
+// named scores leaves Scores nil, not an empty map).
+func TestEvaluateIntoAcrossPolicies(t *testing.T) {
+	ctx := context.Background()
+	us := spec(points("score", `fields.score >= 5`, DimensionFit, "5"))
+	us.Settings.OnError = OnErrorSkip // a score of "high" fails: listed in Failures
+	unknown, err := Compile(us)
+	require.NoError(t, err)
+	policies := []*Policy{linesPolicy(t), defaultPolicy(t), unknown, linesPolicy(t), unknown, defaultPolicy(t)}
+	var d Decision
+	for round := range 3 {
+		for i, p := range policies {
+			l := variedLead(10+i, uint64(round*10+i))
+			l.Activities = append(l.Activities, on(act(lead.KindDemoRequest, ago(day)), "RoutePlanner"))
+			want, err := EvaluateAt(ctx, p, l, t0)
+			require.NoError(t, err)
+			require.NoError(t, EvaluateInto(ctx, p, l, t0, &d))
+			require.Equal(t, want, d, "round %d policy %d", round, i)
+		}
+	}
+}
