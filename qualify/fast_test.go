@@ -399,6 +399,12 @@ func TestFastPathAgreesAtTheEdges(t *testing.T) {
 		`-9223372036854775807 - 1 < 3 * count("email_click", "90d") + 7`,
 		`count("*", "1d") * 1048576 * 1048576 * 1048576 > 0`,
 		`-company.employees < 0`,
+		// Faults name an int operand as an int, as the VM does.
+		`(count("rfp", "1d") + 1000000) * 1e303 > 0`,
+		`1e303 * (count("rfp", "1d") - 1000000) < 0`,
+		`1e307 * 0.5 * (count("white_paper", "365d") - 9223372036854775807) > 0`,
+		`(count("rfp", "1d") + 1000000) / 1e-310 > 0`,
+		`(count("rfp", "1d") + 1000000) / (company.employees - company.employees) > 0`,
 		`since("pricing_request") + days(1) > days(1)`,
 		`since("rfp") - days(36500) > days(1)`,
 		`now + days(36500) > renewal`,
@@ -432,4 +438,28 @@ func TestFastPathAgreesAtTheEdges(t *testing.T) {
 			require.Equal(t, b, a, "%s on lead %d", when, seed)
 		}
 	}
+}
+
+// TestFastArithmeticAllocatesNothing: the fast path's float arithmetic and
+// division read their operands unboxed; only a fault names them.
+func TestFastArithmeticAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not asserted under the race detector")
+	}
+	p, err := Compile(spec(need("r", `amount(value) / 1000 > 5`), points("q", `company.employees / 3 + 0.5 * company.employees > 1`, DimensionFit, "1")))
+	require.NoError(t, err)
+	require.NotNil(t, p.rules[0].fastWhen)
+	require.NotNil(t, p.rules[1].fastWhen)
+	l := newLead("a")
+	l.Value = lead.MustParseMoney("25000", "GBP")
+	l.Company.Employees = 5000
+	var d Decision
+	ctx := context.Background()
+	require.NoError(t, EvaluateInto(ctx, p, l, t0, &d))
+	require.Len(t, d.Matched, 2)
+	require.Zero(t, testing.AllocsPerRun(50, func() {
+		if err := EvaluateInto(ctx, p, l, t0, &d); err != nil {
+			t.Fatal(err)
+		}
+	}))
 }
