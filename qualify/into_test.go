@@ -198,7 +198,9 @@ func TestEvaluateIntoConcurrent(t *testing.T) {
 			var wg sync.WaitGroup
 			errs := make(chan error, 8)
 			for g := range 8 {
-				wg.Go(func() {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
 					var d Decision
 					for k := range 3 * len(leads) {
 						i := (g*7 + k) % len(leads)
@@ -211,7 +213,7 @@ func TestEvaluateIntoConcurrent(t *testing.T) {
 							return
 						}
 					}
-				})
+				}()
 			}
 			wg.Wait()
 			close(errs)
