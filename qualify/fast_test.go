@@ -2,7 +2,9 @@ package qualify
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"regexp"
 	"strings"
@@ -462,4 +464,44 @@ func TestFastArithmeticAllocatesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}))
+}
+
+// TestFastPathAgreesOnFieldTypes: custom fields holding every Go type a
+// host may put there (not only JSON's), compared, tested, looked up in
+// lists and read as booleans, decide on the fast path as in the VM.
+func TestFastPathAgreesOnFieldTypes(t *testing.T) {
+	values := []any{nil, true, "pro", "", 10, 10.0, int64(10), int32(10), uint64(10), uint8(200), float32(10), math.NaN(), math.Inf(1),
+		lead.Kind("pro"), json.Number("10"), []any{"pro"}, map[string]any{"a": "pro"}, t0, time.Duration(10), []string{"pro"}, map[string]any{}, uint64(math.MaxUint64)}
+	exprs := []string{
+		`fields.x == "pro"`, `fields.x != 10`, `fields.x == nil`, `fields.x == fields.y`, `fields.x < fields.y`,
+		`fields.x >= 10`, `fields.x < 10.5`, `fields.x > "a"`, `fields.x in ["pro", "free"]`, `fields.x in ["", "a"]`,
+		`fields.x in [1, 10, 25.0]`, `fields.x in [10, 20]`, `fields.x in [true, "pro", 10]`, `fields.x in [nil]`,
+		`fields.x startsWith "p"`, `fields.x contains fields.y`, `fields.x`, `!fields.x`, `fields.x && true`, `false || fields.x`,
+		`fields.x ? true : false`, `fields.x.a == "pro"`, `fields.x.a in ["pro"]`, `fields.x == true`, `fields.x == 10.0`,
+		`fields.x <= now`, `fields.x > days(1)`, `fields.x == now`,
+	}
+	for _, when := range exprs {
+		s := spec(need("r", when))
+		s.Settings.OnError = OnErrorSkip
+		fast, err1 := Compile(s)
+		slow, err2 := Compile(s, vmOnly())
+		require.NoError(t, err1, when)
+		require.NoError(t, err2, when)
+		for _, x := range values {
+			for _, y := range values[:6] {
+				l := newLead("a")
+				l.Fields = map[string]any{"x": x, "y": y}
+				a, ea := EvaluateAt(context.Background(), fast, l, t0)
+				b, eb := EvaluateAt(context.Background(), slow, l, t0)
+				require.NoError(t, ea, when)
+				require.NoError(t, eb, when)
+				for _, d := range []*Decision{&a, &b} {
+					for i, f := range d.Failures {
+						d.Failures[i].Error = position.ReplaceAllString(f.Error, "")
+					}
+				}
+				require.Equal(t, b, a, "%s with x=%#v y=%#v", when, x, y)
+			}
+		}
+	}
 }
