@@ -1,5 +1,5 @@
 // Command quickstart is leadqual's main job: it qualifies a sample of about
-// fifty realistic leads end to end and prints what a sales manager needs to
+// sixty realistic leads end to end and prints what a sales manager needs to
 // read: each lead's verdict, route, scores, reasons and next step, then the
 // leads and potential value per route and the neglect findings.
 //
