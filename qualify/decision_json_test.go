@@ -149,7 +149,7 @@ func TestAppendJSONIsMarshal(t *testing.T) {
 // matches, failures, scores and product lines.
 func FuzzAppendJSON(f *testing.F) {
 	f.Add("L-1", "asked <for> a \u2028 price", 35.0, 1e21, int64(1795424400), int64(5), int32(3600), uint8(2), uint8(1), uint8(3))
-	f.Add("\xff", "", math.SmallestNonzeroFloat64, -0.0, int64(-62135596800), int64(0), int32(-17762), uint8(9), uint8(0), uint8(0))
+	f.Add("\xff", "", math.SmallestNonzeroFloat64, math.Copysign(0, -1), int64(-62135596800), int64(0), int32(-17762), uint8(9), uint8(0), uint8(0))
 	f.Add("", "\x00\x1f\"\\", 1e-7, 123456789.125, int64(253402300799), int64(999999999), int32(86399), uint8(0), uint8(4), uint8(5))
 	f.Fuzz(func(t *testing.T, s1, s2 string, f1, f2 float64, sec, nsec int64, offset int32, e1, e2, e3 uint8) {
 		at := time.Unix(sec, nsec).In(time.FixedZone(s2, int(offset)))
