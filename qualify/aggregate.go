@@ -209,7 +209,7 @@ func (p *Policy) aggregate(st *state, l *lead.Lead, now time.Time, done <-chan s
 	needFloor := int64(math.MinInt64)
 	if len(l.History) > 0 {
 		if lost := l.LostAt(now); !lost.IsZero() {
-			needFloor = nanos(lost) + 1
+			needFloor = floorOf(lost) // saturating, as the lines' floors
 		}
 	}
 	if st.floor != 0 {

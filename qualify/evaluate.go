@@ -545,9 +545,9 @@ func (p *Policy) evaluate(ctx context.Context, st *state, l *lead.Lead, now time
 		a := &l.Activities[st.lastNeed]
 		d.NeedKind, d.NeedAt = a.Kind, a.At
 	}
-	if len(p.scoring.named) > 0 {
-		d.Scores = p.scoring.scoresInto(d.Scores, st.scores)
-	}
+	// nil for a policy without named scores, whatever map EvaluateInto
+	// handed on from the decision of another policy.
+	d.Scores = p.scoring.scoresInto(d.Scores, st.scores)
 	p.decide(d, l, now, verdictInputs{need: need, interest: interest, doNotContact: doNotContact, disq: disqualified})
 	d.Priority = priorityOf(d)
 	return nil

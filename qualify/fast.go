@@ -556,48 +556,84 @@ func fastIntArith(op string, a, b func(*state) int) func(*state) int {
 	return nil
 }
 
-// fastFloatArith is float arithmetic whose results must be finite.
-func fastFloatArith(op string, a, b func(*state) float64) func(*state) float64 {
-	check := func(st *state, x, y, r float64) float64 {
-		if !finite(r) {
-			st.setFault(&ArithmeticError{Op: op, X: x, Y: y, Fault: "not a finite number"})
-		}
-		return r
+// fastFloatArith is float arithmetic whose results must be finite: a
+// result that is not is a fault naming the operands as the VM does (an
+// int as an int).
+func fastFloatArith(op string, l, r fastExpr) func(*state) float64 {
+	a, b := numOperand(l), numOperand(r)
+	fault := func(st *state, x float64, xi int, y float64, yi int) {
+		st.setFault(&ArithmeticError{Op: op, X: operandValue(l, x, xi), Y: operandValue(r, y, yi), Fault: "not a finite number"})
 	}
 	switch op {
 	case "+":
-		return func(st *state) float64 { x, y := a(st), b(st); return check(st, x, y, x+y) }
+		return func(st *state) float64 {
+			x, xi := a(st)
+			y, yi := b(st)
+			v := x + y
+			if !finite(v) {
+				fault(st, x, xi, y, yi)
+			}
+			return v
+		}
 	case "-":
-		return func(st *state) float64 { x, y := a(st), b(st); return check(st, x, y, x-y) }
+		return func(st *state) float64 {
+			x, xi := a(st)
+			y, yi := b(st)
+			v := x - y
+			if !finite(v) {
+				fault(st, x, xi, y, yi)
+			}
+			return v
+		}
 	case "*":
-		return func(st *state) float64 { x, y := a(st), b(st); return check(st, x, y, x*y) }
+		return func(st *state) float64 {
+			x, xi := a(st)
+			y, yi := b(st)
+			v := x * y
+			if !finite(v) {
+				fault(st, x, xi, y, yi)
+			}
+			return v
+		}
 	}
 	return nil
+}
+
+// numOperand reads an int or float operand as a float64 and, for an int,
+// as the int itself too, so that a fault can name it as the VM does
+// without boxing it at every evaluation.
+func numOperand(e fastExpr) func(*state) (float64, int) {
+	if e.kind == fastInt {
+		i := e.i
+		return func(st *state) (float64, int) { v := i(st); return float64(v), v }
+	}
+	f := e.f
+	return func(st *state) (float64, int) { return f(st), 0 }
+}
+
+// operandValue is an operand as a fault names it: an int as an int.
+func operandValue(e fastExpr, f float64, i int) any {
+	if e.kind == fastInt {
+		return i
+	}
+	return f
 }
 
 // fastDivide is /, which gives a float: a division by zero or a result
 // that is not finite is a fault naming the operands as the VM does (an
 // int as an int).
 func fastDivide(l, r fastExpr) func(*state) float64 {
-	operand := func(e fastExpr) func(*state) (float64, any) {
-		if e.kind == fastInt {
-			i := e.i
-			return func(st *state) (float64, any) { v := i(st); return float64(v), v }
-		}
-		f := e.f
-		return func(st *state) (float64, any) { v := f(st); return v, v }
-	}
-	a, b := operand(l), operand(r)
+	a, b := numOperand(l), numOperand(r)
 	return func(st *state) float64 {
-		x, xv := a(st)
-		y, yv := b(st)
+		x, xi := a(st)
+		y, yi := b(st)
 		if y == 0 {
-			st.setFault(&ArithmeticError{Op: "/", X: xv, Y: yv, Fault: "division by zero"})
+			st.setFault(&ArithmeticError{Op: "/", X: operandValue(l, x, xi), Y: operandValue(r, y, yi), Fault: "division by zero"})
 			return 0
 		}
 		q := x / y
 		if !finite(q) {
-			st.setFault(&ArithmeticError{Op: "/", X: xv, Y: yv, Fault: "not a finite number"})
+			st.setFault(&ArithmeticError{Op: "/", X: operandValue(l, x, xi), Y: operandValue(r, y, yi), Fault: "not a finite number"})
 		}
 		return q
 	}
@@ -631,7 +667,7 @@ func fastArith(op string, l, r fastExpr) (fastExpr, bool) {
 		}
 		return fastExpr{kind: fastInt, i: fastIntArith(op, l.i, r.i)}, true
 	case num(l) && num(r):
-		return fastExpr{kind: fastFloat, f: fastFloatArith(op, l.asFloat(), r.asFloat())}, true
+		return fastExpr{kind: fastFloat, f: fastFloatArith(op, l, r)}, true
 	case l.kind == fastDuration && r.kind == fastDuration && (op == "+" || op == "-"):
 		return fastExpr{kind: fastDuration, d: durationArith(op, l.d, r.d)}, true
 	case l.kind == fastTime && r.kind == fastDuration && (op == "+" || op == "-") && r.isConst:

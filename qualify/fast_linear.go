@@ -91,10 +91,11 @@ func (x *linear) eval() func(*state) int {
 	}
 }
 
-// compare compares the form with a constant in one closure.
+// compare compares the form with a constant in one closure. The form is
+// summed from k0 (it stays within its bounds) rather than c moved across
+// by k0: c - k0 overflows for a c near the ends of the int range.
 func (x *linear) compare(op string, c int) func(*state) bool {
-	c -= x.k0 // k0 + Σ op c  is  Σ op c - k0
-	terms := x.terms
+	k0, terms := x.k0, x.terms
 	var code int
 	switch op {
 	case "==":
@@ -111,7 +112,7 @@ func (x *linear) compare(op string, c int) func(*state) bool {
 		code = 5
 	}
 	return func(st *state) bool {
-		v := 0
+		v := k0
 		for _, t := range terms {
 			v += t.k * st.ints[t.pos]
 		}

@@ -2,7 +2,9 @@ package qualify
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"regexp"
 	"strings"
@@ -91,7 +93,7 @@ func (g *exprGen) shape() string {
 	op := g.pick([]string{"==", "!=", "<", "<=", ">", ">="})
 	field := g.pick([]string{"fields.vip", "fields.plan", "fields.seats", "fields.score", "fields.tags", "fields.missing",
 		"fields.nested.a", `fields["seats"]`})
-	switch g.r.IntN(14) {
+	switch g.r.IntN(15) {
 	case 0:
 		return fmt.Sprintf("(%s %s %s)", field, g.pick([]string{"==", "!="}), g.pick([]string{"true", `"pro"`, "10", "10.0", "nil", `""`}))
 	case 1:
@@ -119,6 +121,10 @@ func (g *exprGen) shape() string {
 		return fmt.Sprintf("(amount(%s) / %d %s %d)", g.pick([]string{"budget", "value"}), g.r.IntN(3)*500, op, g.r.IntN(100))
 	case 10:
 		return fmt.Sprintf("(fields.vip %s %s)", g.pick([]string{"&&", "||"}), g.boolean())
+	case 11:
+		// A sum of counts against a constant at an end of the int range.
+		return fmt.Sprintf("(%d * count(%q, %q) %s %d %s %s)", g.r.IntN(5)-2, g.pick(genKinds), g.pick([]string{"1d", "30d"}),
+			g.pick([]string{"+", "-"}), g.r.IntN(3), op, g.pick([]string{"9223372036854775807", "(-9223372036854775807 - 1)", "-9223372036854775807"}))
 	default:
 		// Only the VM runs these: iterations over its views.
 		return g.pick([]string{
@@ -376,4 +382,126 @@ func FuzzFastPath(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, seed uint64) { agree(t, seed) })
+}
+
+// TestFastPathAgreesAtTheEdges: shapes at the ends of the ranges that the
+// random expressions seldom reach: sums of counts compared with constants
+// near the ends of the int range (the linear form must not move its
+// constant across: c - k0 overflows), arithmetic that overflows, times
+// moved by the longest durations, in lists with nil and mixed types.
+func TestFastPathAgreesAtTheEdges(t *testing.T) {
+	for _, when := range []string{
+		`count("pricing_request", "30d") - 1 < 9223372036854775807`,
+		`count("pricing_request", "30d") - 1 <= 9223372036854775807`,
+		`count("pricing_request", "30d") - 1 != 9223372036854775807`,
+		`count("pricing_request", "30d") + 1 > -9223372036854775807 - 1`,
+		`count("pricing_request", "30d") + 1 >= -9223372036854775807 - 1`,
+		`2 * count("*", "1d") - 5 == -9223372036854775807 - 1`,
+		`9223372036854775807 > signals("need") - 3`,
+		`-9223372036854775807 - 1 < 3 * count("email_click", "90d") + 7`,
+		`count("*", "1d") * 1048576 * 1048576 * 1048576 > 0`,
+		`-company.employees < 0`,
+		// Faults name an int operand as an int, as the VM does.
+		`(count("rfp", "1d") + 1000000) * 1e303 > 0`,
+		`1e303 * (count("rfp", "1d") - 1000000) < 0`,
+		`1e307 * 0.5 * (count("white_paper", "365d") - 9223372036854775807) > 0`,
+		`(count("rfp", "1d") + 1000000) / 1e-310 > 0`,
+		`(count("rfp", "1d") + 1000000) / (company.employees - company.employees) > 0`,
+		`since("pricing_request") + days(1) > days(1)`,
+		`since("rfp") - days(36500) > days(1)`,
+		`now + days(36500) > renewal`,
+		`now - days(36500) < created_at`,
+		`renewal - now < days(-36500)`,
+		`now + since("rfp") > now`,
+		`now - since("pricing_request") < now`,
+		`fields.plan in []`,
+		`fields.missing in [nil, 1]`,
+		`company.employees in [nil, 20]`,
+		`stage in ["new", 1]`,
+		`fields.seats in [true, "10", 10, 10.0]`,
+	} {
+		s := spec(need("w", when), points("p", when, DimensionFit, "1"))
+		s.Settings.OnError = OnErrorSkip
+		fast, err1 := Compile(s)
+		slow, err2 := Compile(s, vmOnly())
+		require.NoError(t, err1, when)
+		require.NoError(t, err2, when)
+		for seed := range uint64(30) {
+			l := variedLead(int(seed%20), seed)
+			a, errA := EvaluateAt(context.Background(), fast, l, t0)
+			b, errB := EvaluateAt(context.Background(), slow, l, t0)
+			require.NoError(t, errA, when)
+			require.NoError(t, errB, when)
+			for _, d := range []*Decision{&a, &b} {
+				for i, f := range d.Failures {
+					d.Failures[i].Error = position.ReplaceAllString(f.Error, "")
+				}
+			}
+			require.Equal(t, b, a, "%s on lead %d", when, seed)
+		}
+	}
+}
+
+// TestFastArithmeticAllocatesNothing: the fast path's float arithmetic and
+// division read their operands unboxed; only a fault names them.
+func TestFastArithmeticAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not asserted under the race detector")
+	}
+	p, err := Compile(spec(need("r", `amount(value) / 1000 > 5`), points("q", `company.employees / 3 + 0.5 * company.employees > 1`, DimensionFit, "1")))
+	require.NoError(t, err)
+	require.NotNil(t, p.rules[0].fastWhen)
+	require.NotNil(t, p.rules[1].fastWhen)
+	l := newLead("a")
+	l.Value = lead.MustParseMoney("25000", "GBP")
+	l.Company.Employees = 5000
+	var d Decision
+	ctx := context.Background()
+	require.NoError(t, EvaluateInto(ctx, p, l, t0, &d))
+	require.Len(t, d.Matched, 2)
+	require.Zero(t, testing.AllocsPerRun(50, func() {
+		if err := EvaluateInto(ctx, p, l, t0, &d); err != nil {
+			t.Fatal(err)
+		}
+	}))
+}
+
+// TestFastPathAgreesOnFieldTypes: custom fields holding every Go type a
+// host may put there (not only JSON's), compared, tested, looked up in
+// lists and read as booleans, decide on the fast path as in the VM.
+func TestFastPathAgreesOnFieldTypes(t *testing.T) {
+	values := []any{nil, true, "pro", "", 10, 10.0, int64(10), int32(10), uint64(10), uint8(200), float32(10), math.NaN(), math.Inf(1),
+		lead.Kind("pro"), json.Number("10"), []any{"pro"}, map[string]any{"a": "pro"}, t0, time.Duration(10), []string{"pro"}, map[string]any{}, uint64(math.MaxUint64)}
+	exprs := []string{
+		`fields.x == "pro"`, `fields.x != 10`, `fields.x == nil`, `fields.x == fields.y`, `fields.x < fields.y`,
+		`fields.x >= 10`, `fields.x < 10.5`, `fields.x > "a"`, `fields.x in ["pro", "free"]`, `fields.x in ["", "a"]`,
+		`fields.x in [1, 10, 25.0]`, `fields.x in [10, 20]`, `fields.x in [true, "pro", 10]`, `fields.x in [nil]`,
+		`fields.x startsWith "p"`, `fields.x contains fields.y`, `fields.x`, `!fields.x`, `fields.x && true`, `false || fields.x`,
+		`fields.x ? true : false`, `fields.x.a == "pro"`, `fields.x.a in ["pro"]`, `fields.x == true`, `fields.x == 10.0`,
+		`fields.x <= now`, `fields.x > days(1)`, `fields.x == now`,
+	}
+	for _, when := range exprs {
+		s := spec(need("r", when))
+		s.Settings.OnError = OnErrorSkip
+		fast, err1 := Compile(s)
+		slow, err2 := Compile(s, vmOnly())
+		require.NoError(t, err1, when)
+		require.NoError(t, err2, when)
+		for _, x := range values {
+			for _, y := range values[:6] {
+				l := newLead("a")
+				l.Fields = map[string]any{"x": x, "y": y}
+				a, ea := EvaluateAt(context.Background(), fast, l, t0)
+				b, eb := EvaluateAt(context.Background(), slow, l, t0)
+				require.NoError(t, ea, when)
+				require.NoError(t, eb, when)
+				for _, d := range []*Decision{&a, &b} {
+					for i, f := range d.Failures {
+						d.Failures[i].Error = position.ReplaceAllString(f.Error, "")
+					}
+				}
+				require.Equal(t, b, a, "%s with x=%#v y=%#v", when, x, y)
+			}
+		}
+	}
 }

@@ -3,7 +3,9 @@ package qualify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -131,4 +133,93 @@ func TestDecisionCloneSharesNothing(t *testing.T) {
 	assert.Equal(t, 2.0, d.Lines[0].Scores["x"])
 	var zero Decision
 	assert.Equal(t, zero, zero.Clone())
+}
+
+// TestEvaluateIntoAcrossPolicies: one Decision reused with policies of
+// different shapes (named scores or none, product lines or none, unknown
+// inputs or none) holds, after each call, exactly what EvaluateAt returns:
+// nothing of the previous policy's decision survives (a policy without
+// named scores leaves Scores nil, not an empty map).
+func TestEvaluateIntoAcrossPolicies(t *testing.T) {
+	ctx := context.Background()
+	us := spec(points("score", `fields.score >= 5`, DimensionFit, "5"))
+	us.Settings.OnError = OnErrorSkip // a score of "high" fails: listed in Failures
+	unknown, err := Compile(us)
+	require.NoError(t, err)
+	policies := []*Policy{linesPolicy(t), defaultPolicy(t), unknown, linesPolicy(t), unknown, defaultPolicy(t)}
+	var d Decision
+	for round := range 3 {
+		for i, p := range policies {
+			l := variedLead(10+i, uint64(round*10+i))
+			l.Activities = append(l.Activities, on(act(lead.KindDemoRequest, ago(day)), "RoutePlanner"))
+			want, err := EvaluateAt(ctx, p, l, t0)
+			require.NoError(t, err)
+			require.NoError(t, EvaluateInto(ctx, p, l, t0, &d))
+			require.Equal(t, want, d, "round %d policy %d", round, i)
+		}
+	}
+}
+
+// TestEvaluateIntoConcurrent: goroutines judging leads with one freshly
+// compiled Policy, each into a Decision of its own, agree with EvaluateAt:
+// the pooled states, the table of notes built by the first reopened lead,
+// the product lines and the VM's programs share nothing between them.
+// Run it with -race.
+func TestEvaluateIntoConcurrent(t *testing.T) {
+	ctx := context.Background()
+	reasons := []lead.Reason{lead.ReasonNotNow, lead.ReasonNoBudget, lead.ReasonUnresponsive, lead.ReasonNotAFit, ""}
+	leads := make([]*lead.Lead, 48)
+	for i := range leads {
+		l := variedLead(5+i%30, uint64(i))
+		l.Activities = append(l.Activities, on(act(lead.KindQuoteRequest, ago(day)), []string{"", "RoutePlanner"}[i%2]))
+		if i%3 > 0 { // lost before the request: need reopens it, with a note
+			l.Stage, l.LostReason = lead.StageLost, reasons[i%len(reasons)]
+			l.History = []lead.Transition{{From: lead.StageNew, To: lead.StageLost, At: ago(10 * day)}}
+		}
+		leads[i] = l
+	}
+	for name, compile := range map[string]func() *Policy{"default": func() *Policy { return defaultPolicy(t) }, "lines": func() *Policy { return linesPolicy(t) }} {
+		t.Run(name, func(t *testing.T) {
+			want := make([]Decision, len(leads))
+			ref := compile()
+			for i, l := range leads {
+				d, err := EvaluateAt(ctx, ref, l, t0)
+				require.NoError(t, err)
+				want[i] = d
+			}
+			notes := 0
+			for _, d := range want {
+				if d.Note != "" {
+					notes++
+				}
+			}
+			require.Greater(t, notes, len(leads)/3, "leads reopened, with a note")
+			p := compile() // its notes not built yet: the goroutines race to build them
+			var wg sync.WaitGroup
+			errs := make(chan error, 8)
+			for g := range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					var d Decision
+					for k := range 3 * len(leads) {
+						i := (g*7 + k) % len(leads)
+						if err := EvaluateInto(ctx, p, leads[i], t0, &d); err != nil {
+							errs <- err
+							return
+						}
+						if !assert.ObjectsAreEqual(want[i], d) {
+							errs <- fmt.Errorf("goroutine %d, lead %d: the decision differs", g, i)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+		})
+	}
 }

@@ -1,10 +1,14 @@
 package qualify
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -316,4 +320,111 @@ func TestResponseHoursAllocateNothing(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, d.OutsideHours, "Saturday: the calendar is exercised")
 	assert.Equal(t, allocs(clockPolicy), allocs(hoursPolicy))
+}
+
+// naiveQueue is SortQueue as its documentation reads: a stable sort that
+// computes every key of both decisions at each comparison, converting
+// values and comparing them with decimal's Cmp whatever their exponents.
+func naiveQueue(keys []QueueKey, ds []Decision, rates lead.Rates, now time.Time) {
+	value := func(d *Decision) (decimal.Decimal, bool) {
+		if rates.Base == "" {
+			return decimal.Decimal{}, false
+		}
+		v, err := rates.Convert(d.Value)
+		return v.Amount, err == nil
+	}
+	slices.SortStableFunc(ds, func(a, b Decision) int {
+		for _, k := range keys {
+			var c int
+			switch k.By {
+			case QueueByPriority:
+				c = cmp.Compare(a.Priority.queueRank(), b.Priority.queueRank())
+			case QueueByInTime:
+				c = cmp.Compare(deadlineClass(&a, now), deadlineClass(&b, now))
+			case QueueByValue:
+				va, oka := value(&a)
+				vb, okb := value(&b)
+				switch {
+				case oka && okb:
+					c = vb.Cmp(va)
+				case oka:
+					c = -1
+				case okb:
+					c = 1
+				}
+			case QueueByDeadline:
+				ca, cb := deadlineClass(&a, now), deadlineClass(&b, now)
+				c = cmp.Compare(ca, cb)
+				if c == 0 && ca != noDeadline {
+					c = cmp.Compare(banded(distance(a.Deadline, now), k.Band), banded(distance(b.Deadline, now), k.Band))
+				}
+			case QueueByFresh:
+				switch {
+				case a.NeedAt.IsZero() && b.NeedAt.IsZero():
+				case a.NeedAt.IsZero():
+					c = 1
+				case b.NeedAt.IsZero():
+					c = -1
+				default:
+					c = cmp.Compare(banded(distance(a.NeedAt, now), k.Band), banded(distance(b.NeedAt, now), k.Band))
+				}
+			case QueueByFit:
+				c = cmp.Compare(b.Fit, a.Fit)
+			}
+			if c != 0 {
+				return c
+			}
+		}
+		return cmp.Or(strings.Compare(a.Lead, b.Lead), a.At.Compare(b.At))
+	})
+}
+
+// TestSortQueueAgainstNaive: on random queues of keys (bands included)
+// and random days of work with NaN and -Inf fits, values whose exponents
+// lie up to 80 apart, duplicated decisions and the zero Rates, SortQueue
+// orders as naiveQueue does.
+func TestSortQueueAgainstNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	all := []QueueBy{QueueByPriority, QueueByInTime, QueueByValue, QueueByDeadline, QueueByFresh, QueueByFit}
+	for round := range 400 {
+		perm := r.Perm(len(all))
+		var keys []QueueKey
+		for _, i := range perm[:1+r.IntN(len(all))] {
+			k := QueueKey{By: all[i]}
+			if (k.By == QueueByDeadline || k.By == QueueByFresh) && r.IntN(2) == 0 {
+				k.Band = time.Duration(1+r.IntN(90)) * time.Minute
+			}
+			keys = append(keys, k)
+		}
+		s := DefaultSpec()
+		s.Settings.Queue = keys
+		p := mustCompile(t, s)
+		n := r.IntN(60)
+		ds := queueDecisions(n, uint64(round))
+		for i := range ds {
+			switch r.IntN(8) {
+			case 0:
+				ds[i].Fit = math.NaN()
+			case 1:
+				ds[i].Fit = math.Inf(-1)
+			case 2:
+				ds[i].Value = lead.Money{Amount: decimal.New(r.Int64N(5), int32(r.IntN(80)-40)), Currency: "GBP"}
+			case 3:
+				if i > 0 {
+					ds[i] = ds[r.IntN(i)] // a duplicate
+				}
+			}
+		}
+		rates := gbp
+		if r.IntN(5) == 0 {
+			rates = lead.Rates{}
+		}
+		want := slices.Clone(ds)
+		naiveQueue(keys, want, rates, t0)
+		got := slices.Clone(ds)
+		require.NoError(t, p.SortQueue(got, rates, t0))
+		if !slices.EqualFunc(want, got, func(a, b Decision) bool { return fmt.Sprint(a) == fmt.Sprint(b) }) {
+			t.Fatalf("round %d keys %v\nwant %v\ngot  %v", round, keys, ids(want), ids(got))
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/parser"
 	"github.com/leadqual/leadqual/lead"
 )
@@ -85,12 +86,21 @@ func (st *state) activityView() []any {
 const (
 	accessActivity = "$activity_"
 	accessInterest = "$interest_"
-	accessType     = "$elementType"
+	accessType     = "$type_" // + "activity" or "interest": type() of an element
 )
+
+// elementTypeNames are what type() says of an activity and of an
+// interest: what expr's type() says of the record the rules are checked
+// against (the VM dereferences a pointer before a builtin sees it), as
+// when the VM held records.
+var elementTypeNames = map[reflect.Type]string{
+	activityType: builtin.Type(reflect.Zero(activityType).Interface()).(string),
+	interestType: builtin.Type(reflect.Zero(interestType).Interface()).(string),
+}
 
 // accessorTypes are the types of the accessors, for the type checker.
 var accessorTypes = func() map[string]any {
-	m := map[string]any{accessType: (func(any) string)(nil)}
+	m := map[string]any{accessType + "activity": (func(any) string)(nil), accessType + "interest": (func(any) string)(nil)}
 	for name := range members[activityType] {
 		m[accessActivity+name] = accessorType(name)
 	}
@@ -141,14 +151,18 @@ func (st *state) viewFuncs() map[string]any {
 		accessInterest + "topic":      func(x any) any { return boxString(in("topic", x).Topic) },
 		accessInterest + "first_seen": func(x any) any { return in("first_seen", x).FirstSeen },
 		accessInterest + "last_seen":  func(x any) any { return in("last_seen", x).LastSeen },
-		// type(#) of an element: what expr's type() said of *Activity.
-		accessType: func(x any) string {
-			if x == nil {
-				return "nil"
-			}
-			return "unknown"
-		},
+		// type(#) of an element, or of nil (find found nothing).
+		accessType + "activity": func(x any) string { return elementTypeName(x, activityType) },
+		accessType + "interest": func(x any) string { return elementTypeName(x, interestType) },
 	}
+}
+
+// elementTypeName is what type() says of x, an element of type t or nil.
+func elementTypeName(x any, t reflect.Type) string {
+	if x == nil {
+		return "nil"
+	}
+	return elementTypeNames[t]
 }
 
 // viewChains rewrites each chain whose optional member reads an element
@@ -223,7 +237,11 @@ func access(n ast.Node) ast.Node {
 		return call
 	case *ast.BuiltinNode:
 		if n.Name == "type" && len(n.Arguments) == 1 && elementType(n.Arguments[0].Type()) {
-			call := &ast.CallNode{Callee: &ast.IdentifierNode{Value: accessType}, Arguments: n.Arguments}
+			name := accessType + "activity"
+			if n.Arguments[0].Type().Elem() == interestType {
+				name = accessType + "interest"
+			}
+			call := &ast.CallNode{Callee: &ast.IdentifierNode{Value: name}, Arguments: n.Arguments}
 			call.SetType(n.Type())
 			return call
 		}

@@ -2,8 +2,11 @@ package qualify
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/expr-lang/expr"
 
 	"github.com/leadqual/leadqual/lead"
 	"github.com/stretchr/testify/assert"
@@ -34,7 +37,8 @@ func TestViews(t *testing.T) {
 		{`first(activities).asset == "/fleet.pdf" && last(activities).kind == "pricing_request"`, true},
 		{`activities[0].channel == "web" && activities[-1].intent == "need"`, true},
 		{`map(activities, #.at)[1] < now - days(1)`, true},
-		{`type(first(activities)) == "unknown" && type(find(activities, #.kind == "x")) == "nil"`, true},
+		// What expr's type() says of an Activity record (TestTypeOfAnElement).
+		{`type(first(activities)) == "github.com/leadqual/leadqual/qualify.Activity" && type(find(activities, #.kind == "x")) == "nil"`, true},
 		{`all(activities[0:1], "campaign" in #.attrs)`, true},
 		{`any(interests, #.topic == "RoutePlanner" && #.last_seen > #.first_seen)`, true},
 		{`len(activities) == 2 && len(interests) == 1 && count("*", "36h") == 1`, true},
@@ -59,6 +63,36 @@ func TestViews(t *testing.T) {
 	_, err = EvaluateAt(context.Background(), p, l, t0)
 	require.ErrorIs(t, err, ErrRule)
 	assert.Contains(t, err.Error(), "cannot get kind from <nil>")
+}
+
+// TestTypeOfAnElement: type() of an activity or an interest says what
+// expr's type() says of the record the rules are checked against (a
+// *Activity or *Interest, which expr's builtin dereferences), as it did
+// when the VM held such records; nil for no element. The representation
+// of the views is not observable.
+func TestTypeOfAnElement(t *testing.T) {
+	typeOf := func(v any) string {
+		out, err := expr.Eval(`type(v)`, map[string]any{"v": v})
+		require.NoError(t, err)
+		return out.(string)
+	}
+	l := newLead("L", act(lead.KindWhitePaper, ago(day)))
+	l.Interests = []lead.Interest{{Topic: "RoutePlanner"}}
+	for _, tc := range []struct{ expr, want string }{
+		{`type(first(activities))`, typeOf(&Activity{})},
+		{`type(activities[0])`, typeOf(&Activity{})},
+		{`type(first(interests))`, typeOf(&Interest{})},
+		{`type(find(activities, #.kind == "never"))`, "nil"},
+		{`type(findLast(interests, #.topic == "never"))`, "nil"},
+	} {
+		require.NotEqual(t, "unknown", tc.want)
+		when := fmt.Sprintf("%s == %q", tc.expr, tc.want)
+		for _, opts := range [][]Option{nil, {vmOnly()}} {
+			p, err := Compile(spec(need("r", when)), opts...)
+			require.NoError(t, err, when)
+			assert.Len(t, evalAt(t, p, l).Matched, 1, when)
+		}
+	}
 }
 
 // TestViewsCopyNothing: an iterating rule costs no allocation per

@@ -257,3 +257,105 @@ func TestMemStoreRewriteAllocs(t *testing.T) {
 	assert.Zero(t, allocs, "rewriting an entry with the same reason and task allocates nothing")
 	m.checkInvariants(t)
 }
+
+// TestMemStoreAgainstModel: random Puts (with and without the Schedule
+// kept), Deletes in bursts, Claims, Extends and releases, on spans of IDs
+// from 3 to 20,000 (so that the index grows and shrinks through sizes of
+// every residue), agree with a model of the entries: nothing lost after
+// delete and re-put cycles, Versions and Schedules as the Store contract
+// says, no lease or kept Schedule surviving a rewrite or a delete (the
+// side tables hold exactly the claimed entries and those whose Schedule is
+// not their Version).
+func TestMemStoreAgainstModel(t *testing.T) {
+	ctx := context.Background()
+	for seed := uint64(100); seed < 106; seed++ { // every span of IDs
+		r := rand.New(rand.NewPCG(seed, 9))
+		span := []int{3, 17, 100, 1000, 20000}[seed%5]
+		now, clock := t0, t0.Add(-time.Hour)
+		m := &MemStore{Clock: func() time.Time { return clock }}
+		model := map[string]Entry{}
+		for i := range 15000 {
+			id := fmt.Sprintf("L-%d", r.IntN(span))
+			if i%5000 < 1000 && r.IntN(2) == 0 { // bursts of deletions
+				if e, ok := model[id]; ok {
+					require.NoError(t, m.Delete(ctx, id, e.Version))
+					delete(model, id)
+				}
+				continue
+			}
+			switch k := r.IntN(11); {
+			case k < 4:
+				e := Entry{LeadID: id, Due: now.Add(time.Duration(r.IntN(7200)-600) * time.Second), Reason: lead.ReasonNotNow,
+					Task: fmt.Sprintf("task %d", r.IntN(20)), Rank: int64(r.IntN(5)), Since: now, Dead: r.IntN(10) == 0}
+				old, had := model[id]
+				if had && r.IntN(2) == 0 {
+					e.Schedule = old.Schedule
+				}
+				got, err := m.Put(ctx, e, old.Version)
+				require.NoError(t, err)
+				require.Greater(t, got.Version, old.Version)
+				require.Zero(t, got.LeaseUntil)
+				require.Zero(t, got.Claims)
+				if had && e.Schedule != 0 {
+					require.Equal(t, old.Schedule, got.Schedule)
+				} else {
+					require.Equal(t, got.Version, got.Schedule)
+				}
+				model[id] = got
+			case k < 6:
+				if e, ok := model[id]; ok {
+					require.NoError(t, m.Delete(ctx, id, e.Version))
+					delete(model, id)
+				} else {
+					require.ErrorIs(t, m.Delete(ctx, id, 0), ErrNotFound)
+				}
+			case k < 8:
+				cs, err := m.Claim(ctx, now, 1+r.IntN(20), time.Duration(1+r.IntN(1200))*time.Second)
+				require.NoError(t, err)
+				for _, c := range cs {
+					old := model[c.LeadID]
+					require.Equal(t, old.Schedule, c.Schedule, "a claim keeps the schedule")
+					require.Greater(t, c.Version, old.Version)
+					model[c.LeadID] = c
+				}
+			case k < 10:
+				if e, ok := model[id]; ok {
+					got, err := m.Extend(ctx, id, e.Version, time.Duration(r.IntN(1200))*time.Second)
+					if err == nil {
+						require.Equal(t, e.Version, got.Version)
+						model[id] = got
+					}
+				}
+			default:
+				now = now.Add(time.Duration(r.IntN(300)) * time.Second)
+				clock = clock.Add(time.Duration(r.IntN(300)) * time.Second)
+			}
+			if i%1009 == 0 {
+				m.checkInvariants(t)
+				require.Equal(t, len(model), m.Len())
+				for id, want := range model {
+					got, err := m.Get(ctx, id)
+					require.NoError(t, err)
+					require.Equal(t, want.Version, got.Version, id)
+					require.Equal(t, want.Schedule, got.Schedule, id)
+					if got.LeaseUntil.IsZero() != want.LeaseUntil.IsZero() {
+						t.Fatalf("%s lease %v want %v", id, got.LeaseUntil, want.LeaseUntil)
+					}
+					require.Equal(t, want.Due, got.Due)
+					require.Equal(t, want.Task, got.Task)
+				}
+				nClaimed, nApart := 0, 0
+				for _, e := range model {
+					if !e.LeaseUntil.IsZero() {
+						nClaimed++
+					}
+					if e.Schedule != e.Version {
+						nApart++
+					}
+				}
+				require.Equal(t, nClaimed, len(m.leases), "leases of free slots")
+				require.Equal(t, nApart, len(m.schedules), "schedules of free slots")
+			}
+		}
+	}
+}

@@ -148,8 +148,10 @@ type Server struct {
 
 // requestIDs gives each request without an ID of its own a unique one:
 // the server's random prefix, drawn when it starts, and a counter, in 16
-// characters. Unique within the server's life and, by the prefix, across
-// restarts and replicas; cheaper than drawing random bytes per request.
+// characters. Unique within the server's life (the counter's 8 characters
+// of 5 bits each go round after 2^40 requests, 35 years at 1,000 a second)
+// and, by the prefix, across restarts and replicas; cheaper than drawing
+// random bytes per request.
 type requestIDs struct {
 	prefix string // 8 characters
 	n      atomic.Uint64
@@ -161,10 +163,10 @@ func (g *requestIDs) next() string {
 	var b [16]byte
 	copy(b[:], g.prefix)
 	n := g.n.Add(1)
-	const digits = "0123456789abcdef"
+	const digits = "0123456789abcdefghijklmnopqrstuv" // 5 bits a character
 	for i := 15; i >= 8; i-- {
-		b[i] = digits[n&15]
-		n >>= 4
+		b[i] = digits[n&31]
+		n >>= 5
 	}
 	return string(b[:])
 }

@@ -353,6 +353,27 @@ func TestRequestID(t *testing.T) {
 	}
 }
 
+// TestRequestIDsDoNotRepeat: the server's own request IDs stay distinct
+// past 2^32 requests (a month at 1,600 a second): the counter is not cut
+// to 32 bits.
+func TestRequestIDsDoNotRepeat(t *testing.T) {
+	ids := newRequestIDs()
+	seen := map[string]uint64{}
+	for _, start := range []uint64{0, 1<<32 - 2, 1<<36 - 2, 1<<40 - 3} {
+		ids.n.Store(start)
+		for range 3 {
+			id := ids.next()
+			assert.Len(t, id, 16)
+			assert.True(t, validRequestID(id), id)
+			n := ids.n.Load()
+			if other, ok := seen[id]; ok {
+				t.Errorf("request %d and request %d both have the ID %s", other, n, id)
+			}
+			seen[id] = n
+		}
+	}
+}
+
 func TestHealthz(t *testing.T) {
 	s, _ := newTestServer(t, Config{})
 	resp := do(t, s, request{method: http.MethodGet, path: "/healthz"})
