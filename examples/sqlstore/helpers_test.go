@@ -58,14 +58,18 @@ func pgSchema(tb testing.TB) string {
 
 // withSearchPath returns dsn with search_path set to schema, in a URL or
 // in key=value form.
-func withSearchPath(dsn, schema string) string {
+func withSearchPath(dsn, schema string) string { return withParam(dsn, "search_path", schema) }
+
+// withParam returns dsn with the run-time parameter key set to value for
+// its connections, in a URL or in key=value form.
+func withParam(dsn, key, value string) string {
 	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
 		q := u.Query()
-		q.Set("search_path", schema)
+		q.Set(key, value)
 		u.RawQuery = q.Encode()
 		return u.String()
 	}
-	return dsn + " search_path=" + schema
+	return dsn + " " + key + "=" + value
 }
 
 // backend is a database the tests run against.
