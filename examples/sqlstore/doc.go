@@ -51,15 +51,17 @@
 // A PostgreSQL Store commits its claims and its heartbeats (Extend with a
 // positive lease) asynchronously: their transaction, on the store's own
 // pool, runs SET LOCAL synchronous_commit = off, so that its commit
-// returns without waiting for its WAL to reach the disk (3 to 12 ms on a
-// busy disk). Every other write commits synchronously: Put and Delete, and
+// returns without waiting for its WAL to reach the disk (about a
+// millisecond on a quiet disk, 2 to 9 ms on the busy one of README.md's
+// benchmarks). Every other write waits for the disk, as the server is
+// configured to (synchronous_commit, on by default): Put and Delete, and
 // so the Scheduler's Ack, Fail, RecycleClaimed, Requeue, Wake and Cancel
 // and the dead-lettering of a lead whose leases ran out; a release (Extend
 // with a lease of 0) too, for it uncounts the claim. This is safe because
 // a claim only takes a lease:
 //
-//   - A claim that a crash of the server loses is rolled back whole, as if
-//     it had aborted: its entries are as they were before it (due, not
+//   - A claim that a crash of the server (or of its machine) loses is rolled
+//     back whole, as if it had aborted: its entries are as they were before it (due, not
 //     leased, their version and claim count unchanged) and the next claim
 //     takes them at once. To the worker that held it, its lease ended at
 //     the crash, while it may still be working: the case of a worker that
