@@ -178,9 +178,10 @@ var errNotFlushed = errors.New("the WAL is not flushed past the reserved version
 // its commit flushes the WAL past its own nextval records. In the rare
 // case where another session wrote every record that covers these values
 // and has not committed, nothing flushed them: reserveVersions tries
-// again with new values, and after reserveTries tries waits for the WAL
-// writer to flush them (at most three times wal_writer_delay, unless
-// something else flushes first).
+// again with new values, and after reserveTries tries waits, as long as
+// ctx allows, for the WAL to be flushed there: by the next synchronous
+// commit of any session, or by the WAL writer, which flushes asynchronous
+// commits and aborts within three times wal_writer_delay.
 func reserveVersions(ctx context.Context, db *sql.DB, n int) ([]int64, error) {
 	var (
 		vs  []int64
