@@ -172,8 +172,12 @@
 // compares a lease with its clock. A SQL store uses the database's clock,
 // the same for every worker; [MemStore], one process, uses its Clock. So
 // workers whose clocks disagree, or that replay another day, never see a
-// live lease as ended, and no lead has two live holders; a worker's clock
-// can at worst make a lead due a little early or late for that worker.
+// live lease as ended, and a store never grants a lead while a lease it
+// holds for it runs; a worker's clock can at worst make a lead due a
+// little early or late for that worker. (A worker that outlives its lease,
+// or whose claim a crash of the database lost, may still be working when
+// the lead is claimed again: its Ack is then refused with ErrLeaseLost,
+// and Entry.IdempotencyKey keeps its effects to once.)
 //
 // # Delivery, failures and dead leads
 //
