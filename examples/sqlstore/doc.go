@@ -108,6 +108,13 @@
 // server right after a claim returned and checks all of the above; it
 // fails with claims that take their versions from the sequence.
 //
+// All of this is about one server and its own disk. A failover to a
+// standby that replicates asynchronously can lose any write the primary
+// had committed but not yet sent, durable ones included, and with them a
+// block of reserved versions, which the new primary's sequence may hand
+// out again: a host that fails over to such a standby should give every
+// lease time to end before workers resume (or replicate synchronously).
+//
 // SQLite is unchanged: a claim commits like every write, with the writer
 // connection's synchronous setting, FULL (NORMAL with SQLiteConfig.NoSync:
 // a commit then survives a crash of the process, not of the machine).
