@@ -112,8 +112,10 @@
 // standby that replicates asynchronously can lose any write the primary
 // had committed but not yet sent, durable ones included, and with them a
 // block of reserved versions, which the new primary's sequence may hand
-// out again: a host that fails over to such a standby should give every
-// lease time to end before workers resume (or replicate synchronously).
+// out again, so that a claim taken before the failover could be taken
+// for one taken after it: a host that fails over to such a standby should
+// restart its workers, dropping the claims they hold, before they
+// acknowledge anything (or replicate synchronously).
 //
 // SQLite is unchanged: a claim commits like every write, with the writer
 // connection's synchronous setting, FULL (NORMAL with SQLiteConfig.NoSync:
