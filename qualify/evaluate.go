@@ -109,17 +109,7 @@ func Evaluate(ctx context.Context, p *Policy, l *lead.Lead) (Decision, error) {
 // allocates the Decision's list of matched rules and, in the common case,
 // nothing else.
 func EvaluateAt(ctx context.Context, p *Policy, l *lead.Lead, now time.Time) (d Decision, err error) {
-	if p == nil {
-		return Decision{}, ErrNilPolicy
-	}
-	if l == nil {
-		return Decision{}, ErrNilLead
-	}
-	st := p.pool.Get().(*state)
-	ok, err := p.judge(ctx, st, l, now, &d)
-	if ok {
-		p.release(st)
-	}
+	err = EvaluateInto(ctx, p, l, now, &d) // a zero Decision: nothing to reuse
 	return d, err
 }
 
@@ -138,17 +128,16 @@ func EvaluateInto(ctx context.Context, p *Policy, l *lead.Lead, now time.Time, d
 	if d == nil {
 		return ErrNilDecision
 	}
+	if p == nil || l == nil {
+		*d = Decision{}
+		if p == nil {
+			return ErrNilPolicy
+		}
+		return ErrNilLead
+	}
 	matched, scores, unjudged := d.Matched[:0], d.Scores, d.Unjudged[:0]
 	clear(scores)
 	*d = Decision{Matched: matched, Scores: scores}
-	if p == nil {
-		*d = Decision{}
-		return ErrNilPolicy
-	}
-	if l == nil {
-		*d = Decision{}
-		return ErrNilLead
-	}
 	st := p.pool.Get().(*state)
 	st.into = unjudged
 	ok, err := p.judge(ctx, st, l, now, d)

@@ -356,17 +356,17 @@ func (p *Policy) SortQueue(ds []Decision, rates lead.Rates, now time.Time) error
 // every comparison). It changes no value: a value only gains trailing
 // zeros. Values whose exponents lie far apart are left as they are.
 func sameExponent(items []queued) {
-	lo, hi, any := int32(0), int32(0), false
+	lo, hi, found := int32(0), int32(0), false
 	for i := range items {
 		if it := &items[i]; it.hasValue {
 			e := it.value.Exponent()
-			if !any {
-				lo, hi, any = e, e, true
+			if !found {
+				lo, hi, found = e, e, true
 			}
 			lo, hi = min(lo, e), max(hi, e)
 		}
 	}
-	if !any || lo == hi || hi-lo > 36 {
+	if !found || lo == hi || int64(hi)-int64(lo) > 36 { // int64: exponents may lie near both ends of int32
 		return
 	}
 	for i := range items {

@@ -187,6 +187,16 @@ func writeError(w http.ResponseWriter, r *http.Request, e *APIError) {
 	writeJSON(w, e.Status, ErrorBody{Error: *e})
 }
 
+// invalidInput answers a validation's error: a 422 listing every problem
+// of a *lead.ValidationError with its field path, else a 422 with code.
+func invalidInput(err error, code string) *APIError {
+	var ve *lead.ValidationError
+	if errors.As(err, &ve) {
+		return validationError(ve)
+	}
+	return apiError(http.StatusUnprocessableEntity, code, "%v", err)
+}
+
 // validationError turns lead.Validate's error into a 422 listing every
 // problem with its field path.
 func validationError(ve *lead.ValidationError) *APIError {

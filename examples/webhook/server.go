@@ -471,12 +471,7 @@ func (s *Server) postLead(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.cfg.Clock()
 	if err := s.validator.Validate(&l, now); err != nil {
-		var ve *lead.ValidationError
-		if errors.As(err, &ve) {
-			writeError(w, r, validationError(ve))
-		} else {
-			writeError(w, r, apiError(http.StatusUnprocessableEntity, CodeInvalidLead, "%v", err))
-		}
+		writeError(w, r, invalidInput(err, CodeInvalidLead))
 		return
 	}
 
@@ -524,12 +519,7 @@ func (s *Server) postAccount(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.cfg.Clock()
 	if err := s.validator.ValidateAccount(&a, now); err != nil {
-		var ve *lead.ValidationError
-		if errors.As(err, &ve) {
-			writeError(w, r, validationError(ve))
-		} else {
-			writeError(w, r, apiError(http.StatusUnprocessableEntity, CodeInvalidAccount, "%v", err))
-		}
+		writeError(w, r, invalidInput(err, CodeInvalidAccount))
 		return
 	}
 
