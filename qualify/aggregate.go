@@ -487,20 +487,12 @@ func newKindIndex(kinds []lead.Kind) kindIndex {
 
 // lookup returns the index of k, or -1. A kind of 4 to 24 bytes found in
 // its home slot (every kind of the catalogue, in a policy whose index has
-// a slot for each) costs no other call.
+// a slot for each) costs one hash and one comparison of its words.
 func (x *kindIndex) lookup(k lead.Kind) int {
-	var w kindWords
-	switch n := len(k); {
-	case n >= 8 && n <= 24:
-		w = kindWords{first: load64(string(k[:8])), last: load64(string(k[n-8:])), n: n}
-		if n > 16 {
-			w.mid = load64(string(k[8:16]))
-		}
-	case n >= 4 && n < 8:
-		w = kindWords{first: uint64(load32(string(k[:4]))) | uint64(load32(string(k[n-4:])))<<32, n: n}
-	default:
+	if n := len(k); n < 4 || n > 24 {
 		return x.probe(k)
 	}
+	w := wordsOf(k)
 	s := &x.slots[x.home(w)]
 	switch {
 	case s.w == w:
